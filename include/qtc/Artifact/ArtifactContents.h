@@ -1,0 +1,81 @@
+//===- ArtifactContents.h - What the compiler puts in a .qtc artifact -----===//
+//
+// A plain in-memory form of an artifact, filled by the pipeline (plan
+// builder, kernel generation, numerics) and serialized by writeArtifact()
+// with the runtime's FlatBuffers schema (runtime/schema/artifact.fbs).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_ARTIFACT_ARTIFACTCONTENTS_H
+#define QTC_ARTIFACT_ARTIFACTCONTENTS_H
+
+#include "qtc/rt/artifact_generated.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qtc::artifact {
+
+namespace fb = ::qtc::rt::fb;
+
+struct Tensor {
+  std::string name;
+  fb::DType dtype = fb::DType::F16;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+struct Slot {
+  std::string name;
+  int width = 0;
+};
+
+struct Step {
+  fb::StepKind kind = fb::StepKind::Add;
+  std::vector<int> inputs, outputs, weights;
+  int layer = -1;
+  fb::WeightFormat format = fb::WeightFormat::Dense;
+  int inFeatures = 0, outFeatures = 0, groupSize = 0;
+  bool symmetric = true;
+  float epsilon = 0.0f;
+  std::vector<int> kernelIds, decodeKernelIds; // parallel to targets
+};
+
+struct Kernel {
+  std::string name, target, ptx;
+  int blockX = 0, blockY = 1, sharedBytes = 0, tileM = 1, tileN = 1, splitK = 1;
+};
+
+struct ModelConfig {
+  std::string architecture;
+  int vocabSize = 0, hiddenSize = 0, numLayers = 0, numHeads = 0,
+      numKvHeads = 0, headDim = 0, intermediateSize = 0, maxPositions = 0;
+  float rmsNormEps = 1e-5f, ropeTheta = 10000.0f;
+  fb::RopeScaling ropeScaling = fb::RopeScaling::None;
+  float ropeFactor = 1.0f, ropeLowFreqFactor = 1.0f, ropeHighFreqFactor = 4.0f;
+  int ropeOriginalMaxPositions = 0;
+  int bosTokenId = -1, eosTokenId = -1;
+};
+
+struct LayerNumerics {
+  std::string name, format;
+  float sqnrDb = 0.0f, maxAbsError = 0.0f;
+};
+
+struct ArtifactContents {
+  std::string producer, recipe;
+  ModelConfig config;
+  std::vector<Tensor> tensors;
+  std::vector<Slot> slots;
+  std::vector<Step> steps;
+  int logitsSlot = -1;
+  std::vector<std::string> targets;
+  std::vector<Kernel> kernels;
+  int kvBlockSize = 16;
+  std::vector<uint8_t> tokenizerModel;
+  std::vector<LayerNumerics> numerics;
+};
+
+} // namespace qtc::artifact
+
+#endif // QTC_ARTIFACT_ARTIFACTCONTENTS_H

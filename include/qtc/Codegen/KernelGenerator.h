@@ -1,0 +1,110 @@
+//===- KernelGenerator.h - GPU kernels for the runtime's plan steps -------===//
+//
+// One generator per kernel family builds a gpu.module (gpu, nvvm, nvgpu,
+// vector, arith, memref, scf) for a request's shapes, weight format and
+// target, and lowers it in process through LLVM's NVPTX backend to PTX. The
+// PTX entry follows runtime/include/qtc/rt/KernelAbi.h; the returned launch
+// constants fill the artifact's Kernel table.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_CODEGEN_KERNELGENERATOR_H
+#define QTC_CODEGEN_KERNELGENERATOR_H
+
+#include "qtc/rt/KernelAbi.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/LLVM.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace qtc::codegen {
+
+using KernelFamily = rt::abi::KernelFamily;
+
+// How a Linear weight is stored (runtime/schema/artifact.fbs WeightFormat).
+enum class WeightFormat { Dense, Int4Group };
+
+enum class RopeScalingKind { None, Linear, Llama3 };
+
+// RoPE frequencies, as in the artifact's ModelConfig.
+struct RopeSpec {
+  double theta = 10000.0;
+  RopeScalingKind scaling = RopeScalingKind::None;
+  double factor = 1.0;
+  double lowFreqFactor = 1.0;
+  double highFreqFactor = 4.0;
+  int originalMaxPositions = 0;
+};
+
+struct KernelRequest {
+  KernelFamily family = KernelFamily::Add;
+  // Decode (one token per sequence, few rows) or prefill (many rows). Both
+  // variants accept any row count; the flag picks the faster schedule.
+  bool decode = true;
+
+  // Row width of the row kernels: Embedding/RmsNorm/Add/GatherRows width,
+  // SwiGlu output width F (input 2F), ArgmaxRows row length.
+  int64_t hidden = 0;
+  // Embedding table rows.
+  int64_t vocab = 0;
+
+  // Linear.
+  int64_t inFeatures = 0;
+  int64_t outFeatures = 0;
+  WeightFormat format = WeightFormat::Dense;
+  int64_t groupSize = 0;
+  bool symmetric = true;
+  bool hasBias = false;
+  bool hasResidual = false;
+
+  // RmsNorm.
+  float epsilon = 1e-5f;
+
+  // RopeKvAppend / Attention.
+  int heads = 0;
+  int kvHeads = 0;
+  int headDim = 0;
+  int kvBlockSize = 16;
+  RopeSpec rope;
+
+  // Target: `chip` is an sm_XX name, `features` the PTX ISA ("+ptx80").
+  std::string chip = "sm_90";
+  std::string features = "+ptx80";
+
+  // Tuning overrides for Linear (0: the generator's choice). splitK is the
+  // number of warps sharing one output tile's K range; unroll the K steps
+  // each warp keeps in flight.
+  int splitK = 0;
+  int unroll = 0;
+};
+
+struct GeneratedKernel {
+  std::string entry; // PTX .entry name
+  std::string ptx;
+  std::string mlir;  // the gpu.module before lowering, for tests and tools
+  rt::abi::KernelTile tile;
+};
+
+// Registers the dialects, interfaces and translations generation needs.
+void registerCodegenDependencies(mlir::DialectRegistry &registry);
+
+// Builds and lowers the kernel for `request`. Unsupported shapes or formats
+// are reported as errors on `context` (unknown location) and return failure.
+mlir::FailureOr<GeneratedKernel> generateKernel(mlir::MLIRContext &context,
+                                                const KernelRequest &request);
+
+// Builds the kernel's gpu.module only (no lowering): what --emit mlir prints.
+mlir::FailureOr<GeneratedKernel> buildKernelIR(mlir::MLIRContext &context,
+                                               const KernelRequest &request);
+
+// A stable entry name for `request` ("qtc_linear_int4g128_n12288_k4096").
+std::string kernelEntryName(const KernelRequest &request);
+
+} // namespace qtc::codegen
+
+#endif // QTC_CODEGEN_KERNELGENERATOR_H

@@ -1,0 +1,116 @@
+//===- WeightStore.h - Weight bytes kept beside the tfm IR ------*- C++ -*-===//
+//
+// `tfm.weight` ops carry a name and a type only; the bytes live here. The
+// store owns the memory maps of the source files and any buffers an importer
+// had to create (a transposed copy, data decoded from a typed protobuf
+// field), so a multi-gigabyte checkpoint costs address space, not RAM, until
+// a pass reads a tensor.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTC_IMPORT_WEIGHTSTORE_H
+#define QTC_IMPORT_WEIGHTSTORE_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace llvm {
+class MemoryBuffer;
+} // namespace llvm
+
+namespace qtc {
+
+/// Element types a weight may have in a source file.
+enum class DType : uint8_t {
+  F64,
+  F32,
+  F16,
+  BF16,
+  F8E4M3FN,
+  F8E5M2,
+  I64,
+  I32,
+  I16,
+  I8,
+  U64,
+  U32,
+  U16,
+  U8,
+  Bool,
+};
+
+/// Bytes per element of `dtype`.
+size_t dtypeByteSize(DType dtype);
+/// A short lower-case name ("f16", "bf16", "i64", ...) for messages.
+llvm::StringRef dtypeName(DType dtype);
+
+/// Element type and shape of a stored tensor.
+struct WeightType {
+  DType dtype = DType::F32;
+  llvm::SmallVector<int64_t, 4> shape;
+};
+
+/// A read-only view of one tensor's bytes, row-major and densely packed.
+struct WeightRef {
+  DType dtype = DType::F32;
+  llvm::SmallVector<int64_t, 4> shape;
+  const void *data = nullptr;
+  size_t byteSize = 0;
+
+  int64_t numElements() const;
+};
+
+/// Name -> tensor bytes. Entries view memory the store keeps alive: memory
+/// maps, moved-in buffers, or copies it makes itself. Move-only; lookups are
+/// safe from several threads.
+class WeightStore {
+public:
+  WeightStore();
+  ~WeightStore();
+  WeightStore(WeightStore &&) noexcept;
+  WeightStore &operator=(WeightStore &&) noexcept;
+
+  /// Keeps `buffer` (normally a memory map of a source file) alive for as
+  /// long as the store lives and returns a view of its bytes.
+  llvm::StringRef adoptBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer);
+  /// Keeps `bytes` alive for as long as the store lives and returns a view of
+  /// them; used to take over a protobuf's string without copying it.
+  llvm::StringRef adoptBytes(std::unique_ptr<std::string> bytes);
+
+  /// Registers `name` viewing `ref.data`, which must point into memory the
+  /// store keeps alive (see adoptBuffer/adoptBytes). Returns false if the
+  /// name is already taken.
+  bool add(llvm::StringRef name, WeightRef ref);
+
+  /// Registers `name` as the [1, 0] transpose of the rank-2 tensor `source`
+  /// (which must point into memory the store keeps alive). The transposed
+  /// copy is made on first lookup, so importing a model whose source stores
+  /// linears as [in, out] costs no memory until a pass reads the weight.
+  bool addTransposed(llvm::StringRef name, WeightRef source);
+
+  /// The tensor registered as `name`, or nullopt. Materializes a pending
+  /// transposed copy.
+  std::optional<WeightRef> lookup(llvm::StringRef name) const;
+  /// Element type and shape of `name` without touching its bytes.
+  std::optional<WeightType> typeOf(llvm::StringRef name) const;
+  bool contains(llvm::StringRef name) const;
+
+  /// Names in registration order.
+  llvm::ArrayRef<std::string> names() const;
+  size_t size() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace qtc
+
+#endif // QTC_IMPORT_WEIGHTSTORE_H

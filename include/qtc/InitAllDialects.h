@@ -1,0 +1,23 @@
+//===- InitAllDialects.h - Registers qtc's own dialects ---------*- C++ -*-===//
+//
+// Tools (qtc, qtc-opt) call this beside MLIR's registrations. Link the
+// QTCDialects CMake target for the definitions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTC_INITALLDIALECTS_H
+#define QTC_INITALLDIALECTS_H
+
+#include "dialects/tfm/TfmDialect.h"
+#include "mlir/IR/DialectRegistry.h"
+
+namespace qtc {
+
+/// Adds the tfm and qnt dialects to `registry`.
+inline void registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<tfm::TfmDialect>();
+}
+
+} // namespace qtc
+
+#endif // QTC_INITALLDIALECTS_H

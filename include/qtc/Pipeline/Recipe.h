@@ -1,0 +1,52 @@
+//===- Recipe.h - Quantization recipes ------------------------------------===//
+//
+// A recipe says how each part of a model is stored and computed. Recipes are
+// named (`fp16`, `w4a16`, `w4a16-asym`) or JSON files:
+//
+//   {
+//     "name": "my-w4",
+//     "weights": {"format": "int4", "group_size": 128, "symmetric": false},
+//     "lm_head": "fp16"
+//   }
+//
+// `weights` applies to every linear layer except the lm_head, which keeps
+// fp16 unless "lm_head" says "weights" (quantize it like the others).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_PIPELINE_RECIPE_H
+#define QTC_PIPELINE_RECIPE_H
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace qtc {
+
+enum class WeightFormat { F16, Int4 };
+
+struct WeightSpec {
+  WeightFormat format = WeightFormat::F16;
+  int groupSize = 128;   // Int4 only
+  bool symmetric = true; // Int4 only
+};
+
+struct Recipe {
+  std::string name = "fp16";
+  WeightSpec linear;
+  bool quantizeLmHead = false;
+
+  // "fp16", "int4-g128-sym", ...: how a linear layer with this spec is stored.
+  static std::string describe(const WeightSpec &spec);
+};
+
+// Resolves a recipe name or a path to a recipe JSON file. Errors (unknown
+// name, unreadable file, bad JSON, unknown keys, impossible values) are
+// reported at `loc`.
+mlir::FailureOr<Recipe> resolveRecipe(mlir::Location loc,
+                                      llvm::StringRef nameOrPath);
+
+} // namespace qtc
+
+#endif // QTC_PIPELINE_RECIPE_H

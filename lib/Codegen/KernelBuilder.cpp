@@ -1,0 +1,249 @@
+//===- KernelBuilder.cpp - IR building blocks shared by kernel generators -===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+
+namespace qtc::codegen {
+
+MemRefType KernelBuilder::buffer(Type elem, int64_t extent) {
+  return MemRefType::get({extent}, elem);
+}
+
+MemRefType KernelBuilder::workgroupBuffer(Type elem, int64_t extent) {
+  auto space = gpu::AddressSpaceAttr::get(b.getContext(),
+                                          gpu::AddressSpace::Workgroup);
+  return MemRefType::get({extent}, elem, MemRefLayoutAttrInterface(), space);
+}
+
+Value KernelBuilder::index(int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+
+Value KernelBuilder::constI32(int64_t v) {
+  return arith::ConstantOp::create(b, b.getI32IntegerAttr(v));
+}
+
+Value KernelBuilder::constF32(double v) {
+  return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
+}
+
+Value KernelBuilder::constF16(double v) {
+  return arith::ConstantOp::create(b, b.getFloatAttr(f16(), v));
+}
+
+Value KernelBuilder::splat(VectorType type, Attribute scalar) {
+  return arith::ConstantOp::create(
+      b, DenseElementsAttr::get(type, ArrayRef<Attribute>(scalar)));
+}
+
+Value KernelBuilder::splatI32(int64_t n, int64_t v) {
+  return splat(vec(n, i32()), b.getI32IntegerAttr(static_cast<int32_t>(v)));
+}
+
+Value KernelBuilder::splatF16(int64_t n, double v) {
+  return splat(vec(n, f16()), b.getFloatAttr(f16(), v));
+}
+
+Value KernelBuilder::zeros(Type type) {
+  return arith::ConstantOp::create(b, cast<TypedAttr>(b.getZeroAttr(type)));
+}
+
+Value KernelBuilder::add(Value a, Value c) { return arith::AddIOp::create(b, a, c); }
+Value KernelBuilder::add(Value a, int64_t c) {
+  return c == 0 ? a : add(a, index(c));
+}
+Value KernelBuilder::mul(Value a, int64_t c) {
+  return c == 1 ? a : mul(a, index(c));
+}
+Value KernelBuilder::mul(Value a, Value c) { return arith::MulIOp::create(b, a, c); }
+Value KernelBuilder::div(Value a, int64_t c) {
+  return c == 1 ? a : arith::DivUIOp::create(b, a, index(c)).getResult();
+}
+Value KernelBuilder::rem(Value a, int64_t c) {
+  return arith::RemUIOp::create(b, a, index(c));
+}
+Value KernelBuilder::min(Value a, Value c) { return arith::MinUIOp::create(b, a, c); }
+Value KernelBuilder::min(Value a, int64_t c) { return min(a, index(c)); }
+Value KernelBuilder::ult(Value a, Value c) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, a, c);
+}
+Value KernelBuilder::ult(Value a, int64_t c) { return ult(a, index(c)); }
+
+Value KernelBuilder::toIndex(Value i32Value) {
+  // Sizes are non-negative int32: zero-extension is exact and cheaper.
+  return arith::IndexCastUIOp::create(b, b.getIndexType(), i32Value);
+}
+
+Value KernelBuilder::toI32(Value indexValue) {
+  return arith::IndexCastUIOp::create(b, i32(), indexValue);
+}
+
+Value KernelBuilder::threadIdX() { return gpu::ThreadIdOp::create(b, gpu::Dimension::x); }
+Value KernelBuilder::blockIdX() { return gpu::BlockIdOp::create(b, gpu::Dimension::x); }
+Value KernelBuilder::blockIdY() { return gpu::BlockIdOp::create(b, gpu::Dimension::y); }
+Value KernelBuilder::laneId() {
+  return gpu::LaneIdOp::create(b, b.getIndexAttr(32));
+}
+
+Value KernelBuilder::load(Value memref, Value idx) {
+  return memref::LoadOp::create(b, memref, ValueRange{idx});
+}
+
+void KernelBuilder::store(Value value, Value memref, Value idx) {
+  memref::StoreOp::create(b, value, memref, ValueRange{idx});
+}
+
+Value KernelBuilder::loadHalf8(Value v4Buffer, Value index8) {
+  Value words = load(v4Buffer, index8);
+  return vector::BitCastOp::create(b, vec(8, f16()), words);
+}
+
+void KernelBuilder::storeHalf8(Value halves, Value v4Buffer, Value index8) {
+  Value words = vector::BitCastOp::create(b, v4i32(), halves);
+  store(words, v4Buffer, index8);
+}
+
+static Type withElement(Type type, Type elem) {
+  if (auto v = dyn_cast<VectorType>(type))
+    return VectorType::get(v.getShape(), elem);
+  return elem;
+}
+
+Value KernelBuilder::extF32(Value v) {
+  return arith::ExtFOp::create(b, withElement(v.getType(), f32()), v);
+}
+
+Value KernelBuilder::truncF16(Value v) {
+  return arith::TruncFOp::create(b, withElement(v.getType(), f16()), v);
+}
+
+Value KernelBuilder::addF(Value a, Value c) {
+  return arith::AddFOp::create(b, a, c, arith::FastMathFlags::contract);
+}
+Value KernelBuilder::subF(Value a, Value c) {
+  return arith::SubFOp::create(b, a, c, arith::FastMathFlags::contract);
+}
+Value KernelBuilder::mulF(Value a, Value c) {
+  return arith::MulFOp::create(b, a, c, arith::FastMathFlags::contract);
+}
+Value KernelBuilder::maxF(Value a, Value c) {
+  return arith::MaximumFOp::create(b, a, c);
+}
+Value KernelBuilder::fma(Value a, Value c, Value d) {
+  // mulf + addf with `contract` become one fma.rn (also f16x2); math.fma on
+  // f16 would go through libdevice in f32.
+  return addF(mulF(a, c), d);
+}
+
+Value KernelBuilder::exp2Approx(Value x) {
+  return math::Exp2Op::create(b, x, arith::FastMathFlags::afn);
+}
+
+Value KernelBuilder::select(Value cond, Value a, Value c) {
+  return arith::SelectOp::create(b, cond, a, c);
+}
+
+Value KernelBuilder::shuffle(Value v, ArrayRef<int64_t> mask) {
+  return vector::ShuffleOp::create(b, v, v, mask);
+}
+
+Value KernelBuilder::extract(Value v, int64_t pos) {
+  return vector::ExtractOp::create(b, v, ArrayRef<int64_t>{pos});
+}
+
+Value KernelBuilder::warpSum(Value v) {
+  for (int offset = 16; offset > 0; offset /= 2) {
+    auto shfl = gpu::ShuffleOp::create(b, v, offset, 32, gpu::ShuffleMode::XOR);
+    v = arith::AddFOp::create(b, v, shfl.getShuffleResult());
+  }
+  return v;
+}
+
+Value KernelBuilder::warpMax(Value v) {
+  for (int offset = 16; offset > 0; offset /= 2) {
+    auto shfl = gpu::ShuffleOp::create(b, v, offset, 32, gpu::ShuffleMode::XOR);
+    v = maxF(v, shfl.getShuffleResult());
+  }
+  return v;
+}
+
+Value KernelBuilder::shuffleIdx(Value v, Value lane) {
+  auto shfl = gpu::ShuffleOp::create(b, v, toI32(lane), constI32(32),
+                                     gpu::ShuffleMode::IDX);
+  return shfl.getShuffleResult();
+}
+
+Value KernelBuilder::blockSum(Value v, Value scratch, int numWarps) {
+  Value sum = warpSum(v);
+  if (numWarps == 1)
+    return sum;
+  Value tid = threadIdX();
+  Value lane = rem(tid, 32);
+  Value warp = div(tid, 32);
+  ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, index(0)),
+         [&] { store(sum, scratch, warp); });
+  barrier();
+  // Every thread adds the few warp partials itself: no second barrier.
+  Value total = load(scratch, index(0));
+  for (int w = 1; w < numWarps; ++w)
+    total = arith::AddFOp::create(b, total, load(scratch, index(w)));
+  return total;
+}
+
+void KernelBuilder::barrier() { gpu::BarrierOp::create(b); }
+
+void KernelBuilder::forLoop(Value lb, Value ub, Value step,
+                            llvm::function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(b, lb, ub, step);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  body(loop.getInductionVar());
+}
+
+void KernelBuilder::ifThen(Value cond, llvm::function_ref<void()> then) {
+  auto op = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op.thenBlock()->getTerminator());
+  then();
+}
+
+KernelShell createKernelShell(ImplicitLocOpBuilder &b, StringRef name,
+                              ArrayRef<KernelParam> params,
+                              ArrayRef<Type> workgroupBuffers, int blockX) {
+  MLIRContext *ctx = b.getContext();
+  KernelShell shell;
+  shell.module = ModuleOp::create(b);
+  shell.module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                        b.getUnitAttr());
+  b.setInsertionPointToEnd(shell.module.getBody());
+  auto gpuModule = gpu::GPUModuleOp::create(b, name);
+  b.setInsertionPointToStart(gpuModule.getBody());
+
+  SmallVector<Type> types;
+  for (const KernelParam &p : params)
+    types.push_back(p.type);
+  auto func = gpu::GPUFuncOp::create(b, name, b.getFunctionType(types, {}),
+                                     workgroupBuffers);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(DenseI32ArrayAttr::get(ctx, {blockX, 1, 1}));
+  for (auto [i, p] : llvm::enumerate(params)) {
+    if (!p.readOnly)
+      continue;
+    func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(), b.getUnitAttr());
+    func.setArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName(), b.getUnitAttr());
+  }
+  shell.func = func;
+  b.setInsertionPointToStart(&func.getBody().front());
+  return shell;
+}
+
+void finishKernel(ImplicitLocOpBuilder &b) { gpu::ReturnOp::create(b); }
+
+} // namespace qtc::codegen

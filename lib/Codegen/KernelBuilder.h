@@ -1,0 +1,141 @@
+//===- KernelBuilder.h - IR building blocks shared by kernel generators ---===//
+//
+// A thin layer over ImplicitLocOpBuilder for the patterns every generator
+// repeats: typed constants, thread/block indices, flat device buffers, warp
+// and block reductions, f16 <-> f32 conversions and 16-byte vector access.
+// The kernels themselves live in one file per family.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_LIB_CODEGEN_KERNELBUILDER_H
+#define QTC_LIB_CODEGEN_KERNELBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <string>
+
+namespace qtc::codegen {
+
+// Activation and KV-cache buffers have no static size, but the bare-pointer
+// calling convention needs statically shaped memrefs: they are declared with
+// this extent, which only the verifier sees (addresses use the flat index).
+inline constexpr int64_t kUnboundedExtent = int64_t(1) << 40;
+
+// One kernel parameter: a device buffer (flat memref) or an i32 scalar.
+struct KernelParam {
+  std::string name;
+  mlir::Type type;
+  // Never written by anyone during the launch: lets loads use the
+  // non-coherent (read-only) cache path (ld.global.nc).
+  bool readOnly = false;
+};
+
+class KernelBuilder {
+public:
+  KernelBuilder(mlir::ImplicitLocOpBuilder &b) : b(b) {}
+
+  mlir::ImplicitLocOpBuilder &b;
+
+  // Types.
+  mlir::Type f16() { return b.getF16Type(); }
+  mlir::Type f32() { return b.getF32Type(); }
+  mlir::Type i32() { return b.getI32Type(); }
+  mlir::VectorType vec(int64_t n, mlir::Type elem) {
+    return mlir::VectorType::get({n}, elem);
+  }
+  // 16 bytes as four i32: the element type of buffers read with v4 loads.
+  mlir::VectorType v4i32() { return vec(4, i32()); }
+  mlir::MemRefType buffer(mlir::Type elem, int64_t extent = kUnboundedExtent);
+  mlir::MemRefType workgroupBuffer(mlir::Type elem, int64_t extent);
+
+  // Constants.
+  mlir::Value index(int64_t v);
+  mlir::Value constI32(int64_t v);
+  mlir::Value constF32(double v);
+  mlir::Value constF16(double v);
+  mlir::Value splat(mlir::VectorType type, mlir::Attribute scalar);
+  mlir::Value splatI32(int64_t n, int64_t v);
+  mlir::Value splatF16(int64_t n, double v);
+  mlir::Value zeros(mlir::Type type);
+
+  // Index arithmetic (on `index` values).
+  mlir::Value add(mlir::Value a, mlir::Value c);
+  mlir::Value add(mlir::Value a, int64_t c);
+  mlir::Value mul(mlir::Value a, int64_t c);
+  mlir::Value mul(mlir::Value a, mlir::Value c);
+  mlir::Value div(mlir::Value a, int64_t c); // unsigned
+  mlir::Value rem(mlir::Value a, int64_t c); // unsigned
+  mlir::Value min(mlir::Value a, mlir::Value c);
+  mlir::Value min(mlir::Value a, int64_t c);
+  mlir::Value ult(mlir::Value a, mlir::Value c);
+  mlir::Value ult(mlir::Value a, int64_t c);
+  mlir::Value toIndex(mlir::Value i32Value);
+  mlir::Value toI32(mlir::Value indexValue);
+
+  // Launch coordinates as index values.
+  mlir::Value threadIdX();
+  mlir::Value blockIdX();
+  mlir::Value blockIdY();
+  mlir::Value laneId();
+
+  // Memory.
+  mlir::Value load(mlir::Value memref, mlir::Value index);
+  void store(mlir::Value value, mlir::Value memref, mlir::Value index);
+  // Eight f16 at element `index8 * 8` of an f16 buffer declared as v4i32.
+  mlir::Value loadHalf8(mlir::Value v4Buffer, mlir::Value index8);
+  void storeHalf8(mlir::Value halves, mlir::Value v4Buffer, mlir::Value index8);
+
+  // Floating point.
+  mlir::Value extF32(mlir::Value f16Value); // scalar or vector
+  mlir::Value truncF16(mlir::Value f32Value);
+  mlir::Value addF(mlir::Value a, mlir::Value c);
+  mlir::Value subF(mlir::Value a, mlir::Value c);
+  mlir::Value mulF(mlir::Value a, mlir::Value c);
+  mlir::Value maxF(mlir::Value a, mlir::Value c);
+  // a * c + d with contraction allowed (fma).
+  mlir::Value fma(mlir::Value a, mlir::Value c, mlir::Value d);
+  // 2^x with the hardware approximation (ex2.approx).
+  mlir::Value exp2Approx(mlir::Value x);
+  mlir::Value select(mlir::Value cond, mlir::Value a, mlir::Value c);
+  mlir::Value shuffle(mlir::Value v, llvm::ArrayRef<int64_t> mask);
+  mlir::Value extract(mlir::Value v, int64_t pos);
+
+  // Warp (32 lanes) butterfly reductions of f32 values; every lane gets the
+  // result.
+  mlir::Value warpSum(mlir::Value v);
+  mlir::Value warpMax(mlir::Value v);
+  mlir::Value shuffleIdx(mlir::Value v, mlir::Value lane);
+
+  // Sum of an f32 over the block: warp sums through `scratch` (workgroup f32
+  // buffer of at least numWarps elements). Every thread gets the result.
+  mlir::Value blockSum(mlir::Value v, mlir::Value scratch, int numWarps);
+
+  void barrier();
+
+  // Builds `for (iv = lb; iv < ub; iv += step)` with the body from `body`.
+  void forLoop(mlir::Value lb, mlir::Value ub, mlir::Value step,
+               llvm::function_ref<void(mlir::Value)> body);
+  // Builds `if (cond) { then() }`.
+  void ifThen(mlir::Value cond, llvm::function_ref<void()> then);
+};
+
+// Creates module { gpu.module @name { gpu.func @name(params) kernel } } with
+// the block size known to the compiler (.maxntid), workgroup buffers of the
+// given types, and the builder set inside the function's body. The caller
+// adds the body and the terminator comes from finishKernel.
+struct KernelShell {
+  mlir::ModuleOp module;
+  mlir::gpu::GPUFuncOp func;
+};
+KernelShell createKernelShell(mlir::ImplicitLocOpBuilder &b,
+                              llvm::StringRef name,
+                              llvm::ArrayRef<KernelParam> params,
+                              llvm::ArrayRef<mlir::Type> workgroupBuffers,
+                              int blockX);
+void finishKernel(mlir::ImplicitLocOpBuilder &b);
+
+} // namespace qtc::codegen
+
+#endif // QTC_LIB_CODEGEN_KERNELBUILDER_H

@@ -1,0 +1,143 @@
+//===- KernelSelection.cpp - Generate the kernels a plan's steps need -----===//
+
+#include "KernelSelection.h"
+
+#include "qtc/Codegen/KernelGenerator.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "llvm/ADT/StringMap.h"
+
+using namespace mlir;
+
+namespace qtc {
+namespace {
+
+namespace fb = artifact::fb;
+
+codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
+                                  const artifact::Step &step, bool decode) {
+  const artifact::ModelConfig &cfg = c.config;
+  codegen::KernelRequest r;
+  r.family = static_cast<codegen::KernelFamily>(step.kind);
+  r.decode = decode;
+  auto width = [&](int slot) { return c.slots[slot].width; };
+  switch (step.kind) {
+  case fb::StepKind::Embedding:
+    r.hidden = width(step.outputs[0]);
+    r.vocab = cfg.vocabSize;
+    break;
+  case fb::StepKind::RmsNorm:
+    r.hidden = width(step.outputs[0]);
+    r.epsilon = step.epsilon;
+    break;
+  case fb::StepKind::Linear:
+    r.inFeatures = step.inFeatures;
+    r.outFeatures = step.outFeatures;
+    r.format = step.format == fb::WeightFormat::Int4Group
+                   ? codegen::WeightFormat::Int4Group
+                   : codegen::WeightFormat::Dense;
+    r.groupSize = step.groupSize;
+    r.symmetric = step.symmetric;
+    r.hasBias = step.weights.size() > 3 && step.weights[3] >= 0;
+    r.hasResidual = step.inputs.size() > 1;
+    break;
+  case fb::StepKind::RopeKvAppend:
+  case fb::StepKind::Attention:
+    r.heads = cfg.numHeads;
+    r.kvHeads = cfg.numKvHeads;
+    r.headDim = cfg.headDim;
+    r.kvBlockSize = c.kvBlockSize;
+    r.rope.theta = cfg.ropeTheta;
+    r.rope.scaling = static_cast<codegen::RopeScalingKind>(cfg.ropeScaling);
+    r.rope.factor = cfg.ropeFactor;
+    r.rope.lowFreqFactor = cfg.ropeLowFreqFactor;
+    r.rope.highFreqFactor = cfg.ropeHighFreqFactor;
+    r.rope.originalMaxPositions = cfg.ropeOriginalMaxPositions;
+    break;
+  case fb::StepKind::SwiGlu:
+    r.hidden = width(step.outputs[0]);
+    break;
+  case fb::StepKind::Add:
+  case fb::StepKind::GatherRows:
+    r.hidden = width(step.outputs[0]);
+    break;
+  }
+  return r;
+}
+
+// Only these families have a separate decode schedule.
+bool hasDecodeVariant(fb::StepKind kind) {
+  return kind == fb::StepKind::Linear || kind == fb::StepKind::Attention;
+}
+
+} // namespace
+
+void loadCodegenDialects(MLIRContext &context) {
+  DialectRegistry registry;
+  codegen::registerCodegenDependencies(registry);
+  context.appendDialectRegistry(registry);
+}
+
+LogicalResult generateKernels(MLIRContext &context, Location loc,
+                              ArrayRef<std::string> targets,
+                              artifact::ArtifactContents &c,
+                              llvm::raw_ostream *progress) {
+  c.targets.assign(targets.begin(), targets.end());
+  llvm::StringMap<int> generated; // "<target>/<entry>" -> kernel index
+
+  auto kernelFor = [&](const codegen::KernelRequest &r) -> FailureOr<int> {
+    std::string key = r.chip + "/" + codegen::kernelEntryName(r);
+    if (auto it = generated.find(key); it != generated.end())
+      return it->second;
+    FailureOr<codegen::GeneratedKernel> k = codegen::generateKernel(context, r);
+    if (failed(k))
+      return emitError(loc) << "could not generate the "
+                            << rt::abi::familyName(r.family) << " kernel for "
+                            << r.chip;
+    artifact::Kernel kernel;
+    kernel.name = k->entry;
+    kernel.target = r.chip;
+    kernel.ptx = std::move(k->ptx);
+    kernel.blockX = k->tile.blockX;
+    kernel.blockY = k->tile.blockY;
+    kernel.sharedBytes = k->tile.sharedBytes;
+    kernel.tileM = k->tile.tileM;
+    kernel.tileN = k->tile.tileN;
+    kernel.splitK = k->tile.splitK;
+    c.kernels.push_back(std::move(kernel));
+    int index = static_cast<int>(c.kernels.size()) - 1;
+    generated[key] = index;
+    if (progress)
+      *progress << "  " << r.chip << " " << k->entry << "\n";
+    return index;
+  };
+
+  for (artifact::Step &step : c.steps) {
+    step.kernelIds.clear();
+    step.decodeKernelIds.clear();
+    for (const std::string &target : targets) {
+      if (!StringRef(target).starts_with("sm_"))
+        return emitError(loc) << "unknown GPU target '" << target
+                              << "' (expected sm_XX, e.g. sm_90)";
+      codegen::KernelRequest r = requestFor(c, step, /*decode=*/false);
+      r.chip = target;
+      FailureOr<int> prefill = kernelFor(r);
+      if (failed(prefill))
+        return failure();
+      step.kernelIds.push_back(*prefill);
+      int decode = *prefill;
+      if (hasDecodeVariant(step.kind)) {
+        r.decode = true;
+        FailureOr<int> d = kernelFor(r);
+        if (failed(d))
+          return failure();
+        decode = *d;
+      }
+      step.decodeKernelIds.push_back(decode);
+    }
+  }
+  return success();
+}
+
+} // namespace qtc

@@ -1,0 +1,29 @@
+//===- KernelSelection.h - Generate the kernels a plan's steps need -------===//
+#ifndef QTC_LIB_PIPELINE_KERNELSELECTION_H
+#define QTC_LIB_PIPELINE_KERNELSELECTION_H
+
+#include "qtc/Artifact/ArtifactContents.h"
+
+#include "mlir/IR/Location.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace qtc {
+
+// Loads what kernel generation needs into `context`.
+void loadCodegenDialects(mlir::MLIRContext &context);
+
+// For every step and target, generates the prefill kernel (Step.kernel_ids)
+// and, where a faster schedule exists for one token per sequence, the decode
+// kernel (Step.decode_kernel_ids). Identical kernels are generated once.
+mlir::LogicalResult generateKernels(mlir::MLIRContext &context,
+                                    mlir::Location loc,
+                                    llvm::ArrayRef<std::string> targets,
+                                    artifact::ArtifactContents &contents,
+                                    llvm::raw_ostream *progress);
+
+} // namespace qtc
+
+#endif // QTC_LIB_PIPELINE_KERNELSELECTION_H

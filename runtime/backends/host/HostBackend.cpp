@@ -1,0 +1,253 @@
+//===- HostBackend.cpp - Plain C++ execution of an artifact's plan --------===//
+//
+// The numerics oracle and CPU fallback: every StepKind in f32, weights decoded
+// to f32 once at prepare() (see HostWeights.h), KV cache in host memory.
+// Clarity first; the matrix multiply and attention are blocked and use at
+// most two threads so that a small model prefills thousands of tokens a
+// second on a laptop-class core.
+//
+//===----------------------------------------------------------------------===//
+
+#include "HostAttention.h"
+#include "HostGemm.h"
+#include "HostRowOps.h"
+#include "HostWeights.h"
+#include "RopeTable.h"
+
+#include "qtc/rt/Artifact.h"
+#include "qtc/rt/Backend.h"
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+namespace qtc::rt {
+namespace {
+
+using host::AttentionShape;
+
+struct PreparedStep {
+  fb::StepKind kind;
+  std::vector<int> inputs, outputs;
+  int layer = -1;
+  float epsilon = 0;
+  const std::vector<float> *vector = nullptr; // embedding table or norm scale
+  std::unique_ptr<host::PackedLinear> linear;
+};
+
+class HostBackend final : public Backend {
+public:
+  std::string name() const override { return "host"; }
+  Status prepare(const Artifact &artifact, const BackendOptions &options) override;
+  Status forward(const BatchView &batch, std::vector<float> &logits) override;
+  Status copyKvBlock(int srcBlock, int dstBlock) override;
+
+private:
+  Status checkBatch(const BatchView &batch) const;
+  float *slot(int index) { return slots_[index].data(); }
+
+  const Artifact *artifact_ = nullptr;
+  BackendOptions options_;
+  int threads_ = 1;
+  AttentionShape shape_;
+  host::RopeTable rope_;
+  host::HostKvCache cache_;
+  std::map<int, std::vector<float>> floatTensors_; // by tensor index
+  std::vector<PreparedStep> steps_;
+  std::vector<std::vector<float>> slots_;
+  std::vector<int> slotRows_;
+};
+
+Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &options) {
+  if (options.maxTokensPerCall <= 0)
+    return invalidArgument("host backend: maxTokensPerCall must be positive");
+  if (options.numKvBlocks <= 0)
+    return invalidArgument("host backend: numKvBlocks must be positive");
+  artifact_ = &artifact;
+  options_ = options;
+  threads_ = options.hostThreads > 0
+                 ? options.hostThreads
+                 : static_cast<int>(std::min(2u, std::max(1u, std::thread::hardware_concurrency())));
+
+  const fb::ModelConfig &config = artifact.config();
+  const fb::KvCacheSpec &kv = artifact.kvCache();
+  shape_ = {config.num_heads(), config.num_kv_heads(), config.head_dim(), kv.block_size()};
+  rope_.build(config);
+  cache_.allocate(config.num_layers(), shape_, options.numKvBlocks,
+                  kv.dtype() == fb::KvDType::F16);
+
+  auto floatTensor = [&](int index) -> const std::vector<float> * {
+    auto it = floatTensors_.find(index);
+    if (it == floatTensors_.end())
+      it = floatTensors_.emplace(index, host::decodeFloatTensor(artifact, index)).first;
+    return &it->second;
+  };
+
+  const fb::Plan &plan = artifact.plan();
+  steps_.clear();
+  for (const fb::Step *step : *plan.steps()) {
+    PreparedStep prepared;
+    prepared.kind = step->kind();
+    if (step->inputs())
+      prepared.inputs.assign(step->inputs()->begin(), step->inputs()->end());
+    if (step->outputs())
+      prepared.outputs.assign(step->outputs()->begin(), step->outputs()->end());
+    prepared.layer = step->layer();
+    prepared.epsilon = step->epsilon();
+    switch (step->kind()) {
+    case fb::StepKind::Embedding:
+    case fb::StepKind::RmsNorm:
+      prepared.vector = floatTensor(step->weights()->Get(0));
+      break;
+    case fb::StepKind::Linear: {
+      std::vector<float> bias;
+      if (step->weights()->size() > 3 && step->weights()->Get(3) >= 0)
+        bias = host::decodeFloatTensor(artifact, step->weights()->Get(3));
+      prepared.linear = std::make_unique<host::PackedLinear>(
+          host::dequantizeLinearWeight(artifact, *step), step->out_features(),
+          step->in_features(), std::move(bias));
+      break;
+    }
+    default:
+      break;
+    }
+    steps_.push_back(std::move(prepared));
+  }
+  // Decoded tables and scales that steps hold by pointer stay in the map;
+  // it is not touched again, so the pointers stay valid.
+
+  slots_.clear();
+  for (const fb::Slot *s : *plan.slots())
+    slots_.emplace_back(static_cast<size_t>(options.maxTokensPerCall) * s->width(), 0.0f);
+  slotRows_.assign(slots_.size(), 0);
+  return Status::ok();
+}
+
+Status HostBackend::checkBatch(const BatchView &b) const {
+  const int maxTokens = options_.maxTokensPerCall;
+  const fb::ModelConfig &config = artifact_->config();
+  if (b.numTokens <= 0 || b.numTokens > maxTokens)
+    return invalidArgument("batch has " + std::to_string(b.numTokens) +
+                           " tokens; the backend takes 1 to " + std::to_string(maxTokens));
+  if (b.numSeqs <= 0 || b.maxBlocksPerSeq <= 0)
+    return invalidArgument("batch needs at least one sequence and one block per sequence");
+  if (b.numLogitRows < 0 || b.numLogitRows > maxTokens)
+    return invalidArgument("batch asks for " + std::to_string(b.numLogitRows) +
+                           " logit rows; at most " + std::to_string(maxTokens));
+  if (!b.tokenIds || !b.positions || !b.tokenSeq || !b.seqLens || !b.blockTables ||
+      (b.numLogitRows > 0 && !b.logitRows))
+    return invalidArgument("batch is missing one of its arrays");
+  const int blockSize = shape_.blockSize;
+  const int64_t capacity = int64_t(b.maxBlocksPerSeq) * blockSize;
+  for (int s = 0; s < b.numSeqs; ++s) {
+    const int len = b.seqLens[s];
+    if (len <= 0 || len > capacity || len > config.max_positions())
+      return invalidArgument("sequence " + std::to_string(s) + " has length " +
+                             std::to_string(len) + "; its block table holds " +
+                             std::to_string(capacity) + " positions and the model " +
+                             std::to_string(config.max_positions()));
+    for (int i = 0, n = (len + blockSize - 1) / blockSize; i < n; ++i) {
+      const int block = b.blockTables[static_cast<size_t>(s) * b.maxBlocksPerSeq + i];
+      if (block < 0 || block >= cache_.numBlocks())
+        return invalidArgument("sequence " + std::to_string(s) + " maps its block " +
+                               std::to_string(i) + " to physical block " +
+                               std::to_string(block) + " of " +
+                               std::to_string(cache_.numBlocks()));
+    }
+  }
+  for (int t = 0; t < b.numTokens; ++t) {
+    const std::string token = "token " + std::to_string(t);
+    if (b.tokenIds[t] < 0 || b.tokenIds[t] >= config.vocab_size())
+      return invalidArgument(token + " has id " + std::to_string(b.tokenIds[t]) +
+                             " outside the vocabulary of " + std::to_string(config.vocab_size()));
+    if (b.tokenSeq[t] < 0 || b.tokenSeq[t] >= b.numSeqs)
+      return invalidArgument(token + " belongs to sequence " + std::to_string(b.tokenSeq[t]) +
+                             " of " + std::to_string(b.numSeqs));
+    if (b.positions[t] < 0 || b.positions[t] >= b.seqLens[b.tokenSeq[t]])
+      return invalidArgument(token + " is at position " + std::to_string(b.positions[t]) +
+                             ", outside its sequence's length " +
+                             std::to_string(b.seqLens[b.tokenSeq[t]]));
+  }
+  for (int r = 0; r < b.numLogitRows; ++r)
+    if (b.logitRows[r] < 0 || b.logitRows[r] >= b.numTokens)
+      return invalidArgument("logit row " + std::to_string(r) + " names token " +
+                             std::to_string(b.logitRows[r]) + " of " +
+                             std::to_string(b.numTokens));
+  return Status::ok();
+}
+
+Status HostBackend::forward(const BatchView &batch, std::vector<float> &logits) {
+  if (!artifact_)
+    return failedPrecondition("host backend: forward before prepare");
+  QTC_RT_RETURN_IF_ERROR(checkBatch(batch));
+  const fb::Plan &plan = artifact_->plan();
+  for (const PreparedStep &step : steps_) {
+    const int in0 = step.inputs.empty() ? -1 : step.inputs[0];
+    const int out0 = step.outputs.empty() ? -1 : step.outputs[0];
+    const int rows = in0 >= 0 ? slotRows_[in0] : batch.numTokens;
+    const int inWidth = in0 >= 0 ? plan.slots()->Get(in0)->width() : 0;
+    const int outWidth = out0 >= 0 ? plan.slots()->Get(out0)->width() : 0;
+    switch (step.kind) {
+    case fb::StepKind::Embedding:
+      host::embedding(step.vector->data(), outWidth, batch.tokenIds, batch.numTokens,
+                      slot(out0));
+      slotRows_[out0] = batch.numTokens;
+      break;
+    case fb::StepKind::RmsNorm:
+      host::rmsNorm(slot(in0), step.vector->data(), rows, inWidth, step.epsilon, slot(out0));
+      slotRows_[out0] = rows;
+      break;
+    case fb::StepKind::Linear: {
+      const float *residual = step.inputs.size() > 1 ? slot(step.inputs[1]) : nullptr;
+      step.linear->run(slot(in0), rows, residual, slot(out0), threads_);
+      slotRows_[out0] = rows;
+      break;
+    }
+    case fb::StepKind::RopeKvAppend:
+      host::ropeKvAppend(batch, shape_, rope_, step.layer, slot(in0), cache_);
+      break;
+    case fb::StepKind::Attention:
+      host::attention(batch, shape_, step.layer, slot(in0), cache_, slot(out0), threads_);
+      slotRows_[out0] = rows;
+      break;
+    case fb::StepKind::SwiGlu:
+      host::swiGlu(slot(in0), rows, outWidth, slot(out0));
+      slotRows_[out0] = rows;
+      break;
+    case fb::StepKind::Add:
+      host::add(slot(in0), slot(step.inputs[1]), static_cast<long>(rows) * inWidth, slot(out0));
+      slotRows_[out0] = rows;
+      break;
+    case fb::StepKind::GatherRows:
+      host::gatherRows(slot(in0), inWidth, batch.logitRows, batch.numLogitRows, slot(out0));
+      slotRows_[out0] = batch.numLogitRows;
+      break;
+    default:
+      return internalError("host backend: unhandled step kind " +
+                           std::string(stepKindName(step.kind)));
+    }
+  }
+  const int vocab = artifact_->config().vocab_size();
+  const float *result = slot(plan.logits_slot());
+  logits.assign(result, result + static_cast<size_t>(batch.numLogitRows) * vocab);
+  return Status::ok();
+}
+
+Status HostBackend::copyKvBlock(int srcBlock, int dstBlock) {
+  if (!artifact_)
+    return failedPrecondition("host backend: copyKvBlock before prepare");
+  if (srcBlock < 0 || srcBlock >= cache_.numBlocks() || dstBlock < 0 ||
+      dstBlock >= cache_.numBlocks())
+    return invalidArgument("copyKvBlock(" + std::to_string(srcBlock) + ", " +
+                           std::to_string(dstBlock) + ") outside the " +
+                           std::to_string(cache_.numBlocks()) + " blocks");
+  if (srcBlock != dstBlock)
+    cache_.copyBlock(srcBlock, dstBlock);
+  return Status::ok();
+}
+
+} // namespace
+
+std::unique_ptr<Backend> createHostBackend() { return std::make_unique<HostBackend>(); }
+
+} // namespace qtc::rt

@@ -1,0 +1,74 @@
+//===- Backend.h - Execution backends (host, cuda) ------------------------===//
+//
+// A backend executes an artifact's plan for one batch. It owns its copies of
+// the weights, the activation slots and the storage of the paged KV cache; the
+// bookkeeping of KV blocks (which sequence owns which block) lives in
+// kv/BlockAllocator and reaches the backend as block tables in a BatchView.
+//
+// Both backends implement every StepKind of runtime/schema/artifact.fbs with the
+// same semantics; the host backend is the numerics oracle for the CUDA one.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_RT_BACKEND_H
+#define QTC_RT_BACKEND_H
+
+#include "qtc/rt/Status.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qtc::rt {
+
+class Artifact; // qtc/rt/Artifact.h: a loaded and verified artifact.
+
+// One forward call: a set of new tokens, each belonging to a sequence at a
+// position. Prefill (many tokens of a sequence) and decode (one token per
+// sequence) are the same call; `decodeOnly` tells a backend it may pick its
+// decode kernels. All arrays are host memory owned by the caller.
+struct BatchView {
+  int numTokens = 0;
+  int numSeqs = 0;
+  const int32_t *tokenIds = nullptr;  // [numTokens]
+  const int32_t *positions = nullptr; // [numTokens] position within its sequence
+  const int32_t *tokenSeq = nullptr;  // [numTokens] index into the batch's sequences
+  // [numSeqs] context length after this call (cached tokens + new tokens).
+  const int32_t *seqLens = nullptr;
+  // [numSeqs * maxBlocksPerSeq] physical KV block ids, row per sequence.
+  const int32_t *blockTables = nullptr;
+  int maxBlocksPerSeq = 0;
+  // Token rows whose logits are wanted (e.g. the last token of each sequence).
+  const int32_t *logitRows = nullptr;
+  int numLogitRows = 0;
+  bool decodeOnly = false;
+};
+
+struct BackendOptions {
+  int maxTokensPerCall = 2048;  // activation slots are sized for this
+  int numKvBlocks = 0;          // physical KV blocks per layer
+  int deviceOrdinal = 0;        // cuda only
+  int hostThreads = 0;          // host only: threads per large step (0: up to 2)
+};
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // Uploads weights, loads kernels and allocates slots and KV storage. The
+  // artifact outlives the backend.
+  virtual Status prepare(const Artifact &artifact,
+                         const BackendOptions &options) = 0;
+  // Runs the plan for `batch`; writes numLogitRows x vocab fp32 logits.
+  virtual Status forward(const BatchView &batch, std::vector<float> &logits) = 0;
+  // Copies one physical KV block (all layers) to another: copy-on-write.
+  virtual Status copyKvBlock(int srcBlock, int dstBlock) = 0;
+};
+
+std::unique_ptr<Backend> createHostBackend();
+// Fails with kUnavailable when libcuda.so.1 or a GPU is missing.
+StatusOr<std::unique_ptr<Backend>> createCudaBackend();
+
+} // namespace qtc::rt
+
+#endif // QTC_RT_BACKEND_H

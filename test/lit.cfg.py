@@ -1,0 +1,35 @@
+# -*- Python -*-
+# lit configuration for qtc: dialect, pass, import, codegen and end-to-end tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "QTC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qtc_obj_root, "test")
+config.excludes = ["Inputs", "unit", "gpu", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py"]
+
+# Variables are scoped to their CHECK-LABEL block.
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%shared_models", config.shared_models_dir))
+config.substitutions.append(("%qtc_src_root", config.qtc_src_root))
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.qtc_tools_dir, config.qtc_runtime_tools_dir,
+             config.llvm_tools_dir]
+tools = ["qtc-opt", "qtc", "qtc-run", "qtc-kernelgen"]
+llvm_config.add_tool_substitutions(
+    [t for t in tools if any(os.path.exists(os.path.join(d, t)) for d in tool_dirs)],
+    tool_dirs)
+
+# Features for tests that need the shared models or Python's onnx.
+if os.path.isdir(os.path.join(config.shared_models_dir, "kjv-llama-6m")):
+    config.available_features.add("shared-models")

@@ -1,0 +1,109 @@
+//===- qtc.cpp - qtc's ahead-of-time compiler CLI -------------------------===//
+//
+//   qtc import MODEL                 print the imported tfm graph
+//   qtc compile MODEL -o OUT.qtc     compile to an artifact
+//     [--recipe fp16|w4a16|w4a16-asym|FILE.json] [--target sm_90[,sm_80]]
+//     [--tokenizer tokenizer.model]
+//
+// MODEL is an .onnx file or a Hugging Face checkpoint folder.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtc/Import/Import.h"
+#include "qtc/Pipeline/Compile.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+static cl::SubCommand importCmd("import", "Import a model and print its tfm graph");
+static cl::SubCommand compileCmd("compile", "Compile a model to a .qtc artifact");
+
+static cl::opt<std::string> importModelPath(cl::Positional, cl::Required,
+                                            cl::desc("MODEL"), cl::sub(importCmd));
+
+static cl::opt<std::string> compileModelPath(cl::Positional, cl::Required,
+                                             cl::desc("MODEL"), cl::sub(compileCmd));
+static cl::opt<std::string> outputPath("o", cl::Required, cl::value_desc("OUT.qtc"),
+                                       cl::desc("Artifact to write"),
+                                       cl::sub(compileCmd));
+static cl::opt<std::string>
+    recipe("recipe", cl::init("fp16"),
+           cl::desc("Quantization recipe: fp16, w4a16, w4a16-asym or a .json file"),
+           cl::sub(compileCmd));
+static cl::opt<std::string>
+    targets("target", cl::init("sm_90"),
+            cl::desc("Comma-separated GPU targets (sm_80, sm_90, ...), or "
+                     "'host' for an artifact without GPU kernels"),
+            cl::sub(compileCmd));
+static cl::opt<std::string>
+    tokenizer("tokenizer", cl::desc("SentencePiece tokenizer.model (default: "
+                                    "tokenizer.model beside the model)"),
+              cl::sub(compileCmd));
+static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
+                           cl::sub(compileCmd));
+
+static void printVersion(raw_ostream &os) {
+  os << "qtc " << QTC_VERSION << " (MLIR " << LLVM_VERSION_STRING << ")\n";
+}
+
+static int runImport(mlir::MLIRContext &context) {
+  FailureOr<qtc::ImportedModel> model =
+      qtc::importModel(context, importModelPath);
+  if (failed(model))
+    return 1;
+  model->module->print(outs());
+  outs() << "\n";
+  return 0;
+}
+
+static int runCompile(mlir::MLIRContext &context) {
+  qtc::CompileOptions options;
+  options.modelPath = compileModelPath;
+  options.outputPath = outputPath;
+  options.recipe = recipe;
+  options.tokenizerPath = tokenizer;
+  options.targets.clear();
+  if (targets != "host") {
+    SmallVector<StringRef> parts;
+    StringRef(targets).split(parts, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef part : parts)
+      options.targets.push_back(part.trim().str());
+  }
+  // Progress only for a person watching a terminal.
+  if (!quiet && sys::Process::StandardErrIsDisplayed())
+    options.progress = &errs();
+  return failed(qtc::compileModel(context, options)) ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::SetVersionPrinter(printVersion);
+  if (!cl::ParseCommandLineOptions(
+          argc, argv,
+          "qtc: compiler for quantized transformer inference\n\n"
+          "  qtc import MODEL\n"
+          "  qtc compile MODEL -o OUT.qtc [--recipe R] [--target sm_90]\n",
+          &errs()))
+    return 1;
+
+  mlir::MLIRContext context;
+  qtc::loadPipelineDialects(context);
+  // Diagnostics go to stderr with their locations (file, tensor, node).
+  SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context, errs());
+
+  if (importCmd)
+    return runImport(context);
+  if (compileCmd)
+    return runCompile(context);
+  errs() << "qtc: expected a subcommand (import, compile); see qtc --help\n";
+  return 1;
+}
