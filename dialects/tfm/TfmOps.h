@@ -5,6 +5,7 @@
 
 #include "dialects/tfm/TfmAttrs.h"
 #include "dialects/tfm/TfmDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"

@@ -8,6 +8,7 @@
 #ifndef QTC_INITALLDIALECTS_H
 #define QTC_INITALLDIALECTS_H
 
+#include "dialects/qnt/QntDialect.h"
 #include "dialects/tfm/TfmDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 
@@ -15,7 +16,7 @@ namespace qtc {
 
 /// Adds the tfm and qnt dialects to `registry`.
 inline void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<tfm::TfmDialect>();
+  registry.insert<tfm::TfmDialect, qnt::QntDialect>();
 }
 
 } // namespace qtc

@@ -73,8 +73,7 @@ flatbuffers::Offset<fb::Plan> buildPlan(flatbuffers::FlatBufferBuilder &b,
 
 } // namespace
 
-LogicalResult writeArtifact(const ArtifactContents &c, StringRef path,
-                            Location loc) {
+void serializeArtifact(const ArtifactContents &c, llvm::raw_ostream &os) {
   std::vector<uint64_t> offsets;
   uint64_t weightsSize = layoutTensors(c.tensors, offsets);
 
@@ -112,11 +111,6 @@ LogicalResult writeArtifact(const ArtifactContents &c, StringRef path,
       weightsSize);
   fb::FinishArtifactBuffer(b, root);
 
-  std::string error;
-  auto out = mlir::openOutputFile(path, &error);
-  if (!out)
-    return emitError(loc) << "cannot open '" << path << "': " << error;
-  llvm::raw_ostream &os = out->os();
   os.write(rt::kArtifactMagic, sizeof(rt::kArtifactMagic));
   uint64_t fbSize = b.GetSize();
   char sizeBytes[8];
@@ -139,8 +133,18 @@ LogicalResult writeArtifact(const ArtifactContents &c, StringRef path,
     written += c.tensors[i].bytes.size();
   }
   pad(sectionStart + weightsSize);
-  if (os.has_error())
-    return emitError(loc) << "error writing '" << path << "'";
+}
+
+LogicalResult writeArtifact(const ArtifactContents &c, StringRef path,
+                            Location loc) {
+  std::string error;
+  auto out = mlir::openOutputFile(path, &error);
+  if (!out)
+    return emitError(loc) << "cannot open '" << path << "': " << error;
+  serializeArtifact(c, out->os());
+  if (out->os().has_error())
+    return emitError(loc) << "error writing '" << path
+                          << "': " << out->os().error().message();
   out->keep();
   return success();
 }

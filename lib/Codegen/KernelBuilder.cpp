@@ -59,6 +59,7 @@ Value KernelBuilder::add(Value a, Value c) { return arith::AddIOp::create(b, a, 
 Value KernelBuilder::add(Value a, int64_t c) {
   return c == 0 ? a : add(a, index(c));
 }
+Value KernelBuilder::sub(Value a, Value c) { return arith::SubIOp::create(b, a, c); }
 Value KernelBuilder::mul(Value a, int64_t c) {
   return c == 1 ? a : mul(a, index(c));
 }
@@ -158,6 +159,10 @@ Value KernelBuilder::extract(Value v, int64_t pos) {
   return vector::ExtractOp::create(b, v, ArrayRef<int64_t>{pos});
 }
 
+Value KernelBuilder::reduceAdd(Value v) {
+  return vector::ReductionOp::create(b, vector::CombiningKind::ADD, v);
+}
+
 Value KernelBuilder::warpSum(Value v) {
   for (int offset = 16; offset > 0; offset /= 2) {
     auto shfl = gpu::ShuffleOp::create(b, v, offset, 32, gpu::ShuffleMode::XOR);
@@ -207,11 +212,25 @@ void KernelBuilder::forLoop(Value lb, Value ub, Value step,
   body(loop.getInductionVar());
 }
 
+void KernelBuilder::stridedLoop(Value start, int64_t count, int64_t stride,
+                                llvm::function_ref<void(Value)> body) {
+  if (count <= stride) {
+    ifThen(ult(start, count), [&] { body(start); });
+    return;
+  }
+  forLoop(start, index(count), index(stride), body);
+}
+
 void KernelBuilder::ifThen(Value cond, llvm::function_ref<void()> then) {
   auto op = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(op.thenBlock()->getTerminator());
   then();
+}
+
+int rowBlockSize(int64_t vectors) {
+  int64_t threads = (vectors + 31) / 32 * 32;
+  return static_cast<int>(std::clamp<int64_t>(threads, 32, 256));
 }
 
 KernelShell createKernelShell(ImplicitLocOpBuilder &b, StringRef name,

@@ -63,6 +63,7 @@ public:
   // Index arithmetic (on `index` values).
   mlir::Value add(mlir::Value a, mlir::Value c);
   mlir::Value add(mlir::Value a, int64_t c);
+  mlir::Value sub(mlir::Value a, mlir::Value c);
   mlir::Value mul(mlir::Value a, int64_t c);
   mlir::Value mul(mlir::Value a, mlir::Value c);
   mlir::Value div(mlir::Value a, int64_t c); // unsigned
@@ -101,6 +102,8 @@ public:
   mlir::Value select(mlir::Value cond, mlir::Value a, mlir::Value c);
   mlir::Value shuffle(mlir::Value v, llvm::ArrayRef<int64_t> mask);
   mlir::Value extract(mlir::Value v, int64_t pos);
+  // Sum of a vector's f32 elements.
+  mlir::Value reduceAdd(mlir::Value v);
 
   // Warp (32 lanes) butterfly reductions of f32 values; every lane gets the
   // result.
@@ -117,9 +120,17 @@ public:
   // Builds `for (iv = lb; iv < ub; iv += step)` with the body from `body`.
   void forLoop(mlir::Value lb, mlir::Value ub, mlir::Value step,
                llvm::function_ref<void(mlir::Value)> body);
+  // Runs body(i) for i = start, start + stride, ... below count; a single
+  // guarded instance when count <= stride.
+  void stridedLoop(mlir::Value start, int64_t count, int64_t stride,
+                   llvm::function_ref<void(mlir::Value)> body);
   // Builds `if (cond) { then() }`.
   void ifThen(mlir::Value cond, llvm::function_ref<void()> then);
 };
+
+// Threads of a kernel that walks one row of `vectors` 16-byte vectors:
+// whole warps, at most 256, no more than there are vectors.
+int rowBlockSize(int64_t vectors);
 
 // Creates module { gpu.module @name { gpu.func @name(params) kernel } } with
 // the block size known to the compiler (.maxntid), workgroup buffers of the

@@ -83,7 +83,8 @@ LogicalResult readTokenizer(Location loc, const CompileOptions &options,
 
 } // namespace
 
-LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) {
+FailureOr<artifact::ArtifactContents>
+compileToContents(MLIRContext &context, const CompileOptions &options) {
   Location loc = FileLineColLoc::get(&context, options.modelPath, 0, 0);
   Progress progress(options.progress);
 
@@ -97,10 +98,17 @@ LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) 
     return failure();
 
   progress.stage("quantize (recipe " + recipe->name + ")");
-  PassManager pm(&context);
-  pm.addPass(createQuantizeWeightsPass(quantizeOptionsFor(*recipe)));
-  if (failed(pm.run(*model->module)))
-    return failure();
+  if (recipe->linear.format != WeightFormat::F16) {
+    QuantizeWeightsOptions quantize;
+    quantize.format = "int4";
+    quantize.groupSize = recipe->linear.groupSize;
+    quantize.symmetric = recipe->linear.symmetric;
+    quantize.includeLmHead = recipe->quantizeLmHead;
+    PassManager pm(&context);
+    pm.addPass(createQuantizeWeights(quantize));
+    if (failed(pm.run(*model->module)))
+      return failure();
+  }
 
   auto models = model->module->getOps<tfm::ModelOp>();
   if (std::distance(models.begin(), models.end()) != 1)
@@ -122,10 +130,8 @@ LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) 
                              progress.stream())))
     return failure();
 
-  progress.stage("write " + options.outputPath);
+  progress.stage("tokenizer and numerics");
   if (failed(readTokenizer(loc, options, contents.tokenizerModel)))
-    return failure();
-  if (failed(artifact::writeArtifact(contents, options.outputPath, loc)))
     return failure();
   progress.finish();
   if (options.progress && !contents.numerics.empty()) {
@@ -138,6 +144,19 @@ LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) 
         "weights: %zu quantized layers, SQNR mean %.2f dB, min %.2f dB\n",
         contents.numerics.size(), sum / contents.numerics.size(), worst);
   }
+  return contents;
+}
+
+LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) {
+  FailureOr<artifact::ArtifactContents> contents =
+      compileToContents(context, options);
+  if (failed(contents))
+    return failure();
+  Location loc = FileLineColLoc::get(&context, options.outputPath, 0, 0);
+  if (failed(artifact::writeArtifact(*contents, options.outputPath, loc)))
+    return failure();
+  if (options.progress)
+    *options.progress << "wrote " << options.outputPath << "\n";
   return success();
 }
 

@@ -35,9 +35,10 @@ struct LinearMatch {
   std::optional<std::string> biasName;
   LinearSpec spec;
   int64_t inFeatures = 0, outFeatures = 0;
-  // Set (after a diagnostic) when `op` is a linear the plan cannot lower,
-  // e.g. its weight is computed rather than a tfm.weight.
-  bool invalid = false;
+  // Why the plan cannot lower this linear (e.g. its weight is computed
+  // rather than a tfm.weight); empty when it can.
+  std::string error;
+  bool invalid() const { return !error.empty(); }
 };
 
 // Matches tfm.linear, tfm.lm_head and qnt.qlinear; nullopt for other ops.

@@ -260,7 +260,8 @@ PlanBuilder::projectionGroup(const LinearMatch &first) {
     if (done.contains(user))
       continue;
     if (std::optional<LinearMatch> m = matchLinear(user, weights))
-      siblings.push_back(*m);
+      if (!m->invalid())
+        siblings.push_back(*m);
   }
   llvm::sort(siblings, [&](const LinearMatch &a, const LinearMatch &b) {
     return opIndex.lookup(a.op) < opIndex.lookup(b.op);
@@ -496,8 +497,8 @@ LogicalResult PlanBuilder::lowerOp(Operation *op) {
   if (auto norm = dyn_cast<tfm::RmsNormOp>(op))
     return lowerRmsNorm(norm);
   if (std::optional<LinearMatch> linear = matchLinear(op, weights)) {
-    if (linear->invalid)
-      return failure();
+    if (linear->invalid())
+      return op->emitError(linear->error);
     if (linear->result == logitsValue) {
       FailureOr<int> in = slotOf(linear->input, op);
       if (failed(in))

@@ -38,6 +38,7 @@ def main():
     ap.add_argument("--logit-tol", type=float, default=0.02)
     ap.add_argument("--ppl-tol", type=float, default=0.005)
     ap.add_argument("--ppl-ref", type=float, help="compare ppl to this instead")
+    ap.add_argument("--ppl-ref-file", help="file holding the ppl to compare to")
     ap.add_argument("--max-tokens", type=int, help="ppl over the first N tokens")
     ap.add_argument("--skip-tokens", action="store_true",
                     help="only check perplexity")
@@ -45,6 +46,8 @@ def main():
     args = ap.parse_args()
 
     ref = json.load(open(args.reference))
+    if args.ppl_ref_file:
+        args.ppl_ref = float(open(args.ppl_ref_file).read())
     base = [args.qtc_run, args.artifact, "--backend", args.backend, "--json"]
 
     if not args.skip_tokens:

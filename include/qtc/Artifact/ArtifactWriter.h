@@ -6,6 +6,7 @@
 
 #include "mlir/IR/Location.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace qtc::artifact {
 
@@ -13,6 +14,9 @@ namespace qtc::artifact {
 // runtime/schema/artifact.fbs. A partly written file is removed on failure.
 mlir::LogicalResult writeArtifact(const ArtifactContents &contents,
                                   llvm::StringRef path, mlir::Location loc);
+
+// The same bytes, to a stream (the JIT API keeps them in memory).
+void serializeArtifact(const ArtifactContents &contents, llvm::raw_ostream &os);
 
 } // namespace qtc::artifact
 

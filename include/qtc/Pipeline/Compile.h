@@ -7,6 +7,8 @@
 #ifndef QTC_PIPELINE_COMPILE_H
 #define QTC_PIPELINE_COMPILE_H
 
+#include "qtc/Artifact/ArtifactContents.h"
+
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -31,7 +33,12 @@ struct CompileOptions {
 // Registers every dialect the pipeline uses in `context`.
 void loadPipelineDialects(mlir::MLIRContext &context);
 
-// Runs the whole pipeline; errors are emitted as diagnostics on `context`.
+// Runs the pipeline up to the artifact's contents (the JIT API serializes
+// them in memory). Errors are emitted as diagnostics on `context`.
+mlir::FailureOr<artifact::ArtifactContents>
+compileToContents(mlir::MLIRContext &context, const CompileOptions &options);
+
+// Runs the whole pipeline and writes options.outputPath.
 mlir::LogicalResult compileModel(mlir::MLIRContext &context,
                                  const CompileOptions &options);
 

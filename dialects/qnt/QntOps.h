@@ -1,0 +1,30 @@
+//===- QntOps.h - qnt operations --------------------------------*- C++ -*-===//
+
+#ifndef QTC_DIALECTS_QNT_QNTOPS_H
+#define QTC_DIALECTS_QNT_QNTOPS_H
+
+#include "dialects/qnt/QntAttrs.h"
+#include "dialects/qnt/QntDialect.h"
+#include "dialects/qnt/QntTypes.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace qtc::qnt {
+
+/// The paged KV cache: kv_store writes it and kv_load reads it, which orders
+/// them and keeps stores alive although they have no results.
+struct KvCacheResource
+    : public mlir::SideEffects::Resource::Base<KvCacheResource> {
+  llvm::StringRef getName() final { return "qnt.kv_cache"; }
+};
+
+} // namespace qtc::qnt
+
+#define GET_OP_CLASSES
+#include "dialects/qnt/QntOps.h.inc"
+
+#endif // QTC_DIALECTS_QNT_QNTOPS_H

@@ -1,0 +1,50 @@
+//===- Passes.td - qtc's passes ----------------------------*- tablegen -*-===//
+//
+// The single source of every qtc pass's name, options and documentation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTC_TRANSFORMS_PASSES_TD
+#define QTC_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QuantizeWeights : Pass<"qtc-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Store linear-layer weights in a quantized encoding";
+  let description = [{
+    Rewrites every `tfm.linear` whose weight is a `tfm.weight` into
+    `qnt.quantize` of that weight and a `qnt.qlinear` that consumes it, with
+    the encoding the options describe: `int4` gives signed 4-bit values in
+    groups of `group-size` input channels with f16 scales (`symmetric`) or
+    unsigned 4-bit values with f16 scales and zero points (`symmetric=false`).
+    The lm_head keeps its dense weight unless `include-lm-head` is set, in
+    which case `tfm.lm_head` becomes a `qnt.qlinear` too.
+
+    The pass records the decision only; values, scales and zero points are
+    computed from the weight store when the artifact is packed (round to
+    nearest), which also records each layer's SQNR and maximum error.
+
+    A group size that does not divide a layer's input features is an error
+    naming the weight.
+
+    ```mlir
+    %y = tfm.linear %x, %w : tensor<?x256xf32>, tensor<768x256xf16> -> tensor<?x768xf32>
+    // becomes
+    %q = qnt.quantize %w : tensor<768x256xf16> -> !qnt.weight<768x256, f16, #enc>
+    %y = qnt.qlinear %x, %q : tensor<?x256xf32>, !qnt.weight<768x256, f16, #enc> -> tensor<?x768xf32>
+    ```
+  }];
+  let dependentDialects = ["::qtc::qnt::QntDialect"];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"int4\"",
+           "Weight format: int4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Input channels sharing one scale (and zero point)">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric (no zero point) or asymmetric encoding">,
+    Option<"includeLmHead", "include-lm-head", "bool", /*default=*/"false",
+           "Quantize the lm_head too">,
+  ];
+}
+
+#endif // QTC_TRANSFORMS_PASSES_TD

@@ -1,0 +1,64 @@
+//===- Generators.h - One IR generator per kernel family ------------------===//
+//
+// Each generator checks that it supports the request (errors at the
+// builder's location), creates the kernel's module with createKernelShell in
+// the parameter order of qtc/rt/KernelAbi.h, fills the body and reports the
+// launch constants.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_LIB_CODEGEN_GENERATORS_H
+#define QTC_LIB_CODEGEN_GENERATORS_H
+
+#include "qtc/Codegen/KernelGenerator.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace qtc::codegen {
+
+struct KernelIR {
+  mlir::ModuleOp module;
+  rt::abi::KernelTile tile;
+};
+
+using GeneratorFn = mlir::FailureOr<KernelIR> (*)(mlir::ImplicitLocOpBuilder &,
+                                                  const KernelRequest &,
+                                                  llvm::StringRef entry);
+
+// Heads, head_dim and KV block size checks shared by RopeKvAppend and
+// Attention.
+mlir::LogicalResult checkAttentionShape(mlir::ImplicitLocOpBuilder &b,
+                                        llvm::StringRef what,
+                                        const KernelRequest &r);
+
+mlir::FailureOr<KernelIR> buildEmbeddingKernel(mlir::ImplicitLocOpBuilder &b,
+                                               const KernelRequest &r,
+                                               llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildRmsNormKernel(mlir::ImplicitLocOpBuilder &b,
+                                             const KernelRequest &r,
+                                             llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildGemvKernel(mlir::ImplicitLocOpBuilder &b,
+                                          const KernelRequest &r,
+                                          llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildRopeKvAppendKernel(mlir::ImplicitLocOpBuilder &b,
+                                                  const KernelRequest &r,
+                                                  llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildAttentionKernel(mlir::ImplicitLocOpBuilder &b,
+                                               const KernelRequest &r,
+                                               llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildSwiGluKernel(mlir::ImplicitLocOpBuilder &b,
+                                            const KernelRequest &r,
+                                            llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildAddKernel(mlir::ImplicitLocOpBuilder &b,
+                                         const KernelRequest &r,
+                                         llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildGatherRowsKernel(mlir::ImplicitLocOpBuilder &b,
+                                                const KernelRequest &r,
+                                                llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildArgmaxRowsKernel(mlir::ImplicitLocOpBuilder &b,
+                                                const KernelRequest &r,
+                                                llvm::StringRef entry);
+
+} // namespace qtc::codegen
+
+#endif // QTC_LIB_CODEGEN_GENERATORS_H

@@ -1,0 +1,192 @@
+//===- KernelGenerator.cpp - Dispatch a request to its family's generator -===//
+
+#include "qtc/Codegen/KernelGenerator.h"
+
+#include "Generators.h"
+#include "PtxLowering.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/GPUCommon/GPUToLLVM.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVM.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace qtc::codegen {
+
+void registerCodegenDependencies(DialectRegistry &registry) {
+  registry.insert<affine::AffineDialect, arith::ArithDialect,
+                  cf::ControlFlowDialect, func::FuncDialect, gpu::GPUDialect,
+                  index::IndexDialect, LLVM::LLVMDialect, math::MathDialect,
+                  memref::MemRefDialect, nvgpu::NVGPUDialect,
+                  NVVM::NVVMDialect, scf::SCFDialect, ub::UBDialect,
+                  vector::VectorDialect>();
+  // The lowering pipeline converts through these dialect interfaces.
+  arith::registerConvertArithToLLVMInterface(registry);
+  cf::registerConvertControlFlowToLLVMInterface(registry);
+  registerConvertFuncToLLVMInterface(registry);
+  registerConvertGpuToLLVMInterface(registry);
+  gpu::registerConvertGpuToNVVMInterface(registry);
+  index::registerConvertIndexToLLVMInterface(registry);
+  registerConvertMathToLLVMInterface(registry);
+  registerConvertMemRefToLLVMInterface(registry);
+  registerConvertNVVMToLLVMInterface(registry);
+  ub::registerConvertUBToLLVMInterface(registry);
+  vector::registerConvertVectorToLLVMInterface(registry);
+  // gpu-module-to-binary: #nvvm.target and the LLVM IR translations.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+}
+
+static std::string chipSuffix(StringRef chip) {
+  std::string s = chip.str();
+  s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
+  return s;
+}
+
+std::string kernelEntryName(const KernelRequest &r) {
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  os << "qtc_" << rt::abi::familyName(r.family);
+  switch (r.family) {
+  case KernelFamily::Linear:
+    if (r.format == WeightFormat::Int4Group)
+      os << "_int4g" << r.groupSize << (r.symmetric ? "s" : "a");
+    else
+      os << "_f16";
+    os << "_n" << r.outFeatures << "_k" << r.inFeatures;
+    if (r.hasBias)
+      os << "_bias";
+    if (r.hasResidual)
+      os << "_res";
+    if (r.splitK > 0)
+      os << "_w" << r.splitK;
+    if (r.unroll > 0)
+      os << "_u" << r.unroll;
+    os << (r.decode ? "_decode" : "_prefill");
+    break;
+  case KernelFamily::Embedding:
+    os << "_v" << r.vocab << "_h" << r.hidden;
+    break;
+  case KernelFamily::RopeKvAppend:
+  case KernelFamily::Attention:
+    os << "_h" << r.heads << "_kv" << r.kvHeads << "_d" << r.headDim << "_b"
+       << r.kvBlockSize;
+    if (r.family == KernelFamily::Attention)
+      os << (r.decode ? "_decode" : "_prefill");
+    break;
+  default:
+    os << "_w" << r.hidden;
+    break;
+  }
+  os << "_" << chipSuffix(r.chip);
+  return name;
+}
+
+static GeneratorFn generatorFor(KernelFamily family) {
+  switch (family) {
+  case KernelFamily::Embedding: return buildEmbeddingKernel;
+  case KernelFamily::RmsNorm: return buildRmsNormKernel;
+  case KernelFamily::Linear: return buildGemvKernel;
+  case KernelFamily::RopeKvAppend: return buildRopeKvAppendKernel;
+  case KernelFamily::Attention: return buildAttentionKernel;
+  case KernelFamily::SwiGlu: return buildSwiGluKernel;
+  case KernelFamily::Add: return buildAddKernel;
+  case KernelFamily::GatherRows: return buildGatherRowsKernel;
+  case KernelFamily::ArgmaxRows: return buildArgmaxRowsKernel;
+  }
+  return nullptr;
+}
+
+static FailureOr<KernelIR> buildModule(MLIRContext &context,
+                                       const KernelRequest &request,
+                                       StringRef entry) {
+  DialectRegistry registry;
+  registerCodegenDependencies(registry);
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+
+  GeneratorFn generator = generatorFor(request.family);
+  Location loc = NameLoc::get(StringAttr::get(&context, entry));
+  if (!generator)
+    return emitError(loc) << "no kernel generator for family "
+                          << static_cast<int>(request.family);
+  ImplicitLocOpBuilder builder(loc, &context);
+  FailureOr<KernelIR> ir = generator(builder, request, entry);
+  if (failed(ir))
+    return failure();
+  if (failed(verify(ir->module))) {
+    ir->module->erase();
+    return emitError(loc) << "generated kernel '" << entry
+                          << "' failed to verify";
+  }
+  return ir;
+}
+
+FailureOr<GeneratedKernel> buildKernelIR(MLIRContext &context,
+                                         const KernelRequest &request) {
+  GeneratedKernel kernel;
+  kernel.entry = kernelEntryName(request);
+  FailureOr<KernelIR> ir = buildModule(context, request, kernel.entry);
+  if (failed(ir))
+    return failure();
+  llvm::raw_string_ostream os(kernel.mlir);
+  ir->module->print(os);
+  kernel.tile = ir->tile;
+  ir->module->erase();
+  return kernel;
+}
+
+FailureOr<GeneratedKernel> generateKernel(MLIRContext &context,
+                                          const KernelRequest &request) {
+  GeneratedKernel kernel;
+  kernel.entry = kernelEntryName(request);
+  FailureOr<KernelIR> ir = buildModule(context, request, kernel.entry);
+  if (failed(ir))
+    return failure();
+  OwningOpRef<ModuleOp> module(ir->module);
+  {
+    llvm::raw_string_ostream os(kernel.mlir);
+    module->print(os);
+  }
+  FailureOr<std::string> ptx =
+      lowerToPtx(*module, request.chip, request.features);
+  if (failed(ptx))
+    return failure();
+  kernel.ptx = std::move(*ptx);
+  kernel.tile = ir->tile;
+  return kernel;
+}
+
+} // namespace qtc::codegen

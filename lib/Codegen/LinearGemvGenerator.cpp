@@ -1,0 +1,389 @@
+//===- LinearGemvGenerator.cpp - Linear for few token rows on tensor cores ===//
+//
+// out[t, n] = sum_k x[t, k] W[n, k] for up to 8 tokens per block, reading the
+// weights once from device memory. The product is computed with
+// mma.sync.m16n8k16 (f16 x f16 -> f32): a warp's A operand is a tile of 16
+// weight rows, its B operand the x values of 8 tokens, so the accumulation is
+// in f32 and the few-token batch rides in the otherwise idle N dimension.
+//
+// Register layout. Lane (g = lane / 4, q = lane % 4) holds A rows g and g+8
+// and B column (token) g. The mma reduces over its 16 k positions, so which
+// physical input channel sits in which k position is free as long as A and B
+// agree: lane q of each quad supplies positions {2q, 2q+1, 2q+8, 2q+9}, and we
+// feed it channels of the 16-byte chunk it loaded itself. Each lane thus
+// issues plain 16-byte loads of its own rows (ld.global.nc.v4.b32) and no
+// shared memory or ldmatrix is needed.
+//
+// Int4 weights are dequantized in registers with the magic-number trick:
+// (word >> 4j) & 0x000F000F | 0x64006400 is the f16 pair (1024 + q_j,
+// 1024 + q_{j+4}); subtracting 1024 + zero is exact, then one multiply by the
+// group scale. The pair holds channels (j, j+4) of the word, so x is paired
+// the same way with a register shuffle.
+//
+// Work split: a block owns 16 output rows and 8 tokens; its warps split the
+// K range (interleaved steps, so the block reads neighbouring memory) and add
+// their partial tiles through shared memory. One step of a warp covers
+// 4 chunks (one per quad lane) of 8 (f16) or 32 (int4) channels, and `unroll`
+// steps are issued before their first use to keep loads in flight.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Generators.h"
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+
+namespace qtc::codegen {
+namespace {
+
+namespace abi = rt::abi::linear;
+
+constexpr int64_t kTileRows = 16;  // mma M
+constexpr int64_t kTileTokens = 8; // mma N
+constexpr int64_t kQuadLanes = 4;
+
+struct GemvPlan {
+  int64_t n = 0, k = 0;
+  bool int4 = false;
+  int64_t group = 0;
+  bool symmetric = true;
+  int64_t chunkK = 0;       // channels per 16-byte weight chunk
+  int64_t chunksPerRow = 0; // k / chunkK
+  int64_t steps = 0;        // ceil(chunksPerRow / 4)
+  int warps = 1;
+  int unroll = 1;
+  int64_t stepsPerWarp = 0;
+  int64_t iterations = 0;
+  bool guardChunks = false; // some (step, lane) pairs fall past the row
+  bool bias = false, residual = false;
+};
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Defaults measured on the H100 (bench/decode_linear.py): 8 warps when there
+// are few row tiles so that enough loads are in flight, 4 otherwise.
+GemvPlan planGemv(const KernelRequest &r) {
+  GemvPlan p;
+  p.n = r.outFeatures;
+  p.k = r.inFeatures;
+  p.int4 = r.format == WeightFormat::Int4Group;
+  p.group = r.groupSize;
+  p.symmetric = r.symmetric;
+  p.bias = r.hasBias;
+  p.residual = r.hasResidual;
+  p.chunkK = p.int4 ? 32 : 8;
+  p.chunksPerRow = p.k / p.chunkK;
+  p.steps = ceilDiv(p.chunksPerRow, kQuadLanes);
+  int64_t tiles = ceilDiv(p.n, kTileRows);
+  int warps = r.splitK > 0 ? r.splitK : (tiles < 512 ? 8 : 4);
+  while (warps > 1 && warps > p.steps)
+    warps /= 2;
+  p.warps = warps;
+  p.stepsPerWarp = ceilDiv(p.steps, p.warps);
+  int unroll = r.unroll > 0 ? r.unroll : (p.int4 ? 4 : 8);
+  p.unroll = static_cast<int>(std::min<int64_t>(unroll, p.stepsPerWarp));
+  p.iterations = ceilDiv(p.stepsPerWarp, p.unroll);
+  p.guardChunks = p.chunksPerRow % kQuadLanes != 0 ||
+                  p.steps % p.warps != 0 ||
+                  p.stepsPerWarp % p.unroll != 0;
+  return p;
+}
+
+LogicalResult checkRequest(ImplicitLocOpBuilder &b, const KernelRequest &r) {
+  auto fail = [&](const Twine &msg) {
+    return emitError(b.getLoc()) << "linear kernel: " << msg;
+  };
+  if (r.inFeatures <= 0 || r.outFeatures <= 0)
+    return fail("in_features and out_features must be positive");
+  if (r.format == WeightFormat::Dense) {
+    if (r.inFeatures % 8 != 0)
+      return fail("dense weights need in_features divisible by 8 (16-byte "
+                  "rows), got " + Twine(r.inFeatures));
+    return success();
+  }
+  if (r.groupSize <= 0 || r.groupSize % 32 != 0)
+    return fail("int4 group size must be a positive multiple of 32, got " +
+                Twine(r.groupSize));
+  if (r.inFeatures % r.groupSize != 0)
+    return fail("in_features " + Twine(r.inFeatures) +
+                " is not a multiple of the group size " + Twine(r.groupSize));
+  return success();
+}
+
+// The registers one step loads, issued before any of them is used.
+struct StepLoads {
+  Value valid;                 // chunk inside the row (null: always)
+  Value weights[2];            // rows g and g+8: vector<4xi32>
+  SmallVector<Value, 4> x;     // vector<8xf16> per 8 channels of the chunk
+  Value scale[2], zero[2];     // int4: f16 scalars
+};
+
+class GemvEmitter {
+public:
+  GemvEmitter(KernelBuilder &kb, const GemvPlan &p, ValueRange args)
+      : kb(kb), b(kb.b), p(p), args(args) {}
+
+  void emit(Value workgroup);
+
+private:
+  StepLoads loadStep(Value stepInWarp);
+  void mmaStep(const StepLoads &s, Value acc[2], int &counter);
+  Value buildA(Value a0, Value a1, Value a2, Value a3);
+  Value buildB(Value b0, Value b1);
+  Value pair(Value v8, int64_t first, int64_t second);
+  void storeResult(Value row, Value token, Value value);
+
+  KernelBuilder &kb;
+  ImplicitLocOpBuilder &b;
+  const GemvPlan &p;
+  ValueRange args;
+
+  Value warp, quad, rowBase, tokenBase, numTokens;
+  Value weightRow[2], scaleRow[2], xRow;
+};
+
+Value GemvEmitter::pair(Value v8, int64_t first, int64_t second) {
+  return kb.shuffle(v8, {first, second});
+}
+
+Value GemvEmitter::buildA(Value a0, Value a1, Value a2, Value a3) {
+  Value a = kb.zeros(VectorType::get({4, 2}, kb.f16()));
+  int64_t pos = 0;
+  for (Value v : {a0, a1, a2, a3})
+    a = vector::InsertOp::create(b, v, a, pos++);
+  return a;
+}
+
+Value GemvEmitter::buildB(Value b0, Value b1) {
+  Value v = kb.zeros(VectorType::get({2, 2}, kb.f16()));
+  v = vector::InsertOp::create(b, b0, v, 0);
+  return vector::InsertOp::create(b, b1, v, 1);
+}
+
+StepLoads GemvEmitter::loadStep(Value stepInWarp) {
+  StepLoads s;
+  // Steps are interleaved over the warps: step = stepInWarp * warps + warp.
+  Value step = kb.add(kb.mul(stepInWarp, p.warps), warp);
+  Value chunk = kb.add(kb.mul(step, kQuadLanes), quad);
+  if (p.guardChunks) {
+    s.valid = kb.ult(chunk, p.chunksPerRow);
+    chunk = kb.min(chunk, p.chunksPerRow - 1);
+  }
+  for (int r = 0; r < 2; ++r)
+    s.weights[r] = kb.load(args[abi::kWeight], kb.add(weightRow[r], chunk));
+  Value xBase = kb.add(xRow, kb.mul(chunk, p.chunkK / 8));
+  Value zeroX = kb.zeros(kb.vec(8, kb.f16()));
+  for (int64_t j = 0; j < p.chunkK / 8; ++j) {
+    Value x = kb.loadHalf8(args[abi::kX], kb.add(xBase, j));
+    // A chunk past the row contributes nothing: its x is zero (its weights
+    // were read from the row's last chunk, so they are finite).
+    s.x.push_back(s.valid ? kb.select(s.valid, x, zeroX) : x);
+  }
+  if (p.int4) {
+    Value groupIndex = kb.div(chunk, p.group / p.chunkK);
+    for (int r = 0; r < 2; ++r) {
+      Value at = kb.add(scaleRow[r], groupIndex);
+      s.scale[r] = kb.load(args[abi::kScales], at);
+      if (!p.symmetric)
+        s.zero[r] = kb.load(args[abi::kZeros], at);
+    }
+  }
+  return s;
+}
+
+void GemvEmitter::mmaStep(const StepLoads &s, Value acc[2], int &counter) {
+  auto mma = [&](Value a, Value bOp) {
+    Value &c = acc[counter++ % 2];
+    c = nvgpu::MmaSyncOp::create(b, a, bOp, c, ArrayRef<int64_t>{16, 8, 16});
+  };
+  VectorType half8 = kb.vec(8, kb.f16());
+  if (!p.int4) {
+    Value w0 = vector::BitCastOp::create(b, half8, s.weights[0]);
+    Value w1 = vector::BitCastOp::create(b, half8, s.weights[1]);
+    Value x = s.x[0];
+    for (int64_t m = 0; m < 2; ++m) {
+      int64_t c0 = 4 * m;
+      mma(buildA(pair(w0, c0, c0 + 1), pair(w1, c0, c0 + 1),
+                 pair(w0, c0 + 2, c0 + 3), pair(w1, c0 + 2, c0 + 3)),
+          buildB(pair(x, c0, c0 + 1), pair(x, c0 + 2, c0 + 3)));
+    }
+    return;
+  }
+
+  // deq[r][j]: f16 lanes (2w, 2w+1) = channels (8w + j, 8w + j + 4).
+  Value deq[2][4];
+  Value mask = kb.splatI32(4, 0x000F000F);
+  Value magic = kb.splatI32(4, 0x64006400);
+  for (int r = 0; r < 2; ++r) {
+    Value scale = vector::BroadcastOp::create(b, half8, s.scale[r]);
+    Value offset;
+    if (p.symmetric)
+      offset = kb.splatF16(8, 1024.0 + 8.0);
+    else
+      offset = kb.splatF16(8, 1024.0);
+    for (int j = 0; j < 4; ++j) {
+      Value word = s.weights[r];
+      if (j > 0)
+        word = arith::ShRUIOp::create(b, word, kb.splatI32(4, 4 * j));
+      word = arith::OrIOp::create(b, arith::AndIOp::create(b, word, mask), magic);
+      Value h = vector::BitCastOp::create(b, half8, word);
+      Value q = kb.subF(h, offset);
+      if (!p.symmetric)
+        q = kb.subF(q, vector::BroadcastOp::create(b, half8, s.zero[r]));
+      deq[r][j] = kb.mulF(q, scale);
+    }
+  }
+  for (int64_t m = 0; m < 8; ++m) {
+    int64_t w = m / 2, jA = 2 * (m % 2), jB = jA + 1;
+    Value x = s.x[w];
+    mma(buildA(pair(deq[0][jA], 2 * w, 2 * w + 1),
+               pair(deq[1][jA], 2 * w, 2 * w + 1),
+               pair(deq[0][jB], 2 * w, 2 * w + 1),
+               pair(deq[1][jB], 2 * w, 2 * w + 1)),
+        buildB(pair(x, jA, jA + 4), pair(x, jB, jB + 4)));
+  }
+}
+
+void GemvEmitter::storeResult(Value row, Value token, Value value) {
+  Value inside = kb.ult(token, numTokens);
+  if (p.n % kTileRows != 0)
+    inside = arith::AndIOp::create(b, inside, kb.ult(row, p.n));
+  kb.ifThen(inside, [&] {
+    Value at = kb.add(kb.mul(token, p.n), row);
+    Value v = value;
+    if (p.bias)
+      v = kb.addF(v, kb.extF32(kb.load(args[abi::kBias], row)));
+    if (p.residual)
+      v = kb.addF(v, kb.extF32(kb.load(args[abi::kResidual], at)));
+    kb.store(kb.truncF16(v), args[abi::kOut], at);
+  });
+}
+
+void GemvEmitter::emit(Value workgroup) {
+  Value tid = kb.threadIdX();
+  Value lane = kb.rem(tid, 32);
+  warp = kb.div(tid, 32);
+  Value group = kb.div(lane, kQuadLanes);
+  quad = kb.rem(lane, kQuadLanes);
+  rowBase = kb.mul(kb.blockIdX(), kTileRows);
+  tokenBase = kb.mul(kb.blockIdY(), kTileTokens);
+  numTokens = kb.toIndex(args[abi::kNumTokens]);
+
+  // Rows past N (last tile) read row N-1 and are not stored.
+  Value rows[2] = {kb.add(rowBase, group), kb.add(rowBase, kb.add(group, 8))};
+  for (int r = 0; r < 2; ++r) {
+    Value row = p.n % kTileRows ? kb.min(rows[r], p.n - 1) : rows[r];
+    weightRow[r] = kb.mul(row, p.chunksPerRow);
+    if (p.int4)
+      scaleRow[r] = kb.mul(row, p.k / p.group);
+  }
+  // Token columns past the batch read the last token and are not stored.
+  Value lastToken = arith::SubIOp::create(b, numTokens, kb.index(1));
+  xRow = kb.mul(kb.min(kb.add(tokenBase, group), lastToken), p.k / 8);
+
+  VectorType accType = VectorType::get({2, 2}, kb.f32());
+  Value acc[2] = {kb.zeros(accType), kb.zeros(accType)};
+  auto emitIteration = [&](Value iteration) {
+    SmallVector<StepLoads> loads;
+    for (int u = 0; u < p.unroll; ++u)
+      loads.push_back(loadStep(kb.add(kb.mul(iteration, p.unroll), u)));
+    int counter = 0;
+    for (const StepLoads &s : loads)
+      mmaStep(s, acc, counter);
+  };
+  if (p.iterations == 1) {
+    emitIteration(kb.index(0));
+  } else {
+    auto loop = scf::ForOp::create(b, kb.index(0), kb.index(p.iterations),
+                                   kb.index(1), ValueRange{acc[0], acc[1]});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    acc[0] = loop.getRegionIterArg(0);
+    acc[1] = loop.getRegionIterArg(1);
+    emitIteration(loop.getInductionVar());
+    scf::YieldOp::create(b, ValueRange{acc[0], acc[1]});
+    b.setInsertionPointAfter(loop);
+    acc[0] = loop.getResult(0);
+    acc[1] = loop.getResult(1);
+  }
+  Value total = kb.addF(acc[0], acc[1]);
+
+  // C fragment: element (i / 2, i % 2) is row g + 8 * (i / 2), token
+  // 2q + i % 2 of the tile.
+  auto element = [&](int i) {
+    return vector::ExtractOp::create(b, total, ArrayRef<int64_t>{i / 2, i % 2})
+        .getResult();
+  };
+  if (p.warps == 1) {
+    for (int i = 0; i < 4; ++i) {
+      Value row = kb.add(rowBase, kb.add(group, 8 * (i / 2)));
+      Value token = kb.add(tokenBase, kb.add(kb.mul(quad, 2), i % 2));
+      storeResult(row, token, element(i));
+    }
+    return;
+  }
+  // Warps add their partial tiles: 128 values each, thread t < 128 sums
+  // value t over the warps and stores it.
+  Value slot = kb.add(kb.mul(warp, 128), kb.mul(lane, 4));
+  for (int i = 0; i < 4; ++i)
+    kb.store(element(i), workgroup, kb.add(slot, i));
+  kb.barrier();
+  kb.ifThen(kb.ult(tid, 128), [&] {
+    Value sum = kb.load(workgroup, tid);
+    for (int w = 1; w < p.warps; ++w)
+      sum = arith::AddFOp::create(b, sum, kb.load(workgroup, kb.add(tid, 128 * w)));
+    Value srcLane = kb.div(tid, 4), i = kb.rem(tid, 4);
+    Value row = kb.add(rowBase, kb.add(kb.div(srcLane, 4),
+                                       kb.mul(kb.div(i, 2), 8)));
+    Value token = kb.add(tokenBase, kb.add(kb.mul(kb.rem(srcLane, 4), 2),
+                                           kb.rem(i, 2)));
+    storeResult(row, token, sum);
+  });
+}
+
+} // namespace
+
+FailureOr<KernelIR> buildGemvKernel(ImplicitLocOpBuilder &b,
+                                    const KernelRequest &r, StringRef entry) {
+  if (failed(checkRequest(b, r)))
+    return failure();
+  KernelBuilder kb(b);
+  GemvPlan p = planGemv(r);
+  int64_t groups = p.int4 ? p.k / p.group : 1;
+
+  SmallVector<KernelParam> params(abi::kCount);
+  params[abi::kX] = {"x", kb.buffer(kb.v4i32()), true};
+  params[abi::kWeight] = {"weight", kb.buffer(kb.v4i32(), p.n * p.chunksPerRow), true};
+  params[abi::kScales] = {"scales", kb.buffer(kb.f16(), p.int4 ? p.n * groups : 1), true};
+  params[abi::kZeros] = {"zeros", kb.buffer(kb.f16(), p.int4 && !p.symmetric ? p.n * groups : 1), true};
+  params[abi::kBias] = {"bias", kb.buffer(kb.f16(), r.hasBias ? p.n : 1), true};
+  // The residual may be the output itself: no read-only promise.
+  params[abi::kResidual] = {"residual", kb.buffer(kb.f16()), false};
+  params[abi::kOut] = {"out", kb.buffer(kb.f16()), false};
+  params[abi::kNumTokens] = {"num_tokens", kb.i32(), false};
+
+  SmallVector<Type> workgroup;
+  if (p.warps > 1)
+    workgroup.push_back(kb.workgroupBuffer(kb.f32(), 128 * p.warps));
+  KernelShell shell = createKernelShell(b, entry, params, workgroup, 32 * p.warps);
+  ValueRange args = shell.func.getArguments();
+  Value scratch = p.warps > 1 ? shell.func.getWorkgroupAttributions()[0] : Value();
+
+  GemvEmitter emitter(kb, p, args);
+  emitter.emit(scratch);
+  finishKernel(b);
+
+  KernelIR ir;
+  ir.module = shell.module;
+  ir.tile.blockX = 32 * p.warps;
+  ir.tile.tileM = kTileTokens;
+  ir.tile.tileN = kTileRows;
+  ir.tile.splitK = p.warps;
+  return ir;
+}
+
+} // namespace qtc::codegen

@@ -1,0 +1,179 @@
+//===- RopeKvAppendGenerator.cpp - RoPE in place + paged KV-cache append --===//
+//
+// One block per token: rotates the q and k heads of the token's qkv row
+// (rotate-half convention) and writes its rotated k and its v into the
+// layer's cache block for the token's position.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Generators.h"
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace qtc::codegen {
+namespace {
+
+namespace abi = rt::abi::rope_kv_append;
+
+// Hugging Face Llama's inverse frequencies, computed in f32 the way
+// transformers (and the host backend) do, so both rotate by the same angles.
+std::vector<float> inverseFrequencies(const KernelRequest &r) {
+  const float theta = static_cast<float>(r.rope.theta);
+  const int headDim = r.headDim;
+  std::vector<float> inv(headDim / 2);
+  for (int i = 0; i < headDim / 2; ++i)
+    inv[i] = 1.0f / std::pow(theta, static_cast<float>(2 * i) /
+                                        static_cast<float>(headDim));
+  const float factor = static_cast<float>(r.rope.factor);
+  switch (r.rope.scaling) {
+  case RopeScalingKind::None:
+    break;
+  case RopeScalingKind::Linear:
+    for (float &f : inv)
+      f /= factor;
+    break;
+  case RopeScalingKind::Llama3: {
+    const float low = static_cast<float>(r.rope.lowFreqFactor);
+    const float high = static_cast<float>(r.rope.highFreqFactor);
+    const float oldContext = static_cast<float>(r.rope.originalMaxPositions);
+    const float lowFreqWavelen = oldContext / low;
+    const float highFreqWavelen = oldContext / high;
+    for (float &f : inv) {
+      const float wavelen = 2.0f * static_cast<float>(M_PI) / f;
+      if (wavelen > lowFreqWavelen) {
+        f /= factor;
+      } else if (wavelen >= highFreqWavelen) {
+        const float smooth = (oldContext / wavelen - low) / (high - low);
+        f = (1.0f - smooth) * f / factor + smooth * f;
+      }
+    }
+    break;
+  }
+  }
+  return inv;
+}
+
+} // namespace
+
+// Shared with the attention generator: checks heads, head_dim and block size.
+LogicalResult checkAttentionShape(ImplicitLocOpBuilder &b, StringRef what,
+                                  const KernelRequest &r) {
+  auto fail = [&](const Twine &msg) {
+    return emitError(b.getLoc()) << what << " kernel: " << msg;
+  };
+  if (r.heads <= 0 || r.kvHeads <= 0 || r.heads % r.kvHeads != 0)
+    return fail("heads (" + Twine(r.heads) + ") must be a positive multiple "
+                "of kv_heads (" + Twine(r.kvHeads) + ")");
+  if (r.headDim <= 0 || r.headDim % 32 != 0)
+    return fail("head_dim must be a positive multiple of 32, got " +
+                Twine(r.headDim));
+  if (r.kvBlockSize <= 0)
+    return fail("KV block size must be positive");
+  return success();
+}
+
+FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
+                                            const KernelRequest &r,
+                                            StringRef entry) {
+  if (failed(checkAttentionShape(b, "rope_kv_append", r)))
+    return failure();
+  if (r.rope.scaling == RopeScalingKind::Llama3 &&
+      (r.rope.originalMaxPositions <= 0 ||
+       r.rope.highFreqFactor == r.rope.lowFreqFactor))
+    return emitError(b.getLoc())
+           << "rope_kv_append kernel: llama3 RoPE scaling needs original max "
+              "positions and distinct low/high frequency factors";
+  KernelBuilder kb(b);
+  const int64_t heads = r.heads, kvHeads = r.kvHeads, headDim = r.headDim;
+  const int64_t half = headDim / 2, blockSize = r.kvBlockSize;
+  const int64_t qkvWidth = (heads + 2 * kvHeads) * headDim;
+  const int threads = 128;
+
+  SmallVector<KernelParam> params(abi::kCount);
+  params[abi::kQkv] = {"qkv", kb.buffer(kb.f16()), false};
+  params[abi::kKCache] = {"k_cache", kb.buffer(kb.f16()), false};
+  params[abi::kVCache] = {"v_cache", kb.buffer(kb.f16()), false};
+  params[abi::kPositions] = {"positions", kb.buffer(kb.i32()), true};
+  params[abi::kTokenSeq] = {"token_seq", kb.buffer(kb.i32()), true};
+  params[abi::kBlockTables] = {"block_tables", kb.buffer(kb.i32()), true};
+  params[abi::kNumTokens] = {"num_tokens", kb.i32(), false};
+  params[abi::kMaxBlocksPerSeq] = {"max_blocks_per_seq", kb.i32(), false};
+  KernelShell shell = createKernelShell(b, entry, params, {}, threads);
+  ValueRange args = shell.func.getArguments();
+
+  // The frequencies as a constant table in the module.
+  auto freqType = MemRefType::get({half}, kb.f32());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(shell.func);
+    std::vector<float> inv = inverseFrequencies(r);
+    auto init = DenseElementsAttr::get(
+        RankedTensorType::get({half}, kb.f32()), ArrayRef<float>(inv));
+    memref::GlobalOp::create(b, "inv_freq", b.getStringAttr("private"),
+                             freqType, init, /*constant=*/true,
+                             /*alignment=*/IntegerAttr());
+  }
+  Value freqs = memref::GetGlobalOp::create(b, freqType, "inv_freq");
+
+  Value token = kb.blockIdX();
+  Value tid = kb.threadIdX();
+  Value positionI32 = kb.load(args[abi::kPositions], token);
+  Value position = kb.toIndex(positionI32);
+  Value seq = kb.toIndex(kb.load(args[abi::kTokenSeq], token));
+  Value maxBlocks = kb.toIndex(args[abi::kMaxBlocksPerSeq]);
+  Value tableAt = kb.add(kb.mul(seq, maxBlocks), kb.div(position, blockSize));
+  Value block = kb.toIndex(kb.load(args[abi::kBlockTables], tableAt));
+  Value slot = kb.rem(position, blockSize);
+  // Element offset of (block, kv head, slot) in the layer's K or V array.
+  auto cacheRow = [&](Value kvHead) {
+    Value row = kb.add(kb.mul(kb.add(kb.mul(block, kvHeads), kvHead), blockSize),
+                       slot);
+    return kb.mul(row, headDim);
+  };
+  Value rowBase = kb.mul(token, qkvWidth);
+  Value positionF = arith::UIToFPOp::create(b, kb.f32(), positionI32);
+
+  kb.stridedLoop(tid, (heads + kvHeads) * half, threads, [&](Value item) {
+    Value head = kb.div(item, half);
+    Value i = kb.rem(item, half);
+    Value first = kb.add(kb.add(rowBase, kb.mul(head, headDim)), i);
+    Value second = kb.add(first, half);
+    Value x1 = kb.extF32(kb.load(args[abi::kQkv], first));
+    Value x2 = kb.extF32(kb.load(args[abi::kQkv], second));
+    Value angle = arith::MulFOp::create(b, positionF, kb.load(freqs, i));
+    Value cos = math::CosOp::create(b, angle);
+    Value sin = math::SinOp::create(b, angle);
+    Value y1 = kb.truncF16(kb.subF(kb.mulF(x1, cos), kb.mulF(x2, sin)));
+    Value y2 = kb.truncF16(kb.addF(kb.mulF(x2, cos), kb.mulF(x1, sin)));
+    kb.store(y1, args[abi::kQkv], first);
+    kb.store(y2, args[abi::kQkv], second);
+    Value isKey = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, head,
+                                        kb.index(heads));
+    kb.ifThen(isKey, [&] {
+      Value at = kb.add(cacheRow(kb.sub(head, kb.index(heads))), i);
+      kb.store(y1, args[abi::kKCache], at);
+      kb.store(y2, args[abi::kKCache], kb.add(at, half));
+    });
+  });
+  Value valueBase = kb.add(rowBase, (heads + kvHeads) * headDim);
+  kb.stridedLoop(tid, kvHeads * headDim, threads, [&](Value item) {
+    Value kvHead = kb.div(item, headDim);
+    Value d = kb.rem(item, headDim);
+    Value v = kb.load(args[abi::kQkv], kb.add(valueBase, item));
+    kb.store(v, args[abi::kVCache], kb.add(cacheRow(kvHead), d));
+  });
+  finishKernel(b);
+
+  KernelIR ir;
+  ir.module = shell.module;
+  ir.tile.blockX = threads;
+  return ir;
+}
+
+} // namespace qtc::codegen

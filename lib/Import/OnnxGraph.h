@@ -1,0 +1,117 @@
+//===- OnnxGraph.h - An ONNX graph, decoupled from protobuf -----*- C++ -*-===//
+//
+// The loader converts the protobuf ModelProto into these plain structs so the
+// raising patterns compile without the (large) generated protobuf headers and
+// can index producers and users directly.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTC_LIB_IMPORT_ONNXGRAPH_H
+#define QTC_LIB_IMPORT_ONNXGRAPH_H
+
+#include "qtc/Import/WeightStore.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qtc {
+
+/// A tensor whose bytes are known at import time: an initializer, the value
+/// of a Constant node or a tensor attribute.
+struct OnnxTensorData {
+  std::string name;
+  /// TensorProto.DataType, kept for messages about unsupported types.
+  int32_t onnxType = 0;
+  /// Unset when the element type has no DType (strings, int4, ...).
+  std::optional<DType> dtype;
+  llvm::SmallVector<int64_t, 4> shape;
+  /// Densely packed little-endian bytes, kept alive by the WeightStore (for
+  /// initializers) or by the graph (for attributes).
+  llvm::StringRef bytes;
+
+  int64_t numElements() const;
+};
+
+struct OnnxAttribute {
+  enum class Kind { Int, Float, String, Ints, Floats, Tensor, Unsupported };
+  Kind kind = Kind::Unsupported;
+  int64_t i = 0;
+  double f = 0.0;
+  std::string s;
+  llvm::SmallVector<int64_t, 4> ints;
+  llvm::SmallVector<double, 4> floats;
+  std::shared_ptr<OnnxTensorData> tensor;
+};
+
+struct OnnxNode {
+  /// Position in the graph's (topologically sorted) node list.
+  size_t index = 0;
+  std::string name;
+  std::string opType;
+  std::string domain;
+  /// Empty strings stand for omitted optional inputs.
+  llvm::SmallVector<std::string, 4> inputs;
+  llvm::SmallVector<std::string, 1> outputs;
+  llvm::StringMap<OnnxAttribute> attributes;
+
+  const OnnxAttribute *attribute(llvm::StringRef key) const;
+  int64_t intAttribute(llvm::StringRef key, int64_t fallback) const;
+  std::optional<llvm::SmallVector<int64_t, 4>>
+  intsAttribute(llvm::StringRef key) const;
+  /// The node's name, or a description naming its first output when the
+  /// exporter left the name empty.
+  std::string displayName() const;
+};
+
+/// A graph input or output: element type and dims (-1 where symbolic).
+struct OnnxValueInfo {
+  std::string name;
+  int32_t onnxType = 0;
+  llvm::SmallVector<int64_t, 4> dims;
+  bool hasShape = false;
+};
+
+class OnnxGraph {
+public:
+  /// Indexes producers, users, liveness and the shape-only values. Returns
+  /// the first node input that no earlier node, initializer or graph input
+  /// defines (the graph is then not topologically sorted), or "" when every
+  /// input is defined.
+  std::string index();
+
+  const OnnxNode *producer(llvm::StringRef value) const;
+  llvm::ArrayRef<size_t> users(llvm::StringRef value) const;
+  const OnnxTensorData *constant(llvm::StringRef value) const;
+  bool isGraphInput(llvm::StringRef value) const;
+  bool isGraphOutput(llvm::StringRef value) const;
+  /// Whether the node contributes to a graph output.
+  bool isLive(const OnnxNode &node) const { return live[node.index]; }
+  /// Whether `value` depends only on constants and the shapes of graph
+  /// inputs, so it can be evaluated for a given sequence length.
+  bool isShapeOnly(llvm::StringRef value) const;
+
+  std::string path;
+  std::string folder;
+  int64_t opsetVersion = 0;
+  std::vector<OnnxNode> nodes;
+  std::vector<OnnxValueInfo> inputs;
+  std::vector<OnnxValueInfo> outputs;
+  /// Initializers and Constant-node values by name.
+  llvm::StringMap<OnnxTensorData> constants;
+
+private:
+  llvm::StringMap<size_t> producers;
+  llvm::StringMap<llvm::SmallVector<size_t, 2>> userLists;
+  llvm::StringMap<bool> shapeOnly;
+  std::vector<bool> live;
+};
+
+} // namespace qtc
+
+#endif // QTC_LIB_IMPORT_ONNXGRAPH_H

@@ -1,0 +1,84 @@
+//===- LinearMatch.cpp - One view of tfm.linear, tfm.lm_head, qnt.qlinear -===//
+
+#include "LinearMatch.h"
+
+#include "dialects/qnt/QntOps.h"
+#include "dialects/qnt/QntTypes.h"
+#include "dialects/tfm/TfmOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+
+namespace qtc {
+
+std::string describeSpec(const LinearSpec &spec) {
+  if (spec.format == LinearFormat::F16)
+    return "fp16";
+  return llvm::formatv("int4-g{0}-{1}", spec.groupSize,
+                       spec.symmetric ? "sym" : "asym");
+}
+
+namespace {
+
+// The name of the tfm.weight behind `v`, or nullopt.
+std::optional<std::string> weightName(Value v) {
+  if (auto w = v.getDefiningOp<tfm::WeightOp>())
+    return w.getName().str();
+  return std::nullopt;
+}
+
+std::optional<LinearMatch> fill(Operation *op, Value input, Value weight,
+                                Value bias) {
+  LinearMatch m;
+  m.op = op;
+  m.input = input;
+  m.result = op->getResult(0);
+  auto type = cast<ShapedType>(weight.getType());
+  m.outFeatures = type.getShape()[0];
+  m.inFeatures = type.getShape()[1];
+  if (auto quantize = weight.getDefiningOp<qnt::QuantizeOp>()) {
+    auto qtype = cast<qnt::WeightType>(quantize.getResult().getType());
+    qnt::EncodingAttr enc = qtype.getEncoding();
+    bool int4 = enc.getFormat() == qnt::Format::i4 ||
+                enc.getFormat() == qnt::Format::u4;
+    if (!int4 || enc.getGranularity() != qnt::Granularity::per_group ||
+        enc.getAxis() != 1 || !enc.getScaleType().isF16() ||
+        (!enc.getSymmetric() && !(enc.getZeroType() && enc.getZeroType().isF16()))) {
+      llvm::raw_string_ostream os(m.error);
+      os << "the runtime has int4 kernels with f16 scales grouped along the "
+            "input channels only; got "
+         << enc;
+      return m;
+    }
+    m.spec = {LinearFormat::Int4, static_cast<int>(enc.getGroupSize()),
+              enc.getSymmetric()};
+    weight = quantize.getInput();
+  }
+  std::optional<std::string> name = weightName(weight);
+  if (!name) {
+    m.error = "linear weight must be a tfm.weight for the runtime plan";
+    return m;
+  }
+  m.weightName = *name;
+  if (bias) {
+    m.biasName = weightName(bias);
+    if (!m.biasName)
+      m.error = "linear bias must be a tfm.weight for the runtime plan";
+  }
+  return m;
+}
+
+} // namespace
+
+std::optional<LinearMatch> matchLinear(Operation *op, const WeightStore &) {
+  if (auto l = dyn_cast<tfm::LinearOp>(op))
+    return fill(op, l.getInput(), l.getWeight(), l.getBias());
+  if (auto h = dyn_cast<tfm::LmHeadOp>(op))
+    return fill(op, h.getInput(), h.getWeight(), Value());
+  if (auto q = dyn_cast<qnt::QLinearOp>(op))
+    return fill(op, q.getInput(), q.getWeight(), q.getBias());
+  return std::nullopt;
+}
+
+} // namespace qtc

@@ -1,0 +1,166 @@
+//===- Engine.h - The qtc runtime's C++ API -------------------------------===//
+//
+// An Engine owns one loaded artifact, one backend (cuda or host), the paged KV
+// cache's block allocator and the tokenizer. Every call runs to completion:
+// its sequences are created, batched together (prefill per sequence, packed
+// into calls of at most maxTokensPerCall tokens, then decode steps of one
+// token per live sequence) and freed before it returns, so a failed call
+// leaves the engine as it was. An Engine is not thread-safe.
+//
+//   auto engine = Engine::create("model.qtc", {});
+//   if (!engine) { report(engine.status()); }
+//   auto ids = (*engine)->encode("In the beginning");
+//   GenerateOptions options;  options.maxNewTokens = 32;
+//   auto out = (*engine)->generate({*ids}, options);
+//   (*engine)->decode(out->tokens[0]);
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_RT_ENGINE_H
+#define QTC_RT_ENGINE_H
+
+#include "qtc/rt/Artifact.h"
+#include "qtc/rt/Status.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace qtc::rt {
+
+class Backend;
+class BlockAllocator;
+class Tokenizer;
+struct SequenceChunk;
+
+enum class BackendKind { kAuto, kHost, kCuda };
+const char *backendKindName(BackendKind kind);
+// "auto", "host" or "cuda".
+StatusOr<BackendKind> parseBackendKind(std::string_view name);
+
+struct EngineOptions {
+  // kAuto: the CUDA backend when it can be created and prepared, else host.
+  BackendKind backend = BackendKind::kAuto;
+  // Physical KV blocks; 0 sizes the pool from kvMemoryBytes.
+  int numKvBlocks = 0;
+  // KV pool budget in bytes of the KV dtype; 0 means room for 8 sequences of
+  // max_positions tokens, capped at 1 GiB (and at least one sequence).
+  uint64_t kvMemoryBytes = 0;
+  // Tokens per backend call: longer prefills are split into chunks.
+  int maxTokensPerCall = 2048;
+  int deviceOrdinal = 0;
+  int hostThreads = 0; // 0: up to 2
+};
+
+struct SamplingOptions {
+  bool greedy = true;
+  // Used when !greedy: logits / temperature, the topK most likely (0: all).
+  float temperature = 1.0f;
+  int topK = 0;
+  // Sequence i of a call draws from a generator seeded by (seed, i).
+  uint64_t seed = 0;
+};
+
+struct GenerateOptions {
+  int maxNewTokens = 32;
+  SamplingOptions sampling;
+  // Stop a sequence after it generates config.eos_token_id (kept in output).
+  bool stopAtEos = true;
+};
+
+struct GenerateResult {
+  std::vector<std::vector<int32_t>> tokens; // new tokens, per prompt
+  int64_t promptTokens = 0;
+  int64_t generatedTokens = 0;
+  double prefillSeconds = 0;
+  double decodeSeconds = 0;
+  // Generated tokens over the whole call's time.
+  double tokensPerSecond() const;
+};
+
+struct ScoreOptions {
+  bool keepLogits = false; // fill ScoreResult::logits
+};
+
+struct ScoreResult {
+  // argmax[i]: the most likely token after ids[0..i], for every position.
+  std::vector<int32_t> argmax;
+  // logProbs[i] = log p(ids[i+1] | ids[0..i]), for the n-1 positions that have a next id.
+  std::vector<float> logProbs;
+  // [n, vocab] f32 logits, when asked for.
+  std::vector<float> logits;
+  double seconds = 0;
+  double tokensPerSecond() const;
+};
+
+struct PerplexityOptions {
+  // Non-overlapping windows from the start; in each, every token after the
+  // first is predicted from those before it in the window.
+  int window = 512;
+  int64_t maxTokens = 0; // 0: all tokens
+};
+
+struct PerplexityResult {
+  double perplexity = 0; // exp(meanNll)
+  double meanNll = 0;
+  int64_t predictedTokens = 0; // tokens whose probability was scored
+  int64_t processedTokens = 0; // tokens run through the model
+  int windows = 0;
+  double seconds = 0;
+  double tokensPerSecond() const;
+};
+
+class Engine {
+public:
+  ~Engine();
+  Engine(const Engine &) = delete;
+  Engine &operator=(const Engine &) = delete;
+
+  // Loads and verifies the artifact, picks and prepares the backend, sizes
+  // the KV pool and loads the tokenizer.
+  static StatusOr<std::unique_ptr<Engine>> create(const std::string &artifactPath,
+                                                  const EngineOptions &options = {});
+  static StatusOr<std::unique_ptr<Engine>> create(std::unique_ptr<Artifact> artifact,
+                                                  const EngineOptions &options = {});
+
+  const Artifact &artifact() const { return *artifact_; }
+  // "host" or "cuda".
+  std::string backendName() const;
+  // Why kAuto did not pick cuda; empty otherwise.
+  const std::string &backendNote() const { return backendNote_; }
+  int numKvBlocks() const;
+  int numFreeKvBlocks() const;
+
+  // Null when the artifact carries no tokenizer.
+  const Tokenizer *tokenizer() const { return tokenizer_.get(); }
+  // [bos] + pieces.
+  StatusOr<std::vector<int32_t>> encode(const std::string &text) const;
+  StatusOr<std::string> decode(const std::vector<int32_t> &ids) const;
+
+  // Continues every prompt (token ids, bos included) by up to maxNewTokens.
+  StatusOr<GenerateResult> generate(const std::vector<std::vector<int32_t>> &prompts,
+                                    const GenerateOptions &options);
+  // Next-token argmax and log-probabilities along `ids` (one sequence).
+  StatusOr<ScoreResult> score(const std::vector<int32_t> &ids, const ScoreOptions &options = {});
+  StatusOr<PerplexityResult> perplexity(const std::vector<int32_t> &tokens,
+                                        const PerplexityOptions &options = {});
+
+private:
+  Engine();
+  Status checkIds(const std::vector<int32_t> &ids, const char *what) const;
+  // Runs one backend call over `chunks`, reserving their KV first; logits
+  // come back for the rows the chunks ask for, in chunk order.
+  Status runChunks(const std::vector<SequenceChunk> &chunks, bool decodeOnly, std::vector<float> &logits);
+
+  std::unique_ptr<Artifact> artifact_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<BlockAllocator> allocator_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  EngineOptions options_;
+  std::string backendNote_;
+};
+
+} // namespace qtc::rt
+
+#endif // QTC_RT_ENGINE_H

@@ -1,0 +1,109 @@
+/*===- qtc_runtime.h - C API of the qtc runtime ----------------------------===
+ *
+ * A C wrapper over qtc::rt::Engine (qtc/rt/Engine.h) for host applications
+ * and other languages. Functions return QTC_OK or an error code; the message
+ * of the calling thread's last error is qtc_last_error(). Engines are not
+ * thread-safe; use one per thread or serialize calls.
+ *
+ *   qtc_engine_options options;
+ *   qtc_engine_options_init(&options);
+ *   qtc_engine *engine;
+ *   if (qtc_engine_create("model.qtc", &options, &engine) != QTC_OK)
+ *     fprintf(stderr, "%s\n", qtc_last_error());
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef QTC_RUNTIME_H
+#define QTC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define QTC_API __declspec(dllexport)
+#else
+#define QTC_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Mirrors qtc::rt::StatusCode. */
+typedef enum qtc_status {
+  QTC_OK = 0,
+  QTC_INVALID_ARGUMENT = 1,
+  QTC_DATA_LOSS = 2,
+  QTC_NOT_FOUND = 3,
+  QTC_RESOURCE_EXHAUSTED = 4,
+  QTC_UNAVAILABLE = 5,
+  QTC_FAILED_PRECONDITION = 6,
+  QTC_INTERNAL = 7
+} qtc_status;
+
+typedef enum qtc_backend_kind {
+  QTC_BACKEND_AUTO = 0,
+  QTC_BACKEND_HOST = 1,
+  QTC_BACKEND_CUDA = 2
+} qtc_backend_kind;
+
+typedef struct qtc_engine qtc_engine;
+
+typedef struct qtc_engine_options {
+  qtc_backend_kind backend;
+  int num_kv_blocks;        /* 0: from kv_memory_bytes */
+  uint64_t kv_memory_bytes; /* 0: the engine's default */
+  int max_tokens_per_call;
+  int device_ordinal;
+  int host_threads;         /* 0: up to 2 */
+} qtc_engine_options;
+
+typedef struct qtc_sampling {
+  int greedy;               /* nonzero: argmax */
+  float temperature;
+  int top_k;                /* 0: whole vocabulary */
+  uint64_t seed;
+} qtc_sampling;
+
+/* Fills the defaults of qtc::rt::EngineOptions / SamplingOptions. */
+QTC_API void qtc_engine_options_init(qtc_engine_options *options);
+QTC_API void qtc_sampling_init(qtc_sampling *sampling);
+
+/* The message of this thread's last failed call ("" if none). */
+QTC_API const char *qtc_last_error(void);
+
+/* options may be NULL (defaults). On success *engine must be destroyed. */
+QTC_API qtc_status qtc_engine_create(const char *artifact_path, const qtc_engine_options *options,
+                                     qtc_engine **engine);
+QTC_API void qtc_engine_destroy(qtc_engine *engine);
+/* "host" or "cuda"; valid while the engine lives. */
+QTC_API const char *qtc_engine_backend_name(const qtc_engine *engine);
+QTC_API int qtc_engine_vocab_size(const qtc_engine *engine);
+
+/* Continues num_prompts prompts (token ids, bos included) together by up to
+ * max_new_tokens each. out_tokens holds num_prompts * max_new_tokens ids,
+ * row p for prompt p; out_counts[p] receives how many row p holds. */
+QTC_API qtc_status qtc_generate(qtc_engine *engine, const int32_t *const *prompts,
+                                const int32_t *prompt_lengths, int num_prompts,
+                                int max_new_tokens, const qtc_sampling *sampling,
+                                int stop_at_eos, int32_t *out_tokens, int32_t *out_counts);
+
+/* Perplexity over the first max_tokens (0: all) of tokens in non-overlapping
+ * windows of `window` tokens. */
+QTC_API qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int64_t num_tokens,
+                                  int window, int64_t max_tokens, double *out_perplexity);
+
+/* For each of the n positions, the argmax next token (out_argmax[n]) and
+ * log p(ids[i+1] | ids[..i]) (out_logprobs[n-1]; may be NULL). */
+QTC_API qtc_status qtc_score(qtc_engine *engine, const int32_t *ids, int n, int32_t *out_argmax,
+                             float *out_logprobs);
+
+/* Tokenizes text as [bos] + pieces into out_ids (capacity ids); *out_count
+ * receives the number of ids, which may exceed capacity (then call again). */
+QTC_API qtc_status qtc_encode(qtc_engine *engine, const char *text, int32_t *out_ids,
+                              int capacity, int *out_count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QTC_RUNTIME_H */

@@ -1,0 +1,171 @@
+//===- PlanBuilderTest.cpp - tfm/qnt -> artifact plan ---------------------===//
+
+#include "TinyModel.h"
+
+#include "qtc/Pipeline/Compile.h"
+#include "qtc/Pipeline/PlanBuilder.h"
+#include "qtc/Transforms/Passes.h"
+
+#include "dialects/tfm/TfmOps.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <gtest/gtest.h>
+
+using namespace qtc;
+namespace fb = artifact::fb;
+
+namespace {
+
+class PlanBuilderTest : public ::testing::Test {
+protected:
+  PlanBuilderTest() { loadPipelineDialects(context); }
+
+  mlir::Operation *modelOp(mlir::ModuleOp module) {
+    return &*module.getOps<tfm::ModelOp>().begin();
+  }
+
+  std::vector<fb::StepKind> kinds(const artifact::ArtifactContents &c) {
+    std::vector<fb::StepKind> out;
+    for (const artifact::Step &s : c.steps)
+      out.push_back(s.kind);
+    return out;
+  }
+
+  mlir::MLIRContext context;
+};
+
+TEST_F(PlanBuilderTest, FusesProjectionsResidualsAndRope) {
+  test::TinyModel model = test::buildTinyModel(context);
+  artifact::ArtifactContents c;
+  ASSERT_TRUE(mlir::succeeded(
+      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+
+  using K = fb::StepKind;
+  std::vector<K> expected = {K::Embedding, K::RmsNorm,     K::Linear,
+                             K::RopeKvAppend, K::Attention, K::Linear,
+                             K::RmsNorm,   K::Linear,      K::SwiGlu,
+                             K::Linear,    K::GatherRows,  K::RmsNorm,
+                             K::Linear};
+  EXPECT_EQ(kinds(c), expected);
+
+  // q|k|v: one linear of 16 + 8 + 8 rows; gate|up: 24 + 24.
+  EXPECT_EQ(c.steps[2].outFeatures, 32);
+  EXPECT_EQ(c.slots[c.steps[2].outputs[0]].width, 32);
+  EXPECT_EQ(c.steps[7].outFeatures, 48);
+  // o_proj and down_proj carry the residual as a second input.
+  EXPECT_EQ(c.steps[5].inputs.size(), 2u);
+  EXPECT_EQ(c.steps[9].inputs.size(), 2u);
+  // The attention reads the slot RopeKvAppend rotated in place.
+  EXPECT_EQ(c.steps[3].inputs, c.steps[3].outputs);
+  EXPECT_EQ(c.steps[4].inputs[0], c.steps[3].outputs[0]);
+  EXPECT_EQ(c.steps[4].layer, 0);
+  // The lm_head writes the logits slot, vocab wide.
+  EXPECT_EQ(c.logitsSlot, c.steps.back().outputs[0]);
+  EXPECT_EQ(c.slots[c.logitsSlot].width, 32);
+  // Dense weights are f16 tensors of the original shapes (fused ones
+  // concatenated); no numerics for unquantized layers.
+  EXPECT_EQ(c.tensors[c.steps[2].weights[0]].shape,
+            (std::vector<int64_t>{32, 16}));
+  EXPECT_TRUE(c.numerics.empty());
+}
+
+TEST_F(PlanBuilderTest, ReusesSlotsByLiveness) {
+  test::TinyModel model = test::buildTinyModel(context);
+  artifact::ArtifactContents c;
+  ASSERT_TRUE(mlir::succeeded(
+      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+  // No step may write a slot it also reads, except RopeKvAppend (in place).
+  for (const artifact::Step &s : c.steps) {
+    if (s.kind == fb::StepKind::RopeKvAppend)
+      continue;
+    for (int in : s.inputs)
+      for (int out : s.outputs)
+        EXPECT_NE(in, out) << "step kind " << fb::EnumNameStepKind(s.kind);
+  }
+  // 13 steps produce 13 values; liveness lets width-16 slots be reused.
+  EXPECT_LT(c.slots.size(), 12u);
+}
+
+TEST_F(PlanBuilderTest, Int4RecipePacksGroupsAndRecordsNumerics) {
+  test::TinyModel model = test::buildTinyModel(context);
+  QuantizeWeightsOptions options;
+  options.groupSize = 8;
+  options.symmetric = false;
+  mlir::PassManager pm(&context);
+  pm.addPass(createQuantizeWeights(options));
+  ASSERT_TRUE(mlir::succeeded(pm.run(*model.module)));
+
+  artifact::ArtifactContents c;
+  ASSERT_TRUE(mlir::succeeded(
+      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+  const artifact::Step &qkv = c.steps[2];
+  EXPECT_EQ(qkv.format, fb::WeightFormat::Int4Group);
+  EXPECT_EQ(qkv.groupSize, 8);
+  EXPECT_FALSE(qkv.symmetric);
+  ASSERT_GE(qkv.weights.size(), 3u);
+  EXPECT_EQ(c.tensors[qkv.weights[0]].shape, (std::vector<int64_t>{32, 8}));
+  EXPECT_EQ(c.tensors[qkv.weights[1]].shape, (std::vector<int64_t>{32, 2}));
+  EXPECT_EQ(c.tensors[qkv.weights[2]].shape, (std::vector<int64_t>{32, 2}));
+  // The lm_head stays dense by default.
+  EXPECT_EQ(c.steps.back().format, fb::WeightFormat::Dense);
+  // One record per original linear (q, k, v, o, gate, up, down), each with a
+  // finite SQNR in the range 4-bit RTN gives on Gaussian weights.
+  ASSERT_EQ(c.numerics.size(), 7u);
+  EXPECT_EQ(c.numerics[0].name, "model.layers.0.self_attn.q_proj.weight");
+  for (const artifact::LayerNumerics &n : c.numerics) {
+    EXPECT_EQ(n.format, "int4-g8-asym");
+    EXPECT_GT(n.sqnrDb, 15.0f) << n.name;
+    EXPECT_LT(n.sqnrDb, 40.0f) << n.name;
+    EXPECT_GT(n.maxAbsError, 0.0f) << n.name;
+  }
+}
+
+TEST_F(PlanBuilderTest, RejectsAttentionWithoutRope) {
+  std::string src = test::tinyModelSource();
+  // Feed the unrotated query to the attention.
+  size_t at = src.find("tfm.attention %qr");
+  ASSERT_NE(at, std::string::npos);
+  src.replace(at, std::string("tfm.attention %qr").size(), "tfm.attention %q");
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(src, &context);
+  ASSERT_TRUE(module);
+  test::TinyModel weights = test::buildTinyModel(context);
+
+  std::string message;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    message = d.str();
+    return mlir::success();
+  });
+  artifact::ArtifactContents c;
+  EXPECT_TRUE(mlir::failed(
+      buildPlan(modelOp(*module), weights.weights, c, nullptr)));
+  EXPECT_NE(message.find("RoPE-rotated query and key"), std::string::npos)
+      << message;
+}
+
+TEST_F(PlanBuilderTest, RejectsNonFiniteWeights) {
+  test::TinyModel model = test::buildTinyModel(context);
+  // Poison one element of the o_proj weight with a NaN.
+  std::optional<WeightRef> ref =
+      model.weights.lookup("model.layers.0.self_attn.o_proj.weight");
+  ASSERT_TRUE(ref);
+  const_cast<uint16_t *>(static_cast<const uint16_t *>(ref->data))[5] = 0x7e00;
+
+  std::string message;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    message = d.str();
+    return mlir::success();
+  });
+  artifact::ArtifactContents c;
+  EXPECT_TRUE(mlir::failed(
+      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+  EXPECT_NE(message.find("'model.layers.0.self_attn.o_proj.weight' holds a "
+                         "non-finite value"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("element 5"), std::string::npos) << message;
+}
+
+} // namespace

@@ -1,0 +1,106 @@
+//===- RecipeTest.cpp - Named and JSON recipes ----------------------------===//
+
+#include "qtc/Pipeline/Recipe.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+
+using namespace qtc;
+
+namespace {
+
+class RecipeTest : public ::testing::Test {
+protected:
+  mlir::FailureOr<Recipe> resolve(llvm::StringRef nameOrPath) {
+    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+      error = d.str();
+      return mlir::success();
+    });
+    return resolveRecipe(mlir::UnknownLoc::get(&context), nameOrPath);
+  }
+
+  // Writes `json` to a temporary .json file and resolves it.
+  mlir::FailureOr<Recipe> resolveJson(llvm::StringRef json) {
+    llvm::SmallString<128> path;
+    int fd;
+    EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("recipe", "json", fd, path));
+    {
+      llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+      os << json;
+    }
+    mlir::FailureOr<Recipe> r = resolve(path);
+    llvm::sys::fs::remove(path);
+    return r;
+  }
+
+  mlir::MLIRContext context;
+  std::string error;
+};
+
+TEST_F(RecipeTest, NamedRecipes) {
+  mlir::FailureOr<Recipe> fp16 = resolve("fp16");
+  ASSERT_TRUE(mlir::succeeded(fp16));
+  EXPECT_EQ(fp16->linear.format, WeightFormat::F16);
+
+  mlir::FailureOr<Recipe> w4 = resolve("w4a16");
+  ASSERT_TRUE(mlir::succeeded(w4));
+  EXPECT_EQ(w4->linear.format, WeightFormat::Int4);
+  EXPECT_EQ(w4->linear.groupSize, 128);
+  EXPECT_TRUE(w4->linear.symmetric);
+  EXPECT_FALSE(w4->quantizeLmHead);
+  EXPECT_EQ(Recipe::describe(w4->linear), "int4-g128-sym");
+
+  mlir::FailureOr<Recipe> asym = resolve("w4a16-asym");
+  ASSERT_TRUE(mlir::succeeded(asym));
+  EXPECT_FALSE(asym->linear.symmetric);
+}
+
+TEST_F(RecipeTest, UnknownNameListsTheKnownOnes) {
+  EXPECT_TRUE(mlir::failed(resolve("w3a99")));
+  EXPECT_NE(error.find("unknown recipe 'w3a99'"), std::string::npos) << error;
+  EXPECT_NE(error.find("fp16, w4a16, w4a16-asym"), std::string::npos) << error;
+}
+
+TEST_F(RecipeTest, JsonRecipe) {
+  mlir::FailureOr<Recipe> r = resolveJson(
+      R"({"name": "mine", "weights": {"format": "int4", "group_size": 64,
+           "symmetric": false}, "lm_head": "weights"})");
+  ASSERT_TRUE(mlir::succeeded(r)) << error;
+  EXPECT_EQ(r->name, "mine");
+  EXPECT_EQ(r->linear.groupSize, 64);
+  EXPECT_FALSE(r->linear.symmetric);
+  EXPECT_TRUE(r->quantizeLmHead);
+}
+
+TEST_F(RecipeTest, JsonErrorsNameTheProblem) {
+  struct Case {
+    const char *json, *message;
+  } cases[] = {
+      {"{", "is not valid JSON"},
+      {"[1]", "must be a JSON object"},
+      {R"({"weights": {"format": "int4"}, "bits": 3})", "unknown key 'bits'"},
+      {R"({"weights": {"format": "int3"}})", "unsupported weights.format 'int3'"},
+      {R"({"weights": {"format": "int4", "group_size": 0}})", "group_size must be"},
+      {R"({"weights": {"format": "int4", "group_size": 7}})", "group_size must be"},
+      {R"({"weights": {"format": "int4", "symmetric": "yes"}})", "symmetric must be a boolean"},
+      {R"({"weights": {}})", "'weights.format' is required"},
+      {R"({"lm_head": "int4"})", "lm_head must be"},
+  };
+  for (const Case &c : cases) {
+    error.clear();
+    EXPECT_TRUE(mlir::failed(resolveJson(c.json))) << c.json;
+    EXPECT_NE(error.find(c.message), std::string::npos)
+        << c.json << " -> " << error;
+  }
+}
+
+TEST_F(RecipeTest, MissingFile) {
+  EXPECT_TRUE(mlir::failed(resolve("/nonexistent/recipe.json")));
+  EXPECT_NE(error.find("cannot read recipe"), std::string::npos) << error;
+}
+
+} // namespace

@@ -1,0 +1,205 @@
+//===- RunCommands.cpp - What qtc-run does in each mode -------------------===//
+
+#include "RunCommands.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+namespace qtc::run {
+namespace {
+
+using nlohmann::json;
+using rt::Status;
+using rt::StatusOr;
+
+void printJson(const json &object) {
+  // Replace invalid UTF-8 (a partial multi-byte piece) rather than throw.
+  std::cout << object.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+json baseJson(const rt::Engine &engine) {
+  json out;
+  out["backend"] = engine.backendName();
+  if (!engine.backendNote().empty())
+    out["backend_note"] = engine.backendNote();
+  return out;
+}
+
+void printBackend(const rt::Engine &engine) {
+  std::cout << "backend: " << engine.backendName() << "\n";
+  if (!engine.backendNote().empty())
+    std::cout << "  (" << engine.backendNote() << ")\n";
+}
+
+StatusOr<std::vector<int32_t>> promptIds(const rt::Engine &engine, const RunOptions &options) {
+  if (options.promptIds)
+    return *options.promptIds;
+  return engine.encode(*options.prompt);
+}
+
+// Text of `ids`, or empty when the artifact has no tokenizer.
+StatusOr<std::string> textOf(const rt::Engine &engine, const std::vector<int32_t> &ids) {
+  if (!engine.tokenizer())
+    return std::string();
+  return engine.decode(ids);
+}
+
+StatusOr<std::vector<int32_t>> readTokenFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return rt::notFound("cannot open token file '" + path + "'");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() % 4 != 0)
+    return rt::invalidArgument("token file '" + path + "' has " + std::to_string(bytes.size()) +
+                               " bytes, not a whole number of int32 tokens");
+  std::vector<int32_t> tokens(bytes.size() / 4);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const auto *b = reinterpret_cast<const unsigned char *>(bytes.data() + 4 * i);
+    tokens[i] = static_cast<int32_t>(uint32_t(b[0]) | uint32_t(b[1]) << 8 |
+                                     uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24);
+  }
+  return tokens;
+}
+
+} // namespace
+
+Status runGenerate(rt::Engine &engine, const RunOptions &options) {
+  StatusOr<std::vector<int32_t>> prompt = promptIds(engine, options);
+  if (!prompt)
+    return prompt.status();
+  rt::GenerateOptions generate;
+  generate.maxNewTokens = options.maxNewTokens;
+  generate.sampling = options.sampling;
+  generate.stopAtEos = !options.ignoreEos;
+  std::vector<std::vector<int32_t>> prompts(options.batch, *prompt);
+  StatusOr<rt::GenerateResult> result = engine.generate(prompts, generate);
+  if (!result)
+    return result.status();
+
+  std::vector<std::string> texts;
+  for (const std::vector<int32_t> &tokens : result->tokens) {
+    StatusOr<std::string> text = textOf(engine, tokens);
+    if (!text)
+      return text.status();
+    texts.push_back(*text);
+  }
+  const double prefillRate = result->prefillSeconds > 0
+                                 ? result->promptTokens / result->prefillSeconds : 0.0;
+  const double decodeRate =
+      result->decodeSeconds > 0
+          ? (result->generatedTokens - static_cast<int64_t>(prompts.size())) /
+                result->decodeSeconds
+          : 0.0;
+  if (options.json) {
+    json out = baseJson(engine);
+    out["mode"] = "generate";
+    out["prompt_ids"] = *prompt;
+    out["tokens"] = result->tokens[0];
+    out["text"] = texts[0];
+    out["batch"] = options.batch;
+    json sequences = json::array();
+    for (size_t i = 0; i < result->tokens.size(); ++i)
+      sequences.push_back({{"tokens", result->tokens[i]}, {"text", texts[i]}});
+    out["sequences"] = sequences;
+    out["generated_tokens"] = result->generatedTokens;
+    out["tokens_per_s"] = result->tokensPerSecond();
+    out["prefill_tokens_per_s"] = prefillRate;
+    out["decode_tokens_per_s"] = decodeRate;
+    printJson(out);
+    return Status::ok();
+  }
+  printBackend(engine);
+  std::cout << "prompt: " << prompt->size() << " tokens";
+  if (options.batch > 1)
+    std::cout << " x " << options.batch << " sequences";
+  std::cout << "\n";
+  for (size_t i = 0; i < result->tokens.size(); ++i) {
+    if (result->tokens.size() > 1)
+      std::cout << "[" << i << "] ";
+    if (engine.tokenizer()) {
+      if (options.prompt)
+        std::cout << *options.prompt;
+      std::cout << texts[i] << "\n";
+    } else {
+      for (size_t t = 0; t < result->tokens[i].size(); ++t)
+        std::cout << (t ? "," : "") << result->tokens[i][t];
+      std::cout << "\n";
+    }
+  }
+  std::printf("generated %lld tokens in %.3f s: %.1f tokens/s (prefill %.1f tokens/s, "
+              "decode %.1f tokens/s)\n",
+              static_cast<long long>(result->generatedTokens),
+              result->prefillSeconds + result->decodeSeconds, result->tokensPerSecond(),
+              prefillRate, decodeRate);
+  return Status::ok();
+}
+
+Status runScore(rt::Engine &engine, const RunOptions &options) {
+  StatusOr<std::vector<int32_t>> ids = promptIds(engine, options);
+  if (!ids)
+    return ids.status();
+  StatusOr<rt::ScoreResult> result = engine.score(*ids);
+  if (!result)
+    return result.status();
+  if (options.json) {
+    json out = baseJson(engine);
+    out["mode"] = "score";
+    out["ids"] = *ids;
+    out["argmax"] = result->argmax;
+    out["logprobs"] = result->logProbs;
+    out["tokens_per_s"] = result->tokensPerSecond();
+    printJson(out);
+    return Status::ok();
+  }
+  printBackend(engine);
+  std::printf("%8s %8s %8s %12s\n", "position", "id", "argmax", "logprob(next)");
+  for (size_t i = 0; i < ids->size(); ++i) {
+    std::printf("%8zu %8d %8d", i, (*ids)[i], result->argmax[i]);
+    if (i < result->logProbs.size())
+      std::printf(" %12.5f", result->logProbs[i]);
+    std::printf("\n");
+  }
+  std::printf("scored %zu tokens in %.3f s: %.1f tokens/s\n", ids->size(), result->seconds,
+              result->tokensPerSecond());
+  return Status::ok();
+}
+
+Status runPerplexity(rt::Engine &engine, const RunOptions &options) {
+  StatusOr<std::vector<int32_t>> tokens = readTokenFile(options.pplPath);
+  if (!tokens)
+    return tokens.status();
+  rt::PerplexityOptions ppl;
+  ppl.window = options.window;
+  ppl.maxTokens = options.maxTokens;
+  StatusOr<rt::PerplexityResult> result = engine.perplexity(*tokens, ppl);
+  if (!result)
+    return result.status();
+  if (options.json) {
+    json out = baseJson(engine);
+    out["mode"] = "ppl";
+    out["ppl"] = result->perplexity;
+    out["mean_nll"] = result->meanNll;
+    out["window"] = options.window;
+    out["windows"] = result->windows;
+    out["predicted_tokens"] = result->predictedTokens;
+    out["processed_tokens"] = result->processedTokens;
+    out["tokens_per_s"] = result->tokensPerSecond();
+    printJson(out);
+    return Status::ok();
+  }
+  printBackend(engine);
+  std::printf("perplexity %.4f (mean NLL %.5f) over %lld predicted tokens in %d windows of "
+              "%d\n",
+              result->perplexity, result->meanNll,
+              static_cast<long long>(result->predictedTokens), result->windows, options.window);
+  std::printf("processed %lld tokens in %.3f s: %.1f tokens/s\n",
+              static_cast<long long>(result->processedTokens), result->seconds,
+              result->tokensPerSecond());
+  return Status::ok();
+}
+
+} // namespace qtc::run

@@ -1,0 +1,67 @@
+//===- qtc-run.cpp - Run a .qtc artifact: generate, score, perplexity -----===//
+//
+// Exit status: 0 on success, 1 when the run fails (missing or corrupted
+// artifact, backend unavailable, bad request), 2 on a bad command line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RunCommands.h"
+#include "RunOptions.h"
+
+#include "qtc/rt/ArtifactFormat.h"
+#include "qtc/rt/Engine.h"
+
+#include <exception>
+#include <iostream>
+
+using namespace qtc;
+
+static int runMain(int argc, char **argv) {
+  rt::StatusOr<run::RunOptions> options = run::parseRunOptions(argc, argv);
+  if (!options) {
+    std::cerr << "qtc-run: " << options.status().message() << "\n";
+    return 2;
+  }
+  if (options->help) {
+    std::cout << run::runUsage();
+    return 0;
+  }
+  if (options->version) {
+    std::cout << "qtc-run " << QTC_RUNTIME_VERSION << " (artifact schema "
+              << rt::kSchemaVersion << ")\n";
+    return 0;
+  }
+  rt::StatusOr<std::unique_ptr<rt::Engine>> engine =
+      rt::Engine::create(options->artifactPath, options->engine);
+  if (!engine) {
+    std::cerr << "qtc-run: " << engine.status().toString() << "\n";
+    return 1;
+  }
+  rt::Status status;
+  switch (options->mode) {
+  case run::Mode::kGenerate:
+    status = run::runGenerate(**engine, *options);
+    break;
+  case run::Mode::kScore:
+    status = run::runScore(**engine, *options);
+    break;
+  case run::Mode::kPerplexity:
+    status = run::runPerplexity(**engine, *options);
+    break;
+  }
+  if (!status.isOk()) {
+    std::cerr << "qtc-run: " << status.toString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  try {
+    return runMain(argc, argv);
+  } catch (const std::exception &error) {
+    // Allocation failures and the like; everything else is a Status.
+    std::cerr << "qtc-run: internal error: " << error.what() << "\n";
+    return 1;
+  }
+}
