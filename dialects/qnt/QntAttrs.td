@@ -92,7 +92,7 @@ def Qnt_EncodingAttr : Qnt_Attr<"Encoding", "encoding"> {
     DefaultValuedParameter<"int64_t", "0", "values per group (per_group only)">:$group_size,
     DefaultValuedParameter<"int64_t", "1", "dimension a scale spans">:$axis,
     QtcBoolParameter<"no stored zero point", "true">:$symmetric,
-    "::mlir::Type":$scale_type,
+    AttrParameter<"::mlir::Type", "element type of the scales">:$scale_type,
     OptionalParameter<"::mlir::Type", "zero-point element type (asymmetric only)">:$zero_type,
     OptionalParameter<"::mlir::DenseF32ArrayAttr", "lookup table (lutN only)">:$lut
   );
@@ -130,8 +130,8 @@ def Qnt_KvSchemeAttr : Qnt_Attr<"KvScheme", "kv_scheme"> {
     ```
   }];
   let parameters = (ins
-    "EncodingAttr":$key,
-    "EncodingAttr":$value,
+    AttrParameter<"EncodingAttr", "encoding of cached keys">:$key,
+    AttrParameter<"EncodingAttr", "encoding of cached values">:$value,
     DefaultValuedParameter<"int64_t", "16", "tokens per cache block">:$block_size,
     DefaultValuedParameter<"int64_t", "0", "newest tokens kept in f16">:$residual_window,
     DefaultValuedParameter<"int64_t", "0", "first tokens kept in f16">:$sink_tokens

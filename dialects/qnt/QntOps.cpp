@@ -2,35 +2,16 @@
 
 #include "dialects/qnt/QntOps.h"
 
+#include "dialects/SizeDiagnostics.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
+using namespace qtc;
 using namespace qtc::qnt;
 
 namespace {
-
-/// Sizes agree when either is unknown (`?`) or both are equal.
-bool sizesAgree(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-/// A size as tensor types print it: `?` when unknown.
-std::string sizeText(int64_t size) {
-  return ShapedType::isDynamic(size) ? "?" : std::to_string(size);
-}
-
-/// Emits "<what> (<actual>) must equal <expected-what> (<expected>)" unless
-/// the two sizes agree.
-LogicalResult expectSize(Operation *op, StringRef what, int64_t actual,
-                         StringRef expectedWhat, int64_t expected) {
-  if (sizesAgree(actual, expected))
-    return success();
-  return op->emitOpError() << what << " (" << sizeText(actual)
-                           << ") must equal " << expectedWhat << " ("
-                           << sizeText(expected) << ")";
-}
 
 /// quantize and dequantize keep the shape and the original element type.
 LogicalResult verifySameWeight(Operation *op, RankedTensorType tensor,

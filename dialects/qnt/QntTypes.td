@@ -23,8 +23,8 @@ def Qnt_WeightType : TypeDef<Qnt_Dialect, "Weight"> {
   }];
   let parameters = (ins
     ArrayRefParameter<"int64_t", "static [out, in] shape">:$shape,
-    "::mlir::Type":$element_type,
-    "EncodingAttr":$encoding
+    TypeParameter<"::mlir::Type", "element type before quantization">:$element_type,
+    TypeParameter<"EncodingAttr", "how values, scales and zeros are stored">:$encoding
   );
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;

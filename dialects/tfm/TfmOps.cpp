@@ -2,34 +2,15 @@
 
 #include "dialects/tfm/TfmOps.h"
 
+#include "dialects/SizeDiagnostics.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
 using namespace mlir;
+using namespace qtc;
 using namespace qtc::tfm;
 
 namespace {
-
-/// Sizes agree when either is unknown (`?`) or both are equal.
-bool sizesAgree(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-/// A size as tensor types print it: `?` when unknown.
-std::string sizeText(int64_t size) {
-  return ShapedType::isDynamic(size) ? "?" : std::to_string(size);
-}
-
-/// Emits "<what> (<actual>) must equal <expected-what> (<expected>)" unless
-/// the two sizes agree.
-LogicalResult expectSize(Operation *op, StringRef what, int64_t actual,
-                         StringRef expectedWhat, int64_t expected) {
-  if (sizesAgree(actual, expected))
-    return success();
-  return op->emitOpError() << what << " (" << sizeText(actual)
-                           << ") must equal " << expectedWhat << " ("
-                           << sizeText(expected) << ")";
-}
 
 RankedTensorType tensorType(Value value) {
   return cast<RankedTensorType>(value.getType());
@@ -121,6 +102,10 @@ LogicalResult ModelOp::verify() {
 //===----------------------------------------------------------------------===//
 // Weights, embedding, normalisation
 //===----------------------------------------------------------------------===//
+
+void WeightOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  setNameFn(getResult(), getName());
+}
 
 LogicalResult WeightOp::verify() {
   if (getName().empty())

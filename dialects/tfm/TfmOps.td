@@ -75,14 +75,16 @@ def Tfm_OutputOp : Tfm_Op<"output", [
   let assemblyFormat = "attr-dict ($results^ `:` type($results))?";
 }
 
-def Tfm_WeightOp : Tfm_Op<"weight", [Pure]> {
+def Tfm_WeightOp : Tfm_Op<"weight", [
+    Pure, DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>
+  ]> {
   let summary = "A named model weight";
   let description = [{
     A handle to one weight tensor of the checkpoint, named as in Hugging Face
     (`model.layers.0.self_attn.q_proj.weight`). The IR carries the name and
     the type only; the bytes stay in the importer's weight store, so textual
     IR never holds weight data. Importers create each weight right before its
-    first user.
+    first user. The printer names the result after the weight.
 
     ```mlir
     %wq = tfm.weight "model.layers.0.self_attn.q_proj.weight" : tensor<256x256xf16>

@@ -85,6 +85,10 @@ GemvPlan planGemv(const KernelRequest &r) {
   p.warps = warps;
   p.stepsPerWarp = ceilDiv(p.steps, p.warps);
   int unroll = r.unroll > 0 ? r.unroll : (p.int4 ? 4 : 8);
+  // By default keep at least two iterations, so that the prefetch of the
+  // next iteration's weights overlaps the current one's arithmetic.
+  if (r.unroll == 0 && p.stepsPerWarp >= 2)
+    unroll = static_cast<int>(std::min<int64_t>(unroll, p.stepsPerWarp / 2));
   p.unroll = static_cast<int>(std::min<int64_t>(unroll, p.stepsPerWarp));
   p.iterations = ceilDiv(p.stepsPerWarp, p.unroll);
   p.guardChunks = p.chunksPerRow % kQuadLanes != 0 ||
@@ -114,7 +118,8 @@ LogicalResult checkRequest(ImplicitLocOpBuilder &b, const KernelRequest &r) {
   return success();
 }
 
-// The registers one step loads, issued before any of them is used.
+// The registers of one step: its weights (and group scales) come from an
+// earlier iteration's prefetch, its x (an L1 hit) is loaded just before use.
 struct StepLoads {
   Value valid;                 // chunk inside the row (null: always)
   Value weights[2];            // rows g and g+8: vector<4xi32>
@@ -130,7 +135,16 @@ public:
   void emit(Value workgroup);
 
 private:
-  StepLoads loadStep(Value stepInWarp);
+  // Chunk of this lane at a warp-local step, clamped into the row; `valid`
+  // is set when clamping can happen.
+  Value chunkAt(Value stepInWarp, Value *valid);
+  int weightsPerStep() const {
+    return 2 + (p.int4 ? 2 : 0) + (p.int4 && !p.symmetric ? 2 : 0);
+  }
+  // The weight registers of one iteration (unroll steps), flattened so that
+  // they can be carried through the loop as the next iteration's prefetch.
+  SmallVector<Value> loadIterationWeights(Value iteration);
+  void computeIteration(Value iteration, ValueRange weights, Value acc[2]);
   void mmaStep(const StepLoads &s, Value acc[2], int &counter);
   Value buildA(Value a0, Value a1, Value a2, Value a3);
   Value buildB(Value b0, Value b1);
@@ -164,35 +178,62 @@ Value GemvEmitter::buildB(Value b0, Value b1) {
   return vector::InsertOp::create(b, b1, v, 1);
 }
 
-StepLoads GemvEmitter::loadStep(Value stepInWarp) {
-  StepLoads s;
+Value GemvEmitter::chunkAt(Value stepInWarp, Value *valid) {
   // Steps are interleaved over the warps: step = stepInWarp * warps + warp.
   Value step = kb.add(kb.mul(stepInWarp, p.warps), warp);
   Value chunk = kb.add(kb.mul(step, kQuadLanes), quad);
-  if (p.guardChunks) {
-    s.valid = kb.ult(chunk, p.chunksPerRow);
-    chunk = kb.min(chunk, p.chunksPerRow - 1);
-  }
-  for (int r = 0; r < 2; ++r)
-    s.weights[r] = kb.load(args[abi::kWeight], kb.add(weightRow[r], chunk));
-  Value xBase = kb.add(xRow, kb.mul(chunk, p.chunkK / 8));
-  Value zeroX = kb.zeros(kb.vec(8, kb.f16()));
-  for (int64_t j = 0; j < p.chunkK / 8; ++j) {
-    Value x = kb.loadHalf8(args[abi::kX], kb.add(xBase, j));
-    // A chunk past the row contributes nothing: its x is zero (its weights
-    // were read from the row's last chunk, so they are finite).
-    s.x.push_back(s.valid ? kb.select(s.valid, x, zeroX) : x);
-  }
-  if (p.int4) {
+  if (!p.guardChunks)
+    return chunk;
+  if (valid)
+    *valid = kb.ult(chunk, p.chunksPerRow);
+  return kb.min(chunk, p.chunksPerRow - 1);
+}
+
+SmallVector<Value> GemvEmitter::loadIterationWeights(Value iteration) {
+  SmallVector<Value> regs;
+  for (int u = 0; u < p.unroll; ++u) {
+    Value chunk = chunkAt(kb.add(kb.mul(iteration, p.unroll), u), nullptr);
+    for (int r = 0; r < 2; ++r)
+      regs.push_back(kb.load(args[abi::kWeight], kb.add(weightRow[r], chunk)));
+    if (!p.int4)
+      continue;
     Value groupIndex = kb.div(chunk, p.group / p.chunkK);
-    for (int r = 0; r < 2; ++r) {
-      Value at = kb.add(scaleRow[r], groupIndex);
-      s.scale[r] = kb.load(args[abi::kScales], at);
-      if (!p.symmetric)
-        s.zero[r] = kb.load(args[abi::kZeros], at);
-    }
+    for (int r = 0; r < 2; ++r)
+      regs.push_back(kb.load(args[abi::kScales], kb.add(scaleRow[r], groupIndex)));
+    if (!p.symmetric)
+      for (int r = 0; r < 2; ++r)
+        regs.push_back(kb.load(args[abi::kZeros], kb.add(scaleRow[r], groupIndex)));
   }
-  return s;
+  return regs;
+}
+
+void GemvEmitter::computeIteration(Value iteration, ValueRange weights,
+                                   Value acc[2]) {
+  int counter = 0;
+  Value zeroX = kb.zeros(kb.vec(8, kb.f16()));
+  for (int u = 0; u < p.unroll; ++u) {
+    StepLoads s;
+    ValueRange regs = weights.slice(u * weightsPerStep(), weightsPerStep());
+    s.weights[0] = regs[0];
+    s.weights[1] = regs[1];
+    if (p.int4) {
+      s.scale[0] = regs[2];
+      s.scale[1] = regs[3];
+      if (!p.symmetric) {
+        s.zero[0] = regs[4];
+        s.zero[1] = regs[5];
+      }
+    }
+    Value chunk = chunkAt(kb.add(kb.mul(iteration, p.unroll), u), &s.valid);
+    Value xBase = kb.add(xRow, kb.mul(chunk, p.chunkK / 8));
+    for (int64_t j = 0; j < p.chunkK / 8; ++j) {
+      Value x = kb.loadHalf8(args[abi::kX], kb.add(xBase, j));
+      // A chunk past the row contributes nothing: its x is zero (its weights
+      // were read from the row's last chunk, so they are finite).
+      s.x.push_back(s.valid ? kb.select(s.valid, x, zeroX) : x);
+    }
+    mmaStep(s, acc, counter);
+  }
 }
 
 void GemvEmitter::mmaStep(const StepLoads &s, Value acc[2], int &counter) {
@@ -287,29 +328,31 @@ void GemvEmitter::emit(Value workgroup) {
 
   VectorType accType = VectorType::get({2, 2}, kb.f32());
   Value acc[2] = {kb.zeros(accType), kb.zeros(accType)};
-  auto emitIteration = [&](Value iteration) {
-    SmallVector<StepLoads> loads;
-    for (int u = 0; u < p.unroll; ++u)
-      loads.push_back(loadStep(kb.add(kb.mul(iteration, p.unroll), u)));
-    int counter = 0;
-    for (const StepLoads &s : loads)
-      mmaStep(s, acc, counter);
-  };
-  if (p.iterations == 1) {
-    emitIteration(kb.index(0));
-  } else {
-    auto loop = scf::ForOp::create(b, kb.index(0), kb.index(p.iterations),
-                                   kb.index(1), ValueRange{acc[0], acc[1]});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    acc[0] = loop.getRegionIterArg(0);
-    acc[1] = loop.getRegionIterArg(1);
-    emitIteration(loop.getInductionVar());
-    scf::YieldOp::create(b, ValueRange{acc[0], acc[1]});
-    b.setInsertionPointAfter(loop);
+  // Software pipeline: the weights of iteration i+1 are requested before
+  // iteration i is dequantized and multiplied, so memory keeps streaming
+  // while the warp computes. The last iteration is peeled (no prefetch).
+  SmallVector<Value> weights = loadIterationWeights(kb.index(0));
+  if (p.iterations > 1) {
+    SmallVector<Value> init = {acc[0], acc[1]};
+    init.append(weights);
+    auto loop = scf::ForOp::create(b, kb.index(0), kb.index(p.iterations - 1),
+                                   kb.index(1), init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value it = loop.getInductionVar();
+      Value carried[2] = {loop.getRegionIterArg(0), loop.getRegionIterArg(1)};
+      SmallVector<Value> next = loadIterationWeights(kb.add(it, 1));
+      computeIteration(it, loop.getRegionIterArgs().drop_front(2), carried);
+      SmallVector<Value> yield = {carried[0], carried[1]};
+      yield.append(next);
+      scf::YieldOp::create(b, yield);
+    }
     acc[0] = loop.getResult(0);
     acc[1] = loop.getResult(1);
+    weights.assign(loop.getResults().begin() + 2, loop.getResults().end());
   }
+  computeIteration(kb.index(p.iterations - 1), weights, acc);
   Value total = kb.addF(acc[0], acc[1]);
 
   // C fragment: element (i / 2, i % 2) is row g + 8 * (i / 2), token
@@ -326,17 +369,17 @@ void GemvEmitter::emit(Value workgroup) {
     }
     return;
   }
-  // Warps add their partial tiles: 128 values each, thread t < 128 sums
-  // value t over the warps and stores it.
+  // Warps add their partial tiles: 128 values each; the block's threads sum
+  // value v over the warps and store it, for v = tid, tid + threads, ...
   Value slot = kb.add(kb.mul(warp, 128), kb.mul(lane, 4));
   for (int i = 0; i < 4; ++i)
     kb.store(element(i), workgroup, kb.add(slot, i));
   kb.barrier();
-  kb.ifThen(kb.ult(tid, 128), [&] {
-    Value sum = kb.load(workgroup, tid);
+  kb.stridedLoop(tid, 128, 32 * p.warps, [&](Value v) {
+    Value sum = kb.load(workgroup, v);
     for (int w = 1; w < p.warps; ++w)
-      sum = arith::AddFOp::create(b, sum, kb.load(workgroup, kb.add(tid, 128 * w)));
-    Value srcLane = kb.div(tid, 4), i = kb.rem(tid, 4);
+      sum = arith::AddFOp::create(b, sum, kb.load(workgroup, kb.add(v, 128 * w)));
+    Value srcLane = kb.div(v, 4), i = kb.rem(v, 4);
     Value row = kb.add(rowBase, kb.add(kb.div(srcLane, 4),
                                        kb.mul(kb.div(i, 2), 8)));
     Value token = kb.add(tokenBase, kb.add(kb.mul(kb.rem(srcLane, 4), 2),
@@ -371,7 +414,9 @@ FailureOr<KernelIR> buildGemvKernel(ImplicitLocOpBuilder &b,
     workgroup.push_back(kb.workgroupBuffer(kb.f32(), 128 * p.warps));
   KernelShell shell = createKernelShell(b, entry, params, workgroup, 32 * p.warps);
   ValueRange args = shell.func.getArguments();
-  Value scratch = p.warps > 1 ? shell.func.getWorkgroupAttributions()[0] : Value();
+  Value scratch;
+  if (p.warps > 1)
+    scratch = shell.func.getWorkgroupAttributions()[0];
 
   GemvEmitter emitter(kb, p, args);
   emitter.emit(scratch);

@@ -14,6 +14,7 @@
 
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -104,6 +105,7 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
     quantize.groupSize = recipe->linear.groupSize;
     quantize.symmetric = recipe->linear.symmetric;
     quantize.includeLmHead = recipe->quantizeLmHead;
+    quantize.smallerGroups = recipe->linear.smallerGroups;
     PassManager pm(&context);
     pm.addPass(createQuantizeWeights(quantize));
     if (failed(pm.run(*model->module)))

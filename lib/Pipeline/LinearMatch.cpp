@@ -34,9 +34,12 @@ std::optional<LinearMatch> fill(Operation *op, Value input, Value weight,
   m.op = op;
   m.input = input;
   m.result = op->getResult(0);
-  auto type = cast<ShapedType>(weight.getType());
-  m.outFeatures = type.getShape()[0];
-  m.inFeatures = type.getShape()[1];
+  ArrayRef<int64_t> shape =
+      isa<qnt::WeightType>(weight.getType())
+          ? cast<qnt::WeightType>(weight.getType()).getShape()
+          : cast<ShapedType>(weight.getType()).getShape();
+  m.outFeatures = shape[0];
+  m.inFeatures = shape[1];
   if (auto quantize = weight.getDefiningOp<qnt::QuantizeOp>()) {
     auto qtype = cast<qnt::WeightType>(quantize.getResult().getType());
     qnt::EncodingAttr enc = qtype.getEncoding();

@@ -5,6 +5,7 @@
 #include "LinearMatch.h"
 #include "WeightPacking.h"
 
+#include "dialects/qnt/QntOps.h"
 #include "dialects/tfm/TfmOps.h"
 #include "qtc/Import/WeightStore.h"
 
@@ -194,7 +195,11 @@ PlanBuilder::packLinear(ArrayRef<LinearMatch> members, artifact::Step &step,
     step.format = fb::WeightFormat::Int4Group;
     step.groupSize = first.spec.groupSize;
     step.symmetric = first.spec.symmetric;
-    PackedInt4 packed = packInt4(fused, first.spec.groupSize, first.spec.symmetric);
+    FailureOr<PackedInt4> packedOr = packInt4(
+        fused, first.spec.groupSize, first.spec.symmetric, loc, groupName);
+    if (failed(packedOr))
+      return failure();
+    PackedInt4 &packed = *packedOr;
     int64_t rows = fused.shape[0], cols = fused.shape[1];
     int64_t groups = cols / first.spec.groupSize;
     auto add = [&](std::string suffix, fb::DType dtype,
@@ -473,8 +478,10 @@ LogicalResult PlanBuilder::lowerRmsNorm(tfm::RmsNormOp op) {
 }
 
 LogicalResult PlanBuilder::lowerOp(Operation *op) {
-  if (done.contains(op) || isa<tfm::WeightOp, tfm::RopeOp>(op))
-    return success(); // weights are packed at their users; ropes fuse below
+  // Weights (dense or quantized) are packed at their users; ropes fuse into
+  // the RopeKvAppend of their attention.
+  if (done.contains(op) || isa<tfm::WeightOp, qnt::QuantizeOp, tfm::RopeOp>(op))
+    return success();
   if (auto emb = dyn_cast<tfm::EmbeddingOp>(op)) {
     Block &body = model.getBody().front();
     if (emb.getIds() != body.getArgument(0))
@@ -557,8 +564,8 @@ LogicalResult PlanBuilder::fillConfig() {
   cfg.headDim = c.getHeadDim();
   cfg.intermediateSize = c.getIntermediateSize();
   cfg.maxPositions = c.getMaxPositions();
-  cfg.rmsNormEps = c.getRmsNormEps();
-  cfg.ropeTheta = c.getRopeTheta();
+  cfg.rmsNormEps = c.getRmsNormEps().convertToFloat();
+  cfg.ropeTheta = c.getRopeTheta().convertToFloat();
   cfg.bosTokenId = c.getBosTokenId();
   cfg.eosTokenId = c.getEosTokenId();
   if (tfm::RopeScalingAttr s = c.getRopeScaling()) {
@@ -573,9 +580,9 @@ LogicalResult PlanBuilder::fillConfig() {
       cfg.ropeScaling = fb::RopeScaling::Llama3;
       break;
     }
-    cfg.ropeFactor = s.getFactor();
-    cfg.ropeLowFreqFactor = s.getLowFreqFactor();
-    cfg.ropeHighFreqFactor = s.getHighFreqFactor();
+    cfg.ropeFactor = s.getFactor().convertToFloat();
+    cfg.ropeLowFreqFactor = s.getLowFreqFactor().convertToFloat();
+    cfg.ropeHighFreqFactor = s.getHighFreqFactor().convertToFloat();
     cfg.ropeOriginalMaxPositions = s.getOriginalMaxPositions();
   }
   return success();

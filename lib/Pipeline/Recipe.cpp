@@ -28,6 +28,7 @@ static FailureOr<Recipe> namedRecipe(StringRef name) {
     recipe.linear.format = WeightFormat::Int4;
     recipe.linear.groupSize = 128;
     recipe.linear.symmetric = name == "w4a16";
+    recipe.linear.smallerGroups = true;
     return recipe;
   }
   return failure();
@@ -37,9 +38,11 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
                                   WeightSpec &spec) {
   for (const auto &kv : obj) {
     StringRef key = kv.first;
-    if (key != "format" && key != "group_size" && key != "symmetric")
+    if (key != "format" && key != "group_size" && key != "symmetric" &&
+        key != "smaller_groups")
       return emitError(loc) << "recipe: unknown key 'weights." << key
-                            << "' (expected format, group_size, symmetric)";
+                            << "' (expected format, group_size, symmetric, "
+                               "smaller_groups)";
   }
   std::optional<StringRef> format = obj.getString("format");
   if (!format)
@@ -64,6 +67,12 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
     if (!sym)
       return emitError(loc) << "recipe: weights.symmetric must be a boolean";
     spec.symmetric = *sym;
+  }
+  if (const llvm::json::Value *s = obj.get("smaller_groups")) {
+    std::optional<bool> smaller = s->getAsBoolean();
+    if (!smaller)
+      return emitError(loc) << "recipe: weights.smaller_groups must be a boolean";
+    spec.smallerGroups = *smaller;
   }
   return success();
 }

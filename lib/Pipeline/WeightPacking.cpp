@@ -3,6 +3,8 @@
 #include "WeightPacking.h"
 
 #include "qtc/Import/WeightStore.h"
+#include "qtc/Quant/Numerics.h"
+#include "qtc/Quant/RoundToNearest.h"
 #include "qtc/rt/Float16.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -73,6 +75,50 @@ std::vector<uint8_t> packF16(ArrayRef<float> values) {
     std::memcpy(bytes.data() + 2 * i, &h, 2);
   }
   return bytes;
+}
+
+FailureOr<PackedInt4> packInt4(const WeightMatrix &w, int groupSize,
+                               bool symmetric, Location loc,
+                               StringRef name) {
+  quant::Int4GroupOptions options;
+  options.groupSize = groupSize;
+  options.symmetric = symmetric;
+  llvm::Expected<quant::Int4GroupWeight> q = quant::quantizeInt4GroupRtn(
+      w.values, w.shape[0], w.shape[1], options);
+  if (!q)
+    return emitError(loc) << "quantizing '" << name
+                          << "': " << llvm::toString(q.takeError());
+  llvm::Expected<std::vector<float>> deq = quant::dequantizeInt4Group(*q);
+  if (!deq)
+    return emitError(loc) << "dequantizing '" << name
+                          << "': " << llvm::toString(deq.takeError());
+  PackedInt4 packed;
+  packed.data = std::move(q->data);
+  auto bytesOf = [](const std::vector<uint16_t> &halves) {
+    std::vector<uint8_t> bytes(halves.size() * 2);
+    std::memcpy(bytes.data(), halves.data(), bytes.size());
+    return bytes;
+  };
+  packed.scales = bytesOf(q->scales);
+  packed.zeros = bytesOf(q->zeros);
+  packed.dequantized = std::move(*deq);
+  return packed;
+}
+
+LayerError measureError(const WeightMatrix &reference,
+                        ArrayRef<float> dequantized, int64_t row,
+                        int64_t rows) {
+  int64_t cols = reference.shape[1];
+  ArrayRef<float> ref(reference.values.data() + row * cols, rows * cols);
+  ArrayRef<float> deq = dequantized.slice(row * cols, rows * cols);
+  llvm::Expected<quant::ErrorStats> stats = quant::measureError(ref, deq);
+  if (!stats) {
+    // Sizes agree by construction; an error here is a bug, reported as NaN.
+    llvm::consumeError(stats.takeError());
+    return {std::nanf(""), std::nanf("")};
+  }
+  return {static_cast<float>(stats->sqnrDb),
+          static_cast<float>(stats->maxAbsError)};
 }
 
 } // namespace qtc

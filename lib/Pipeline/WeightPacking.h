@@ -14,7 +14,7 @@ class WeightStore;
 
 // A weight read out of its source as f32, row-major.
 struct WeightMatrix {
-  SmallVector<int64_t, 2> shape;
+  llvm::SmallVector<int64_t, 2> shape;
   std::vector<float> values;
 };
 
@@ -26,10 +26,10 @@ mlir::FailureOr<WeightMatrix> readWeight(const WeightStore &weights,
                                          mlir::Location loc);
 
 // Stacks rank-2 matrices of equal column count.
-WeightMatrix concatRows(ArrayRef<WeightMatrix> parts);
+WeightMatrix concatRows(llvm::ArrayRef<WeightMatrix> parts);
 
 // f32 -> IEEE half, round to nearest even, little-endian bytes.
-std::vector<uint8_t> packF16(ArrayRef<float> values);
+std::vector<uint8_t> packF16(llvm::ArrayRef<float> values);
 
 // Int4Group layout of runtime/schema/artifact.fbs, plus the dequantized
 // matrix for numerics.
@@ -37,14 +37,18 @@ struct PackedInt4 {
   std::vector<uint8_t> data, scales, zeros;
   std::vector<float> dequantized;
 };
-PackedInt4 packInt4(const WeightMatrix &w, int groupSize, bool symmetric);
+// Round-to-nearest int4 of `w` (named `name` in errors).
+mlir::FailureOr<PackedInt4> packInt4(const WeightMatrix &w, int groupSize,
+                                     bool symmetric, mlir::Location loc,
+                                     llvm::StringRef name);
 
 struct LayerError {
   float sqnrDb = 0.0f, maxAbsError = 0.0f;
 };
 // Error of rows [row, row + rows) of `dequantized` against `reference`.
 LayerError measureError(const WeightMatrix &reference,
-                        ArrayRef<float> dequantized, int64_t row, int64_t rows);
+                        llvm::ArrayRef<float> dequantized, int64_t row,
+                        int64_t rows);
 
 } // namespace qtc
 

@@ -9,6 +9,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace qtc {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
@@ -24,43 +25,53 @@ struct QuantizeWeightsPass
     : public impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using QuantizeWeightsBase::QuantizeWeightsBase;
 
-  FailureOr<qnt::EncodingAttr> encoding(MLIRContext *ctx) {
+  FailureOr<qnt::EncodingAttr> encoding(MLIRContext *ctx, int64_t group) {
     if (format != "int4") {
       emitError(UnknownLoc::get(ctx))
           << "qtc-quantize-weights: unsupported format '" << format
           << "' (supported: int4)";
       return failure();
     }
-    if (groupSize <= 0 || groupSize % 2 != 0) {
-      emitError(UnknownLoc::get(ctx))
-          << "qtc-quantize-weights: group-size must be a positive even "
-             "number, got "
-          << groupSize;
-      return failure();
-    }
     Type f16 = Float16Type::get(ctx);
     return qnt::EncodingAttr::get(
         ctx, symmetric ? qnt::Format::i4 : qnt::Format::u4,
-        qnt::Granularity::per_group, groupSize, /*axis=*/1, symmetric,
+        qnt::Granularity::per_group, group, /*axis=*/1, symmetric,
         /*scale_type=*/f16, /*zero_type=*/symmetric ? Type() : f16,
         /*lut=*/DenseF32ArrayAttr());
   }
 
   // Replaces `op` (a tfm.linear or tfm.lm_head) with quantize + qlinear.
-  LogicalResult rewrite(Operation *op, Value input, Value weight, Value bias,
-                        qnt::EncodingAttr enc) {
+  // The group for a layer of `in` input features: group-size, or with
+  // smaller-groups the largest power of two below it that divides `in`.
+  std::optional<int64_t> groupFor(int64_t in) {
+    int64_t group = groupSize;
+    if (in % group == 0)
+      return group;
+    if (!smallerGroups)
+      return std::nullopt;
+    for (group = llvm::PowerOf2Ceil(groupSize) / 2; group >= 2; group /= 2)
+      if (in % group == 0)
+        return group;
+    return std::nullopt;
+  }
+
+  LogicalResult rewrite(Operation *op, Value input, Value weight, Value bias) {
     auto weightOp = weight.getDefiningOp<tfm::WeightOp>();
     if (!weightOp)
       return success(); // computed weights stay dense
     auto type = cast<RankedTensorType>(weight.getType());
     int64_t in = type.getShape()[1];
-    if (in % groupSize != 0)
+    std::optional<int64_t> group = groupFor(in);
+    if (!group)
       return op->emitError("group size ")
-             << groupSize << " does not divide the " << in
-             << " input features of '" << weightOp.getName() << "'";
+             << static_cast<int64_t>(groupSize) << " does not divide the "
+             << in << " input features of '" << weightOp.getName() << "'";
+    FailureOr<qnt::EncodingAttr> enc = encoding(op->getContext(), *group);
+    if (failed(enc))
+      return failure();
     OpBuilder b(op);
     auto qtype = qnt::WeightType::get(op->getContext(), type.getShape(),
-                                      type.getElementType(), enc);
+                                      type.getElementType(), *enc);
     Value q = qnt::QuantizeOp::create(b, op->getLoc(), qtype, weight);
     Value y = qnt::QLinearOp::create(b, op->getLoc(), op->getResult(0).getType(),
                                      input, q, bias);
@@ -70,9 +81,12 @@ struct QuantizeWeightsPass
   }
 
   void runOnOperation() override {
-    FailureOr<qnt::EncodingAttr> enc = encoding(&getContext());
-    if (failed(enc))
+    if (groupSize <= 0 || groupSize % 2 != 0) {
+      getOperation()->emitError("qtc-quantize-weights: group-size must be a "
+                                "positive even number, got ")
+          << static_cast<int64_t>(groupSize);
       return signalPassFailure();
+    }
     SmallVector<Operation *> linears;
     getOperation()->walk([&](Operation *op) {
       if (isa<tfm::LinearOp>(op) || (includeLmHead && isa<tfm::LmHeadOp>(op)))
@@ -82,9 +96,9 @@ struct QuantizeWeightsPass
       LogicalResult result = success();
       if (auto linear = dyn_cast<tfm::LinearOp>(op))
         result = rewrite(op, linear.getInput(), linear.getWeight(),
-                         linear.getBias(), *enc);
+                         linear.getBias());
       else if (auto head = dyn_cast<tfm::LmHeadOp>(op))
-        result = rewrite(op, head.getInput(), head.getWeight(), Value(), *enc);
+        result = rewrite(op, head.getInput(), head.getWeight(), Value());
       if (failed(result))
         return signalPassFailure();
     }

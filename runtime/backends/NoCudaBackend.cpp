@@ -11,7 +11,7 @@ namespace qtc::rt {
 
 StatusOr<std::unique_ptr<Backend>> createCudaBackend() {
   return unavailable("this qtc runtime was built without the CUDA backend "
-                     "(cuda.h was not found at build time)");
+                     "(no cuda.h or no runtime/backends/cuda at build time)");
 }
 
 } // namespace qtc::rt

@@ -4,6 +4,7 @@
 
 #include "qtc/rt/Engine.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -32,6 +33,20 @@ qtc_status fail(qtc_status code, const char *message) {
 qtc_status succeed() {
   lastError.clear();
   return QTC_OK;
+}
+
+// No C++ exception may cross the C boundary: allocation failures and the
+// like become error codes.
+template <typename Body>
+qtc_status guarded(Body &&body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    return fail(QTC_RESOURCE_EXHAUSTED, "out of memory");
+  } catch (const std::exception &error) {
+    lastError = std::string("internal error: ") + error.what();
+    return QTC_INTERNAL;
+  }
 }
 
 } // namespace
@@ -64,33 +79,35 @@ const char *qtc_last_error(void) { return lastError.c_str(); }
 
 qtc_status qtc_engine_create(const char *artifact_path, const qtc_engine_options *options,
                              qtc_engine **engine) {
-  if (!artifact_path || !engine)
-    return fail(QTC_INVALID_ARGUMENT, "qtc_engine_create: null argument");
-  *engine = nullptr;
-  EngineOptions engineOptions;
-  if (options) {
-    switch (options->backend) {
-    case QTC_BACKEND_AUTO: engineOptions.backend = BackendKind::kAuto; break;
-    case QTC_BACKEND_HOST: engineOptions.backend = BackendKind::kHost; break;
-    case QTC_BACKEND_CUDA: engineOptions.backend = BackendKind::kCuda; break;
-    default: return fail(QTC_INVALID_ARGUMENT, "qtc_engine_create: unknown backend kind");
+  return guarded([&] {
+    if (!artifact_path || !engine)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_engine_create: null argument");
+    *engine = nullptr;
+    EngineOptions engineOptions;
+    if (options) {
+      switch (options->backend) {
+      case QTC_BACKEND_AUTO: engineOptions.backend = BackendKind::kAuto; break;
+      case QTC_BACKEND_HOST: engineOptions.backend = BackendKind::kHost; break;
+      case QTC_BACKEND_CUDA: engineOptions.backend = BackendKind::kCuda; break;
+      default: return fail(QTC_INVALID_ARGUMENT, "qtc_engine_create: unknown backend kind");
+      }
+      engineOptions.numKvBlocks = options->num_kv_blocks;
+      engineOptions.kvMemoryBytes = options->kv_memory_bytes;
+      engineOptions.maxTokensPerCall = options->max_tokens_per_call;
+      engineOptions.deviceOrdinal = options->device_ordinal;
+      engineOptions.hostThreads = options->host_threads;
     }
-    engineOptions.numKvBlocks = options->num_kv_blocks;
-    engineOptions.kvMemoryBytes = options->kv_memory_bytes;
-    engineOptions.maxTokensPerCall = options->max_tokens_per_call;
-    engineOptions.deviceOrdinal = options->device_ordinal;
-    engineOptions.hostThreads = options->host_threads;
-  }
-  StatusOr<std::unique_ptr<Engine>> created = Engine::create(artifact_path, engineOptions);
-  if (!created)
-    return fail(created.status());
-  auto *handle = new (std::nothrow) qtc_engine;
-  if (!handle)
-    return fail(QTC_RESOURCE_EXHAUSTED, "qtc_engine_create: out of memory");
-  handle->engine = std::move(*created);
-  handle->backendName = handle->engine->backendName();
-  *engine = handle;
-  return succeed();
+    StatusOr<std::unique_ptr<Engine>> created = Engine::create(artifact_path, engineOptions);
+    if (!created)
+      return fail(created.status());
+    auto *handle = new (std::nothrow) qtc_engine;
+    if (!handle)
+      return fail(QTC_RESOURCE_EXHAUSTED, "qtc_engine_create: out of memory");
+    handle->engine = std::move(*created);
+    handle->backendName = handle->engine->backendName();
+    *engine = handle;
+    return succeed();
+  });
 }
 
 void qtc_engine_destroy(qtc_engine *engine) { delete engine; }
@@ -107,77 +124,85 @@ qtc_status qtc_generate(qtc_engine *engine, const int32_t *const *prompts,
                         const int32_t *prompt_lengths, int num_prompts, int max_new_tokens,
                         const qtc_sampling *sampling, int stop_at_eos, int32_t *out_tokens,
                         int32_t *out_counts) {
-  if (!engine || !prompts || !prompt_lengths || num_prompts <= 0 || !out_counts ||
-      (max_new_tokens > 0 && !out_tokens))
-    return fail(QTC_INVALID_ARGUMENT, "qtc_generate: null or empty argument");
-  std::vector<std::vector<int32_t>> batch(num_prompts);
-  for (int p = 0; p < num_prompts; ++p) {
-    if (!prompts[p] || prompt_lengths[p] <= 0)
-      return fail(QTC_INVALID_ARGUMENT, "qtc_generate: empty prompt");
-    batch[p].assign(prompts[p], prompts[p] + prompt_lengths[p]);
-  }
-  GenerateOptions options;
-  options.maxNewTokens = max_new_tokens;
-  options.stopAtEos = stop_at_eos != 0;
-  if (sampling) {
-    options.sampling.greedy = sampling->greedy != 0;
-    options.sampling.temperature = sampling->temperature;
-    options.sampling.topK = sampling->top_k;
-    options.sampling.seed = sampling->seed;
-  }
-  StatusOr<GenerateResult> result = engine->engine->generate(batch, options);
-  if (!result)
-    return fail(result.status());
-  for (int p = 0; p < num_prompts; ++p) {
-    const std::vector<int32_t> &tokens = result->tokens[p];
-    out_counts[p] = static_cast<int32_t>(tokens.size());
-    if (!tokens.empty())
-      std::memcpy(out_tokens + static_cast<size_t>(p) * max_new_tokens, tokens.data(),
-                  tokens.size() * sizeof(int32_t));
-  }
-  return succeed();
+  return guarded([&] {
+    if (!engine || !prompts || !prompt_lengths || num_prompts <= 0 || !out_counts ||
+        (max_new_tokens > 0 && !out_tokens))
+      return fail(QTC_INVALID_ARGUMENT, "qtc_generate: null or empty argument");
+    std::vector<std::vector<int32_t>> batch(num_prompts);
+    for (int p = 0; p < num_prompts; ++p) {
+      if (!prompts[p] || prompt_lengths[p] <= 0)
+        return fail(QTC_INVALID_ARGUMENT, "qtc_generate: empty prompt");
+      batch[p].assign(prompts[p], prompts[p] + prompt_lengths[p]);
+    }
+    GenerateOptions options;
+    options.maxNewTokens = max_new_tokens;
+    options.stopAtEos = stop_at_eos != 0;
+    if (sampling) {
+      options.sampling.greedy = sampling->greedy != 0;
+      options.sampling.temperature = sampling->temperature;
+      options.sampling.topK = sampling->top_k;
+      options.sampling.seed = sampling->seed;
+    }
+    StatusOr<GenerateResult> result = engine->engine->generate(batch, options);
+    if (!result)
+      return fail(result.status());
+    for (int p = 0; p < num_prompts; ++p) {
+      const std::vector<int32_t> &tokens = result->tokens[p];
+      out_counts[p] = static_cast<int32_t>(tokens.size());
+      if (!tokens.empty())
+        std::memcpy(out_tokens + static_cast<size_t>(p) * max_new_tokens, tokens.data(),
+                    tokens.size() * sizeof(int32_t));
+    }
+    return succeed();
+  });
 }
 
 qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int64_t num_tokens,
                           int window, int64_t max_tokens, double *out_perplexity) {
-  if (!engine || !tokens || num_tokens <= 0 || !out_perplexity)
-    return fail(QTC_INVALID_ARGUMENT, "qtc_perplexity: null or empty argument");
-  PerplexityOptions options;
-  options.window = window;
-  options.maxTokens = max_tokens;
-  StatusOr<PerplexityResult> result =
-      engine->engine->perplexity(std::vector<int32_t>(tokens, tokens + num_tokens), options);
-  if (!result)
-    return fail(result.status());
-  *out_perplexity = result->perplexity;
-  return succeed();
+  return guarded([&] {
+    if (!engine || !tokens || num_tokens <= 0 || !out_perplexity)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_perplexity: null or empty argument");
+    PerplexityOptions options;
+    options.window = window;
+    options.maxTokens = max_tokens;
+    StatusOr<PerplexityResult> result =
+        engine->engine->perplexity(std::vector<int32_t>(tokens, tokens + num_tokens), options);
+    if (!result)
+      return fail(result.status());
+    *out_perplexity = result->perplexity;
+    return succeed();
+  });
 }
 
 qtc_status qtc_score(qtc_engine *engine, const int32_t *ids, int n, int32_t *out_argmax,
                      float *out_logprobs) {
-  if (!engine || !ids || n <= 0 || !out_argmax)
-    return fail(QTC_INVALID_ARGUMENT, "qtc_score: null or empty argument");
-  StatusOr<ScoreResult> result = engine->engine->score(std::vector<int32_t>(ids, ids + n));
-  if (!result)
-    return fail(result.status());
-  std::memcpy(out_argmax, result->argmax.data(), result->argmax.size() * sizeof(int32_t));
-  if (out_logprobs && !result->logProbs.empty())
-    std::memcpy(out_logprobs, result->logProbs.data(), result->logProbs.size() * sizeof(float));
-  return succeed();
+  return guarded([&] {
+    if (!engine || !ids || n <= 0 || !out_argmax)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_score: null or empty argument");
+    StatusOr<ScoreResult> result = engine->engine->score(std::vector<int32_t>(ids, ids + n));
+    if (!result)
+      return fail(result.status());
+    std::memcpy(out_argmax, result->argmax.data(), result->argmax.size() * sizeof(int32_t));
+    if (out_logprobs && !result->logProbs.empty())
+      std::memcpy(out_logprobs, result->logProbs.data(), result->logProbs.size() * sizeof(float));
+    return succeed();
+  });
 }
 
 qtc_status qtc_encode(qtc_engine *engine, const char *text, int32_t *out_ids, int capacity,
                       int *out_count) {
-  if (!engine || !text || !out_count || capacity < 0 || (capacity > 0 && !out_ids))
-    return fail(QTC_INVALID_ARGUMENT, "qtc_encode: null argument");
-  StatusOr<std::vector<int32_t>> ids = engine->engine->encode(text);
-  if (!ids)
-    return fail(ids.status());
-  *out_count = static_cast<int>(ids->size());
-  const size_t copied = std::min<size_t>(ids->size(), static_cast<size_t>(capacity));
-  if (copied)
-    std::memcpy(out_ids, ids->data(), copied * sizeof(int32_t));
-  return succeed();
+  return guarded([&] {
+    if (!engine || !text || !out_count || capacity < 0 || (capacity > 0 && !out_ids))
+      return fail(QTC_INVALID_ARGUMENT, "qtc_encode: null argument");
+    StatusOr<std::vector<int32_t>> ids = engine->engine->encode(text);
+    if (!ids)
+      return fail(ids.status());
+    *out_count = static_cast<int>(ids->size());
+    const size_t copied = std::min<size_t>(ids->size(), static_cast<size_t>(capacity));
+    if (copied)
+      std::memcpy(out_ids, ids->data(), copied * sizeof(int32_t));
+    return succeed();
+  });
 }
 
 } // extern "C"

@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
 #ifdef QTC_HAVE_TRANSFORMS
-  qtc::registerPasses();
+  qtc::registerQTCPasses();
 #endif
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "qtc optimizer driver\n", registry));

@@ -121,9 +121,13 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
     if (result->tokens.size() > 1)
       std::cout << "[" << i << "] ";
     if (engine.tokenizer()) {
-      if (options.prompt)
-        std::cout << *options.prompt;
-      std::cout << texts[i] << "\n";
+      // Decoded with the prompt, so the first new piece keeps its space.
+      std::vector<int32_t> all = *prompt;
+      all.insert(all.end(), result->tokens[i].begin(), result->tokens[i].end());
+      StatusOr<std::string> text = engine.decode(all);
+      if (!text)
+        return text.status();
+      std::cout << *text << "\n";
     } else {
       for (size_t t = 0; t < result->tokens[i].size(); ++t)
         std::cout << (t ? "," : "") << result->tokens[i][t];

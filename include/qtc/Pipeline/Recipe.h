@@ -5,12 +5,15 @@
 //
 //   {
 //     "name": "my-w4",
-//     "weights": {"format": "int4", "group_size": 128, "symmetric": false},
+//     "weights": {"format": "int4", "group_size": 128, "symmetric": false,
+//                 "smaller_groups": true},
 //     "lm_head": "fp16"
 //   }
 //
 // `weights` applies to every linear layer except the lm_head, which keeps
-// fp16 unless "lm_head" says "weights" (quantize it like the others).
+// fp16 unless "lm_head" says "weights" (quantize it like the others). The
+// named int4 recipes use group 128 with smaller_groups: a layer whose input
+// features 128 does not divide gets the largest power-of-two group that does.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_PIPELINE_RECIPE_H
@@ -30,6 +33,9 @@ struct WeightSpec {
   WeightFormat format = WeightFormat::F16;
   int groupSize = 128;   // Int4 only
   bool symmetric = true; // Int4 only
+  // Int4: a layer whose input features groupSize does not divide uses the
+  // largest power-of-two group that does, instead of failing.
+  bool smallerGroups = false;
 };
 
 struct Recipe {

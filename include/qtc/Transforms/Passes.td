@@ -25,7 +25,10 @@ def QuantizeWeights : Pass<"qtc-quantize-weights", "::mlir::ModuleOp"> {
     nearest), which also records each layer's SQNR and maximum error.
 
     A group size that does not divide a layer's input features is an error
-    naming the weight.
+    naming the weight, unless `smaller-groups` is set: then that layer uses
+    the largest power-of-two group below `group-size` that divides its input
+    features (an MLP of 704 gets groups of 64 under a 128 recipe), and the
+    layer's encoding says so.
 
     ```mlir
     %y = tfm.linear %x, %w : tensor<?x256xf32>, tensor<768x256xf16> -> tensor<?x768xf32>
@@ -44,6 +47,9 @@ def QuantizeWeights : Pass<"qtc-quantize-weights", "::mlir::ModuleOp"> {
            "Symmetric (no zero point) or asymmetric encoding">,
     Option<"includeLmHead", "include-lm-head", "bool", /*default=*/"false",
            "Quantize the lm_head too">,
+    Option<"smallerGroups", "smaller-groups", "bool", /*default=*/"false",
+           "Where group-size does not divide a layer's input features, use "
+           "the largest power-of-two group that does">,
   ];
 }
 

@@ -2,6 +2,8 @@
 
 #include "HostAttention.h"
 
+#include "HostVectorize.h"
+
 #include "qtc/rt/Float16.h"
 
 #include <algorithm>
@@ -67,20 +69,45 @@ void ropeKvAppend(const BatchView &batch, const AttentionShape &shape, const Rop
   }
 }
 
-// Eight independent partial sums: vectorizes without -ffast-math.
-static inline float dot(const float *a, const float *b, int n) {
-  float partial[8] = {};
+// Eight independent partial sums, then the tail.
+QTC_HOST_INLINE float dot(const float *a, const float *b, int n) {
+  Float8 partial = {};
   int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j)
-      partial[j] += a[i + j] * b[i + j];
-  float sum = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
-              ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+  for (; i + 8 <= n; i += 8) {
+    Float8 va, vb;
+    load8(va, a + i);
+    load8(vb, b + i);
+    partial += va * vb;
+  }
+  float sum = sum8(partial);
   for (; i < n; ++i)
     sum += a[i] * b[i];
   return sum;
 }
 
+// out[0, 8*Vectors) = sum_p weights[p] * v[p][column, column + 8*Vectors).
+template <int Vectors>
+QTC_HOST_INLINE void weightedSum(const HostKvCache &cache, int layer, int kvHead,
+                                 const int32_t *blocks, int length, int headDim,
+                                 const float *weights, int column, float *out) {
+  const int bs = cache.blockSize();
+  Float8 acc[Vectors] = {};
+  for (int b = 0, p = 0; p < length; ++b) {
+    const float *v = cache.values(layer, blocks[b], kvHead) + column;
+    for (int slot = 0; slot < bs && p < length; ++slot, ++p) {
+      const float w = weights[p];
+      for (int j = 0; j < Vectors; ++j) {
+        Float8 vj;
+        load8(vj, v + slot * headDim + 8 * j);
+        acc[j] += w * vj;
+      }
+    }
+  }
+  for (int j = 0; j < Vectors; ++j)
+    store8(out + 8 * j, acc[j]);
+}
+
+QTC_HOST_TARGET_CLONES
 static void attendTokens(const BatchView &batch, const AttentionShape &shape, int layer,
                          const float *qkv, const HostKvCache &cache, float *out, int tBegin,
                          int tEnd) {
@@ -89,31 +116,40 @@ static void attendTokens(const BatchView &batch, const AttentionShape &shape, in
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   std::vector<float> scores;
   for (int t = tBegin; t < tEnd; ++t) {
-    const int pos = batch.positions[t];
+    const int length = batch.positions[t] + 1; // attends to positions 0..pos
+    const int numBlocks = (length + bs - 1) / bs;
     const int32_t *blocks =
         batch.blockTables + static_cast<size_t>(batch.tokenSeq[t]) * batch.maxBlocksPerSeq;
-    scores.resize(pos + 1);
+    scores.resize(length);
     for (int h = 0; h < shape.numHeads; ++h) {
       const int g = h / group;
       const float *q = qkv + static_cast<size_t>(t) * shape.qkvWidth() + h * hd;
+      // Walk the sequence's blocks in order; position p = b * bs + slot.
       float maxScore = -INFINITY;
-      for (int p = 0; p <= pos; ++p) {
-        const float *k = cache.keys(layer, blocks[p / bs], g) + (p % bs) * hd;
-        scores[p] = dot(q, k, hd) * scale;
-        maxScore = std::max(maxScore, scores[p]);
+      for (int b = 0, p = 0; b < numBlocks; ++b) {
+        const float *k = cache.keys(layer, blocks[b], g);
+        for (int slot = 0; slot < bs && p < length; ++slot, ++p) {
+          scores[p] = dot(q, k + slot * hd, hd) * scale;
+          maxScore = std::max(maxScore, scores[p]);
+        }
       }
       float total = 0.0f;
-      for (int p = 0; p <= pos; ++p) {
+      for (int p = 0; p < length; ++p) {
         scores[p] = std::exp(scores[p] - maxScore);
         total += scores[p];
       }
       float *o = out + static_cast<size_t>(t) * shape.numHeads * hd + h * hd;
-      std::fill(o, o + hd, 0.0f);
-      for (int p = 0; p <= pos; ++p) {
-        const float *v = cache.values(layer, blocks[p / bs], g) + (p % bs) * hd;
-        const float w = scores[p];
-        for (int i = 0; i < hd; ++i)
-          o[i] += w * v[i];
+      // o = sum_p scores[p] v[p], 64 columns at a time held in registers.
+      int c = 0;
+      for (; c + 64 <= hd; c += 64)
+        weightedSum<8>(cache, layer, g, blocks, length, hd, scores.data(), c, o + c);
+      for (; c + 8 <= hd; c += 8)
+        weightedSum<1>(cache, layer, g, blocks, length, hd, scores.data(), c, o + c);
+      for (; c < hd; ++c) {
+        float sum = 0.0f;
+        for (int p = 0; p < length; ++p)
+          sum += scores[p] * cache.values(layer, blocks[p / bs], g)[(p % bs) * hd + c];
+        o[c] = sum;
       }
       const float inv = 1.0f / total;
       for (int i = 0; i < hd; ++i)

@@ -29,6 +29,7 @@ class HostKvCache {
 public:
   void allocate(int numLayers, const AttentionShape &shape, int numBlocks, bool roundToHalf);
   int numBlocks() const { return numBlocks_; }
+  int blockSize() const { return shape_.blockSize; }
   bool roundsToHalf() const { return roundToHalf_; }
 
   // [blockSize, headDim] of one kv head in one block.

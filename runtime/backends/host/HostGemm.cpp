@@ -2,19 +2,12 @@
 
 #include "HostGemm.h"
 
+#include "HostVectorize.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <thread>
-
-// Builds the tile loop twice on x86-64, for AVX2+FMA machines and for any
-// other, and picks one at load time: the artifact's tools must run on other
-// machines than the one that built them.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define QTC_HOST_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define QTC_HOST_TARGET_CLONES
-#endif
 
 namespace qtc::rt::host {
 namespace {
@@ -36,19 +29,26 @@ struct TileJob {
   float *y;                // [rows, N]
 };
 
-inline __attribute__((always_inline)) void
-multiplyTile(const float *x, int K, const float *w, int ldw, float acc[kRowTile][kColTile]) {
-  for (int r = 0; r < kRowTile; ++r)
-    for (int j = 0; j < kColTile; ++j)
-      acc[r][j] = 0.0f;
+constexpr int kVectorsPerTile = kColTile / 8;
+
+// acc[r][j] = sum_k x[r * K + k] * w[k * ldw + j], k in order, for the
+// kRowTile x kColTile tile held in registers.
+QTC_HOST_INLINE void
+multiplyTile(const float *x, int K, const float *w, int ldw, float out[kRowTile][kColTile]) {
+  Float8 acc[kRowTile][kVectorsPerTile] = {};
   for (int k = 0; k < K; ++k) {
     const float *wk = w + static_cast<size_t>(k) * ldw;
+    Float8 wv[kVectorsPerTile];
+    for (int v = 0; v < kVectorsPerTile; ++v)
+      load8(wv[v], wk + 8 * v);
     for (int r = 0; r < kRowTile; ++r) {
       const float a = x[static_cast<size_t>(r) * K + k];
-      for (int j = 0; j < kColTile; ++j)
-        acc[r][j] += a * wk[j];
+      for (int v = 0; v < kVectorsPerTile; ++v)
+        acc[r][v] += a * wv[v];
     }
   }
+  for (int r = 0; r < kRowTile; ++r)
+    std::memcpy(out[r], acc[r], sizeof(acc[r]));
 }
 
 QTC_HOST_TARGET_CLONES

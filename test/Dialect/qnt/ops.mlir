@@ -1,6 +1,39 @@
 // RUN: qtc-opt %s --verify-roundtrip | FileCheck %s
 
-// Every qnt op, attribute and type in its custom assembly form.
+// Every qnt op, attribute and type in its custom assembly form. Encodings
+// and KV schemes print once, as aliases named after the encoding.
+
+// CHECK-DAG: #f4e2m1_g16 = #qnt.encoding<format = f4e2m1, granularity = per_group, group_size = 16, scale_type = f8E4M3FN>
+// CHECK-DAG: #f4e2m1_g32 = #qnt.encoding<format = f4e2m1, granularity = per_group, group_size = 32, scale_type = f8E8M0FNU>
+// CHECK-DAG: #f8e4m3_channel = #qnt.encoding<format = f8e4m3, granularity = per_channel, scale_type = f32>
+// CHECK-DAG: #f8e4m3_tensor = #qnt.encoding<format = f8e4m3, granularity = per_tensor, axis = 0, scale_type = f32>
+// CHECK-DAG: #f8e4m3_tensor1 = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>
+// CHECK-DAG: #f8e5m2_tensor = #qnt.encoding<format = f8e5m2, granularity = per_tensor, scale_type = f32>
+// CHECK-DAG: #i2_channel_asym = #qnt.encoding<format = i2, granularity = per_channel, axis = 0, symmetric = false, scale_type = f16, zero_type = f16>
+// CHECK-DAG: #i2_g4 = #qnt.encoding<format = i2, granularity = per_group, group_size = 4, scale_type = f16>
+// CHECK-DAG: #i2_token_asym = #qnt.encoding<format = i2, granularity = per_token, symmetric = false, scale_type = f16, zero_type = f16>
+// CHECK-DAG: #i3_tensor = #qnt.encoding<format = i3, granularity = per_tensor, scale_type = f32>
+// CHECK-DAG: #i4_g128 = #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>
+// CHECK-DAG: #i5_g2 = #qnt.encoding<format = i5, granularity = per_group, group_size = 2, axis = 0, scale_type = f16>
+// CHECK-DAG: #i6_channel = #qnt.encoding<format = i6, granularity = per_channel, axis = 0, scale_type = bf16>
+// CHECK-DAG: #i7_tensor = #qnt.encoding<format = i7, granularity = per_tensor, scale_type = f32>
+// CHECK-DAG: #i8_channel = #qnt.encoding<format = i8, granularity = per_channel, scale_type = f32>
+// CHECK-DAG: #i8_g64 = #qnt.encoding<format = i8, granularity = per_group, group_size = 64, scale_type = f16>
+// CHECK-DAG: #i8_token = #qnt.encoding<format = i8, granularity = per_token, scale_type = f32>
+// CHECK-DAG: #lut2_channel = #qnt.encoding<format = lut2, granularity = per_channel, scale_type = f16, lut = [-1.000000e+00, -2.500000e-01, 2.500000e-01, 1.000000e+00]>
+// CHECK-DAG: #lut3_channel = #qnt.encoding<format = lut3, granularity = per_channel, scale_type = f16, lut = [-1.000000e+00, -5.000000e-01, -2.500000e-01, 0.000000e+00, 2.500000e-01, 5.000000e-01, 7.500000e-01, 1.000000e+00]>
+// CHECK-DAG: #nf4_g64 = #qnt.encoding<format = nf4, granularity = per_group, group_size = 64, scale_type = f32>
+// CHECK-DAG: #u2_tensor = #qnt.encoding<format = u2, granularity = per_tensor, scale_type = f32>
+// CHECK-DAG: #u3_channel_asym = #qnt.encoding<format = u3, granularity = per_channel, symmetric = false, scale_type = f16, zero_type = f16>
+// CHECK-DAG: #u4_g128_asym = #qnt.encoding<format = u4, granularity = per_group, group_size = 128, symmetric = false, scale_type = f16, zero_type = f16>
+// CHECK-DAG: #u4_g64_asym = #qnt.encoding<format = u4, granularity = per_group, group_size = 64, symmetric = false, scale_type = f16, zero_type = f16>
+// CHECK-DAG: #u5_tensor = #qnt.encoding<format = u5, granularity = per_tensor, scale_type = f32>
+// CHECK-DAG: #u6_tensor = #qnt.encoding<format = u6, granularity = per_tensor, scale_type = f32>
+// CHECK-DAG: #u7_tensor = #qnt.encoding<format = u7, granularity = per_tensor, scale_type = f32>
+// CHECK-DAG: #u8_tensor_asym = #qnt.encoding<format = u8, granularity = per_tensor, symmetric = false, scale_type = f32, zero_type = i8>
+// Nested encodings use their aliases too; block_size 16 is the default.
+// CHECK-DAG: #kv_scheme = #qnt.kv_scheme<key = #i2_channel_asym, value = #i2_token_asym, block_size = 32, residual_window = 64, sink_tokens = 4>
+// CHECK-DAG: #kv_scheme1 = #qnt.kv_scheme<key = #f8e4m3_tensor1, value = #i8_g64>
 
 #i4g128 = #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>
 #u4g64 = #qnt.encoding<format = u4, granularity = per_group, group_size = 64, symmetric = false, scale_type = f16, zero_type = f16>
@@ -10,32 +43,19 @@
   value = <format = i2, granularity = per_token, symmetric = false, scale_type = f16, zero_type = f16>,
   block_size = 32, residual_window = 64, sink_tokens = 4>
 
-// CHECK-LABEL: func.func @encodings
-// Integer formats, signed and unsigned, with every granularity.
-// CHECK-SAME: !qnt.weight<768x256, f16, #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>>
-// CHECK-SAME: !qnt.weight<768x256, bf16, #qnt.encoding<format = u4, granularity = per_group, group_size = 64, symmetric = false, scale_type = f16, zero_type = f16>>
-// CHECK-SAME: !qnt.weight<768x256, f32, #qnt.encoding<format = i8, granularity = per_channel, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = u8, granularity = per_tensor, symmetric = false, scale_type = f32, zero_type = i8>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = i2, granularity = per_group, group_size = 4, scale_type = f16>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = u3, granularity = per_channel, symmetric = false, scale_type = f16, zero_type = f16>>
+// CHECK-LABEL: func.func @encodings(
+// Integer formats, signed and unsigned, with every weight granularity.
+// CHECK-SAME: !qnt.weight<768x256, f16, #i4_g128>, %{{.*}}: !qnt.weight<768x256, bf16, #u4_g64_asym>, %{{.*}}: !qnt.weight<768x256, f32, #i8_channel>,
+// CHECK-SAME: !qnt.weight<8x4, f16, #u8_tensor_asym>, %{{.*}}: !qnt.weight<8x4, f16, #i2_g4>, %{{.*}}: !qnt.weight<8x4, f16, #u3_channel_asym>,
 // Groups along the output dimension.
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = i5, granularity = per_group, group_size = 2, axis = 0, scale_type = f16>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = i6, granularity = per_channel, axis = 0, scale_type = bf16>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = i7, granularity = per_tensor, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = u2, granularity = per_tensor, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = u5, granularity = per_tensor, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = u6, granularity = per_tensor, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = u7, granularity = per_tensor, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x4, f16, #qnt.encoding<format = i3, granularity = per_tensor, scale_type = f32>>
+// CHECK-SAME: !qnt.weight<8x4, f16, #i5_g2>, %{{.*}}: !qnt.weight<8x4, f16, #i6_channel>,
+// CHECK-SAME: !qnt.weight<8x4, f16, #i7_tensor>, %{{.*}}: !qnt.weight<8x4, f16, #u2_tensor>, %{{.*}}: !qnt.weight<8x4, f16, #u5_tensor>, %{{.*}}: !qnt.weight<8x4, f16, #u6_tensor>, %{{.*}}: !qnt.weight<8x4, f16, #u7_tensor>,
+// `symmetric = true` is the default and not printed.
+// CHECK-SAME: !qnt.weight<8x4, f16, #i3_tensor>,
 // Minifloats; MX/NVFP4-style groups with 8-bit float scales.
-// CHECK-SAME: !qnt.weight<8x64, f16, #qnt.encoding<format = f8e4m3, granularity = per_channel, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x64, f16, #qnt.encoding<format = f8e5m2, granularity = per_tensor, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x64, f16, #qnt.encoding<format = f4e2m1, granularity = per_group, group_size = 32, scale_type = f8E8M0FNU>>
-// CHECK-SAME: !qnt.weight<8x64, f16, #qnt.encoding<format = f4e2m1, granularity = per_group, group_size = 16, scale_type = f8E4M3FN>>
+// CHECK-SAME: !qnt.weight<8x64, f16, #f8e4m3_channel>, %{{.*}}: !qnt.weight<8x64, f16, #f8e5m2_tensor>, %{{.*}}: !qnt.weight<8x64, f16, #f4e2m1_g32>, %{{.*}}: !qnt.weight<8x64, f16, #f4e2m1_g16>,
 // Lookup tables: nf4's is fixed, lutN carries 2^N values.
-// CHECK-SAME: !qnt.weight<8x64, f16, #qnt.encoding<format = nf4, granularity = per_group, group_size = 64, scale_type = f32>>
-// CHECK-SAME: !qnt.weight<8x64, f16, #qnt.encoding<format = lut2, granularity = per_channel, scale_type = f16, lut = [-1.000000e+00, -2.500000e-01, 2.500000e-01, 1.000000e+00]>>
-// CHECK-SAME: !qnt.weight<8x64, f16, #qnt.encoding<format = lut3, granularity = per_channel, scale_type = f16, lut = [-1.000000e+00, -5.000000e-01, -2.500000e-01, 0.000000e+00, 2.500000e-01, 5.000000e-01, 7.500000e-01, 1.000000e+00]>>
+// CHECK-SAME: !qnt.weight<8x64, f16, #nf4_g64>, %{{.*}}: !qnt.weight<8x64, f16, #lut2_channel>, %{{.*}}: !qnt.weight<8x64, f16, #lut3_channel>)
 func.func @encodings(
     %a: !qnt.weight<768x256, f16, #i4g128>,
     %b: !qnt.weight<768x256, bf16, #u4g64>,
@@ -61,29 +81,29 @@ func.func @encodings(
   return
 }
 
-// CHECK-LABEL: func.func @weights
+// CHECK-LABEL: func.func @weights(
 func.func @weights(%w: tensor<768x256xf16>) -> tensor<768x256xf16> {
-  // CHECK: %[[Q:.*]] = qnt.quantize %{{.*}} : tensor<768x256xf16> -> !qnt.weight<768x256, f16, #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>>
+  // CHECK: %[[Q:.*]] = qnt.quantize %{{.*}} : tensor<768x256xf16> -> !qnt.weight<768x256, f16, #i4_g128>
   %q = qnt.quantize %w : tensor<768x256xf16> -> !qnt.weight<768x256, f16, #i4g128>
-  // CHECK: qnt.dequantize %[[Q]] : !qnt.weight<768x256, f16, #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>> -> tensor<768x256xf16>
+  // CHECK: qnt.dequantize %[[Q]] : !qnt.weight<768x256, f16, #i4_g128> -> tensor<768x256xf16>
   %d = qnt.dequantize %q : !qnt.weight<768x256, f16, #i4g128> -> tensor<768x256xf16>
   return %d : tensor<768x256xf16>
 }
 
-// CHECK-LABEL: func.func @qlinear
+// CHECK-LABEL: func.func @qlinear(
 func.func @qlinear(%x: tensor<?x256xf32>, %w: !qnt.weight<768x256, f16, #i4g128>,
                    %b: tensor<768xf16>, %t: !qnt.weight<768x256, f16, #qnt.encoding<format = f8e4m3, granularity = per_tensor, axis = 0, scale_type = f32>>) {
-  // CHECK: qnt.qlinear %{{.*}}, %{{.*}} : tensor<?x256xf32>, !qnt.weight<768x256, f16, #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>> -> tensor<?x768xf32>
+  // CHECK: qnt.qlinear %{{.*}}, %{{.*}} : tensor<?x256xf32>, !qnt.weight<768x256, f16, #i4_g128> -> tensor<?x768xf32>
   %0 = qnt.qlinear %x, %w : tensor<?x256xf32>, !qnt.weight<768x256, f16, #i4g128> -> tensor<?x768xf32>
-  // CHECK: qnt.qlinear %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x256xf32>, !qnt.weight<768x256, f16, #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>>, tensor<768xf16> -> tensor<?x768xf32>
+  // CHECK: qnt.qlinear %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x256xf32>, !qnt.weight<768x256, f16, #i4_g128>, tensor<768xf16> -> tensor<?x768xf32>
   %1 = qnt.qlinear %x, %w, %b : tensor<?x256xf32>, !qnt.weight<768x256, f16, #i4g128>, tensor<768xf16> -> tensor<?x768xf32>
   // A per-tensor scale spans no particular axis.
-  // CHECK: qnt.qlinear %{{.*}}, %{{.*}} : tensor<?x256xf32>, !qnt.weight<768x256, f16, #qnt.encoding<format = f8e4m3, granularity = per_tensor, axis = 0, scale_type = f32>> -> tensor<?x768xf32>
+  // CHECK: qnt.qlinear %{{.*}}, %{{.*}} : tensor<?x256xf32>, !qnt.weight<768x256, f16, #f8e4m3_tensor> -> tensor<?x768xf32>
   %2 = qnt.qlinear %x, %t : tensor<?x256xf32>, !qnt.weight<768x256, f16, #qnt.encoding<format = f8e4m3, granularity = per_tensor, axis = 0, scale_type = f32>> -> tensor<?x768xf32>
   return
 }
 
-// CHECK-LABEL: func.func @split_outliers
+// CHECK-LABEL: func.func @split_outliers(
 func.func @split_outliers(%w: tensor<768x256xf16>) {
   // CHECK: %{{.*}}, %{{.*}} = qnt.split_outliers %{{.*}} {columns = array<i64: 0, 17, 255>} : tensor<768x256xf16> -> tensor<768x256xf16>, tensor<768x3xf16>
   %dense, %outliers = qnt.split_outliers %w {columns = array<i64: 0, 17, 255>}
@@ -91,7 +111,7 @@ func.func @split_outliers(%w: tensor<768x256xf16>) {
   return
 }
 
-// CHECK-LABEL: func.func @rotations
+// CHECK-LABEL: func.func @rotations(
 func.func @rotations(%x: tensor<?x256xf32>, %m: tensor<256x256xf32>, %y: tensor<4x?x128xf32>) {
   // CHECK: qnt.hadamard %{{.*}} {online, size = 64 : i64} : tensor<?x256xf32>
   %0 = qnt.hadamard %x {size = 64, online} : tensor<?x256xf32>
@@ -104,28 +124,28 @@ func.func @rotations(%x: tensor<?x256xf32>, %m: tensor<256x256xf32>, %y: tensor<
   return
 }
 
-// CHECK-LABEL: func.func @activations
+// CHECK-LABEL: func.func @activations(
 func.func @activations(%x: tensor<?x256xf32>) {
   // Dynamic per-token int8 (SmoothQuant W8A8).
-  // CHECK: qnt.quantize_act %{{.*}} {encoding = #qnt.encoding<format = i8, granularity = per_token, scale_type = f32>} : tensor<?x256xf32>
+  // CHECK: qnt.quantize_act %{{.*}} {encoding = #i8_token} : tensor<?x256xf32>
   %0 = qnt.quantize_act %x {encoding = #qnt.encoding<format = i8, granularity = per_token, scale_type = f32>} : tensor<?x256xf32>
   // Static per-tensor fp8 with a calibrated scale.
-  // CHECK: qnt.quantize_act %{{.*}} {encoding = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, scale = 2.500000e-02 : f32} : tensor<?x256xf32>
+  // CHECK: qnt.quantize_act %{{.*}} {encoding = #f8e4m3_tensor1, scale = 2.500000e-02 : f32} : tensor<?x256xf32>
   %1 = qnt.quantize_act %x {encoding = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, scale = 0.025 : f32} : tensor<?x256xf32>
   // Asymmetric 4-bit groups of 128 (Atom).
-  // CHECK: qnt.quantize_act %{{.*}} {encoding = #qnt.encoding<format = u4, granularity = per_group, group_size = 128, symmetric = false, scale_type = f16, zero_type = f16>} : tensor<?x256xf32>
+  // CHECK: qnt.quantize_act %{{.*}} {encoding = #u4_g128_asym} : tensor<?x256xf32>
   %2 = qnt.quantize_act %x {encoding = #qnt.encoding<format = u4, granularity = per_group, group_size = 128, symmetric = false, scale_type = f16, zero_type = f16>} : tensor<?x256xf32>
   return
 }
 
-// CHECK-LABEL: func.func @kv_cache
+// CHECK-LABEL: func.func @kv_cache(
 func.func @kv_cache(%k: tensor<?x128xf32>, %v: tensor<?x128xf32>, %pos: tensor<?xi64>) -> (tensor<?x128xf32>, tensor<?x128xf32>) {
-  // CHECK: qnt.kv_store %{{.*}}, %{{.*}} at %{{.*}} {layer = 3 : i64, scheme = #qnt.kv_scheme<key = <format = i2, granularity = per_channel, axis = 0, symmetric = false, scale_type = f16, zero_type = f16>, value = <format = i2, granularity = per_token, symmetric = false, scale_type = f16, zero_type = f16>, block_size = 32, residual_window = 64, sink_tokens = 4>} : tensor<?x128xf32>, tensor<?x128xf32>, tensor<?xi64>
+  // CHECK: qnt.kv_store %{{.*}}, %{{.*}} at %{{.*}} {layer = 3 : i64, scheme = #kv_scheme} : tensor<?x128xf32>, tensor<?x128xf32>, tensor<?xi64>
   qnt.kv_store %k, %v at %pos {layer = 3, scheme = #kivi} : tensor<?x128xf32>, tensor<?x128xf32>, tensor<?xi64>
-  // CHECK: %{{.*}}, %{{.*}} = qnt.kv_load {layer = 3 : i64, scheme = #qnt.kv_scheme<key = <format = i2, granularity = per_channel, axis = 0, symmetric = false, scale_type = f16, zero_type = f16>, value = <format = i2, granularity = per_token, symmetric = false, scale_type = f16, zero_type = f16>, block_size = 32, residual_window = 64, sink_tokens = 4>} : tensor<?x128xf32>, tensor<?x128xf32>
+  // CHECK: %{{.*}}, %{{.*}} = qnt.kv_load {layer = 3 : i64, scheme = #kv_scheme} : tensor<?x128xf32>, tensor<?x128xf32>
   %kc, %vc = qnt.kv_load {layer = 3, scheme = #kivi} : tensor<?x128xf32>, tensor<?x128xf32>
   // The default block of 16 tokens; fp8 and grouped int8 with full encodings.
-  // CHECK: qnt.kv_load {layer = 0 : i64, scheme = #qnt.kv_scheme<key = <format = f8e4m3, granularity = per_tensor, scale_type = f32>, value = <format = i8, granularity = per_group, group_size = 64, scale_type = f16>>} : tensor<?x128xf32>, tensor<?x128xf32>
+  // CHECK: %{{.*}}, %{{.*}} = qnt.kv_load {layer = 0 : i64, scheme = #kv_scheme1} : tensor<?x128xf32>, tensor<?x128xf32>
   %k0, %v0 = qnt.kv_load {layer = 0, scheme = #qnt.kv_scheme<key = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, value = #qnt.encoding<format = i8, granularity = per_group, group_size = 64, scale_type = f16>>} : tensor<?x128xf32>, tensor<?x128xf32>
   return %kc, %vc : tensor<?x128xf32>, tensor<?x128xf32>
 }

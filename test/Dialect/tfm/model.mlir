@@ -7,26 +7,37 @@
 // CHECK-LABEL: tfm.model @kjv_one_layer
 // CHECK-SAME:    config = #tfm.model_config<architecture = "LlamaForCausalLM", vocab_size = 4096, hidden_size = 256, num_layers = 1, num_heads = 4, num_kv_heads = 2, head_dim = 64, intermediate_size = 704, max_positions = 1024, rms_norm_eps = 9.99999974E-6, rope_theta = 1.000000e+04, bos_token_id = 1, eos_token_id = 2>
 // CHECK:       ^bb0(%[[IDS:.*]]: tensor<?xi64>, %[[POS:.*]]: tensor<?xi64>):
-// CHECK:         %[[EMB_W:.*]] = tfm.weight "model.embed_tokens.weight" : tensor<4096x256xf16>
-// CHECK:         %[[X0:.*]] = tfm.embedding %[[EMB_W]], %[[IDS]] : tensor<4096x256xf16>, tensor<?xi64> -> tensor<?x256xf32>
-// CHECK:         %[[N:.*]] = tfm.rms_norm %[[X0]], %{{.*}} {epsilon = 9.99999974E-6 : f32} : tensor<?x256xf32>, tensor<256xf16>
-// CHECK:         %[[Q:.*]] = tfm.linear %[[N]], %{{.*}} : tensor<?x256xf32>, tensor<256x256xf16> -> tensor<?x256xf32>
-// CHECK:         %[[K:.*]] = tfm.linear %[[N]], %{{.*}} : tensor<?x256xf32>, tensor<128x256xf16> -> tensor<?x128xf32>
-// CHECK:         %[[V:.*]] = tfm.linear %[[N]], %{{.*}} : tensor<?x256xf32>, tensor<128x256xf16> -> tensor<?x128xf32>
+// Weight results are named after the weights.
+// CHECK:         %model.embed_tokens.weight = tfm.weight "model.embed_tokens.weight" : tensor<4096x256xf16>
+// CHECK:         %[[X0:.*]] = tfm.embedding %model.embed_tokens.weight, %[[IDS]] : tensor<4096x256xf16>, tensor<?xi64> -> tensor<?x256xf32>
+// CHECK:         %model.layers.0.input_layernorm.weight = tfm.weight "model.layers.0.input_layernorm.weight"
+// CHECK:         %[[N:.*]] = tfm.rms_norm %[[X0]], %model.layers.0.input_layernorm.weight {epsilon = 9.99999974E-6 : f32} : tensor<?x256xf32>, tensor<256xf16>
+// CHECK:         %model.layers.0.self_attn.q_proj.weight = tfm.weight "model.layers.0.self_attn.q_proj.weight"
+// CHECK:         %[[Q:.*]] = tfm.linear %[[N]], %model.layers.0.self_attn.q_proj.weight : tensor<?x256xf32>, tensor<256x256xf16> -> tensor<?x256xf32>
+// CHECK:         %model.layers.0.self_attn.k_proj.weight = tfm.weight "model.layers.0.self_attn.k_proj.weight"
+// CHECK:         %[[K:.*]] = tfm.linear %[[N]], %model.layers.0.self_attn.k_proj.weight : tensor<?x256xf32>, tensor<128x256xf16> -> tensor<?x128xf32>
+// CHECK:         %model.layers.0.self_attn.v_proj.weight = tfm.weight "model.layers.0.self_attn.v_proj.weight"
+// CHECK:         %[[V:.*]] = tfm.linear %[[N]], %model.layers.0.self_attn.v_proj.weight : tensor<?x256xf32>, tensor<128x256xf16> -> tensor<?x128xf32>
 // CHECK:         %[[QR:.*]] = tfm.rope %[[Q]], %[[POS]] {head_dim = 64 : i64, theta = 1.000000e+04 : f32} : tensor<?x256xf32>, tensor<?xi64>
 // CHECK:         %[[KR:.*]] = tfm.rope %[[K]], %[[POS]] {head_dim = 64 : i64, theta = 1.000000e+04 : f32} : tensor<?x128xf32>, tensor<?xi64>
 // CHECK:         %[[A:.*]] = tfm.attention %[[QR]], %[[KR]], %[[V]] {causal, head_dim = 64 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 1.250000e-01 : f32} : tensor<?x256xf32>, tensor<?x128xf32>, tensor<?x128xf32>
-// CHECK:         %[[O:.*]] = tfm.linear %[[A]], %{{.*}} : tensor<?x256xf32>, tensor<256x256xf16> -> tensor<?x256xf32>
+// CHECK:         %model.layers.0.self_attn.o_proj.weight = tfm.weight "model.layers.0.self_attn.o_proj.weight"
+// CHECK:         %[[O:.*]] = tfm.linear %[[A]], %model.layers.0.self_attn.o_proj.weight : tensor<?x256xf32>, tensor<256x256xf16> -> tensor<?x256xf32>
 // CHECK:         %[[X1:.*]] = tfm.add %[[X0]], %[[O]] : tensor<?x256xf32>
-// CHECK:         %[[N2:.*]] = tfm.rms_norm %[[X1]], %{{.*}} {epsilon = 9.99999974E-6 : f32} : tensor<?x256xf32>, tensor<256xf16>
-// CHECK:         %[[G:.*]] = tfm.linear %[[N2]], %{{.*}} : tensor<?x256xf32>, tensor<704x256xf16> -> tensor<?x704xf32>
-// CHECK:         %[[U:.*]] = tfm.linear %[[N2]], %{{.*}} : tensor<?x256xf32>, tensor<704x256xf16> -> tensor<?x704xf32>
+// CHECK:         %model.layers.0.post_attention_layernorm.weight = tfm.weight "model.layers.0.post_attention_layernorm.weight"
+// CHECK:         %[[N2:.*]] = tfm.rms_norm %[[X1]], %model.layers.0.post_attention_layernorm.weight {epsilon = 9.99999974E-6 : f32} : tensor<?x256xf32>, tensor<256xf16>
+// CHECK:         %model.layers.0.mlp.gate_proj.weight = tfm.weight "model.layers.0.mlp.gate_proj.weight"
+// CHECK:         %[[G:.*]] = tfm.linear %[[N2]], %model.layers.0.mlp.gate_proj.weight : tensor<?x256xf32>, tensor<704x256xf16> -> tensor<?x704xf32>
+// CHECK:         %model.layers.0.mlp.up_proj.weight = tfm.weight "model.layers.0.mlp.up_proj.weight"
+// CHECK:         %[[U:.*]] = tfm.linear %[[N2]], %model.layers.0.mlp.up_proj.weight : tensor<?x256xf32>, tensor<704x256xf16> -> tensor<?x704xf32>
 // CHECK:         %[[S:.*]] = tfm.swiglu %[[G]], %[[U]] : tensor<?x704xf32>
-// CHECK:         %[[D:.*]] = tfm.linear %[[S]], %{{.*}} : tensor<?x704xf32>, tensor<256x704xf16> -> tensor<?x256xf32>
+// CHECK:         %model.layers.0.mlp.down_proj.weight = tfm.weight "model.layers.0.mlp.down_proj.weight"
+// CHECK:         %[[D:.*]] = tfm.linear %[[S]], %model.layers.0.mlp.down_proj.weight : tensor<?x704xf32>, tensor<256x704xf16> -> tensor<?x256xf32>
 // CHECK:         %[[X2:.*]] = tfm.add %[[X1]], %[[D]] : tensor<?x256xf32>
-// CHECK:         %[[NF:.*]] = tfm.rms_norm %[[X2]], %{{.*}} {epsilon = 9.99999974E-6 : f32} : tensor<?x256xf32>, tensor<256xf16>
-// CHECK:         %[[LM_W:.*]] = tfm.weight "lm_head.weight" : tensor<4096x256xf16>
-// CHECK:         %[[LOGITS:.*]] = tfm.lm_head %[[NF]], %[[LM_W]] : tensor<?x256xf32>, tensor<4096x256xf16> -> tensor<?x4096xf32>
+// CHECK:         %model.norm.weight = tfm.weight "model.norm.weight"
+// CHECK:         %[[NF:.*]] = tfm.rms_norm %[[X2]], %model.norm.weight {epsilon = 9.99999974E-6 : f32} : tensor<?x256xf32>, tensor<256xf16>
+// CHECK:         %lm_head.weight = tfm.weight "lm_head.weight" : tensor<4096x256xf16>
+// CHECK:         %[[LOGITS:.*]] = tfm.lm_head %[[NF]], %lm_head.weight : tensor<?x256xf32>, tensor<4096x256xf16> -> tensor<?x4096xf32>
 // CHECK:         tfm.output %[[LOGITS]] : tensor<?x4096xf32>
 tfm.model @kjv_one_layer attributes {config = #tfm.model_config<
     architecture = "LlamaForCausalLM", vocab_size = 4096, hidden_size = 256,

@@ -103,6 +103,7 @@ LlamaWeights addLlama(TestArtifactBuilder &b, const LlamaShape &s, const LlamaWe
     const LlamaLayerWeights &lw = w.layers[l];
     LlamaLayerWeights sl;
     const std::string prefix = "model.layers." + std::to_string(l) + ".";
+    const size_t firstStep = b.plan().steps.size();
     sl.inputNorm = roundedToHalf(lw.inputNorm);
     b.addStep(fb::StepKind::RmsNorm, {x}, {n},
               {b.addF16(prefix + "input_layernorm.weight", {s.hidden}, lw.inputNorm)})
@@ -123,6 +124,9 @@ LlamaWeights addLlama(TestArtifactBuilder &b, const LlamaShape &s, const LlamaWe
     sl.down = addLinear(b, options, prefix + "mlp.down_proj.weight", lw.down, s.intermediate,
                         s.hidden, act, x, x);
     stored.layers.push_back(std::move(sl));
+    // Every step of the layer carries its index, for errors and profiles.
+    for (size_t i = firstStep; i < b.plan().steps.size(); ++i)
+      b.plan().steps[i]->layer = l;
   }
   b.addStep(fb::StepKind::GatherRows, {x}, {last});
   stored.finalNorm = roundedToHalf(w.finalNorm);

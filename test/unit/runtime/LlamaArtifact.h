@@ -30,7 +30,7 @@ struct LlamaShape {
   int heads = 4;
   int kvHeads = 2;
   int headDim = 8;
-  int intermediate = 40;
+  int intermediate = 48;
   int maxPositions = 128;
   float ropeTheta = 10000.0f;
   float rmsEps = 1e-5f;

@@ -1,0 +1,196 @@
+//===- gemv-bench.cpp - Time the generated decode Linear kernels ----------===//
+//
+// For every Linear kernel in <dir>/manifest.txt: one token (batch-1 decode),
+// weights cold in L2 (rotating over copies whose total exceeds 4x the L2
+// size), random data, event timing of batches of launches, median over
+// batches. Also measures the device-to-device copy bandwidth (bytes read
+// plus written) that the results are compared with. Writes one JSON object.
+//
+//   gemv-bench <ptx-dir> [--tokens T] [--json out.json]
+//
+//===----------------------------------------------------------------------===//
+
+#include "DeviceHarness.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+using namespace qtc;
+using qtc::gpu::DeviceHarness;
+using qtc::gpu::KernelArg;
+using qtc::gpu::ManifestEntry;
+using rt::Status;
+using rt::StatusOr;
+namespace abi = rt::abi;
+
+namespace {
+
+struct BenchResult {
+  std::string entry, format;
+  int n = 0, k = 0, tokens = 0, copies = 0;
+  double microseconds = 0, streamMicroseconds = 0, bytes = 0, gbps = 0;
+};
+
+// Random f16 bit patterns of moderate magnitude (no inf/NaN) or random bytes.
+std::vector<uint8_t> randomBytes(size_t n, bool halves, std::mt19937_64 &rng) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t r = rng();
+    if (halves) // sign, exponent 0x0C..0x0F, any mantissa: |x| in [2^-3, 1)
+      r = (r & 0x83FF83FF83FF83FFull) | 0x3000300030003000ull;
+    std::memcpy(&v[i], &r, 8);
+  }
+  return v;
+}
+
+StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
+                                  const ManifestEntry &m, int tokens,
+                                  std::mt19937_64 &rng) {
+  StatusOr<CUfunction> f = h.loadKernel(dir + "/" + m.get("entry") + ".ptx", m.get("entry"));
+  if (!f.isOk())
+    return f.status();
+  BenchResult r;
+  r.entry = m.get("entry");
+  r.n = static_cast<int>(m.getInt("n"));
+  r.k = static_cast<int>(m.getInt("k"));
+  r.tokens = tokens;
+  const bool int4 = m.get("kind") == "gemv-int4";
+  r.format = int4 ? "int4 g" + m.get("group") : "fp16";
+  const size_t weightBytes = int4 ? size_t(r.n) * r.k / 2 : size_t(r.n) * r.k * 2;
+  const size_t scaleBytes = int4 ? size_t(r.n) * (r.k / m.getInt("group")) * 2 : 0;
+  const size_t perCopy = weightBytes + scaleBytes;
+  r.copies = static_cast<int>(std::max<size_t>(2, (4 * size_t(h.l2Bytes()) + perCopy - 1) / perCopy));
+
+  std::vector<uint8_t> hostWeights = randomBytes(weightBytes, !int4, rng);
+  std::vector<uint8_t> hostScales = randomBytes(scaleBytes, true, rng);
+  std::vector<CUdeviceptr> weights, scales;
+  for (int c = 0; c < r.copies; ++c) {
+    StatusOr<CUdeviceptr> w = h.uploadVector(hostWeights);
+    if (!w.isOk())
+      return w.status();
+    weights.push_back(*w);
+    if (int4) {
+      StatusOr<CUdeviceptr> s = h.uploadVector(hostScales);
+      if (!s.isOk())
+        return s.status();
+      scales.push_back(*s);
+    }
+  }
+  std::vector<uint8_t> hostX = randomBytes(size_t(tokens) * r.k * 2, true, rng);
+  StatusOr<CUdeviceptr> x = h.uploadVector(hostX);
+  StatusOr<CUdeviceptr> out = h.alloc(size_t(tokens) * r.n * 2);
+  if (!x.isOk() || !out.isOk())
+    return !x.isOk() ? x.status() : out.status();
+
+  abi::LaunchExtent extent;
+  extent.numRows = tokens;
+  extent.outFeatures = r.n;
+  abi::LaunchDims dims = abi::launchDims(abi::KernelFamily::Linear, m.tile(), extent);
+  auto launchAll = [&]() -> Status {
+    for (int c = 0; c < r.copies; ++c) {
+      std::vector<KernelArg> args(abi::linear::kCount);
+      args[abi::linear::kX] = KernelArg::pointer(*x);
+      args[abi::linear::kWeight] = KernelArg::pointer(weights[c]);
+      args[abi::linear::kScales] = KernelArg::pointer(int4 ? scales[c] : 0);
+      args[abi::linear::kZeros] = KernelArg::pointer(0);
+      args[abi::linear::kBias] = KernelArg::pointer(0);
+      args[abi::linear::kResidual] = KernelArg::pointer(0);
+      args[abi::linear::kOut] = KernelArg::pointer(*out);
+      args[abi::linear::kNumTokens] = KernelArg::i32(tokens);
+      QTC_RT_RETURN_IF_ERROR(h.launch(*f, dims, args));
+    }
+    return Status::ok();
+  };
+  for (int i = 0; i < 3; ++i) // warm-up: module load, clocks
+    QTC_RT_RETURN_IF_ERROR(launchAll());
+  // Stream launches include the host's launch cost when kernels are short;
+  // graph replays measure the device time as a captured decode step sees it.
+  std::vector<double> perLaunchUs;
+  for (int rep = 0; rep < 30; ++rep) {
+    StatusOr<float> ms = h.time(launchAll);
+    if (!ms.isOk())
+      return ms.status();
+    perLaunchUs.push_back(*ms * 1e3 / r.copies);
+  }
+  std::sort(perLaunchUs.begin(), perLaunchUs.end());
+  r.streamMicroseconds = perLaunchUs[perLaunchUs.size() / 2];
+  StatusOr<float> graphMs = h.timeGraph(launchAll, 30);
+  if (!graphMs.isOk())
+    return graphMs.status();
+  r.microseconds = *graphMs * 1e3 / r.copies;
+  r.bytes = double(perCopy) + double(tokens) * r.k * 2 + double(tokens) * r.n * 2;
+  r.gbps = r.bytes / (r.microseconds * 1e-6) / 1e9;
+  return r;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: gemv-bench <ptx-dir> [--tokens T] [--json out.json]\n");
+    return 2;
+  }
+  std::string dir = argv[1], jsonPath;
+  int tokens = 1;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--tokens") == 0)
+      tokens = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--json") == 0)
+      jsonPath = argv[i + 1];
+  }
+  StatusOr<std::unique_ptr<DeviceHarness>> harness = DeviceHarness::create();
+  if (!harness.isOk()) {
+    std::fprintf(stderr, "gemv-bench: %s\n", harness.status().toString().c_str());
+    return 1;
+  }
+  DeviceHarness &h = **harness;
+  StatusOr<std::vector<ManifestEntry>> manifest = gpu::readManifest(dir);
+  if (!manifest.isOk()) {
+    std::fprintf(stderr, "gemv-bench: %s\n", manifest.status().toString().c_str());
+    return 1;
+  }
+  StatusOr<double> copy = h.copyBandwidth(size_t(1) << 30, 10);
+  if (!copy.isOk()) {
+    std::fprintf(stderr, "gemv-bench: %s\n", copy.status().toString().c_str());
+    return 1;
+  }
+  std::printf("device %s, L2 %d bytes, copy bandwidth %.0f GB/s (read+write)\n",
+              h.deviceKey().c_str(), h.l2Bytes(), *copy);
+
+  std::mt19937_64 rng(std::random_device{}());
+  std::ostringstream json;
+  json << "{\"device\": \"" << h.deviceKey() << "\", \"l2_bytes\": " << h.l2Bytes()
+       << ", \"copy_gbps\": " << *copy << ", \"tokens\": " << tokens << ", \"kernels\": [";
+  bool first = true;
+  int failures = 0;
+  for (const ManifestEntry &m : *manifest) {
+    if (m.get("kind") != "gemv-f16" && m.get("kind") != "gemv-int4")
+      continue;
+    StatusOr<BenchResult> r = benchLinear(h, dir, m, tokens, rng);
+    if (!r.isOk()) {
+      ++failures;
+      std::printf("ERROR %s: %s\n", m.get("entry").c_str(), r.status().toString().c_str());
+      continue;
+    }
+    std::printf("%-8s %6d x %-6d %9.2f us (stream %6.2f) %7.0f GB/s %5.2f of copy  (%s, %d copies)\n",
+                r->format.c_str(), r->n, r->k, r->microseconds, r->streamMicroseconds,
+                r->gbps, r->gbps / *copy, r->entry.c_str(), r->copies);
+    json << (first ? "" : ", ") << "{\"entry\": \"" << r->entry << "\", \"format\": \""
+         << r->format << "\", \"n\": " << r->n << ", \"k\": " << r->k
+         << ", \"split_k\": " << m.getInt("split_k") << ", \"us\": " << r->microseconds
+         << ", \"us_stream\": " << r->streamMicroseconds
+         << ", \"bytes\": " << r->bytes << ", \"gbps\": " << r->gbps
+         << ", \"fraction_of_copy\": " << r->gbps / *copy << "}";
+    first = false;
+  }
+  json << "]}\n";
+  if (!jsonPath.empty()) {
+    std::ofstream out(jsonPath);
+    out << json.str();
+  }
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,668 @@
+//===- kernel-check.cpp - Generated kernels against host references -------===//
+//
+// Runs every kernel listed in <dir>/manifest.txt (written by
+// `qtc-kernelgen --out-dir <dir>`) on fresh random inputs and compares the
+// result with a reference computed here in double precision from the same
+// f16 inputs. Outputs are poisoned (NaN) before each launch and buffers are
+// allocated with poisoned guard rows, so unwritten or out-of-bounds elements
+// show up as failures. Prints one line per kernel and case and a summary;
+// exits non-zero when a check fails.
+//
+//   kernel-check <ptx-dir> [--seed N]
+//
+//===----------------------------------------------------------------------===//
+
+#include "DeviceHarness.h"
+
+#include "qtc/rt/Float16.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+#include <random>
+
+using namespace qtc;
+using qtc::gpu::DeviceHarness;
+using qtc::gpu::KernelArg;
+using qtc::gpu::ManifestEntry;
+using rt::Status;
+using rt::StatusOr;
+namespace abi = rt::abi;
+
+namespace {
+
+constexpr uint16_t kPoisonHalf = 0xFFFF; // a NaN
+
+std::mt19937_64 rng;
+
+std::vector<uint16_t> randomHalves(size_t n, double scale, double mean = 0.0) {
+  std::normal_distribution<double> dist(mean, scale);
+  std::vector<uint16_t> v(n);
+  for (auto &h : v)
+    h = rt::floatToHalf(static_cast<float>(dist(rng)));
+  return v;
+}
+
+double h2d(uint16_t h) { return rt::halfToFloat(h); }
+
+// Error of `got` (f16) against `want` (double) over `n` values.
+struct Comparison {
+  double maxAbs = 0, refNorm = 0, errNorm = 0;
+  long bad = 0; // NaN or inf where the reference is finite
+  void add(double got, double want) {
+    if (!std::isfinite(got)) {
+      ++bad;
+      return;
+    }
+    double e = std::fabs(got - want);
+    maxAbs = std::max(maxAbs, e);
+    errNorm += e * e;
+    refNorm += want * want;
+  }
+  double relL2() const { return refNorm > 0 ? std::sqrt(errNorm / refNorm) : std::sqrt(errNorm); }
+};
+
+struct CaseResult {
+  std::string family, entry, what;
+  Comparison cmp;
+  double tolerance = 0; // on relL2
+  long untouchedViolations = 0;
+  bool pass() const {
+    return cmp.bad == 0 && untouchedViolations == 0 && cmp.relL2() <= tolerance;
+  }
+};
+
+std::vector<CaseResult> results;
+int failures = 0;
+
+void report(CaseResult r) {
+  bool ok = r.pass();
+  if (!ok)
+    ++failures;
+  std::printf("%-5s %-14s %-58s %-22s max_abs=%.3e rel_l2=%.3e bad=%ld oob=%ld\n",
+              ok ? "PASS" : "FAIL", r.family.c_str(), r.entry.c_str(), r.what.c_str(),
+              r.cmp.maxAbs, r.cmp.relL2(), r.cmp.bad, r.untouchedViolations);
+  results.push_back(std::move(r));
+}
+
+// Counts elements of `v[from, to)` that are not the poison value.
+long countWritten(const std::vector<uint16_t> &v, size_t from, size_t to) {
+  long n = 0;
+  for (size_t i = from; i < to && i < v.size(); ++i)
+    n += v[i] != kPoisonHalf;
+  return n;
+}
+
+#define CHECK_OK(expr)                                                         \
+  do {                                                                         \
+    Status s_ = (expr);                                                        \
+    if (!s_.isOk())                                                            \
+      return s_;                                                               \
+  } while (0)
+
+#define ASSIGN_OR_RETURN(lhs, expr)                                            \
+  auto lhs##_or = (expr);                                                      \
+  if (!lhs##_or.isOk())                                                        \
+    return lhs##_or.status();                                                  \
+  auto lhs = *lhs##_or
+
+//===----------------------------------------------------------------------===//
+// Linear (GEMV on tensor cores)
+//===----------------------------------------------------------------------===//
+
+Status checkLinear(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int n = m.getInt("n"), k = m.getInt("k");
+  const bool int4 = m.get("kind") == "gemv-int4";
+  const int group = m.getInt("group");
+  const bool symmetric = m.getInt("symmetric") != 0;
+  const bool hasBias = m.getInt("bias") != 0, hasResidual = m.getInt("residual") != 0;
+
+  // Weights, and their f16-rounded dequantized values for the reference.
+  std::vector<double> w(static_cast<size_t>(n) * k);
+  std::vector<uint16_t> dense, scales, zeros;
+  std::vector<uint8_t> packed;
+  if (int4) {
+    std::uniform_int_distribution<int> nibble(0, 15);
+    std::uniform_real_distribution<double> scaleDist(0.5, 1.5);
+    int groups = k / group;
+    packed.resize(static_cast<size_t>(n) * k / 2);
+    scales.resize(static_cast<size_t>(n) * groups);
+    zeros.resize(symmetric ? 0 : scales.size());
+    for (auto &s : scales)
+      s = rt::floatToHalf(static_cast<float>(scaleDist(rng) / (8.0 * std::sqrt(k))));
+    for (auto &z : zeros)
+      z = rt::floatToHalf(static_cast<float>(nibble(rng)));
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < k; c += 2) {
+        int q0 = nibble(rng), q1 = nibble(rng);
+        packed[(static_cast<size_t>(r) * k + c) / 2] = static_cast<uint8_t>(q0 | (q1 << 4));
+        for (int e = 0; e < 2; ++e) {
+          size_t gi = static_cast<size_t>(r) * groups + (c + e) / group;
+          double zero = symmetric ? 8.0 : h2d(zeros[gi]);
+          double q = e == 0 ? q0 : q1;
+          // The kernel forms (q - zero) exactly in f16, then one rounded
+          // multiply by the scale.
+          w[static_cast<size_t>(r) * k + c + e] =
+              rt::roundToHalf(static_cast<float>((q - zero) * h2d(scales[gi])));
+        }
+      }
+  } else {
+    dense = randomHalves(static_cast<size_t>(n) * k, 1.0 / std::sqrt(k));
+    for (size_t i = 0; i < dense.size(); ++i)
+      w[i] = h2d(dense[i]);
+  }
+  std::vector<uint16_t> bias = hasBias ? randomHalves(n, 0.5) : std::vector<uint16_t>();
+
+  ASSIGN_OR_RETURN(dWeight, int4 ? h.uploadVector(packed) : h.uploadVector(dense));
+  CUdeviceptr dScales = 0, dZeros = 0, dBias = 0;
+  if (int4) {
+    ASSIGN_OR_RETURN(s, h.uploadVector(scales));
+    dScales = s;
+    if (!symmetric) {
+      ASSIGN_OR_RETURN(z, h.uploadVector(zeros));
+      dZeros = z;
+    }
+  }
+  if (hasBias) {
+    ASSIGN_OR_RETURN(b, h.uploadVector(bias));
+    dBias = b;
+  }
+
+  for (int tokens : {1, 3, 8, 13}) {
+    const int guardRows = 8;
+    std::vector<uint16_t> x = randomHalves(static_cast<size_t>(tokens) * k, 1.0);
+    std::vector<uint16_t> residual =
+        hasResidual ? randomHalves(static_cast<size_t>(tokens) * n, 1.0) : std::vector<uint16_t>();
+    ASSIGN_OR_RETURN(dX, h.uploadVector(x));
+    CUdeviceptr dResidual = 0;
+    if (hasResidual) {
+      ASSIGN_OR_RETURN(r, h.uploadVector(residual));
+      dResidual = r;
+    }
+    size_t outElems = static_cast<size_t>(tokens + guardRows) * n;
+    ASSIGN_OR_RETURN(dOut, h.alloc(outElems * 2));
+
+    std::vector<KernelArg> args(abi::linear::kCount);
+    args[abi::linear::kX] = KernelArg::pointer(dX);
+    args[abi::linear::kWeight] = KernelArg::pointer(dWeight);
+    args[abi::linear::kScales] = KernelArg::pointer(dScales);
+    args[abi::linear::kZeros] = KernelArg::pointer(dZeros);
+    args[abi::linear::kBias] = KernelArg::pointer(dBias);
+    args[abi::linear::kResidual] = KernelArg::pointer(dResidual);
+    args[abi::linear::kOut] = KernelArg::pointer(dOut);
+    args[abi::linear::kNumTokens] = KernelArg::i32(tokens);
+    abi::LaunchExtent extent;
+    extent.numRows = tokens;
+    extent.outFeatures = n;
+    CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::Linear, m.tile(), extent), args));
+    std::vector<uint16_t> out(outElems);
+    CHECK_OK(h.download(out.data(), dOut, outElems * 2));
+
+    CaseResult r{"linear", m.get("entry"), "tokens=" + std::to_string(tokens), {}, 2e-3};
+    for (int t = 0; t < tokens; ++t)
+      for (int o = 0; o < n; ++o) {
+        double acc = 0;
+        const double *row = &w[static_cast<size_t>(o) * k];
+        for (int c = 0; c < k; ++c)
+          acc += h2d(x[static_cast<size_t>(t) * k + c]) * row[c];
+        if (hasBias)
+          acc += h2d(bias[o]);
+        if (hasResidual)
+          acc += h2d(residual[static_cast<size_t>(t) * n + o]);
+        r.cmp.add(h2d(out[static_cast<size_t>(t) * n + o]), acc);
+      }
+    r.untouchedViolations = countWritten(out, static_cast<size_t>(tokens) * n, outElems);
+    report(r);
+  }
+  return Status::ok();
+}
+
+//===----------------------------------------------------------------------===//
+// Row kernels
+//===----------------------------------------------------------------------===//
+
+Status checkEmbedding(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int vocab = m.getInt("vocab"), width = m.getInt("hidden");
+  std::vector<uint16_t> table = randomHalves(static_cast<size_t>(vocab) * width, 1.0);
+  std::uniform_int_distribution<int> idDist(0, vocab - 1);
+  std::vector<int32_t> ids = {idDist(rng), idDist(rng), -1, vocab, idDist(rng), vocab - 1, 0};
+  const int rows = static_cast<int>(ids.size()), guardRows = 2;
+  ASSIGN_OR_RETURN(dTable, h.uploadVector(table));
+  ASSIGN_OR_RETURN(dIds, h.uploadVector(ids));
+  size_t outElems = static_cast<size_t>(rows + guardRows) * width;
+  ASSIGN_OR_RETURN(dOut, h.alloc(outElems * 2));
+  std::vector<KernelArg> args(abi::embedding::kCount);
+  args[abi::embedding::kTable] = KernelArg::pointer(dTable);
+  args[abi::embedding::kIds] = KernelArg::pointer(dIds);
+  args[abi::embedding::kOut] = KernelArg::pointer(dOut);
+  args[abi::embedding::kNumTokens] = KernelArg::i32(rows);
+  abi::LaunchExtent extent;
+  extent.numRows = rows;
+  CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::Embedding, m.tile(), extent), args));
+  std::vector<uint16_t> out(outElems);
+  CHECK_OK(h.download(out.data(), dOut, outElems * 2));
+  CaseResult r{"embedding", m.get("entry"), "rows=7 (2 invalid ids)", {}, 0.0};
+  for (int t = 0; t < rows; ++t)
+    for (int c = 0; c < width; ++c) {
+      bool valid = ids[t] >= 0 && ids[t] < vocab;
+      double want = valid ? h2d(table[static_cast<size_t>(ids[t]) * width + c]) : 0.0;
+      r.cmp.add(h2d(out[static_cast<size_t>(t) * width + c]), want);
+    }
+  r.untouchedViolations = countWritten(out, static_cast<size_t>(rows) * width, outElems);
+  report(r);
+  return Status::ok();
+}
+
+Status checkRmsNorm(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int width = m.getInt("hidden"), rows = 6, guardRows = 2;
+  const double eps = m.getDouble("eps");
+  std::vector<uint16_t> x = randomHalves(static_cast<size_t>(rows) * width, 2.0);
+  std::vector<uint16_t> w = randomHalves(width, 0.2, 1.0);
+  ASSIGN_OR_RETURN(dX, h.uploadVector(x));
+  ASSIGN_OR_RETURN(dW, h.uploadVector(w));
+  size_t outElems = static_cast<size_t>(rows + guardRows) * width;
+  ASSIGN_OR_RETURN(dOut, h.alloc(outElems * 2));
+  std::vector<KernelArg> args(abi::rms_norm::kCount);
+  args[abi::rms_norm::kX] = KernelArg::pointer(dX);
+  args[abi::rms_norm::kWeight] = KernelArg::pointer(dW);
+  args[abi::rms_norm::kOut] = KernelArg::pointer(dOut);
+  args[abi::rms_norm::kNumRows] = KernelArg::i32(rows);
+  abi::LaunchExtent extent;
+  extent.numRows = rows;
+  CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::RmsNorm, m.tile(), extent), args));
+  std::vector<uint16_t> out(outElems);
+  CHECK_OK(h.download(out.data(), dOut, outElems * 2));
+  CaseResult r{"rms_norm", m.get("entry"), "rows=6", {}, 2e-3};
+  for (int t = 0; t < rows; ++t) {
+    double ss = 0;
+    for (int c = 0; c < width; ++c)
+      ss += h2d(x[static_cast<size_t>(t) * width + c]) * h2d(x[static_cast<size_t>(t) * width + c]);
+    double rstd = 1.0 / std::sqrt(ss / width + eps);
+    for (int c = 0; c < width; ++c)
+      r.cmp.add(h2d(out[static_cast<size_t>(t) * width + c]),
+                h2d(x[static_cast<size_t>(t) * width + c]) * rstd * h2d(w[c]));
+  }
+  r.untouchedViolations = countWritten(out, static_cast<size_t>(rows) * width, outElems);
+  report(r);
+  return Status::ok();
+}
+
+Status checkAdd(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int width = m.getInt("hidden"), rows = 5, guardRows = 2;
+  size_t elems = static_cast<size_t>(rows) * width;
+  std::vector<uint16_t> a = randomHalves(elems, 3.0), b = randomHalves(elems, 3.0);
+  ASSIGN_OR_RETURN(dA, h.uploadVector(a));
+  ASSIGN_OR_RETURN(dB, h.uploadVector(b));
+  size_t outElems = elems + static_cast<size_t>(guardRows) * width;
+  ASSIGN_OR_RETURN(dOut, h.alloc(outElems * 2));
+  std::vector<KernelArg> args(abi::add::kCount);
+  args[abi::add::kA] = KernelArg::pointer(dA);
+  args[abi::add::kB] = KernelArg::pointer(dB);
+  args[abi::add::kOut] = KernelArg::pointer(dOut);
+  args[abi::add::kNumRows] = KernelArg::i32(rows);
+  abi::LaunchExtent extent;
+  extent.numRows = rows;
+  CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::Add, m.tile(), extent), args));
+  std::vector<uint16_t> out(outElems);
+  CHECK_OK(h.download(out.data(), dOut, outElems * 2));
+  // The f32 sum rounded once: exact agreement expected.
+  CaseResult r{"add", m.get("entry"), "rows=5", {}, 0.0};
+  for (size_t i = 0; i < elems; ++i)
+    r.cmp.add(h2d(out[i]), rt::roundToHalf(static_cast<float>(h2d(a[i]) + h2d(b[i]))));
+  r.untouchedViolations = countWritten(out, elems, outElems);
+  report(r);
+  return Status::ok();
+}
+
+Status checkSwiGlu(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int width = m.getInt("hidden"), rows = 5, guardRows = 2;
+  std::vector<uint16_t> x = randomHalves(static_cast<size_t>(rows) * 2 * width, 2.0);
+  ASSIGN_OR_RETURN(dX, h.uploadVector(x));
+  size_t outElems = static_cast<size_t>(rows + guardRows) * width;
+  ASSIGN_OR_RETURN(dOut, h.alloc(outElems * 2));
+  std::vector<KernelArg> args(abi::swiglu::kCount);
+  args[abi::swiglu::kX] = KernelArg::pointer(dX);
+  args[abi::swiglu::kOut] = KernelArg::pointer(dOut);
+  args[abi::swiglu::kNumRows] = KernelArg::i32(rows);
+  abi::LaunchExtent extent;
+  extent.numRows = rows;
+  CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::SwiGlu, m.tile(), extent), args));
+  std::vector<uint16_t> out(outElems);
+  CHECK_OK(h.download(out.data(), dOut, outElems * 2));
+  CaseResult r{"swiglu", m.get("entry"), "rows=5", {}, 2e-3};
+  for (int t = 0; t < rows; ++t)
+    for (int c = 0; c < width; ++c) {
+      double g = h2d(x[static_cast<size_t>(t) * 2 * width + c]);
+      double u = h2d(x[static_cast<size_t>(t) * 2 * width + width + c]);
+      r.cmp.add(h2d(out[static_cast<size_t>(t) * width + c]), g / (1.0 + std::exp(-g)) * u);
+    }
+  r.untouchedViolations = countWritten(out, static_cast<size_t>(rows) * width, outElems);
+  report(r);
+  return Status::ok();
+}
+
+Status checkGatherRows(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int width = m.getInt("hidden"), inRows = 9, guardRows = 2;
+  std::vector<int32_t> rows = {8, 0, 3, 3};
+  const int outRows = static_cast<int>(rows.size());
+  std::vector<uint16_t> x = randomHalves(static_cast<size_t>(inRows) * width, 1.0);
+  ASSIGN_OR_RETURN(dX, h.uploadVector(x));
+  ASSIGN_OR_RETURN(dRows, h.uploadVector(rows));
+  size_t outElems = static_cast<size_t>(outRows + guardRows) * width;
+  ASSIGN_OR_RETURN(dOut, h.alloc(outElems * 2));
+  std::vector<KernelArg> args(abi::gather_rows::kCount);
+  args[abi::gather_rows::kX] = KernelArg::pointer(dX);
+  args[abi::gather_rows::kRows] = KernelArg::pointer(dRows);
+  args[abi::gather_rows::kOut] = KernelArg::pointer(dOut);
+  args[abi::gather_rows::kNumRows] = KernelArg::i32(outRows);
+  abi::LaunchExtent extent;
+  extent.numRows = outRows;
+  CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::GatherRows, m.tile(), extent), args));
+  std::vector<uint16_t> out(outElems);
+  CHECK_OK(h.download(out.data(), dOut, outElems * 2));
+  CaseResult r{"gather_rows", m.get("entry"), "rows=4 of 9", {}, 0.0};
+  for (int t = 0; t < outRows; ++t)
+    for (int c = 0; c < width; ++c)
+      r.cmp.add(h2d(out[static_cast<size_t>(t) * width + c]),
+                h2d(x[static_cast<size_t>(rows[t]) * width + c]));
+  r.untouchedViolations = countWritten(out, static_cast<size_t>(outRows) * width, outElems);
+  report(r);
+  return Status::ok();
+}
+
+Status checkArgmax(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int width = m.getInt("hidden"), rows = 5;
+  std::vector<uint16_t> x = randomHalves(static_cast<size_t>(rows) * width, 3.0);
+  // Row 1: a tie between two maxima; the lower index must win.
+  std::uniform_int_distribution<int> col(0, width - 1);
+  int a = col(rng), b = col(rng);
+  if (a == b)
+    b = (a + 1) % width;
+  x[static_cast<size_t>(width) + a] = rt::floatToHalf(100.0f);
+  x[static_cast<size_t>(width) + b] = rt::floatToHalf(100.0f);
+  ASSIGN_OR_RETURN(dX, h.uploadVector(x));
+  ASSIGN_OR_RETURN(dIds, h.alloc((rows + 1) * 4));
+  std::vector<KernelArg> args(abi::argmax_rows::kCount);
+  args[abi::argmax_rows::kX] = KernelArg::pointer(dX);
+  args[abi::argmax_rows::kIds] = KernelArg::pointer(dIds);
+  args[abi::argmax_rows::kNumRows] = KernelArg::i32(rows);
+  abi::LaunchExtent extent;
+  extent.numRows = rows;
+  CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::ArgmaxRows, m.tile(), extent), args));
+  std::vector<int32_t> ids(rows + 1);
+  CHECK_OK(h.download(ids.data(), dIds, (rows + 1) * 4));
+  CaseResult r{"argmax_rows", m.get("entry"), "rows=5 (1 tie)", {}, 0.0};
+  for (int t = 0; t < rows; ++t) {
+    int best = 0;
+    for (int c = 1; c < width; ++c)
+      if (h2d(x[static_cast<size_t>(t) * width + c]) > h2d(x[static_cast<size_t>(t) * width + best]))
+        best = c;
+    r.cmp.add(ids[t], best);
+  }
+  r.untouchedViolations = ids[rows] != -1; // 0xFFFFFFFF poison
+  report(r);
+  return Status::ok();
+}
+
+//===----------------------------------------------------------------------===//
+// RoPE + KV append, attention
+//===----------------------------------------------------------------------===//
+
+struct PagedBatch {
+  std::vector<int32_t> positions, tokenSeq, blockTables;
+  int maxBlocksPerSeq = 0, numBlocks = 0;
+};
+
+// Sequences of the given lengths over shuffled physical blocks; tokens are
+// (seq, pos) pairs.
+PagedBatch makeBatch(const std::vector<int> &seqLens,
+                     const std::vector<std::pair<int, int>> &tokens, int blockSize) {
+  PagedBatch b;
+  for (int len : seqLens)
+    b.maxBlocksPerSeq = std::max(b.maxBlocksPerSeq, (len + blockSize - 1) / blockSize);
+  b.numBlocks = static_cast<int>(seqLens.size()) * b.maxBlocksPerSeq + 3;
+  std::vector<int32_t> physical(b.numBlocks);
+  std::iota(physical.begin(), physical.end(), 0);
+  std::shuffle(physical.begin(), physical.end(), rng);
+  b.blockTables.assign(seqLens.size() * b.maxBlocksPerSeq, -1);
+  int next = 0;
+  for (size_t s = 0; s < seqLens.size(); ++s)
+    for (int i = 0; i < (seqLens[s] + blockSize - 1) / blockSize; ++i)
+      b.blockTables[s * b.maxBlocksPerSeq + i] = physical[next++];
+  for (auto [seq, pos] : tokens) {
+    b.tokenSeq.push_back(seq);
+    b.positions.push_back(pos);
+  }
+  return b;
+}
+
+std::vector<float> inverseFrequencies(double theta, int headDim) {
+  std::vector<float> inv(headDim / 2);
+  for (int i = 0; i < headDim / 2; ++i)
+    inv[i] = 1.0f / std::pow(static_cast<float>(theta),
+                             static_cast<float>(2 * i) / static_cast<float>(headDim));
+  return inv;
+}
+
+Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int heads = m.getInt("heads"), kvHeads = m.getInt("kv_heads");
+  const int headDim = m.getInt("head_dim"), blockSize = m.getInt("block_size");
+  const int qkvWidth = (heads + 2 * kvHeads) * headDim, half = headDim / 2;
+  PagedBatch batch = makeBatch({5, 38, 18, 1000},
+                               {{0, 0}, {0, 1}, {0, 4}, {1, 37}, {2, 15}, {2, 16}, {2, 17}, {3, 999}},
+                               blockSize);
+  const int tokens = static_cast<int>(batch.positions.size());
+  std::vector<uint16_t> qkv = randomHalves(static_cast<size_t>(tokens) * qkvWidth, 1.0);
+  ASSIGN_OR_RETURN(dQkv, h.uploadVector(qkv));
+  ASSIGN_OR_RETURN(dPositions, h.uploadVector(batch.positions));
+  ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
+  ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
+  size_t cacheElems = static_cast<size_t>(batch.numBlocks) * kvHeads * blockSize * headDim;
+  ASSIGN_OR_RETURN(dK, h.alloc(cacheElems * 2));
+  ASSIGN_OR_RETURN(dV, h.alloc(cacheElems * 2));
+  std::vector<KernelArg> args(abi::rope_kv_append::kCount);
+  args[abi::rope_kv_append::kQkv] = KernelArg::pointer(dQkv);
+  args[abi::rope_kv_append::kKCache] = KernelArg::pointer(dK);
+  args[abi::rope_kv_append::kVCache] = KernelArg::pointer(dV);
+  args[abi::rope_kv_append::kPositions] = KernelArg::pointer(dPositions);
+  args[abi::rope_kv_append::kTokenSeq] = KernelArg::pointer(dTokenSeq);
+  args[abi::rope_kv_append::kBlockTables] = KernelArg::pointer(dTables);
+  args[abi::rope_kv_append::kNumTokens] = KernelArg::i32(tokens);
+  args[abi::rope_kv_append::kMaxBlocksPerSeq] = KernelArg::i32(batch.maxBlocksPerSeq);
+  abi::LaunchExtent extent;
+  extent.numRows = tokens;
+  CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::RopeKvAppend, m.tile(), extent), args));
+  std::vector<uint16_t> outQkv(qkv.size()), k(cacheElems), v(cacheElems);
+  CHECK_OK(h.download(outQkv.data(), dQkv, qkv.size() * 2));
+  CHECK_OK(h.download(k.data(), dK, cacheElems * 2));
+  CHECK_OK(h.download(v.data(), dV, cacheElems * 2));
+
+  std::vector<float> inv = inverseFrequencies(m.getDouble("theta"), headDim);
+  CaseResult r{"rope_kv_append", m.get("entry"), "tokens=8 seqs=4", {}, 1e-3};
+  std::vector<char> written(cacheElems, 0);
+  for (int t = 0; t < tokens; ++t) {
+    int pos = batch.positions[t], seq = batch.tokenSeq[t];
+    int block = batch.blockTables[seq * batch.maxBlocksPerSeq + pos / blockSize];
+    const uint16_t *in = &qkv[static_cast<size_t>(t) * qkvWidth];
+    const uint16_t *got = &outQkv[static_cast<size_t>(t) * qkvWidth];
+    auto cacheAt = [&](int kvHead, int d) {
+      return ((static_cast<size_t>(block) * kvHeads + kvHead) * blockSize + pos % blockSize) * headDim + d;
+    };
+    for (int hd = 0; hd < heads + kvHeads; ++hd)
+      for (int i = 0; i < half; ++i) {
+        double angle = static_cast<float>(pos) * inv[i];
+        double x1 = h2d(in[hd * headDim + i]), x2 = h2d(in[hd * headDim + i + half]);
+        double y1 = x1 * std::cos(angle) - x2 * std::sin(angle);
+        double y2 = x2 * std::cos(angle) + x1 * std::sin(angle);
+        r.cmp.add(h2d(got[hd * headDim + i]), y1);
+        r.cmp.add(h2d(got[hd * headDim + i + half]), y2);
+        if (hd >= heads) {
+          size_t at = cacheAt(hd - heads, i);
+          r.cmp.add(h2d(k[at]), y1);
+          r.cmp.add(h2d(k[at + half]), y2);
+          written[at] = written[at + half] = 1;
+        }
+      }
+    for (int kvh = 0; kvh < kvHeads; ++kvh)
+      for (int d = 0; d < headDim; ++d) {
+        size_t at = cacheAt(kvh, d);
+        r.cmp.add(h2d(v[at]), h2d(in[(heads + kvHeads + kvh) * headDim + d]));
+        written[at] |= 2;
+      }
+  }
+  for (size_t i = 0; i < cacheElems; ++i) {
+    r.untouchedViolations += !(written[i] & 1) && k[i] != kPoisonHalf;
+    r.untouchedViolations += !(written[i] & 2) && v[i] != kPoisonHalf;
+  }
+  report(r);
+  return Status::ok();
+}
+
+Status checkAttention(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  const int heads = m.getInt("heads"), kvHeads = m.getInt("kv_heads");
+  const int headDim = m.getInt("head_dim"), blockSize = m.getInt("block_size");
+  const int qkvWidth = (heads + 2 * kvHeads) * headDim, group = heads / kvHeads;
+  std::vector<int> lens = {1, 16, 33, 300, 77};
+  PagedBatch batch = makeBatch(
+      lens, {{0, 0}, {1, 15}, {2, 20}, {2, 32}, {3, 299}, {4, 0}, {4, 63}, {4, 76}}, blockSize);
+  const int tokens = static_cast<int>(batch.positions.size());
+  size_t cacheElems = static_cast<size_t>(batch.numBlocks) * kvHeads * blockSize * headDim;
+  // Cached positions hold random keys/values; every other slot stays NaN so
+  // that a read past a token's position poisons its output.
+  std::vector<uint16_t> k(cacheElems, kPoisonHalf), v(cacheElems, kPoisonHalf);
+  std::normal_distribution<double> dist(0.0, 1.0);
+  auto at = [&](int seq, int pos, int kvHead, int d) {
+    int block = batch.blockTables[seq * batch.maxBlocksPerSeq + pos / blockSize];
+    return ((static_cast<size_t>(block) * kvHeads + kvHead) * blockSize + pos % blockSize) * headDim + d;
+  };
+  for (size_t s = 0; s < lens.size(); ++s)
+    for (int p = 0; p < lens[s]; ++p)
+      for (int kvh = 0; kvh < kvHeads; ++kvh)
+        for (int d = 0; d < headDim; ++d) {
+          size_t i = at(static_cast<int>(s), p, kvh, d);
+          k[i] = rt::floatToHalf(static_cast<float>(dist(rng)));
+          v[i] = rt::floatToHalf(static_cast<float>(dist(rng)));
+        }
+  // Tokens at the end of their sequence (seqs 0, 1, 3) would read NaN past
+  // their position; the others sit inside their sequence (prefill rows).
+  std::vector<uint16_t> qkv = randomHalves(static_cast<size_t>(tokens) * qkvWidth, 1.0);
+  ASSIGN_OR_RETURN(dQkv, h.uploadVector(qkv));
+  ASSIGN_OR_RETURN(dK, h.uploadVector(k));
+  ASSIGN_OR_RETURN(dV, h.uploadVector(v));
+  ASSIGN_OR_RETURN(dPositions, h.uploadVector(batch.positions));
+  ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
+  ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
+  const int outWidth = heads * headDim, guardRows = 2;
+  size_t outElems = static_cast<size_t>(tokens + guardRows) * outWidth;
+  ASSIGN_OR_RETURN(dOut, h.alloc(outElems * 2));
+  std::vector<KernelArg> args(abi::attention::kCount);
+  args[abi::attention::kQkv] = KernelArg::pointer(dQkv);
+  args[abi::attention::kKCache] = KernelArg::pointer(dK);
+  args[abi::attention::kVCache] = KernelArg::pointer(dV);
+  args[abi::attention::kPositions] = KernelArg::pointer(dPositions);
+  args[abi::attention::kTokenSeq] = KernelArg::pointer(dTokenSeq);
+  args[abi::attention::kBlockTables] = KernelArg::pointer(dTables);
+  args[abi::attention::kOut] = KernelArg::pointer(dOut);
+  args[abi::attention::kNumTokens] = KernelArg::i32(tokens);
+  args[abi::attention::kMaxBlocksPerSeq] = KernelArg::i32(batch.maxBlocksPerSeq);
+  abi::LaunchExtent extent;
+  extent.numRows = tokens;
+  extent.numKvHeads = kvHeads;
+  CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::Attention, m.tile(), extent), args));
+  std::vector<uint16_t> out(outElems);
+  CHECK_OK(h.download(out.data(), dOut, outElems * 2));
+
+  CaseResult r{"attention", m.get("entry"), "tokens=8 ctx<=300", {}, 3e-3};
+  const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
+  for (int t = 0; t < tokens; ++t) {
+    int seq = batch.tokenSeq[t], pos = batch.positions[t];
+    for (int hd = 0; hd < heads; ++hd) {
+      int kvh = hd / group;
+      std::vector<double> scores(pos + 1);
+      double mx = -1e300;
+      for (int j = 0; j <= pos; ++j) {
+        double s = 0;
+        for (int d = 0; d < headDim; ++d)
+          s += h2d(qkv[static_cast<size_t>(t) * qkvWidth + hd * headDim + d]) * h2d(k[at(seq, j, kvh, d)]);
+        scores[j] = s * scale;
+        mx = std::max(mx, scores[j]);
+      }
+      double sum = 0;
+      for (double &s : scores)
+        sum += (s = std::exp(s - mx));
+      for (int d = 0; d < headDim; ++d) {
+        double o = 0;
+        for (int j = 0; j <= pos; ++j)
+          o += scores[j] * h2d(v[at(seq, j, kvh, d)]);
+        r.cmp.add(h2d(out[static_cast<size_t>(t) * outWidth + hd * headDim + d]), o / sum);
+      }
+    }
+  }
+  r.untouchedViolations = countWritten(out, static_cast<size_t>(tokens) * outWidth, outElems);
+  report(r);
+  return Status::ok();
+}
+
+Status checkKernel(DeviceHarness &h, const std::string &dir, const ManifestEntry &m) {
+  ASSIGN_OR_RETURN(f, h.loadKernel(dir + "/" + m.get("entry") + ".ptx", m.get("entry")));
+  std::string kind = m.get("kind");
+  if (kind == "gemv-f16" || kind == "gemv-int4")
+    return checkLinear(h, m, f);
+  if (kind == "embedding")
+    return checkEmbedding(h, m, f);
+  if (kind == "rms-norm")
+    return checkRmsNorm(h, m, f);
+  if (kind == "add")
+    return checkAdd(h, m, f);
+  if (kind == "swiglu")
+    return checkSwiGlu(h, m, f);
+  if (kind == "gather-rows")
+    return checkGatherRows(h, m, f);
+  if (kind == "argmax")
+    return checkArgmax(h, m, f);
+  if (kind == "rope-kv-append")
+    return checkRopeKvAppend(h, m, f);
+  if (kind == "attention")
+    return checkAttention(h, m, f);
+  return rt::invalidArgument("no check for kernel kind '" + kind + "'");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: kernel-check <ptx-dir> [--seed N]\n");
+    return 2;
+  }
+  std::string dir = argv[1];
+  uint64_t seed = std::random_device{}();
+  for (int i = 2; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], "--seed") == 0)
+      seed = std::stoull(argv[i + 1]);
+  rng.seed(seed);
+  std::printf("kernel-check: seed %llu\n", static_cast<unsigned long long>(seed));
+
+  StatusOr<std::unique_ptr<DeviceHarness>> harness = DeviceHarness::create();
+  if (!harness.isOk()) {
+    std::fprintf(stderr, "kernel-check: %s\n", harness.status().toString().c_str());
+    return 1;
+  }
+  std::printf("kernel-check: device %s\n", (*harness)->deviceKey().c_str());
+  StatusOr<std::vector<ManifestEntry>> manifest = gpu::readManifest(dir);
+  if (!manifest.isOk()) {
+    std::fprintf(stderr, "kernel-check: %s\n", manifest.status().toString().c_str());
+    return 1;
+  }
+  for (const ManifestEntry &m : *manifest) {
+    Status s = checkKernel(**harness, dir, m);
+    if (!s.isOk()) {
+      ++failures;
+      std::printf("ERROR %-14s %s: %s\n", m.get("kind").c_str(), m.get("entry").c_str(),
+                  s.toString().c_str());
+    }
+  }
+  std::printf("kernel-check: %zu cases, %d failed\n", results.size(), failures);
+  return failures == 0 ? 0 : 1;
+}

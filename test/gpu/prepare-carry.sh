@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds what a GPU-machine run needs into one folder (default .gpu-carry,
+# ignored by git): the generated PTX of the kernel checks and of the
+# decode-linear benchmark, each with its manifest, and the check and bench
+# binaries. The GPU machine has no LLVM, so all PTX is generated here.
+#
+#   test/gpu/prepare-carry.sh <qtc-kernelgen> <bin-dir with kernel-check, gemv-bench> [carry-dir]
+set -euo pipefail
+gen=$1
+bins=$2
+carry=${3:-.gpu-carry}
+rm -rf "$carry/ptx-check" "$carry/ptx-bench"
+mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench"
+cp "$bins/kernel-check" "$bins/gemv-bench" "$carry/bin/"
+
+check() { "$gen" --out-dir "$carry/ptx-check" "$@"; }
+# kjv-llama-6m shapes (hidden 256, 4 heads / 2 KV heads of 64, MLP 704,
+# vocab 4096), Llama-2/3 shapes, and odd sizes for the bounds paths.
+check --kind gemv-f16 --n 512 --k 256
+check --kind gemv-f16 --n 256 --k 256 --residual
+check --kind gemv-f16 --n 1408 --k 256
+check --kind gemv-f16 --n 256 --k 704 --residual
+check --kind gemv-f16 --n 4096 --k 256
+check --kind gemv-f16 --n 100 --k 704 --bias --residual
+check --kind gemv-f16 --n 4096 --k 4096
+check --kind gemv-int4 --n 512 --k 256 --group 128
+check --kind gemv-int4 --n 256 --k 704 --group 64 --asym --residual
+check --kind gemv-int4 --n 100 --k 256 --group 32 --bias
+check --kind gemv-int4 --n 4096 --k 4096 --group 128
+check --kind gemv-int4 --n 12288 --k 4096 --group 128
+check --kind gemv-int4 --n 4096 --k 11008 --group 128 --residual
+check --kind embedding --vocab 4096 --hidden 256
+check --kind rms-norm --hidden 256
+check --kind rms-norm --hidden 704
+check --kind rms-norm --hidden 4096
+check --kind add --hidden 256
+check --kind swiglu --hidden 704
+check --kind swiglu --hidden 11008
+check --kind gather-rows --hidden 256
+check --kind argmax --hidden 4096
+check --kind argmax --hidden 32000
+check --kind rope-kv-append --heads 4 --kv-heads 2 --head-dim 64
+check --kind rope-kv-append --heads 32 --kv-heads 8 --head-dim 128 --theta 500000
+check --kind attention --heads 4 --kv-heads 2 --head-dim 64
+check --kind attention --heads 32 --kv-heads 8 --head-dim 128
+check --kind attention --heads 32 --kv-heads 32 --head-dim 128
+
+# Llama-2-7B decode shapes: the default schedule and a sweep of warps per
+# tile (split-K inside the block) and K steps in flight.
+for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
+  set -- $shape
+  for fmt in gemv-f16 gemv-int4; do
+    "$gen" --out-dir "$carry/ptx-bench" --kind $fmt --n $1 --k $2 --group 128
+    for w in 1 2 4 8; do
+      for u in 2 4 8; do
+        "$gen" --out-dir "$carry/ptx-bench" --kind $fmt --n $1 --k $2 --group 128 \
+          --split-k $w --unroll $u
+      done
+    done
+  done
+done
+echo "prepared $carry: $(wc -l < "$carry/ptx-check/manifest.txt") check kernels," \
+     "$(wc -l < "$carry/ptx-bench/manifest.txt") bench kernels"

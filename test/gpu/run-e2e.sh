@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# End-to-end checks on a GPU machine (see scripts/gpu-prepare): the shared
+# model's artifacts on the CUDA backend against the PyTorch reference and
+# against the host backend, compute-sanitizer memcheck on a generate, and
+# tokens/s at batch 1 and 8. Logs go to $1 (default ./gpu-e2e-out).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+src=.gpu-carry/e2e
+out=${1:-gpu-e2e-out}
+mkdir -p "$out"
+export LD_LIBRARY_PATH=$PWD/$src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+run=$src/qtc-run
+status=0
+step() { echo "== $*"; }
+check() { # name, command...
+  local name=$1; shift
+  if "$@" >"$out/$name.log" 2>&1; then echo "PASS $name"; else echo "FAIL $name"; status=1; fi
+  tail -n 12 "$out/$name.log"
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+
+for a in kjv-fp16 kjv-onnx-fp16; do
+  check "reference-cuda-$a" python3 $src/check_reference.py --qtc-run $run \
+    --artifact $src/$a.qtc --backend cuda --reference $src/reference.json \
+    --eval-tokens $src/eval_tokens.bin --ppl-out "$out/$a.cuda.ppl"
+  check "ppl-host-$a" python3 $src/check_reference.py --qtc-run $run \
+    --artifact $src/$a.qtc --backend host --skip-tokens --reference $src/reference.json \
+    --eval-tokens $src/eval_tokens.bin --ppl-out "$out/$a.host.ppl"
+  if [[ -s $out/$a.cuda.ppl && -s $out/$a.host.ppl ]]; then
+    check "cuda-vs-host-$a" python3 -c "
+import sys; c=float(open('$out/$a.cuda.ppl').read()); h=float(open('$out/$a.host.ppl').read())
+r=abs(c-h)/h; print(f'cuda {c:.4f} host {h:.4f} rel {r:.4%}'); sys.exit(r > 0.005)"
+  fi
+done
+
+check "ppl-cuda-kjv-w4a16" $run $src/kjv-w4a16.qtc --backend cuda --ppl $src/eval_tokens.bin --json
+
+check memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
+  $run $src/kjv-w4a16.qtc --backend cuda --prompt "In the beginning" -n 16 --greedy
+
+for a in kjv-fp16 kjv-w4a16; do
+  for b in 1 8; do
+    check "tps-$a-b$b" $run $src/$a.qtc --backend cuda --prompt "And God said" \
+      -n 256 --greedy --batch $b --json
+  done
+done
+exit $status

@@ -1,0 +1,124 @@
+//===- CApiTest.cpp - The C API against the C++ Engine --------------------===//
+
+#include "LlamaArtifact.h"
+#include "TestArtifactBuilder.h"
+
+#include "qtc/rt/Engine.h"
+#include "qtc/rt/qtc_runtime.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+using namespace qtc::rt;
+using namespace qtc::rt::test;
+using ::testing::HasSubstr;
+
+namespace {
+
+class CApiTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    LlamaShape shape;
+    TestArtifactBuilder builder;
+    addLlama(builder, shape, randomLlamaWeights(shape, 5), {});
+    path_ = ::testing::TempDir() + "capi_test_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".qtc";
+    ASSERT_TRUE(builder.writeTo(path_));
+    qtc_engine_options options;
+    qtc_engine_options_init(&options);
+    options.backend = QTC_BACKEND_HOST;
+    ASSERT_EQ(qtc_engine_create(path_.c_str(), &options, &engine_), QTC_OK) << qtc_last_error();
+    EngineOptions cppOptions;
+    cppOptions.backend = BackendKind::kHost;
+    auto cpp = Engine::create(path_, cppOptions);
+    ASSERT_TRUE(cpp) << cpp.status().toString();
+    cpp_ = std::move(*cpp);
+  }
+  void TearDown() override {
+    qtc_engine_destroy(engine_);
+    std::remove(path_.c_str());
+  }
+
+  std::string path_;
+  qtc_engine *engine_ = nullptr;
+  std::unique_ptr<Engine> cpp_;
+};
+
+} // namespace
+
+TEST_F(CApiTest, DescribesEngine) {
+  EXPECT_STREQ(qtc_engine_backend_name(engine_), "host");
+  EXPECT_EQ(qtc_engine_vocab_size(engine_), 96);
+}
+
+TEST_F(CApiTest, GenerateMatchesCppEngine) {
+  const std::vector<int32_t> a = {1, 17, 33, 4}, b = {1, 60};
+  const int32_t *prompts[] = {a.data(), b.data()};
+  const int32_t lengths[] = {4, 2};
+  qtc_sampling sampling;
+  qtc_sampling_init(&sampling);
+  EXPECT_EQ(sampling.greedy, 1);
+  const int maxNew = 12;
+  std::vector<int32_t> tokens(2 * maxNew, -1);
+  int32_t counts[2] = {0, 0};
+  ASSERT_EQ(qtc_generate(engine_, prompts, lengths, 2, maxNew, &sampling, /*stop_at_eos=*/0,
+                         tokens.data(), counts),
+            QTC_OK)
+      << qtc_last_error();
+  EXPECT_STREQ(qtc_last_error(), "");
+  GenerateOptions options;
+  options.maxNewTokens = maxNew;
+  options.stopAtEos = false;
+  auto expected = cpp_->generate({a, b}, options);
+  ASSERT_TRUE(expected);
+  for (int p = 0; p < 2; ++p) {
+    ASSERT_EQ(counts[p], maxNew);
+    EXPECT_EQ(std::vector<int32_t>(tokens.begin() + p * maxNew, tokens.begin() + (p + 1) * maxNew),
+              expected->tokens[p]);
+  }
+}
+
+TEST_F(CApiTest, PerplexityAndScoreMatchCppEngine) {
+  std::vector<int32_t> tokens;
+  for (int i = 0; i < 90; ++i)
+    tokens.push_back((i * 37 + 11) % 96);
+  double ppl = 0;
+  ASSERT_EQ(qtc_perplexity(engine_, tokens.data(), 90, 32, 0, &ppl), QTC_OK) << qtc_last_error();
+  PerplexityOptions options;
+  options.window = 32;
+  auto expected = cpp_->perplexity(tokens, options);
+  ASSERT_TRUE(expected);
+  EXPECT_DOUBLE_EQ(ppl, expected->perplexity);
+  EXPECT_GT(ppl, 1.0);
+
+  std::vector<int32_t> argmax(20);
+  std::vector<float> logprobs(19);
+  ASSERT_EQ(qtc_score(engine_, tokens.data(), 20, argmax.data(), logprobs.data()), QTC_OK);
+  auto scored = cpp_->score(std::vector<int32_t>(tokens.begin(), tokens.begin() + 20));
+  ASSERT_TRUE(scored);
+  EXPECT_EQ(argmax, scored->argmax);
+  EXPECT_EQ(logprobs, scored->logProbs);
+}
+
+TEST_F(CApiTest, ErrorsAreCodesWithMessages) {
+  qtc_engine *missing = nullptr;
+  EXPECT_EQ(qtc_engine_create("/nonexistent/model.qtc", nullptr, &missing), QTC_NOT_FOUND);
+  EXPECT_EQ(missing, nullptr);
+  EXPECT_THAT(qtc_last_error(), HasSubstr("cannot open '/nonexistent/model.qtc'"));
+
+  int32_t id = 500;
+  const int32_t *prompts[] = {&id};
+  const int32_t lengths[] = {1};
+  int32_t out[4], counts[1];
+  EXPECT_EQ(qtc_generate(engine_, prompts, lengths, 1, 4, nullptr, 1, out, counts),
+            QTC_INVALID_ARGUMENT);
+  EXPECT_THAT(qtc_last_error(), HasSubstr("id 500 outside the vocabulary of 96"));
+
+  int count = 0;
+  EXPECT_EQ(qtc_encode(engine_, "hello", nullptr, 0, &count), QTC_FAILED_PRECONDITION);
+  EXPECT_THAT(qtc_last_error(), HasSubstr("carries no tokenizer"));
+  EXPECT_EQ(qtc_generate(nullptr, prompts, lengths, 1, 4, nullptr, 1, out, counts),
+            QTC_INVALID_ARGUMENT);
+}

@@ -1,0 +1,403 @@
+//===- EngineTest.cpp - Scheduling, KV paging and sampling of the Engine --===//
+
+#include "LlamaArtifact.h"
+#include "TestArtifactBuilder.h"
+
+#include "qtc/rt/Backend.h"
+#include "qtc/rt/Engine.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+using namespace qtc::rt;
+using namespace qtc::rt::test;
+using ::testing::HasSubstr;
+
+namespace {
+
+struct TinyModel {
+  LlamaShape shape;
+  LlamaWeights stored; // as the artifact holds them
+  TestArtifactBuilder builder;
+};
+
+TinyModel makeModel(const LlamaArtifactOptions &options = {}, uint32_t seed = 3) {
+  TinyModel m;
+  m.stored = addLlama(m.builder, m.shape, randomLlamaWeights(m.shape, seed), options);
+  return m;
+}
+
+std::unique_ptr<Engine> makeEngine(const TinyModel &m, EngineOptions options = {}) {
+  options.backend = BackendKind::kHost;
+  auto artifact = m.builder.load();
+  EXPECT_TRUE(artifact) << artifact.status().toString();
+  if (!artifact)
+    return nullptr;
+  auto engine = Engine::create(std::move(*artifact), options);
+  EXPECT_TRUE(engine) << engine.status().toString();
+  return engine ? std::move(*engine) : nullptr;
+}
+
+std::vector<int32_t> randomIds(std::mt19937 &rng, int count, int vocab) {
+  std::vector<int32_t> ids(count);
+  for (int32_t &id : ids)
+    id = static_cast<int32_t>(rng() % vocab);
+  return ids;
+}
+
+double maxRelativeError(const std::vector<float> &actual, const std::vector<float> &expected) {
+  double worst = 0;
+  for (size_t i = 0; i < actual.size(); ++i)
+    worst = std::max(worst, std::fabs(double(actual[i]) - expected[i]) /
+                                (1.0 + std::fabs(double(expected[i]))));
+  return worst;
+}
+
+} // namespace
+
+TEST(Engine, ScoreMatchesPlainReferenceModel) {
+  for (LinearFormat format :
+       {LinearFormat::kF16, LinearFormat::kInt4Symmetric, LinearFormat::kInt4Asymmetric}) {
+    LlamaArtifactOptions options;
+    options.linears = format;
+    TinyModel m = makeModel(options);
+    auto engine = makeEngine(m);
+    ASSERT_TRUE(engine);
+    EXPECT_EQ(engine->backendName(), "host");
+    std::mt19937 rng(5);
+    std::vector<int32_t> ids = randomIds(rng, 40, m.shape.vocab);
+    ScoreOptions scoreOptions;
+    scoreOptions.keepLogits = true;
+    auto scored = engine->score(ids, scoreOptions);
+    ASSERT_TRUE(scored) << scored.status().toString();
+    std::vector<float> reference = referenceLlamaLogits(m.shape, m.stored, ids, true);
+    ASSERT_EQ(scored->logits.size(), reference.size());
+    EXPECT_LT(maxRelativeError(scored->logits, reference), 2e-4);
+    ASSERT_EQ(scored->argmax.size(), ids.size());
+    ASSERT_EQ(scored->logProbs.size(), ids.size() - 1);
+    for (size_t i = 0; i + 1 < ids.size(); ++i) {
+      const float *row = reference.data() + i * m.shape.vocab;
+      double maxLogit = *std::max_element(row, row + m.shape.vocab), sum = 0;
+      for (int v = 0; v < m.shape.vocab; ++v)
+        sum += std::exp(row[v] - maxLogit);
+      EXPECT_NEAR(scored->logProbs[i], row[ids[i + 1]] - maxLogit - std::log(sum), 1e-3);
+    }
+  }
+}
+
+TEST(Engine, ChunkedPrefillEqualsSinglePrefill) {
+  TinyModel m = makeModel();
+  EngineOptions small;
+  small.maxTokensPerCall = 7;
+  auto chunked = makeEngine(m, small);
+  auto whole = makeEngine(m);
+  ASSERT_TRUE(chunked && whole);
+  std::mt19937 rng(8);
+  std::vector<int32_t> ids = randomIds(rng, 50, m.shape.vocab);
+  ScoreOptions keep;
+  keep.keepLogits = true;
+  auto a = chunked->score(ids, keep);
+  auto b = whole->score(ids, keep);
+  ASSERT_TRUE(a && b);
+  // Every row is computed the same way whatever else is in its call.
+  EXPECT_EQ(a->logits, b->logits);
+}
+
+// Backend level: a prefill followed by one-token decode calls reads the KV
+// cache it wrote and gives the logits of one full prefill, bit for bit.
+TEST(Engine, PrefillThenDecodeEqualsFullPrefill) {
+  TinyModel m = makeModel();
+  auto artifact = m.builder.load();
+  ASSERT_TRUE(artifact);
+  auto backend = createHostBackend();
+  BackendOptions options;
+  options.numKvBlocks = 16;
+  options.maxTokensPerCall = 64;
+  ASSERT_TRUE(backend->prepare(**artifact, options).isOk());
+
+  std::mt19937 rng(12);
+  const int total = 37, prompt = 20;
+  std::vector<int32_t> ids = randomIds(rng, total, m.shape.vocab);
+  auto call = [&](const std::vector<int32_t> &blocks, int start, int count, bool decode) {
+    std::vector<int32_t> tokens(ids.begin() + start, ids.begin() + start + count);
+    std::vector<int32_t> positions(count), seqOf(count, 0), rows(count);
+    std::iota(positions.begin(), positions.end(), start);
+    std::iota(rows.begin(), rows.end(), 0);
+    std::vector<int32_t> lens = {start + count};
+    BatchView batch;
+    batch.numTokens = count;
+    batch.numSeqs = 1;
+    batch.tokenIds = tokens.data();
+    batch.positions = positions.data();
+    batch.tokenSeq = seqOf.data();
+    batch.seqLens = lens.data();
+    batch.blockTables = blocks.data();
+    batch.maxBlocksPerSeq = static_cast<int>(blocks.size());
+    batch.logitRows = rows.data();
+    batch.numLogitRows = count;
+    batch.decodeOnly = decode;
+    std::vector<float> logits;
+    Status status = backend->forward(batch, logits);
+    EXPECT_TRUE(status.isOk()) << status.toString();
+    return logits;
+  };
+  const std::vector<int32_t> fullBlocks = {0, 1, 2}, stepBlocks = {9, 4, 12};
+  std::vector<float> full = call(fullBlocks, 0, total, false);
+  std::vector<float> stepped = call(stepBlocks, 0, prompt, false);
+  for (int pos = prompt; pos < total; ++pos) {
+    std::vector<float> row = call(stepBlocks, pos, 1, true);
+    stepped.insert(stepped.end(), row.begin(), row.end());
+  }
+  EXPECT_EQ(stepped, full);
+}
+
+TEST(Engine, BatchedGenerateEqualsPerSequenceGenerate) {
+  TinyModel m = makeModel();
+  auto engine = makeEngine(m);
+  ASSERT_TRUE(engine);
+  std::mt19937 rng(21);
+  std::vector<std::vector<int32_t>> prompts = {randomIds(rng, 3, m.shape.vocab),
+                                               randomIds(rng, 17, m.shape.vocab),
+                                               randomIds(rng, 1, m.shape.vocab),
+                                               randomIds(rng, 33, m.shape.vocab)};
+  GenerateOptions options;
+  options.maxNewTokens = 20;
+  options.stopAtEos = false;
+  auto batched = engine->generate(prompts, options);
+  ASSERT_TRUE(batched) << batched.status().toString();
+  ASSERT_EQ(batched->tokens.size(), prompts.size());
+  EXPECT_EQ(batched->generatedTokens, 80);
+  EXPECT_EQ(batched->promptTokens, 54);
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    auto alone = engine->generate({prompts[p]}, options);
+    ASSERT_TRUE(alone);
+    EXPECT_EQ(alone->tokens[0], batched->tokens[p]) << "prompt " << p;
+    EXPECT_EQ(batched->tokens[p].size(), 20u);
+  }
+  EXPECT_EQ(engine->numFreeKvBlocks(), engine->numKvBlocks());
+}
+
+TEST(Engine, GreedyTokensAreTheArgmaxOfAFullPrefill) {
+  TinyModel m = makeModel();
+  auto engine = makeEngine(m);
+  ASSERT_TRUE(engine);
+  std::mt19937 rng(4);
+  std::vector<int32_t> prompt = randomIds(rng, 9, m.shape.vocab);
+  GenerateOptions options;
+  options.maxNewTokens = 25;
+  options.stopAtEos = false;
+  auto generated = engine->generate({prompt}, options);
+  ASSERT_TRUE(generated);
+  std::vector<int32_t> all = prompt;
+  all.insert(all.end(), generated->tokens[0].begin(), generated->tokens[0].end());
+  auto scored = engine->score(all);
+  ASSERT_TRUE(scored);
+  for (int i = 0; i < options.maxNewTokens; ++i)
+    EXPECT_EQ(scored->argmax[prompt.size() - 1 + i], generated->tokens[0][i]) << "token " << i;
+}
+
+TEST(Engine, LongBatchesSplitIntoCallsGiveTheSameTokens) {
+  TinyModel m = makeModel();
+  EngineOptions tiny;
+  tiny.maxTokensPerCall = 5; // prompts split, decode batches of 5 of 12 sequences
+  auto small = makeEngine(m, tiny);
+  auto large = makeEngine(m);
+  ASSERT_TRUE(small && large);
+  std::mt19937 rng(30);
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < 12; ++i)
+    prompts.push_back(randomIds(rng, 1 + static_cast<int>(rng() % 11), m.shape.vocab));
+  GenerateOptions options;
+  options.maxNewTokens = 6;
+  options.stopAtEos = false;
+  auto a = small->generate(prompts, options);
+  auto b = large->generate(prompts, options);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->tokens, b->tokens);
+}
+
+TEST(Engine, SamplingIsSeededAndRespectsTopK) {
+  TinyModel m = makeModel();
+  auto engine = makeEngine(m);
+  ASSERT_TRUE(engine);
+  std::vector<int32_t> prompt = {5, 9, 14};
+  GenerateOptions options;
+  options.maxNewTokens = 40;
+  options.stopAtEos = false;
+  options.sampling.greedy = false;
+  options.sampling.temperature = 1.5f;
+  options.sampling.seed = 77;
+  auto first = engine->generate({prompt, prompt}, options);
+  auto again = engine->generate({prompt, prompt}, options);
+  ASSERT_TRUE(first && again);
+  EXPECT_EQ(first->tokens, again->tokens);
+  // The two sequences draw from different streams.
+  EXPECT_NE(first->tokens[0], first->tokens[1]);
+
+  // top-k 1 is greedy whatever the temperature.
+  options.sampling.topK = 1;
+  auto topOne = engine->generate({prompt}, options);
+  GenerateOptions greedy;
+  greedy.maxNewTokens = 40;
+  greedy.stopAtEos = false;
+  auto argmax = engine->generate({prompt}, greedy);
+  ASSERT_TRUE(topOne && argmax);
+  EXPECT_EQ(topOne->tokens, argmax->tokens);
+
+  options.sampling.temperature = 0;
+  EXPECT_THAT(engine->generate({prompt}, options).status().message(),
+              HasSubstr("temperature must be positive"));
+}
+
+TEST(Engine, StopsAtEos) {
+  TinyModel probe = makeModel();
+  auto engine = makeEngine(probe);
+  ASSERT_TRUE(engine);
+  std::vector<int32_t> prompt = {7, 3, 11, 2};
+  GenerateOptions options;
+  options.maxNewTokens = 10;
+  options.stopAtEos = false;
+  auto free = engine->generate({prompt}, options);
+  ASSERT_TRUE(free);
+  // Rebuild the same model with its third greedy token as eos.
+  LlamaArtifactOptions artifactOptions;
+  artifactOptions.eosId = free->tokens[0][2];
+  TinyModel m = makeModel(artifactOptions);
+  auto stopping = makeEngine(m);
+  ASSERT_TRUE(stopping);
+  options.stopAtEos = true;
+  auto stopped = stopping->generate({prompt}, options);
+  ASSERT_TRUE(stopped);
+  const auto &tokens = stopped->tokens[0];
+  auto eosAt = std::find(free->tokens[0].begin(), free->tokens[0].end(), artifactOptions.eosId);
+  std::vector<int32_t> expected(free->tokens[0].begin(), eosAt + 1);
+  EXPECT_EQ(tokens, expected);
+}
+
+TEST(Engine, PerplexityMatchesReference) {
+  TinyModel m = makeModel();
+  EngineOptions options;
+  options.maxTokensPerCall = 100; // windows packed and split across calls
+  auto engine = makeEngine(m, options);
+  ASSERT_TRUE(engine);
+  std::mt19937 rng(40);
+  std::vector<int32_t> tokens = randomIds(rng, 160, m.shape.vocab);
+  PerplexityOptions ppl;
+  ppl.window = 64;
+  ppl.maxTokens = 150; // windows of 64, 64 and 22
+  auto result = engine->perplexity(tokens, ppl);
+  ASSERT_TRUE(result) << result.status().toString();
+  double nll = 0;
+  int64_t predicted = 0;
+  for (int begin = 0; begin < 150; begin += 64) {
+    std::vector<int32_t> window(tokens.begin() + begin,
+                                tokens.begin() + std::min(150, begin + 64));
+    std::vector<float> logits = referenceLlamaLogits(m.shape, m.stored, window, true);
+    for (size_t i = 0; i + 1 < window.size(); ++i) {
+      const float *row = logits.data() + i * m.shape.vocab;
+      double maxLogit = *std::max_element(row, row + m.shape.vocab), sum = 0;
+      for (int v = 0; v < m.shape.vocab; ++v)
+        sum += std::exp(row[v] - maxLogit);
+      nll -= row[window[i + 1]] - maxLogit - std::log(sum);
+      ++predicted;
+    }
+  }
+  EXPECT_EQ(result->predictedTokens, predicted);
+  EXPECT_EQ(result->processedTokens, 150);
+  EXPECT_EQ(result->windows, 3);
+  EXPECT_NEAR(result->perplexity, std::exp(nll / predicted), 1e-4 * result->perplexity);
+  EXPECT_EQ(engine->numFreeKvBlocks(), engine->numKvBlocks());
+}
+
+TEST(Engine, KvExhaustionFailsCleanlyAndLeavesEngineUsable) {
+  TinyModel m = makeModel();
+  EngineOptions options;
+  options.numKvBlocks = 4; // 64 tokens
+  auto engine = makeEngine(m, options);
+  ASSERT_TRUE(engine);
+  std::vector<int32_t> prompt(60, 5);
+  GenerateOptions generate;
+  generate.maxNewTokens = 10;
+  auto full = engine->generate({prompt}, generate);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(full.status().message(), HasSubstr("needs 5 blocks, but 4 of 4 are free"));
+  EXPECT_EQ(engine->numFreeKvBlocks(), 4);
+  generate.maxNewTokens = 5;
+  EXPECT_TRUE(engine->generate({prompt}, generate));
+  auto twoLong = engine->generate({prompt, prompt}, generate);
+  EXPECT_EQ(twoLong.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(engine->numFreeKvBlocks(), 4);
+  PerplexityOptions ppl;
+  ppl.window = 100;
+  EXPECT_THAT(engine->perplexity(std::vector<int32_t>(200, 3), ppl).status().message(),
+              HasSubstr("a window of 100 tokens needs 7 blocks, but 4 are free"));
+}
+
+TEST(Engine, RejectsBadRequests) {
+  TinyModel m = makeModel();
+  auto engine = makeEngine(m);
+  ASSERT_TRUE(engine);
+  GenerateOptions options;
+  EXPECT_THAT(engine->generate({{1, 2, 500}}, options).status().message(),
+              HasSubstr("prompt 0: token 2 has id 500 outside the vocabulary of 96"));
+  EXPECT_THAT(engine->generate({{}}, options).status().message(), HasSubstr("prompt 0 is empty"));
+  EXPECT_THAT(engine->generate({}, options).status().message(), HasSubstr("no prompts"));
+  options.maxNewTokens = 200;
+  EXPECT_THAT(engine->generate({{1, 2}}, options).status().message(),
+              HasSubstr("exceeds the model's 128 positions"));
+  EXPECT_THAT(engine->score(std::vector<int32_t>(129, 1)).status().message(),
+              HasSubstr("exceeds the model's 128 positions"));
+  PerplexityOptions ppl;
+  ppl.window = 1;
+  EXPECT_THAT(engine->perplexity({1, 2, 3}, ppl).status().message(),
+              HasSubstr("window 1 must be in [2, 128]"));
+  EXPECT_EQ(engine->encode("text").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine->numFreeKvBlocks(), engine->numKvBlocks());
+}
+
+TEST(Engine, BackendChoice) {
+  TinyModel m = makeModel();
+  EngineOptions cuda;
+  cuda.backend = BackendKind::kCuda;
+  auto artifact = m.builder.load();
+  ASSERT_TRUE(artifact);
+  // This tiny artifact has no kernels: the CUDA backend refuses it on any
+  // machine, and where it is not built, it is unavailable.
+  auto engine = Engine::create(std::move(*artifact), cuda);
+  ASSERT_FALSE(engine);
+  EXPECT_THAT(engine.status().message(), HasSubstr("cuda backend"));
+
+  artifact = m.builder.load();
+  ASSERT_TRUE(artifact);
+  auto automatic = Engine::create(std::move(*artifact), EngineOptions{});
+  ASSERT_TRUE(automatic) << automatic.status().toString();
+  EXPECT_EQ((*automatic)->backendName(), "host");
+  EXPECT_THAT((*automatic)->backendNote(), HasSubstr("cuda backend not used"));
+
+  EXPECT_EQ(*parseBackendKind("cuda"), BackendKind::kCuda);
+  EXPECT_THAT(parseBackendKind("tpu").status().message(), HasSubstr("unknown backend 'tpu'"));
+}
+
+TEST(Engine, KvPoolSizing) {
+  TinyModel m = makeModel();
+  // 2 layers * K,V * 2 kv heads * 16 slots * 8 dims * 2 bytes = 2048 bytes a block.
+  EngineOptions budget;
+  budget.kvMemoryBytes = 10 * 2048 + 100;
+  auto engine = makeEngine(m, budget);
+  ASSERT_TRUE(engine);
+  EXPECT_EQ(engine->numKvBlocks(), 10);
+  auto defaults = makeEngine(m);
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->numKvBlocks(), 8 * 128 / 16);
+  EngineOptions tooSmall;
+  tooSmall.kvMemoryBytes = 100;
+  tooSmall.backend = BackendKind::kHost;
+  auto artifact = m.builder.load();
+  ASSERT_TRUE(artifact);
+  EXPECT_THAT(Engine::create(std::move(*artifact), tooSmall).status().message(),
+              HasSubstr("holds no block (one takes 2048 bytes)"));
+}
