@@ -94,7 +94,9 @@ std::string kernelEntryName(const KernelRequest &r) {
       os << "_w" << r.splitK;
     if (r.unroll > 0)
       os << "_u" << r.unroll;
-    os << (r.decode ? "_decode" : "_prefill");
+    // One schedule (the tensor-core GEMV) serves decode and prefill for now,
+    // so both variants share a name and an artifact stores the kernel once.
+    os << "_gemv";
     break;
   case KernelFamily::Embedding:
     os << "_v" << r.vocab << "_h" << r.hidden;
@@ -103,8 +105,7 @@ std::string kernelEntryName(const KernelRequest &r) {
   case KernelFamily::Attention:
     os << "_h" << r.heads << "_kv" << r.kvHeads << "_d" << r.headDim << "_b"
        << r.kvBlockSize;
-    if (r.family == KernelFamily::Attention)
-      os << (r.decode ? "_decode" : "_prefill");
+    // Attention: one block per (token, kv head) for decode and prefill.
     break;
   default:
     os << "_w" << r.hidden;

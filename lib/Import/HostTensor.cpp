@@ -5,7 +5,9 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/APInt.h"
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace qtc;
 
@@ -23,6 +25,16 @@ bool qtc::isFloatDType(DType dtype) {
   }
 }
 
+int64_t qtc::saturatingToInt64(double value) {
+  if (std::isnan(value))
+    return 0;
+  if (value >= 9.2233720368547758e18)
+    return std::numeric_limits<int64_t>::max();
+  if (value <= -9.2233720368547758e18)
+    return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(value);
+}
+
 bool HostTensor::isFloat() const { return isFloatDType(dtype); }
 
 int64_t HostTensor::numElements() const {
@@ -37,7 +49,7 @@ double HostTensor::floatAt(int64_t i) const {
 }
 
 int64_t HostTensor::intAt(int64_t i) const {
-  return isFloat() ? static_cast<int64_t>(floats[i]) : ints[i];
+  return isFloat() ? saturatingToInt64(floats[i]) : ints[i];
 }
 
 HostTensor HostTensor::zeros(DType dtype, llvm::ArrayRef<int64_t> shape) {

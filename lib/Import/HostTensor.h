@@ -37,6 +37,10 @@ struct HostTensor {
 
 bool isFloatDType(DType dtype);
 
+/// `value` converted to int64 the way a cast would, saturating instead of
+/// overflowing (NaN becomes 0): graphs are untrusted input.
+int64_t saturatingToInt64(double value);
+
 /// Decodes `data` (at most `maxElements` elements) into a HostTensor.
 llvm::Expected<HostTensor> decodeHostTensor(const OnnxTensorData &data,
                                             int64_t maxElements);

@@ -143,7 +143,7 @@ OpResult elementwise(Inputs inputs, DType resultType,
     if (result->isFloat())
       result->floats[i] = floatMath ? f(fargs) : static_cast<double>(g(iargs));
     else
-      result->ints[i] = floatMath ? static_cast<int64_t>(f(fargs)) : g(iargs);
+      result->ints[i] = floatMath ? saturatingToInt64(f(fargs)) : g(iargs);
   }
   return result;
 }
@@ -186,7 +186,7 @@ OpResult binaryArith(Inputs in, char op) {
         case '/':
           return a[1] == -1 ? wrap(0 - uint64_t(a[0])) : a[0] / a[1];
         default:
-          return static_cast<int64_t>(std::pow(double(a[0]), double(a[1])));
+          return saturatingToInt64(std::pow(double(a[0]), double(a[1])));
         }
       });
 }
@@ -367,7 +367,8 @@ OpResult reshape(const OnnxNode &node, Inputs in) {
     }
     if (dim < 0)
       return fail("Reshape to negative dimension");
-    known *= dim;
+    if (__builtin_mul_overflow(known, dim, &known))
+      return fail("Reshape target is too large");
     shape.push_back(dim);
   }
   int64_t count = in[0]->numElements();
@@ -395,6 +396,11 @@ OpResult transpose(const OnnxNode &node, Inputs in) {
       perm[d] = rank - 1 - d;
   if (static_cast<int64_t>(perm.size()) != rank)
     return fail("Transpose perm does not match the rank");
+  llvm::SmallVector<int64_t, 4> sortedPerm(perm);
+  llvm::sort(sortedPerm);
+  for (int64_t d = 0; d < rank; ++d)
+    if (sortedPerm[d] != d)
+      return fail("Transpose perm is not a permutation");
   llvm::SmallVector<int64_t, 4> shape(rank);
   for (int64_t d = 0; d < rank; ++d) {
     if (perm[d] < 0 || perm[d] >= rank)
@@ -469,6 +475,9 @@ OpResult concat(const OnnxNode &node, Inputs in) {
   for (const HostTensor *part : in) {
     if (!part || static_cast<int64_t>(part->shape.size()) != rank)
       return fail("Concat operands differ in rank");
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && part->shape[d] != shape[d])
+        return fail("Concat operands differ outside the axis");
     shape[axis] += part->shape[axis];
   }
   auto result = makeTensor(in[0]->dtype, shape);
@@ -663,6 +672,8 @@ OpResult range(Inputs in) {
   if (*delta == 0.0)
     return fail("Range with zero delta");
   double steps = std::ceil((*limit - *start) / *delta);
+  if (!(steps <= double(OnnxConstantEvaluator::kMaxElements)))
+    return fail("Range is longer than the evaluator allows");
   int64_t count = steps > 0 ? static_cast<int64_t>(steps) : 0;
   auto result = makeTensor(in[0]->dtype, {count});
   if (!result)
@@ -671,7 +682,8 @@ OpResult range(Inputs in) {
     if (result->isFloat())
       result->floats[i] = *start + i * *delta;
     else
-      result->ints[i] = in[0]->intAt(0) + i * in[2]->intAt(0);
+      result->ints[i] = wrap(uint64_t(in[0]->intAt(0)) +
+                             uint64_t(i) * uint64_t(in[2]->intAt(0)));
   }
   return result;
 }
@@ -684,7 +696,7 @@ OpResult cumSum(const OnnxNode &node, Inputs in) {
     return axisValue.takeError();
   const HostTensor &x = *in[0];
   int64_t rank = x.shape.size();
-  int64_t axis = normalizeAxis(static_cast<int64_t>(*axisValue), rank);
+  int64_t axis = normalizeAxis(saturatingToInt64(*axisValue), rank);
   if (axis < 0 || axis >= rank)
     return fail("CumSum axis out of range");
   bool exclusive = node.intAttribute("exclusive", 0) != 0;
@@ -758,7 +770,7 @@ OpResult matMul(Inputs in) {
         if (result->isFloat())
           result->floats[flat] = sum;
         else
-          result->ints[flat] = static_cast<int64_t>(sum);
+          result->ints[flat] = saturatingToInt64(sum);
       }
   }
   return result;
@@ -772,7 +784,7 @@ OpResult trilu(const OnnxNode &node, Inputs in) {
     auto value = scalarOf(in[1], "k");
     if (!value)
       return value.takeError();
-    k = static_cast<int64_t>(*value);
+    k = saturatingToInt64(*value);
   }
   bool upper = node.intAttribute("upper", 1) != 0;
   HostTensor result = *in[0];

@@ -328,7 +328,8 @@ FailureOr<RaisedDecoder> StructureWalker::walk() {
 
   std::string residual = embedding->output;
   const RaisedOp *near = embedding;
-  for (int64_t index = 0;; ++index) {
+  // Every layer assigns ops, so there are fewer layers than ops.
+  for (int64_t index = 0; index <= static_cast<int64_t>(ops.size()); ++index) {
     bool isTail = false;
     FailureOr<std::string> next = layer(residual, *near, index, isTail);
     if (failed(next))
@@ -341,7 +342,8 @@ FailureOr<RaisedDecoder> StructureWalker::walk() {
     near = &ops[patterns.raisedBy.lookup(residual)];
   }
   if (result.config.numLayers == 0)
-    return error(*embedding) << "the model has no decoder layers";
+    return error(*embedding) << "the model has no decoder layers or no "
+                                "lm_head producing the graph output";
 
   for (size_t i = 0; i < ops.size(); ++i)
     if (!assigned[i])

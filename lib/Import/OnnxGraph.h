@@ -69,6 +69,11 @@ struct OnnxNode {
   std::string displayName() const;
 };
 
+/// Why `node` has the wrong number of inputs or outputs for its op type, or
+/// "" when it has the right number (or its op type is not one the raiser
+/// reads). Patterns index operands freely once this has passed.
+std::string arityProblem(const OnnxNode &node);
+
 /// A graph input or output: element type and dims (-1 where symbolic).
 struct OnnxValueInfo {
   std::string name;

@@ -448,6 +448,11 @@ FailureOr<OnnxGraph> Loader::load() {
         return failure();
       node.attributes[attr.name()] = std::move(*converted);
     }
+    std::string problem = arityProblem(node);
+    if (!problem.empty())
+      return emitError(namedLoc(node.displayName()))
+             << "node '" << node.displayName() << "' (" << node.opType
+             << ") " << problem;
     graph.nodes.push_back(std::move(node));
   }
 

@@ -16,6 +16,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Timer.h"
@@ -149,6 +151,26 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
   return contents;
 }
 
+LogicalResult writeNumericsReport(const artifact::ArtifactContents &contents,
+                                  StringRef path, Location loc) {
+  llvm::json::Array layers;
+  for (const artifact::LayerNumerics &n : contents.numerics)
+    layers.push_back(llvm::json::Object{{"name", n.name},
+                                        {"format", n.format},
+                                        {"sqnr_db", n.sqnrDb},
+                                        {"max_abs_error", n.maxAbsError}});
+  llvm::json::Object report{{"recipe", contents.recipe},
+                            {"producer", contents.producer},
+                            {"layers", std::move(layers)}};
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return emitError(loc) << "cannot write numerics report '" << path
+                          << "': " << ec.message();
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+  return success();
+}
+
 LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) {
   FailureOr<artifact::ArtifactContents> contents =
       compileToContents(context, options);
@@ -156,6 +178,9 @@ LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) 
     return failure();
   Location loc = FileLineColLoc::get(&context, options.outputPath, 0, 0);
   if (failed(artifact::writeArtifact(*contents, options.outputPath, loc)))
+    return failure();
+  if (!options.numericsReportPath.empty() &&
+      failed(writeNumericsReport(*contents, options.numericsReportPath, loc)))
     return failure();
   if (options.progress)
     *options.progress << "wrote " << options.outputPath << "\n";

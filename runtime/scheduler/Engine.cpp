@@ -160,7 +160,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Artifact> artif
       return tokenizer.status().withContext(a.name());
     engine->tokenizer_ = std::move(*tokenizer);
   }
-  return std::move(engine);
+  return engine;
 }
 
 StatusOr<std::vector<int32_t>> Engine::encode(const std::string &text) const {

@@ -156,7 +156,7 @@ StatusOr<std::unique_ptr<Artifact>> Artifact::verify(std::unique_ptr<Artifact> a
     return fail(valid);
   artifact->root_ = root;
   artifact->weights_ = data + weightsStart;
-  return std::move(artifact);
+  return artifact;
 }
 
 } // namespace qtc::rt

@@ -29,10 +29,6 @@ std::string shapeString(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
-bool isFloatDType(fb::DType d) {
-  return d == fb::DType::F32 || d == fb::DType::F16 || d == fb::DType::BF16;
-}
-
 class Validator {
 public:
   explicit Validator(const fb::Artifact &artifact)

@@ -55,7 +55,7 @@ StatusOr<MappedFile> MappedFile::open(const std::string &path) {
   file.size_ = static_cast<size_t>(info.st_size);
   if (file.size_ == 0) {
     ::close(fd);
-    return std::move(file);
+    return file;
   }
   void *mapped = mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
   std::string error = mapped == MAP_FAILED ? std::strerror(errno) : "";
@@ -65,7 +65,7 @@ StatusOr<MappedFile> MappedFile::open(const std::string &path) {
     return internalError("cannot map '" + path + "': " + error);
   }
   file.data_ = static_cast<const uint8_t *>(mapped);
-  return std::move(file);
+  return file;
 }
 
 } // namespace qtc::rt

@@ -22,7 +22,7 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::fromSerializedModel(std::string_
     return invalidArgument("bos id " + std::to_string(bosId) + " is outside the tokenizer's " +
                            std::to_string(tokenizer->vocabSize()) + " pieces");
   tokenizer->bosId_ = bosId;
-  return std::move(tokenizer);
+  return tokenizer;
 }
 
 int Tokenizer::vocabSize() const { return processor_->GetPieceSize(); }

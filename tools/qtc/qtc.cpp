@@ -47,6 +47,10 @@ static cl::opt<std::string>
     tokenizer("tokenizer", cl::desc("SentencePiece tokenizer.model (default: "
                                     "tokenizer.model beside the model)"),
               cl::sub(compileCmd));
+static cl::opt<std::string> numericsReport(
+    "numerics-report", cl::value_desc("FILE.json"),
+    cl::desc("Write per-layer quantization numerics (SQNR, max error) as JSON"),
+    cl::sub(compileCmd));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(compileCmd));
 
@@ -70,6 +74,7 @@ static int runCompile(mlir::MLIRContext &context) {
   options.outputPath = outputPath;
   options.recipe = recipe;
   options.tokenizerPath = tokenizer;
+  options.numericsReportPath = numericsReport;
   options.targets.clear();
   if (targets != "host") {
     SmallVector<StringRef> parts;

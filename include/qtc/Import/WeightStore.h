@@ -57,7 +57,10 @@ struct WeightType {
   llvm::SmallVector<int64_t, 4> shape;
 };
 
-/// A read-only view of one tensor's bytes, row-major and densely packed.
+/// A read-only view of one tensor's bytes, row-major, densely packed and
+/// little-endian. `data` points where the source file puts the tensor, which
+/// need not be aligned to the element size (safetensors and ONNX external
+/// data allow any offset): read elements with memcpy.
 struct WeightRef {
   DType dtype = DType::F32;
   llvm::SmallVector<int64_t, 4> shape;

@@ -26,6 +26,9 @@ struct CompileOptions {
   // artifact runs on the host backend only.
   std::vector<std::string> targets = {"sm_90"};
   std::string tokenizerPath;  // default: tokenizer.model beside the model
+  // When set, the per-layer numerics (SQNR, max error) are written here as
+  // JSON besides being stored in the artifact.
+  std::string numericsReportPath;
   // Progress lines (stage and layer) go here; null for quiet.
   llvm::raw_ostream *progress = nullptr;
 };
@@ -37,6 +40,11 @@ void loadPipelineDialects(mlir::MLIRContext &context);
 // them in memory). Errors are emitted as diagnostics on `context`.
 mlir::FailureOr<artifact::ArtifactContents>
 compileToContents(mlir::MLIRContext &context, const CompileOptions &options);
+
+// Writes contents.numerics as JSON: {recipe, producer, layers: [{name,
+// format, sqnr_db, max_abs_error}]}.
+mlir::LogicalResult writeNumericsReport(const artifact::ArtifactContents &contents,
+                                        llvm::StringRef path, mlir::Location loc);
 
 // Runs the whole pipeline and writes options.outputPath.
 mlir::LogicalResult compileModel(mlir::MLIRContext &context,

@@ -76,6 +76,7 @@ Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &opti
   cache_.allocate(config.num_layers(), shape_, options.numKvBlocks,
                   kv.dtype() == fb::KvDType::F16);
 
+  floatTensors_.clear();
   auto floatTensor = [&](int index) -> const std::vector<float> * {
     auto it = floatTensors_.find(index);
     if (it == floatTensors_.end())

@@ -165,10 +165,12 @@ TEST_F(KjvModel, GreedyTokensMatchReference) {
       auto scored = e->score(all);
       ASSERT_TRUE(scored);
       const auto gaps = prompt["greedy_top2_gap"].get<std::vector<double>>();
-      for (size_t i = 0; i < expected.size(); ++i)
-        if (gaps[i] >= 0.05)
+      for (size_t i = 0; i < expected.size(); ++i) {
+        if (gaps[i] >= 0.05) {
           EXPECT_EQ(scored->argmax[prompts[p].size() - 1 + i], expected[i])
               << "prompt " << p << " position " << i;
+        }
+      }
     }
   }
 }

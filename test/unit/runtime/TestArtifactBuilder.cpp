@@ -16,13 +16,14 @@ std::vector<uint8_t> serializeArtifact(const fb::ArtifactT &artifact,
   flatbuffers::FlatBufferBuilder fbb;
   fbb.Finish(fb::Artifact::Pack(fbb, &artifact), fb::ArtifactIdentifier());
   const uint64_t tableSize = fbb.GetSize();
-  std::vector<uint8_t> file(kArtifactHeaderSize, 0);
+  const size_t weightsStart = alignUp(kArtifactHeaderSize + tableSize, kWeightsAlignment);
+  std::vector<uint8_t> file(weightsStart + weights.size(), 0);
   std::memcpy(file.data(), kArtifactMagic, sizeof(kArtifactMagic));
   for (int i = 0; i < 8; ++i)
     file[8 + i] = static_cast<uint8_t>(tableSize >> (8 * i));
-  file.insert(file.end(), fbb.GetBufferPointer(), fbb.GetBufferPointer() + tableSize);
-  file.resize(alignUp(file.size(), kWeightsAlignment), 0);
-  file.insert(file.end(), weights.begin(), weights.end());
+  std::memcpy(file.data() + kArtifactHeaderSize, fbb.GetBufferPointer(), tableSize);
+  if (!weights.empty())
+    std::memcpy(file.data() + weightsStart, weights.data(), weights.size());
   return file;
 }
 

@@ -63,7 +63,9 @@ public:
   StatusOr(Status status) : status_(std::move(status)) {
     assert(!status_.isOk() && "StatusOr built from an ok Status without a value");
   }
-  StatusOr(T value) : value_(std::move(value)) {}
+  // Two overloads rather than one by value, so `return local;` moves.
+  StatusOr(T &&value) : value_(std::move(value)) {}
+  StatusOr(const T &value) : value_(value) {}
 
   bool isOk() const { return status_.isOk(); }
   explicit operator bool() const { return isOk(); }

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Numerics of every recipe on the shared model: per-layer SQNR / max error
+of the quantized weights and held-out perplexity on the host backend.
+
+  python3 bench/recipe_numerics.py [--build build] [--models ../shared/models]
+
+Writes bench/results/recipes-kjv-llama-6m.json and prints a markdown table
+(pasted into docs/recipes.md).
+"""
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+
+RECIPES = ["fp16", "w4a16", "w4a16-asym"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--models", default="../shared/models")
+    ap.add_argument("--out", default="bench/results/recipes-kjv-llama-6m.json")
+    args = ap.parse_args()
+    model = os.path.join(args.models, "kjv-llama-6m")
+    ref = json.load(open(os.path.join(model, "reference.json")))
+    qtc = os.path.join(args.build, "bin", "qtc")
+    run = os.path.join(args.build, "bin", "qtc-run")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    results = {"model": "kjv-llama-6m", "date": datetime.date.today().isoformat(),
+               "commit": commit, "backend": "host",
+               "reference_ppl": ref["eval"]["ppl"], "recipes": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for recipe in RECIPES:
+            art = os.path.join(tmp, recipe + ".qtc")
+            rep = os.path.join(tmp, recipe + ".json")
+            subprocess.run([qtc, "compile", model, "-o", art, "--recipe", recipe,
+                            "--target", "host", "--numerics-report", rep,
+                            "--quiet"], check=True)
+            layers = json.load(open(rep))["layers"]
+            ppl = json.loads(subprocess.run(
+                [run, art, "--backend", "host", "--json", "--ppl",
+                 os.path.join(model, "eval_tokens.bin")],
+                check=True, capture_output=True, text=True).stdout)["ppl"]
+            results["recipes"].append({
+                "recipe": recipe, "ppl": ppl,
+                "artifact_bytes": os.path.getsize(art), "layers": layers})
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=1)
+
+    fp16 = results["recipes"][0]["ppl"]
+    print(f"kjv-llama-6m, host backend, {results['date']}, commit {commit}; "
+          f"PyTorch fp32 reference ppl {ref['eval']['ppl']:.3f}\n")
+    print("| recipe | held-out ppl | vs fp16 | artifact MB | layers | SQNR mean (dB) | SQNR min (dB) | max abs error |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results["recipes"]:
+        s = [l["sqnr_db"] for l in r["layers"]]
+        e = [l["max_abs_error"] for l in r["layers"]]
+        q = (f"{statistics.mean(s):.2f} | {min(s):.2f} | {max(e):.4f}" if s
+             else "- | - | -")
+        print(f"| {r['recipe']} | {r['ppl']:.3f} | {r['ppl'] / fp16 - 1:+.2%} | "
+              f"{r['artifact_bytes'] / 1e6:.1f} | {len(r['layers'])} | {q} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+//===- DeviceWeights.cpp - An artifact's weights in device memory ---------===//
+
+#include "DeviceWeights.h"
+
+#include "qtc/rt/ArtifactFormat.h"
+#include "qtc/rt/Float16.h"
+
+#include <cstring>
+
+namespace qtc::rt::cuda {
+namespace {
+
+bool isFloat(fb::DType d) {
+  return d == fb::DType::F32 || d == fb::DType::F16 || d == fb::DType::BF16;
+}
+
+// Bytes the tensor takes on the device.
+size_t deviceBytes(const fb::TensorInfo &t) {
+  if (!isFloat(t.dtype()) || t.dtype() == fb::DType::F16)
+    return t.size();
+  size_t elems = t.dtype() == fb::DType::F32 ? t.size() / 4 : t.size() / 2;
+  return elems * 2;
+}
+
+std::vector<uint8_t> toHalf(const fb::TensorInfo &t, const uint8_t *data) {
+  std::vector<uint8_t> out(deviceBytes(t));
+  uint16_t *dst = reinterpret_cast<uint16_t *>(out.data());
+  if (t.dtype() == fb::DType::F32) {
+    for (size_t i = 0, n = t.size() / 4; i < n; ++i) {
+      float f;
+      std::memcpy(&f, data + 4 * i, 4);
+      dst[i] = floatToHalf(f);
+    }
+  } else { // bf16
+    for (size_t i = 0, n = t.size() / 2; i < n; ++i) {
+      uint16_t b;
+      std::memcpy(&b, data + 2 * i, 2);
+      dst[i] = floatToHalf(bf16ToFloat(b));
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+Status DeviceWeights::upload(const DriverApi &api, const Artifact &artifact) {
+  const int numTensors = artifact.numTensors();
+  std::vector<bool> used(numTensors, false);
+  for (const fb::Step *step : *artifact.plan().steps())
+    if (step->weights())
+      for (int w : *step->weights())
+        if (w >= 0 && w < numTensors)
+          used[w] = true;
+
+  offsets_.assign(numTensors, kUnused);
+  size_t total = 0;
+  for (int i = 0; i < numTensors; ++i) {
+    if (!used[i])
+      continue;
+    offsets_[i] = total;
+    total = alignUp(total + deviceBytes(artifact.tensor(i)), kWeightsAlignment);
+  }
+  StatusOr<DeviceMemory> memory = DeviceMemory::allocate(api, total, "weights");
+  if (!memory.isOk())
+    return memory.status();
+  memory_ = std::move(*memory);
+  for (int i = 0; i < numTensors; ++i) {
+    if (!used[i])
+      continue;
+    const fb::TensorInfo &t = artifact.tensor(i);
+    const uint8_t *data = artifact.tensorData(i);
+    CUdeviceptr dst = memory_.get() + offsets_[i];
+    if (isFloat(t.dtype()) && t.dtype() != fb::DType::F16) {
+      std::vector<uint8_t> half = toHalf(t, data);
+      QTC_CU(api, cuMemcpyHtoD(dst, half.data(), half.size()));
+    } else {
+      QTC_CU(api, cuMemcpyHtoD(dst, data, t.size()));
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace qtc::rt::cuda

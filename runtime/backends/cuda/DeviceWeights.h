@@ -1,0 +1,40 @@
+//===- DeviceWeights.h - An artifact's weights in device memory -----------===//
+//
+// Every tensor a plan step uses, uploaded once into one allocation, each at
+// a 256-byte aligned offset. The kernels take f16 for every float tensor
+// (KernelAbi.h), so f32 and bf16 tensors are converted to f16 on the way;
+// packed int4 data (u8 or i4) is copied as is.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_RT_BACKENDS_CUDA_DEVICEWEIGHTS_H
+#define QTC_RT_BACKENDS_CUDA_DEVICEWEIGHTS_H
+
+#include "DeviceMemory.h"
+
+#include "qtc/rt/Artifact.h"
+
+#include <vector>
+
+namespace qtc::rt::cuda {
+
+class DeviceWeights {
+public:
+  Status upload(const DriverApi &api, const Artifact &artifact);
+  // Device address of tensor `index`, 0 for -1 or an unused tensor.
+  CUdeviceptr address(int index) const {
+    return index >= 0 && index < static_cast<int>(offsets_.size()) &&
+                   offsets_[index] != kUnused
+               ? memory_.get() + offsets_[index]
+               : 0;
+  }
+  size_t bytes() const { return memory_.size(); }
+
+private:
+  static constexpr size_t kUnused = ~size_t(0);
+  DeviceMemory memory_;
+  std::vector<size_t> offsets_;
+};
+
+} // namespace qtc::rt::cuda
+
+#endif // QTC_RT_BACKENDS_CUDA_DEVICEWEIGHTS_H
