@@ -3,7 +3,6 @@
 #include "KernelBuilder.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -143,8 +142,46 @@ Value KernelBuilder::fma(Value a, Value c, Value d) {
   return addF(mulF(a, c), d);
 }
 
+Value KernelBuilder::nvvmUnary(StringRef intrinsic, Value x) {
+  auto call = [&](Value scalar) -> Value {
+    return LLVM::CallIntrinsicOp::create(b, f32(), b.getStringAttr(intrinsic),
+                                         ValueRange{scalar})
+        .getResult(0);
+  };
+  auto vecType = dyn_cast<VectorType>(x.getType());
+  if (!vecType)
+    return call(x);
+  Value result = zeros(vecType);
+  for (int64_t i = 0; i < vecType.getNumElements(); ++i)
+    result = vector::InsertOp::create(b, call(extract(x, i)), result, i);
+  return result;
+}
+
 Value KernelBuilder::exp2Approx(Value x) {
-  return math::Exp2Op::create(b, x, arith::FastMathFlags::afn);
+  return nvvmUnary("llvm.nvvm.ex2.approx.f32", x);
+}
+
+Value KernelBuilder::rsqrtApprox(Value x) {
+  return nvvmUnary("llvm.nvvm.rsqrt.approx.f", x);
+}
+
+Value KernelBuilder::reduceAngle(Value x) {
+  // x - k * 2pi with k = rint(x / 2pi); 2pi = 6.28125 + c2, where k * 6.28125
+  // is exact for |k| < 2^16 (angles up to ~4e5).
+  const double twoPi = 6.283185307179586476925286766559;
+  const double c1 = 6.28125, c2 = twoPi - c1;
+  Value k = nvvmUnary("llvm.roundeven.f32", mulF(x, constF32(1.0 / twoPi)));
+  Value negK = arith::NegFOp::create(b, k);
+  Value r = arith::AddFOp::create(b, arith::MulFOp::create(b, negK, constF32(c1)), x);
+  return fma(negK, constF32(c2), r);
+}
+
+Value KernelBuilder::sinReduced(Value x) {
+  return nvvmUnary("llvm.nvvm.sin.approx.f", reduceAngle(x));
+}
+
+Value KernelBuilder::cosReduced(Value x) {
+  return nvvmUnary("llvm.nvvm.cos.approx.f", reduceAngle(x));
 }
 
 Value KernelBuilder::select(Value cond, Value a, Value c) {

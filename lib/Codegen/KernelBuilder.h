@@ -38,6 +38,12 @@ public:
 
   mlir::ImplicitLocOpBuilder &b;
 
+private:
+  mlir::Value nvvmUnary(llvm::StringRef intrinsic, mlir::Value x);
+  mlir::Value reduceAngle(mlir::Value x);
+
+public:
+
   // Types.
   mlir::Type f16() { return b.getF16Type(); }
   mlir::Type f32() { return b.getF32Type(); }
@@ -97,8 +103,15 @@ public:
   mlir::Value maxF(mlir::Value a, mlir::Value c);
   // a * c + d with contraction allowed (fma).
   mlir::Value fma(mlir::Value a, mlir::Value c, mlir::Value d);
-  // 2^x with the hardware approximation (ex2.approx).
-  mlir::Value exp2Approx(mlir::Value x);
+  // Special functions as NVVM intrinsics (MUFU instructions), on f32
+  // scalars or vectors (element by element). math ops would lower to
+  // libdevice calls, which need libdevice found and linked at compile time.
+  mlir::Value exp2Approx(mlir::Value x);  // ex2.approx.f32
+  mlir::Value rsqrtApprox(mlir::Value x); // rsqrt.approx.f32
+  // sin and cos of any f32 angle: reduced to [-pi, pi] first (Cody-Waite),
+  // where sin.approx/cos.approx are accurate to 2^-20.5 absolute.
+  mlir::Value sinReduced(mlir::Value x);
+  mlir::Value cosReduced(mlir::Value x);
   mlir::Value select(mlir::Value cond, mlir::Value a, mlir::Value c);
   mlir::Value shuffle(mlir::Value v, llvm::ArrayRef<int64_t> mask);
   mlir::Value extract(mlir::Value v, int64_t pos);

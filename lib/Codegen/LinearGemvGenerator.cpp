@@ -64,8 +64,24 @@ struct GemvPlan {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// Defaults measured on the H100 (bench/decode_linear.py): 8 warps when there
-// are few row tiles so that enough loads are in flight, 4 otherwise.
+// The fastest (warps, unroll) measured per Llama-2-7B decode shape on an
+// H100 (sm_90), from the schedule sweep of bench/decode_linear.py (see
+// bench/results/decode_linear_h100.md and bench/NOTES.md).
+struct TunedShape {
+  bool int4;
+  int64_t n, k;
+  int warps, unroll;
+};
+constexpr TunedShape kTunedSm90[] = {
+    {false, 12288, 4096, 4, 4}, {false, 4096, 4096, 4, 8},
+    {false, 22016, 4096, 8, 2}, {false, 4096, 11008, 8, 4},
+    {true, 12288, 4096, 2, 8},  {true, 4096, 4096, 8, 4},
+    {true, 22016, 4096, 4, 8},  {true, 4096, 11008, 8, 8},
+};
+
+// Other shapes and chips: fp16 4 warps x 4 steps; int4 issues 8 steps per
+// iteration (its chunks carry 4x the channels of fp16's, so it needs more
+// bytes in flight per instruction) with 8 warps when there are few row tiles.
 GemvPlan planGemv(const KernelRequest &r) {
   GemvPlan p;
   p.n = r.outFeatures;
@@ -79,16 +95,22 @@ GemvPlan planGemv(const KernelRequest &r) {
   p.chunksPerRow = p.k / p.chunkK;
   p.steps = ceilDiv(p.chunksPerRow, kQuadLanes);
   int64_t tiles = ceilDiv(p.n, kTileRows);
-  int warps = r.splitK > 0 ? r.splitK : (tiles < 512 ? 8 : 4);
+  int warps = p.int4 ? (tiles < 512 ? 8 : 4) : 4;
+  int unroll = p.int4 ? 8 : 4;
+  if (r.chip == "sm_90")
+    for (const TunedShape &t : kTunedSm90)
+      if (t.int4 == p.int4 && t.n == p.n && t.k == p.k && (!p.int4 || r.groupSize == 128)) {
+        warps = t.warps;
+        unroll = t.unroll;
+      }
+  if (r.splitK > 0)
+    warps = r.splitK;
+  if (r.unroll > 0)
+    unroll = r.unroll;
   while (warps > 1 && warps > p.steps)
     warps /= 2;
   p.warps = warps;
   p.stepsPerWarp = ceilDiv(p.steps, p.warps);
-  int unroll = r.unroll > 0 ? r.unroll : (p.int4 ? 4 : 8);
-  // By default keep at least two iterations, so that the prefetch of the
-  // next iteration's weights overlaps the current one's arithmetic.
-  if (r.unroll == 0 && p.stepsPerWarp >= 2)
-    unroll = static_cast<int>(std::min<int64_t>(unroll, p.stepsPerWarp / 2));
   p.unroll = static_cast<int>(std::min<int64_t>(unroll, p.stepsPerWarp));
   p.iterations = ceilDiv(p.stepsPerWarp, p.unroll);
   p.guardChunks = p.chunksPerRow % kQuadLanes != 0 ||

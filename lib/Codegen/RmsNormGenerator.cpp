@@ -10,7 +10,6 @@
 #include "Generators.h"
 #include "KernelBuilder.h"
 
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -60,7 +59,7 @@ FailureOr<KernelIR> buildRmsNormKernel(ImplicitLocOpBuilder &b,
   }
   Value total = kb.blockSum(sumSq, scratch, warps);
   Value mean = arith::DivFOp::create(b, total, kb.constF32(double(r.hidden)));
-  Value rstd = math::RsqrtOp::create(b, kb.addF(mean, kb.constF32(r.epsilon)));
+  Value rstd = kb.rsqrtApprox(kb.addF(mean, kb.constF32(r.epsilon)));
   Value rstdVec = vector::BroadcastOp::create(b, f32x8, rstd);
   for (int64_t j = 0; j < perThread; ++j) {
     auto write = [&, j] {

@@ -9,7 +9,6 @@
 #include "Generators.h"
 #include "KernelBuilder.h"
 
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 #include <cmath>
@@ -147,8 +146,8 @@ FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
     Value x1 = kb.extF32(kb.load(args[abi::kQkv], first));
     Value x2 = kb.extF32(kb.load(args[abi::kQkv], second));
     Value angle = arith::MulFOp::create(b, positionF, kb.load(freqs, i));
-    Value cos = math::CosOp::create(b, angle);
-    Value sin = math::SinOp::create(b, angle);
+    Value cos = kb.cosReduced(angle);
+    Value sin = kb.sinReduced(angle);
     Value y1 = kb.truncF16(kb.subF(kb.mulF(x1, cos), kb.mulF(x2, sin)));
     Value y2 = kb.truncF16(kb.addF(kb.mulF(x2, cos), kb.mulF(x1, sin)));
     kb.store(y1, args[abi::kQkv], first);

@@ -1,4 +1,5 @@
-//===- DecoderWeightNames.h - Hugging Face names of decoder weights -*- C++ -*-===//
+//===- DecoderWeightNames.h - Hugging Face names of decoder weights -*- C++
+//-*-===//
 //
 // The tensor names of a Llama-family checkpoint, which both importers use as
 // the names of `tfm.weight` ops and WeightStore entries.

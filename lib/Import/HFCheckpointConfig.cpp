@@ -21,8 +21,7 @@ namespace {
 // field's name attached).
 class ConfigReader {
 public:
-  ConfigReader(MLIRContext &context, llvm::StringRef path,
-               llvm::StringRef text)
+  ConfigReader(MLIRContext &context, llvm::StringRef path, llvm::StringRef text)
       : context(context), path(path), text(text) {}
 
   InFlightDiagnostic fieldError(llvm::StringRef key) {
@@ -115,8 +114,7 @@ FailureOr<float> ConfigReader::optionalFloat(const llvm::json::Object &object,
 }
 
 FailureOr<bool> ConfigReader::optionalBool(const llvm::json::Object &object,
-                                           llvm::StringRef key,
-                                           bool fallback) {
+                                           llvm::StringRef key, bool fallback) {
   const llvm::json::Value *value = object.get(key);
   if (!value || value->kind() == llvm::json::Value::Null)
     return fallback;
@@ -206,9 +204,8 @@ LogicalResult readRope(ConfigReader &reader, const llvm::json::Object &root,
     rope.originalMaxPositions = *original;
     return success();
   }
-  return reader.fieldError(typeKey)
-         << "unsupported RoPE type '" << *type
-         << "' (supported: default, linear, llama3)";
+  return reader.fieldError(typeKey) << "unsupported RoPE type '" << *type
+                                    << "' (supported: default, linear, llama3)";
 }
 
 // Mistral applies its window (when not null) to every layer; Qwen2 only
@@ -218,7 +215,8 @@ LogicalResult readSlidingWindow(ConfigReader &reader,
                                 TransformerConfig &config) {
   bool windowed = config.architecture == "MistralForCausalLM";
   if (config.architecture == "Qwen2ForCausalLM") {
-    FailureOr<bool> use = reader.optionalBool(root, "use_sliding_window", false);
+    FailureOr<bool> use =
+        reader.optionalBool(root, "use_sliding_window", false);
     FailureOr<int64_t> firstLayer =
         reader.optionalInt(root, "max_window_layers", 0);
     if (failed(use) || failed(firstLayer))
@@ -303,8 +301,7 @@ FailureOr<TransformerConfig> qtc::parseHFConfig(MLIRContext &context,
            << config.numKvHeads << " does not divide num_attention_heads "
            << config.numHeads;
 
-  if (!root->get("head_dim") &&
-      config.hiddenSize % config.numHeads != 0)
+  if (!root->get("head_dim") && config.hiddenSize % config.numHeads != 0)
     return reader.fieldError("num_attention_heads")
            << config.numHeads << " does not divide hidden_size "
            << config.hiddenSize << " and head_dim is not given";

@@ -48,12 +48,13 @@ LogicalResult loadShardedCheckpoint(MLIRContext &context, StringRef dir,
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(indexPath, /*IsText=*/true);
   if (!buffer)
-    return emitError(indexLoc) << "cannot open: " << buffer.getError().message();
+    return emitError(indexLoc)
+           << "cannot open: " << buffer.getError().message();
   llvm::Expected<llvm::json::Value> json =
       llvm::json::parse((*buffer)->getBuffer());
   if (!json)
-    return emitError(indexLoc) << "index is not valid JSON: "
-                               << llvm::toString(json.takeError());
+    return emitError(indexLoc)
+           << "index is not valid JSON: " << llvm::toString(json.takeError());
   const llvm::json::Object *root = json->getAsObject();
   const llvm::json::Object *weightMap =
       root ? root->getObject("weight_map") : nullptr;
@@ -88,9 +89,9 @@ LogicalResult loadShardedCheckpoint(MLIRContext &context, StringRef dir,
     auto found = tensorFiles.find(tensor.str());
     std::string expected = joinPath(dir, *file.getAsString());
     if (found == tensorFiles.end() || found->second != expected)
-      return emitError(indexLoc) << "weight_map places '" << tensor.str()
-                                 << "' in " << *file.getAsString()
-                                 << ", which does not contain it";
+      return emitError(indexLoc)
+             << "weight_map places '" << tensor.str() << "' in "
+             << *file.getAsString() << ", which does not contain it";
   }
   return success();
 }
@@ -136,8 +137,9 @@ FailureOr<ImportedModel> qtc::importHuggingFace(MLIRContext &context,
       /*weight=*/
       [&](StringRef name) -> Location {
         auto found = tensorFiles.find(name);
-        StringRef file = found == tensorFiles.end() ? StringRef(missingTensorFile)
-                                                    : StringRef(found->second);
+        StringRef file = found == tensorFiles.end()
+                             ? StringRef(missingTensorFile)
+                             : StringRef(found->second);
         return NameLoc::get(StringAttr::get(&context, name),
                             FileLineColLoc::get(&context, file, 0, 0));
       },
@@ -149,9 +151,9 @@ FailureOr<ImportedModel> qtc::importHuggingFace(MLIRContext &context,
   llvm::SmallString<256> realDir;
   if (llvm::sys::fs::real_path(dir, realDir))
     realDir = dir;
-  FailureOr<OwningOpRef<ModuleOp>> module = emitTfmModel(
-      context, modelSymbolName(llvm::sys::path::filename(realDir)), *config,
-      model.weights, locations);
+  FailureOr<OwningOpRef<ModuleOp>> module =
+      emitTfmModel(context, modelSymbolName(llvm::sys::path::filename(realDir)),
+                   *config, model.weights, locations);
   if (failed(module))
     return failure();
   model.module = std::move(*module);

@@ -1,4 +1,5 @@
-//===- ImportModel.cpp - Importer entry point ------------------------------===//
+//===- ImportModel.cpp - Importer entry point
+//------------------------------===//
 
 #include "qtc/Import/Import.h"
 

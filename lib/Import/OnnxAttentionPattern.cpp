@@ -4,11 +4,12 @@
 // the three projections and forward to the merged heads:
 //
 //   heads(x)   = Transpose(Reshape(x, [b, s, H, D]), [0, 2, 1, 3])
-//   rope(h)    = Add(Mul(h, cos), Mul(Concat(Neg(h[.., D/2:]), h[.., :D/2]), sin))
-//   repeat(h)  = Reshape(Expand(Unsqueeze(h, 2), [b, Hkv, n, s, D]), [b, Hkv*n, s, D])
-//   scores     = MatMul(rope(heads(q)), Transpose(repeat(rope(heads(k))), [0,1,3,2]))
-//   probs      = Softmax(Add(Mul(scores, scale), mask))
-//   out        = Reshape(Transpose(MatMul(probs, repeat(heads(v))), [0,2,1,3]), [b, s, H*D])
+//   rope(h)    = Add(Mul(h, cos), Mul(Concat(Neg(h[.., D/2:]), h[.., :D/2]),
+//   sin)) repeat(h)  = Reshape(Expand(Unsqueeze(h, 2), [b, Hkv, n, s, D]), [b,
+//   Hkv*n, s, D]) scores     = MatMul(rope(heads(q)),
+//   Transpose(repeat(rope(heads(k))), [0,1,3,2])) probs      =
+//   Softmax(Add(Mul(scores, scale), mask)) out        =
+//   Reshape(Transpose(MatMul(probs, repeat(heads(v))), [0,2,1,3]), [b, s, H*D])
 //
 // The mask and the cos/sin tables are computed from the sequence length;
 // they are evaluated to check that the mask is causal and to read the RoPE
@@ -42,9 +43,8 @@ std::optional<HeadSplit> matchHeadSplit(PatternContext &context,
                                         llvm::StringRef value,
                                         const OnnxNode &anchor, Nodes &nodes) {
   const OnnxNode *transpose = context.def(value, "Transpose");
-  if (!transpose ||
-      transpose->intsAttribute("perm") !=
-          llvm::SmallVector<int64_t, 4>{0, 2, 1, 3})
+  if (!transpose || transpose->intsAttribute("perm") !=
+                        llvm::SmallVector<int64_t, 4>{0, 2, 1, 3})
     return std::nullopt;
   const OnnxNode *reshape = context.def(transpose->inputs[0], "Reshape");
   if (!reshape || !context.isRaised(reshape->inputs[0]))
@@ -110,8 +110,8 @@ matchRotateHalf(PatternContext &context, llvm::StringRef value,
 }
 
 std::optional<Rotary> matchRotary(PatternContext &context,
-                                  llvm::StringRef value,
-                                  const OnnxNode &anchor, Nodes &nodes) {
+                                  llvm::StringRef value, const OnnxNode &anchor,
+                                  Nodes &nodes) {
   const OnnxNode *add = context.def(value, "Add");
   if (!add || add->inputs.size() != 2)
     return std::nullopt;
@@ -130,8 +130,8 @@ std::optional<Rotary> matchRotary(PatternContext &context,
         if (!context.isShapeOnly(sin))
           continue;
         Nodes rotateNodes;
-        auto rotated = matchRotateHalf(context, sinMul->inputs[sinSide],
-                                       anchor, rotateNodes);
+        auto rotated = matchRotateHalf(context, sinMul->inputs[sinSide], anchor,
+                                       rotateNodes);
         if (!rotated || rotated->first != x)
           continue;
         nodes.append({add, cosMul, sinMul});
@@ -259,8 +259,7 @@ bool qtc::matchAttention(PatternContext &context, const OnnxNode &softmax) {
   if (!queryRotary)
     return context.note(softmax, "the query is not rotated by rotate-half "
                                  "RoPE");
-  auto querySplit =
-      matchHeadSplit(context, queryRotary->input, softmax, nodes);
+  auto querySplit = matchHeadSplit(context, queryRotary->input, softmax, nodes);
   RepeatKv keyRepeat =
       matchRepeatKv(context, keyTranspose->inputs[0], softmax, nodes);
   auto keyRotary = matchRotary(context, keyRepeat.source, softmax, nodes);
@@ -275,8 +274,7 @@ bool qtc::matchAttention(PatternContext &context, const OnnxNode &softmax) {
   nodes.push_back(weighted);
   RepeatKv valueRepeat =
       matchRepeatKv(context, weighted->inputs[1], softmax, nodes);
-  auto valueSplit =
-      matchHeadSplit(context, valueRepeat.source, softmax, nodes);
+  auto valueSplit = matchHeadSplit(context, valueRepeat.source, softmax, nodes);
   if (!querySplit || !keySplit || !valueSplit)
     return context.note(softmax, "q, k and v must be projections split into "
                                  "heads (Reshape to [b, s, heads, head_dim], "
@@ -333,8 +331,7 @@ bool qtc::matchAttention(PatternContext &context, const OnnxNode &softmax) {
   if (!(scale > 0.0))
     return context.note(softmax, "the attention scale must be positive");
 
-  RaisedOp op{RaisedOp::Kind::Attention};
-  op.anchor = &softmax;
+  RaisedOp op(RaisedOp::Kind::Attention, softmax);
   op.inputs = {querySplit->source, keySplit->source, valueSplit->source};
   op.output = flatten->outputs[0];
   op.numHeads = heads;

@@ -250,8 +250,7 @@ FailureOr<std::string> StructureWalker::layer(llvm::StringRef input,
           (add.inputs[0] == b && add.inputs[1] == a))
         return &add;
     }
-    error(near) << "expected a residual add of '" << a << "' and '" << b
-                << "'";
+    error(near) << "expected a residual add of '" << a << "' and '" << b << "'";
     return nullptr;
   };
   const RaisedOp *attentionResidual = residualOf(input, o.output, o);

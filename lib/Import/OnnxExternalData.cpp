@@ -22,8 +22,7 @@ FailureOr<llvm::StringRef> OnnxExternalData::mapFile(Location loc,
                                                      llvm::StringRef location) {
   auto error = [&]() {
     return emitError(loc) << "initializer '" << tensorName
-                          << "': external data location '" << location
-                          << "' ";
+                          << "': external data location '" << location << "' ";
   };
   if (location.empty())
     return error() << "is empty";
@@ -42,8 +41,8 @@ FailureOr<llvm::StringRef> OnnxExternalData::mapFile(Location loc,
   if (realFolder.empty()) {
     llvm::SmallString<256> real;
     if (llvm::sys::fs::real_path(folder, real))
-      return emitError(loc) << "cannot resolve the model's folder '" << folder
-                            << "'";
+      return emitError(loc)
+             << "cannot resolve the model's folder '" << folder << "'";
     realFolder = std::string(real);
   }
   llvm::SmallString<256> joined(realFolder);
@@ -73,8 +72,7 @@ FailureOr<llvm::StringRef> OnnxExternalData::mapFile(Location loc,
 FailureOr<llvm::StringRef>
 OnnxExternalData::read(Location loc, llvm::StringRef tensorName,
                        llvm::StringRef location, std::optional<uint64_t> offset,
-                       std::optional<uint64_t> length,
-                       uint64_t expectedBytes) {
+                       std::optional<uint64_t> length, uint64_t expectedBytes) {
   FailureOr<llvm::StringRef> file = mapFile(loc, tensorName, location);
   if (failed(file))
     return failure();

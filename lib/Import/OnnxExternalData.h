@@ -1,4 +1,5 @@
-//===- OnnxExternalData.h - Confined access to ONNX external data -*- C++ -*-===//
+//===- OnnxExternalData.h - Confined access to ONNX external data -*- C++
+//-*-===//
 
 #ifndef QTC_LIB_IMPORT_ONNXEXTERNALDATA_H
 #define QTC_LIB_IMPORT_ONNXEXTERNALDATA_H
@@ -26,9 +27,9 @@ public:
   /// The bytes of tensor `tensorName` stored at [offset, offset + length) of
   /// `location`; `length` defaults to `expectedBytes` and must equal it.
   mlir::FailureOr<llvm::StringRef>
-  read(mlir::Location loc, llvm::StringRef tensorName,
-       llvm::StringRef location, std::optional<uint64_t> offset,
-       std::optional<uint64_t> length, uint64_t expectedBytes);
+  read(mlir::Location loc, llvm::StringRef tensorName, llvm::StringRef location,
+       std::optional<uint64_t> offset, std::optional<uint64_t> length,
+       uint64_t expectedBytes);
 
 private:
   mlir::FailureOr<llvm::StringRef> mapFile(mlir::Location loc,

@@ -78,7 +78,8 @@ LogicalResult mergeSidecarConfig(MLIRContext &context, StringRef configPath,
   const std::pair<StringRef, std::pair<int64_t, int64_t>> sizes[] = {
       {"vocab_size", {sidecar->vocabSize, config.vocabSize}},
       {"hidden_size", {sidecar->hiddenSize, config.hiddenSize}},
-      {"intermediate_size", {sidecar->intermediateSize, config.intermediateSize}},
+      {"intermediate_size",
+       {sidecar->intermediateSize, config.intermediateSize}},
       {"num_hidden_layers", {sidecar->numLayers, config.numLayers}},
       {"num_attention_heads", {sidecar->numHeads, config.numHeads}},
       {"num_key_value_heads", {sidecar->numKvHeads, config.numKvHeads}},
@@ -160,8 +161,7 @@ FailureOr<ImportedModel> qtc::importOnnx(MLIRContext &context, StringRef path) {
   patterns.markIdsInput(graph->inputs.front().name);
   if (failed(raiseOnnxGraph(context, patterns)))
     return failure();
-  FailureOr<RaisedDecoder> decoder =
-      recoverDecoderStructure(context, patterns);
+  FailureOr<RaisedDecoder> decoder = recoverDecoderStructure(context, patterns);
   if (failed(decoder))
     return failure();
 
@@ -207,9 +207,9 @@ FailureOr<ImportedModel> qtc::importOnnx(MLIRContext &context, StringRef path) {
   if (llvm::sys::fs::real_path(graph->folder.empty() ? "." : graph->folder,
                                folder))
     folder = graph->folder;
-  FailureOr<OwningOpRef<ModuleOp>> module = emitTfmModel(
-      context, modelSymbolName(llvm::sys::path::filename(folder)), config,
-      model.weights, locations);
+  FailureOr<OwningOpRef<ModuleOp>> module =
+      emitTfmModel(context, modelSymbolName(llvm::sys::path::filename(folder)),
+                   config, model.weights, locations);
   if (failed(module))
     return failure();
   model.module = std::move(*module);

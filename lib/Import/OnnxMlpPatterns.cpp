@@ -19,8 +19,7 @@ bool qtc::matchSwiglu(PatternContext &context, const OnnxNode &mul) {
           context.def(silu->inputs[1 - gateSide], "Sigmoid");
       if (!sigmoid || sigmoid->inputs[0] != gate || !context.isRaised(gate))
         continue;
-      RaisedOp op{RaisedOp::Kind::Swiglu};
-      op.anchor = &mul;
+      RaisedOp op(RaisedOp::Kind::Swiglu, mul);
       op.inputs = {gate.str(), up.str()};
       op.output = mul.outputs[0];
       return context.commit(std::move(op), {&mul, silu, sigmoid});
@@ -34,8 +33,7 @@ bool qtc::matchResidualAdd(PatternContext &context, const OnnxNode &add) {
   if (add.inputs.size() != 2 || !context.isRaised(add.inputs[0]) ||
       !context.isRaised(add.inputs[1]))
     return false;
-  RaisedOp op{RaisedOp::Kind::Add};
-  op.anchor = &add;
+  RaisedOp op(RaisedOp::Kind::Add, add);
   op.inputs = {add.inputs[0], add.inputs[1]};
   op.output = add.outputs[0];
   return context.commit(std::move(op), {&add});

@@ -147,11 +147,11 @@ Loader::decodeTypedField(const onnx::TensorProto &tensor, DType dtype,
     if (field.size() != count)
       return emitError(namedLoc(what))
              << what << " holds " << field.size() << " values but its shape ["
-             << llvm::ArrayRef<int64_t>(tensor.dims().data(), tensor.dims_size())
+             << llvm::ArrayRef<int64_t>(tensor.dims().data(),
+                                        tensor.dims_size())
              << "] needs " << count;
-    return ownCopy(llvm::StringRef(
-        reinterpret_cast<const char *>(field.data()),
-        field.size() * sizeof(*field.data())));
+    return ownCopy(llvm::StringRef(reinterpret_cast<const char *>(field.data()),
+                                   field.size() * sizeof(*field.data())));
   };
   size_t elementBytes = dtypeByteSize(dtype);
   switch (dtype) {
@@ -216,21 +216,22 @@ Loader::decodeExternal(const onnx::TensorProto &tensor, uint64_t numBytes,
                            length, numBytes);
 }
 
-FailureOr<OnnxTensorData>
-Loader::decodeTensor(const onnx::TensorProto &tensor,
-                     onnx::TensorProto *mutableTensor, llvm::StringRef what) {
+FailureOr<OnnxTensorData> Loader::decodeTensor(const onnx::TensorProto &tensor,
+                                               onnx::TensorProto *mutableTensor,
+                                               llvm::StringRef what) {
   OnnxTensorData data;
   data.name = tensor.name();
   data.onnxType = tensor.data_type();
   data.dtype = dtypeOf(data.onnxType);
   if (tensor.has_segment())
-    return emitError(namedLoc(what)) << what << " is segmented, which is not "
-                                             "supported";
+    return emitError(namedLoc(what)) << what
+                                     << " is segmented, which is not "
+                                        "supported";
   uint64_t count = 1;
   for (int64_t dim : tensor.dims()) {
     if (dim < 0)
-      return emitError(namedLoc(what)) << what << " has negative dimension "
-                                       << dim;
+      return emitError(namedLoc(what))
+             << what << " has negative dimension " << dim;
     data.shape.push_back(dim);
     if (__builtin_mul_overflow(count, static_cast<uint64_t>(dim), &count) ||
         count > (1ull << 56))
@@ -253,9 +254,8 @@ Loader::decodeTensor(const onnx::TensorProto &tensor,
     if (tensor.raw_data().size() != numBytes)
       return emitError(namedLoc(what))
              << what << ": raw_data holds " << tensor.raw_data().size()
-             << " bytes but shape ["
-             << llvm::ArrayRef<int64_t>(data.shape) << "] of "
-             << dtypeName(*data.dtype) << " needs " << numBytes;
+             << " bytes but shape [" << llvm::ArrayRef<int64_t>(data.shape)
+             << "] of " << dtypeName(*data.dtype) << " needs " << numBytes;
     data.bytes = mutableTensor ? store.adoptBytes(std::unique_ptr<std::string>(
                                      mutableTensor->release_raw_data()))
                                : ownCopy(tensor.raw_data());
@@ -295,8 +295,8 @@ Loader::convertAttribute(const onnx::AttributeProto &attr,
     result.floats.assign(attr.floats().begin(), attr.floats().end());
     break;
   case onnx::AttributeProto_AttributeType_TENSOR: {
-    std::string what = "attribute '" + attr.name() + "' of node '" +
-                       node.name() + "'";
+    std::string what =
+        "attribute '" + attr.name() + "' of node '" + node.name() + "'";
     FailureOr<OnnxTensorData> tensor = decodeTensor(attr.t(), nullptr, what);
     if (failed(tensor))
       return failure();
@@ -329,9 +329,9 @@ LogicalResult Loader::addConstantNode(const onnx::NodeProto &node,
     data.dtype = dtype;
     data.onnxType = dtype == DType::F32 ? kFloat : kInt64;
     data.shape = std::move(shape);
-    data.bytes = ownCopy(llvm::StringRef(
-        reinterpret_cast<const char *>(values.data()),
-        values.size() * sizeof(values[0])));
+    data.bytes =
+        ownCopy(llvm::StringRef(reinterpret_cast<const char *>(values.data()),
+                                values.size() * sizeof(values[0])));
   };
   if (attr.name() == "value" && value->tensor) {
     data = *value->tensor;
@@ -377,8 +377,8 @@ FailureOr<OnnxGraph> Loader::load() {
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
   if (!buffer)
-    return emitError(fileLoc()) << "cannot open: "
-                                << buffer.getError().message();
+    return emitError(fileLoc())
+           << "cannot open: " << buffer.getError().message();
   llvm::StringRef bytes = (*buffer)->getBuffer();
   if (bytes.size() > static_cast<size_t>(INT_MAX))
     return emitError(fileLoc())
@@ -451,8 +451,8 @@ FailureOr<OnnxGraph> Loader::load() {
     std::string problem = arityProblem(node);
     if (!problem.empty())
       return emitError(namedLoc(node.displayName()))
-             << "node '" << node.displayName() << "' (" << node.opType
-             << ") " << problem;
+             << "node '" << node.displayName() << "' (" << node.opType << ") "
+             << problem;
     graph.nodes.push_back(std::move(node));
   }
 

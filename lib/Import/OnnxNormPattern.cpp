@@ -2,7 +2,8 @@
 //
 //   mean = ReduceMean(Pow(x, 2) | Mul(x, x), axes = [-1], keepdims = 1)
 //   r    = Reciprocal(Sqrt(Add(mean, eps)))    or Div(1, Sqrt(...))
-//   y    = Mul(Mul(x, r), weight)              or Mul(Div(x, Sqrt(...)), weight)
+//   y    = Mul(Mul(x, r), weight)              or Mul(Div(x, Sqrt(...)),
+//   weight)
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,8 +91,7 @@ bool matchRmsNorm(PatternContext &context, const OnnxNode &mean,
     return context.note(mean, "RMSNorm multiplies by a rank-1 float weight");
   nodes.push_back(scaled);
 
-  RaisedOp op{RaisedOp::Kind::RmsNorm};
-  op.anchor = &mean;
+  RaisedOp op(RaisedOp::Kind::RmsNorm, mean);
   op.inputs = {x.str()};
   op.output = scaled->outputs[0];
   op.weight = weight.str();

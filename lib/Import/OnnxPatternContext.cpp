@@ -84,10 +84,9 @@ bool PatternContext::commit(RaisedOp op,
                                     "' is also a graph output");
       for (size_t user : graph.users(value))
         if (!inside.count(user))
-          return note(*op.anchor,
-                      "intermediate value '" + value +
-                          "' is also used by node '" +
-                          graph.nodes[user].displayName() + "'");
+          return note(*op.anchor, "intermediate value '" + value +
+                                      "' is also used by node '" +
+                                      graph.nodes[user].displayName() + "'");
     }
   consumed.insert(inside.begin(), inside.end());
   raisedBy[op.output] = ops.size();

@@ -30,9 +30,11 @@ namespace qtc {
 /// One recognized construct, in tfm terms.
 struct RaisedOp {
   enum class Kind { Embedding, RmsNorm, Linear, Attention, Swiglu, Add };
+  RaisedOp(Kind kind, const OnnxNode &anchor) : kind(kind), anchor(&anchor) {}
+
   Kind kind;
   /// The node the pattern was anchored on (for locations and messages).
-  const OnnxNode *anchor = nullptr;
+  const OnnxNode *anchor;
   /// ONNX values the op reads (activations) and the value it defines.
   llvm::SmallVector<std::string, 3> inputs;
   std::string output;
@@ -64,8 +66,7 @@ public:
   const OnnxNode *def(llvm::StringRef value, llvm::StringRef opType) const;
   /// The only user of `value` if it has exactly one, of type `opType`, and
   /// `value` is not a graph output.
-  const OnnxNode *soleUser(llvm::StringRef value,
-                           llvm::StringRef opType) const;
+  const OnnxNode *soleUser(llvm::StringRef value, llvm::StringRef opType) const;
   /// Whether `value` is a raised activation (or the token ids input).
   bool isRaised(llvm::StringRef value) const {
     return raisedBy.count(value) != 0;
@@ -77,8 +78,8 @@ public:
   /// The value of shape-only `value`; on failure notes why against `anchor`.
   const HostTensor *evaluate(llvm::StringRef value, const OnnxNode &anchor);
   std::optional<double> scalar(llvm::StringRef value, const OnnxNode &anchor);
-  std::optional<llvm::SmallVector<int64_t, 4>>
-  ints(llvm::StringRef value, const OnnxNode &anchor);
+  std::optional<llvm::SmallVector<int64_t, 4>> ints(llvm::StringRef value,
+                                                    const OnnxNode &anchor);
   /// The floating-point initializer `value` if it has rank `rank`.
   const OnnxTensorData *weight(llvm::StringRef value, size_t rank) const;
 

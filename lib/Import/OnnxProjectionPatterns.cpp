@@ -15,8 +15,7 @@ bool qtc::matchEmbedding(PatternContext &context, const OnnxNode &gather) {
   if (!context.isRaised(gather.inputs[1]) ||
       !context.graph.isGraphInput(gather.inputs[1]))
     return context.note(gather, "embedding indices must be the token ids");
-  RaisedOp op{RaisedOp::Kind::Embedding};
-  op.anchor = &gather;
+  RaisedOp op(RaisedOp::Kind::Embedding, gather);
   op.inputs = {gather.inputs[1]};
   op.output = gather.outputs[0];
   op.weight = gather.inputs[0];
@@ -28,8 +27,7 @@ bool qtc::matchEmbedding(PatternContext &context, const OnnxNode &gather) {
 bool qtc::matchLinear(PatternContext &context, const OnnxNode &matMul) {
   if (matMul.inputs.size() != 2 || !context.isRaised(matMul.inputs[0]))
     return false;
-  RaisedOp op{RaisedOp::Kind::Linear};
-  op.anchor = &matMul;
+  RaisedOp op(RaisedOp::Kind::Linear, matMul);
   op.inputs = {matMul.inputs[0]};
   llvm::SmallVector<const OnnxNode *, 3> nodes = {&matMul};
 

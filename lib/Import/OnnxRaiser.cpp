@@ -64,8 +64,8 @@ LogicalResult qtc::raiseOnnxGraph(MLIRContext &context,
     diag.attachNote() << patterns.notes.lookup(first->index);
   else if (firstExplained)
     diag.attachNote(onnxNodeLoc(context, graph, *firstExplained))
-        << "the pattern anchored at '" << firstExplained->displayName()
-        << "' (" << firstExplained->opType
+        << "the pattern anchored at '" << firstExplained->displayName() << "' ("
+        << firstExplained->opType
         << ") did not match: " << patterns.notes.lookup(firstExplained->index);
   if (unraised > 1)
     diag.attachNote() << (unraised - 1)

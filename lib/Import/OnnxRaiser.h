@@ -1,4 +1,5 @@
-//===- OnnxRaiser.h - From a raised ONNX graph to a decoder description -*- C++ -*-===//
+//===- OnnxRaiser.h - From a raised ONNX graph to a decoder description -*- C++
+//-*-===//
 
 #ifndef QTC_LIB_IMPORT_ONNXRAISER_H
 #define QTC_LIB_IMPORT_ONNXRAISER_H

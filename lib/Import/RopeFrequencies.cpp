@@ -87,8 +87,8 @@ std::vector<double> qtc::ropeFrequencies(double theta,
 llvm::Expected<std::vector<double>>
 qtc::frequenciesFromTables(const HostTensor &cos, const HostTensor &sin,
                            int64_t headDim, int64_t positions) {
-  auto checkShape = [&](const HostTensor &table, const char *name)
-      -> llvm::Error {
+  auto checkShape = [&](const HostTensor &table,
+                        const char *name) -> llvm::Error {
     size_t rank = table.shape.size();
     bool ok = rank >= 2 && table.shape[rank - 2] == positions &&
               table.shape[rank - 1] == headDim &&
@@ -109,7 +109,8 @@ qtc::frequenciesFromTables(const HostTensor &cos, const HostTensor &sin,
   int64_t half = headDim / 2;
   std::vector<double> frequencies(half);
   for (int64_t i = 0; i < half; ++i)
-    frequencies[i] = std::atan2(sin.floatAt(headDim + i), cos.floatAt(headDim + i));
+    frequencies[i] =
+        std::atan2(sin.floatAt(headDim + i), cos.floatAt(headDim + i));
 
   constexpr double kTolerance = 1e-5;
   for (int64_t p = 0; p < positions; ++p)

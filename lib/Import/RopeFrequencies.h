@@ -1,4 +1,5 @@
-//===- RopeFrequencies.h - RoPE frequencies and their parameters -*- C++ -*-===//
+//===- RopeFrequencies.h - RoPE frequencies and their parameters -*- C++
+//-*-===//
 //
 // A rotary embedding is fixed by one frequency per rotated pair. Hugging Face
 // derives them from theta (f_i = theta^(-2i/d)) and an optional scaling rule;
@@ -29,9 +30,10 @@ std::vector<double> ropeFrequencies(double theta,
 /// 0..positions-1 (trailing dims [positions, headDim], leading dims 1) and
 /// checks the tables are the rotate-half layout: column i and i + headDim/2
 /// both hold cos/sin(p * f_i).
-llvm::Expected<std::vector<double>>
-frequenciesFromTables(const HostTensor &cos, const HostTensor &sin,
-                      int64_t headDim, int64_t positions);
+llvm::Expected<std::vector<double>> frequenciesFromTables(const HostTensor &cos,
+                                                          const HostTensor &sin,
+                                                          int64_t headDim,
+                                                          int64_t positions);
 
 struct RopeFit {
   float theta = 0.0f;

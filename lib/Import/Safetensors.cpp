@@ -144,8 +144,7 @@ qtc::parseSafetensorsHeader(MLIRContext &context, llvm::StringRef filePath,
     return emitError(fileLoc)
            << "file is " << fileBytes.size()
            << " bytes; a safetensors file starts with an 8-byte header length";
-  uint64_t headerSize =
-      llvm::support::endian::read64le(fileBytes.data());
+  uint64_t headerSize = llvm::support::endian::read64le(fileBytes.data());
   if (headerSize > fileBytes.size() - 8)
     return emitError(fileLoc) << "header length " << headerSize
                               << " runs past the end of the file ("
@@ -157,8 +156,8 @@ qtc::parseSafetensorsHeader(MLIRContext &context, llvm::StringRef filePath,
   llvm::StringRef headerText = fileBytes.substr(8, headerSize);
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(headerText);
   if (!json)
-    return emitError(fileLoc) << "header is not valid JSON: "
-                              << llvm::toString(json.takeError());
+    return emitError(fileLoc)
+           << "header is not valid JSON: " << llvm::toString(json.takeError());
   const llvm::json::Object *root = json->getAsObject();
   if (!root)
     return emitError(fileLoc) << "header is not a JSON object";

@@ -86,8 +86,8 @@ FailureOr<Value> ModelEmitter::weight(StringRef name, ArrayRef<int64_t> shape) {
   if (ArrayRef<int64_t>(stored->shape) != shape)
     return emitError(loc) << "tensor '" << name << "' has shape ["
                           << ArrayRef<int64_t>(stored->shape)
-                          << "] but the model configuration implies ["
-                          << shape << "]";
+                          << "] but the model configuration implies [" << shape
+                          << "]";
   Type elementType = elementTypeOf(context, stored->dtype);
   if (!elementType)
     return emitError(loc) << "tensor '" << name << "' has element type "
@@ -141,10 +141,12 @@ RopeScalingAttr ModelEmitter::ropeScaling() {
     kind = RopeScalingKind::llama3;
     break;
   }
-  return RopeScalingAttr::get(&context, kind, toAPFloat(rope.factor),
-                              toAPFloat(rope.lowFreqFactor),
-                              toAPFloat(rope.highFreqFactor),
-                              rope.originalMaxPositions);
+  // getChecked: the parameters come from the model files, so an invalid
+  // combination is a diagnostic (and a null attribute), not an assertion.
+  return RopeScalingAttr::getChecked(
+      [&] { return emitError(locations.model); }, &context, kind,
+      toAPFloat(rope.factor), toAPFloat(rope.lowFreqFactor),
+      toAPFloat(rope.highFreqFactor), rope.originalMaxPositions);
 }
 
 FailureOr<Value> ModelEmitter::decoderLayer(Value input, int64_t layer) {
@@ -171,14 +173,15 @@ FailureOr<Value> ModelEmitter::decoderLayer(Value input, int64_t layer) {
                      query->getType(), *query, positions, headDim, theta,
                      scaling)
           .getResult();
-  Value rotatedKey = RopeOp::create(builder, opLoc(prefix + ".self_attn.rope_k"),
-                                    key->getType(), *key, positions, headDim,
-                                    theta, scaling)
-                         .getResult();
+  Value rotatedKey =
+      RopeOp::create(builder, opLoc(prefix + ".self_attn.rope_k"),
+                     key->getType(), *key, positions, headDim, theta, scaling)
+          .getResult();
 
-  float scale = config.attentionScale > 0.0f
-                    ? config.attentionScale
-                    : static_cast<float>(1.0 / std::sqrt(double(config.headDim)));
+  float scale =
+      config.attentionScale > 0.0f
+          ? config.attentionScale
+          : static_cast<float>(1.0 / std::sqrt(double(config.headDim)));
   IntegerAttr window;
   if (config.slidingWindow > 0 && layer >= config.slidingWindowFirstLayer)
     window = builder.getI64IntegerAttr(config.slidingWindow);
@@ -224,13 +227,19 @@ FailureOr<OwningOpRef<ModuleOp>> ModelEmitter::emit(StringRef symName) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(locations.model);
   builder.setInsertionPointToEnd(module->getBody());
 
-  auto configAttr = ModelConfigAttr::get(
-      &context, config.architecture, config.vocabSize, config.hiddenSize,
+  bool wantsScaling = config.ropeScaling.kind != RopeScalingConfig::Kind::None;
+  RopeScalingAttr scaling = ropeScaling();
+  if (wantsScaling && !scaling)
+    return failure();
+  auto configAttr = ModelConfigAttr::getChecked(
+      [&] { return emitError(locations.model); }, &context,
+      llvm::StringRef(config.architecture), config.vocabSize, config.hiddenSize,
       config.numLayers, config.numHeads, config.numKvHeads, config.headDim,
       config.intermediateSize, config.maxPositions,
       toAPFloat(config.rmsNormEps), toAPFloat(config.ropeTheta),
-      config.bosTokenId, config.eosTokenId, config.tieWordEmbeddings,
-      ropeScaling());
+      config.bosTokenId, config.eosTokenId, config.tieWordEmbeddings, scaling);
+  if (!configAttr)
+    return failure();
   auto model = ModelOp::create(builder, locations.model, symName, configAttr);
   // The builder creates the entry block taking (ids, positions).
   Block *body = &model.getBodyBlock();
@@ -256,9 +265,8 @@ FailureOr<OwningOpRef<ModuleOp>> ModelEmitter::emit(StringRef symName) {
   FailureOr<Value> normed = rmsNorm(hidden, kFinalNormWeight, "model.norm");
   if (failed(normed))
     return failure();
-  StringRef headName =
-      config.tieWordEmbeddings ? StringRef(kEmbedTokensWeight)
-                                : StringRef(kLmHeadWeight);
+  StringRef headName = config.tieWordEmbeddings ? StringRef(kEmbedTokensWeight)
+                                                : StringRef(kLmHeadWeight);
   FailureOr<Value> head =
       weight(headName, {config.vocabSize, config.hiddenSize});
   if (failed(head))

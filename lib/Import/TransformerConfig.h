@@ -1,4 +1,5 @@
-//===- TransformerConfig.h - What an importer learns about a model -*- C++ -*-===//
+//===- TransformerConfig.h - What an importer learns about a model -*- C++
+//-*-===//
 //
 // Both importers reduce their input to this description plus a WeightStore
 // holding the tensors under their Hugging Face names; TfmModelEmitter turns

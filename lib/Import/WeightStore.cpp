@@ -101,8 +101,8 @@ void transposeTiled(const uint8_t *src, uint8_t *dst, int64_t rows,
       int64_t c1 = std::min(cols, c0 + kTile);
       for (int64_t r = r0; r < r1; ++r)
         for (int64_t c = c0; c < c1; ++c)
-          std::memcpy(dst + (c * rows + r) * Bytes, src + (r * cols + c) * Bytes,
-                      Bytes);
+          std::memcpy(dst + (c * rows + r) * Bytes,
+                      src + (r * cols + c) * Bytes, Bytes);
     }
   }
 }

@@ -76,7 +76,8 @@ def main():
             print(f"ok   first top-5     max |logit diff| {err:.4f}")
 
             gen = run_json(base + ["--prompt-ids", ",".join(map(str, ids)),
-                                   "-n", str(len(greedy)), "--greedy"])
+                                   "-n", str(len(greedy)), "--greedy",
+                                   "--ignore-eos"])
             n = p["first_near_tie"]
             tokens = gen["tokens"]
             if isinstance(tokens[0], list):

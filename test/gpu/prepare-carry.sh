@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Builds what a GPU-machine run needs into one folder (default .gpu-carry,
 # ignored by git): the generated PTX of the kernel checks and of the
-# decode-linear benchmark, each with its manifest, and the check and bench
-# binaries. The GPU machine has no LLVM, so all PTX is generated here.
+# decode-linear benchmark, each with its manifest, the check and bench
+# binaries, and (when QTC names the qtc compiler) artifacts of the shared
+# test model for backend-check. The GPU machine has no LLVM, so all PTX is
+# generated here.
 #
-#   test/gpu/prepare-carry.sh <qtc-kernelgen> <bin-dir with kernel-check, gemv-bench> [carry-dir]
+#   [QTC=build/bin/qtc] test/gpu/prepare-carry.sh <qtc-kernelgen> <runtime bin dir> [carry-dir]
 set -euo pipefail
 gen=$1
 bins=$2
 carry=${3:-.gpu-carry}
-rm -rf "$carry/ptx-check" "$carry/ptx-bench"
-mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench"
-cp "$bins/kernel-check" "$bins/gemv-bench" "$carry/bin/"
+model=${QTC_TEST_MODEL:-$(dirname "$0")/../../../shared/models/kjv-llama-6m}
+rm -rf "$carry/ptx-check" "$carry/ptx-bench" "$carry/artifacts"
+mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench" "$carry/artifacts"
+cp "$bins/kernel-check" "$bins/gemv-bench" "$bins/backend-check" "$carry/bin/"
+if [[ -n ${QTC:-} ]]; then
+  for recipe in fp16 w4a16; do
+    "$QTC" compile "$model" -o "$carry/artifacts/kjv-$recipe.qtc" --recipe $recipe \
+      --target sm_90 --quiet
+  done
+fi
 
 check() { "$gen" --out-dir "$carry/ptx-check" "$@"; }
 # kjv-llama-6m shapes (hidden 256, 4 heads / 2 KV heads of 64, MLP 704,
@@ -60,4 +69,5 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
   done
 done
 echo "prepared $carry: $(wc -l < "$carry/ptx-check/manifest.txt") check kernels," \
-     "$(wc -l < "$carry/ptx-bench/manifest.txt") bench kernels"
+     "$(wc -l < "$carry/ptx-bench/manifest.txt") bench kernels," \
+     "$(ls "$carry/artifacts" | wc -l) artifacts"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine from the repository root, over a folder made by
-# prepare-carry.sh: the kernel checks, then the decode-linear benchmark.
+# prepare-carry.sh: the kernel checks, the CUDA backend against the host
+# backend on the carried artifacts, then the decode-linear benchmark.
 # Logs and results go to $OUT (or ./gpu-out). Prints a short summary last.
 set -uo pipefail
 carry=${1:-.gpu-carry}
@@ -12,6 +13,16 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu 
 
 "$carry/bin/kernel-check" "$carry/ptx-check" > "$out/kernel-check.log" 2>&1
 check_rc=$?
+backend_rc=0
+: > "$out/backend-check.log"
+for artifact in "$carry"/artifacts/*.qtc; do
+  [[ -f $artifact ]] || continue
+  echo "== $artifact" >> "$out/backend-check.log"
+  "$carry/bin/backend-check" "$artifact" >> "$out/backend-check.log" 2>&1 || backend_rc=1
+  # The same with the SASS cache warm and per-kernel timing.
+  QTC_CUDA_PROFILE=1 "$carry/bin/backend-check" "$artifact" --decode-steps 64 \
+    >> "$out/backend-check.log" 2>&1 || backend_rc=1
+done
 PYTHONUNBUFFERED=1 python3 bench/decode_linear.py --gemv-bench "$carry/bin/gemv-bench" \
   --ptx-dir "$carry/ptx-bench" --out-dir "$out" > "$out/bench.log" 2>&1
 bench_rc=$?
@@ -19,5 +30,7 @@ bench_rc=$?
 echo "== kernel-check (exit $check_rc)"
 grep -E "^(FAIL|ERROR)" "$out/kernel-check.log" | head -40
 tail -1 "$out/kernel-check.log"
+echo "== backend-check (exit $backend_rc)"
+grep -E "^(FAIL|ok|==|cuda decode|backend-check)" "$out/backend-check.log" | head -40
 echo "== decode_linear (exit $bench_rc)"
 if [[ -f "$out/decode_linear.md" ]]; then cat "$out/decode_linear.md"; else tail -20 "$out/bench.log"; fi

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <numeric>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -46,6 +48,32 @@ StatusOr<std::string> textOf(const rt::Engine &engine, const std::vector<int32_t
   if (!engine.tokenizer())
     return std::string();
   return engine.decode(ids);
+}
+
+struct TopLogits {
+  std::vector<int32_t> ids;
+  std::vector<float> logits;
+};
+
+// The k largest logits of each row of a [rows, vocab] matrix, largest first
+// (ties: lower id first).
+std::vector<TopLogits> topLogitsPerRow(const std::vector<float> &logits, int vocab, int k) {
+  std::vector<TopLogits> out;
+  k = std::min(k, vocab);
+  std::vector<int32_t> order(vocab);
+  for (size_t row = 0; vocab > 0 && (row + 1) * vocab <= logits.size(); ++row) {
+    const float *x = logits.data() + row * vocab;
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int32_t a, int32_t b) { return x[a] > x[b] || (x[a] == x[b] && a < b); });
+    TopLogits t;
+    for (int i = 0; i < k; ++i) {
+      t.ids.push_back(order[i]);
+      t.logits.push_back(x[order[i]]);
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 StatusOr<std::vector<int32_t>> readTokenFile(const std::string &path) {
@@ -146,15 +174,27 @@ Status runScore(rt::Engine &engine, const RunOptions &options) {
   StatusOr<std::vector<int32_t>> ids = promptIds(engine, options);
   if (!ids)
     return ids.status();
-  StatusOr<rt::ScoreResult> result = engine.score(*ids);
+  rt::ScoreOptions scoreOptions;
+  scoreOptions.keepLogits = options.topLogits > 0;
+  StatusOr<rt::ScoreResult> result = engine.score(*ids, scoreOptions);
   if (!result)
     return result.status();
+  std::vector<TopLogits> top;
+  if (options.topLogits > 0)
+    top = topLogitsPerRow(result->logits, engine.artifact().config().vocab_size(),
+                          options.topLogits);
   if (options.json) {
     json out = baseJson(engine);
     out["mode"] = "score";
     out["ids"] = *ids;
     out["argmax"] = result->argmax;
     out["logprobs"] = result->logProbs;
+    if (!top.empty()) {
+      json rows = json::array();
+      for (const TopLogits &row : top)
+        rows.push_back({{"ids", row.ids}, {"logits", row.logits}});
+      out["top_logits"] = rows;
+    }
     out["tokens_per_s"] = result->tokensPerSecond();
     printJson(out);
     return Status::ok();
@@ -165,6 +205,8 @@ Status runScore(rt::Engine &engine, const RunOptions &options) {
     std::printf("%8zu %8d %8d", i, (*ids)[i], result->argmax[i]);
     if (i < result->logProbs.size())
       std::printf(" %12.5f", result->logProbs[i]);
+    for (size_t k = 0; i < top.size() && k < top[i].ids.size(); ++k)
+      std::printf("  %d:%.4f", top[i].ids[k], top[i].logits[k]);
     std::printf("\n");
   }
   std::printf("scored %zu tokens in %.3f s: %.1f tokens/s\n", ids->size(), result->seconds,

@@ -12,6 +12,8 @@ namespace qtc::run {
 rt::Status runGenerate(rt::Engine &engine, const RunOptions &options);
 rt::Status runScore(rt::Engine &engine, const RunOptions &options);
 rt::Status runPerplexity(rt::Engine &engine, const RunOptions &options);
+// --info needs no backend: it reads the verified artifact only.
+rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options);
 
 } // namespace qtc::run
 

@@ -60,6 +60,8 @@ const char *runUsage() {
   qtc-run MODEL.qtc --prompt-ids 1,5,9 --score [options]   argmax and log-prob per position
   qtc-run MODEL.qtc --ppl TOKENS.bin [--window 512] [--max-tokens N] [options]
                                                            perplexity of int32 little-endian tokens
+  qtc-run MODEL.qtc --info                                 what the artifact holds (config, plan,
+                                                           kernels, per-layer numerics)
 
 generation:
   -n, --max-new-tokens N   tokens to generate per sequence (default 32)
@@ -77,6 +79,7 @@ engine:
   --threads N              host backend threads (default: up to 2)
 
 output:
+  --top-logits K           with --score: the K largest logits at every position
   --json                   print one JSON object
   --help, --version
 )";
@@ -141,6 +144,11 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
       options.ignoreEos = true;
     } else if (arg == "--score") {
       sawScore = true;
+    } else if (arg == "--top-logits") {
+      QTC_TAKE(k, integer(1, 1 << 20));
+      options.topLogits = static_cast<int>(*k);
+    } else if (arg == "--info") {
+      options.mode = Mode::kInfo;
     } else if (arg == "--ppl") {
       QTC_TAKE(path, value());
       options.pplPath = *path;
@@ -179,6 +187,10 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
 
   if (options.artifactPath.empty())
     return invalidArgument("no artifact given (see --help)");
+  if (options.mode == Mode::kInfo)
+    return options;
+  if (options.topLogits && !sawScore)
+    return invalidArgument("--top-logits applies to --score only");
   if (sawGreedy && sawTemperature)
     return invalidArgument("--greedy and --temperature exclude each other");
   options.sampling.greedy = !sawTemperature;

@@ -17,7 +17,7 @@
 
 namespace qtc::run {
 
-enum class Mode { kGenerate, kScore, kPerplexity };
+enum class Mode { kGenerate, kScore, kPerplexity, kInfo };
 
 struct RunOptions {
   bool help = false;
@@ -33,6 +33,7 @@ struct RunOptions {
   std::string pplPath;
   int window = 512;
   int64_t maxTokens = 0;
+  int topLogits = 0; // --score: the K largest logits per position
   bool json = false;
   rt::EngineOptions engine;
 };

@@ -31,6 +31,20 @@ static int runMain(int argc, char **argv) {
               << rt::kSchemaVersion << ")\n";
     return 0;
   }
+  if (options->mode == run::Mode::kInfo) {
+    rt::StatusOr<std::unique_ptr<rt::Artifact>> artifact =
+        rt::Artifact::open(options->artifactPath);
+    if (!artifact) {
+      std::cerr << "qtc-run: " << artifact.status().toString() << "\n";
+      return 1;
+    }
+    rt::Status status = run::runInfo(**artifact, *options);
+    if (!status.isOk()) {
+      std::cerr << "qtc-run: " << status.toString() << "\n";
+      return 1;
+    }
+    return 0;
+  }
   rt::StatusOr<std::unique_ptr<rt::Engine>> engine =
       rt::Engine::create(options->artifactPath, options->engine);
   if (!engine) {
@@ -48,6 +62,8 @@ static int runMain(int argc, char **argv) {
   case run::Mode::kPerplexity:
     status = run::runPerplexity(**engine, *options);
     break;
+  case run::Mode::kInfo:
+    break; // handled above, without an engine
   }
   if (!status.isOk()) {
     std::cerr << "qtc-run: " << status.toString() << "\n";

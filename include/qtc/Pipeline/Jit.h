@@ -7,7 +7,12 @@
 //   options.recipe = "w4a16";
 //   auto engine = qtc::jitCompile("path/to/checkpoint", options);
 //   if (!engine) { log(engine.status().message()); }   // compiler diagnostics
-//   auto out = (*engine)->generate({*(*engine)->encode("Hello")}, {});
+//   auto out = (*engine)->generate({{1, 1016, 261, 2267}}, {});
+//
+// The engine takes and returns token ids: it has no tokenizer, because
+// Debian's libsentencepiece embeds a protobuf runtime that clashes with the
+// one the ONNX importer links into the same process. Tokenize with a
+// separate Engine (qtc-run, the C API) or the host application's tokenizer.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_PIPELINE_JIT_H

@@ -107,20 +107,21 @@ QTC_HOST_INLINE void weightedSum(const HostKvCache &cache, int layer, int kvHead
     store8(out + 8 * j, acc[j]);
 }
 
+// `scores` holds the longest context of the tokens. No C++ library objects
+// live in this function: clang does not emit their inline members for target
+// clones.
 QTC_HOST_TARGET_CLONES
 static void attendTokens(const BatchView &batch, const AttentionShape &shape, int layer,
                          const float *qkv, const HostKvCache &cache, float *out, int tBegin,
-                         int tEnd) {
+                         int tEnd, float *scores) {
   const int hd = shape.headDim, bs = shape.blockSize;
   const int group = shape.numHeads / shape.numKvHeads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  std::vector<float> scores;
   for (int t = tBegin; t < tEnd; ++t) {
     const int length = batch.positions[t] + 1; // attends to positions 0..pos
     const int numBlocks = (length + bs - 1) / bs;
     const int32_t *blocks =
         batch.blockTables + static_cast<size_t>(batch.tokenSeq[t]) * batch.maxBlocksPerSeq;
-    scores.resize(length);
     for (int h = 0; h < shape.numHeads; ++h) {
       const int g = h / group;
       const float *q = qkv + static_cast<size_t>(t) * shape.qkvWidth() + h * hd;
@@ -130,7 +131,7 @@ static void attendTokens(const BatchView &batch, const AttentionShape &shape, in
         const float *k = cache.keys(layer, blocks[b], g);
         for (int slot = 0; slot < bs && p < length; ++slot, ++p) {
           scores[p] = dot(q, k + slot * hd, hd) * scale;
-          maxScore = std::max(maxScore, scores[p]);
+          maxScore = scores[p] > maxScore ? scores[p] : maxScore;
         }
       }
       float total = 0.0f;
@@ -142,9 +143,9 @@ static void attendTokens(const BatchView &batch, const AttentionShape &shape, in
       // o = sum_p scores[p] v[p], 64 columns at a time held in registers.
       int c = 0;
       for (; c + 64 <= hd; c += 64)
-        weightedSum<8>(cache, layer, g, blocks, length, hd, scores.data(), c, o + c);
+        weightedSum<8>(cache, layer, g, blocks, length, hd, scores, c, o + c);
       for (; c + 8 <= hd; c += 8)
-        weightedSum<1>(cache, layer, g, blocks, length, hd, scores.data(), c, o + c);
+        weightedSum<1>(cache, layer, g, blocks, length, hd, scores, c, o + c);
       for (; c < hd; ++c) {
         float sum = 0.0f;
         for (int p = 0; p < length; ++p)
@@ -166,17 +167,24 @@ void attention(const BatchView &batch, const AttentionShape &shape, int layer,
   for (int t = 0; t < batch.numTokens; ++t)
     work += batch.positions[t] + 1;
   work *= static_cast<double>(shape.numHeads) * shape.headDim;
+  int longest = 0;
+  for (int t = 0; t < batch.numTokens; ++t)
+    longest = std::max(longest, batch.positions[t] + 1);
   if (maxThreads < 2 || work < 4.0e6 || batch.numTokens < 2) {
-    attendTokens(batch, shape, layer, qkv, cache, out, 0, batch.numTokens);
+    std::vector<float> scores(longest);
+    attendTokens(batch, shape, layer, qkv, cache, out, 0, batch.numTokens, scores.data());
     return;
   }
   double half = 0, target = work / (2.0 * shape.numHeads * shape.headDim);
   int split = 0;
   while (split < batch.numTokens - 1 && half < target)
     half += batch.positions[split++] + 1;
-  std::thread helper(
-      [&, split] { attendTokens(batch, shape, layer, qkv, cache, out, 0, split); });
-  attendTokens(batch, shape, layer, qkv, cache, out, split, batch.numTokens);
+  std::vector<float> scores(2 * static_cast<size_t>(longest));
+  std::thread helper([&, split] {
+    attendTokens(batch, shape, layer, qkv, cache, out, 0, split, scores.data());
+  });
+  attendTokens(batch, shape, layer, qkv, cache, out, split, batch.numTokens,
+               scores.data() + longest);
   helper.join();
 }
 

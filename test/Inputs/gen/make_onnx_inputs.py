@@ -1,7 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes the small ONNX files under test/Inputs/onnx used by the importer tests.
 
-Run with Debian's python (its onnx module): /usr/bin/python3 make_onnx_inputs.py
+Run with the python3 that has Debian's onnx module (python3-onnx, onnx 1.12):
+    python3 make_onnx_inputs.py
 The outputs are committed; rerun this after changing it. Everything is
 deterministic (fixed seeds), so rerunning reproduces the same bytes.
 
@@ -18,6 +19,10 @@ Bad inputs (each isolates one failure):
   raw-data-size.onnx          raw_data shorter than shape * dtype
   unknown-op.onnx             a node (Erf) no raising pattern accepts
 
+Good inputs for the loader:
+  typed-fields.onnx           initializers in float_data, int64_data and
+                              int32_data (f16 bit patterns) instead of raw_data
+
 Small decoders, built the way torch's dynamo exporter decomposes Llama-family
 models but with variations the raiser must also accept:
   tiny-llama-tied/model.onnx  MHA (no repeat_kv), tied embeddings, linear
@@ -30,6 +35,8 @@ models but with variations the raiser must also accept:
                               multiplied by the scale, theta 1e6, opset 17
                               (ReduceMean axes as an attribute), with a
                               config.json beside it
+  tiny-llama-external/        tiny-llama-tied with every initializer in
+                              external data (weights.bin)
 Their initializers are named "val_N" except the norms and the embedding, as
 the dynamo exporter does, and each weight carries a marker so tests can check
 the name and orientation the importer gives it: in the Hugging Face layout
@@ -339,8 +346,33 @@ QWEN2 = dict(vocab=32, hidden=16, heads=4, kv_heads=2, head_dim=4,
              tied=False, opset=17)
 
 
+def write_typed_fields():
+    floats = helper.make_tensor("floats", TensorProto.FLOAT, [2, 2],
+                                [1.0, -2.0, 3.5, 0.25])
+    ints = helper.make_tensor("ints", TensorProto.INT64, [3], [7, -8, 9])
+    halves = TensorProto()
+    halves.name, halves.data_type = "halves", TensorProto.FLOAT16
+    halves.dims.extend([2])
+    halves.int32_data.extend(
+        int(v) for v in np.array([1.5, -0.5], np.float16).view(np.uint16))
+    node = helper.make_node("Gather", ["floats", "input_ids"], ["logits"],
+                            name="embedding", axis=0)
+    save(model_of([node], [ids_input()], [logits_output(2)],
+                  [floats, ints, halves]), "typed-fields.onnx")
+
+
 def write_decoders():
     save(DecoderBuilder(TIED, 1).build(), "tiny-llama-tied/model.onnx")
+    external_dir = os.path.join(OUT, "tiny-llama-external")
+    os.makedirs(external_dir, exist_ok=True)
+    # onnx appends to an existing data file; start from an empty one.
+    weights = os.path.join(external_dir, "weights.bin")
+    if os.path.exists(weights):
+        os.remove(weights)
+    onnx.save_model(DecoderBuilder(TIED, 1).build(),
+                    os.path.join(external_dir, "model.onnx"),
+                    save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
     save(DecoderBuilder(QWEN2, 2).build(), "tiny-qwen2/model.onnx")
     config = {
         "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2",
@@ -362,4 +394,5 @@ def write_decoders():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     write_bad_inputs()
+    write_typed_fields()
     write_decoders()

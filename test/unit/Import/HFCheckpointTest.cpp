@@ -50,15 +50,16 @@ TEST_F(HFCheckpointTest, ImportsATinyLlama) {
   EXPECT_EQ(config.getHeadDim(), 8);
   EXPECT_EQ(config.getBosTokenId(), 1);
   EXPECT_EQ(model->weights.size(), checkpoint.tensors.size());
-  EXPECT_TRUE(llvm::StringRef(printed(*model)).contains(
-      "tfm.weight \"lm_head.weight\" : tensor<32x16xf16>"));
+  EXPECT_TRUE(
+      llvm::StringRef(printed(*model))
+          .contains("tfm.weight \"lm_head.weight\" : tensor<32x16xf16>"));
 }
 
 TEST_F(HFCheckpointTest, ReportsAMissingConfigField) {
   checkpoint.config.erase("num_hidden_layers");
   EXPECT_TRUE(mlir::failed(import()));
-  EXPECT_TRUE(diagnostics.contains(
-      "missing required config field 'num_hidden_layers'"))
+  EXPECT_TRUE(
+      diagnostics.contains("missing required config field 'num_hidden_layers'"))
       << diagnostics.text();
   EXPECT_TRUE(diagnostics.contains("config.json")) << diagnostics.text();
 }
@@ -93,6 +94,14 @@ TEST_F(HFCheckpointTest, ReportsAWrongTensorShape) {
       << diagnostics.text();
 }
 
+TEST_F(HFCheckpointTest, ReportsTokenIdsOutsideTheVocabulary) {
+  checkpoint.config["bos_token_id"] = 99;
+  EXPECT_TRUE(mlir::failed(import()));
+  EXPECT_TRUE(diagnostics.contains("bos_token_id (99) must be -1 (none) or "
+                                   "below vocab_size (32)"))
+      << diagnostics.text();
+}
+
 TEST_F(HFCheckpointTest, TiedEmbeddingsNeedNoLmHead) {
   checkpoint.config["tie_word_embeddings"] = true;
   checkpoint.remove("lm_head.weight");
@@ -113,9 +122,9 @@ TEST_F(HFCheckpointTest, UntiedModelsNeedTheirLmHead) {
 TEST_F(HFCheckpointTest, ReadsLlama3ScalingFromRopeParameters) {
   checkpoint.config.erase("rope_theta");
   checkpoint.config["rope_parameters"] = llvm::json::Object{
-      {"rope_type", "llama3"}, {"rope_theta", 500000.0}, {"factor", 8.0},
-      {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
-      {"original_max_position_embeddings", 8192}};
+      {"rope_type", "llama3"},   {"rope_theta", 500000.0},
+      {"factor", 8.0},           {"low_freq_factor", 1.0},
+      {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
   auto model = import();
   ASSERT_TRUE(mlir::succeeded(model)) << diagnostics.text();
   tfm::ModelConfigAttr config = configOf(*model);
@@ -127,8 +136,8 @@ TEST_F(HFCheckpointTest, ReadsLlama3ScalingFromRopeParameters) {
 }
 
 TEST_F(HFCheckpointTest, ReadsTheOlderRopeScalingKeys) {
-  checkpoint.config["rope_scaling"] = llvm::json::Object{
-      {"type", "linear"}, {"factor", 4.0}};
+  checkpoint.config["rope_scaling"] =
+      llvm::json::Object{{"type", "linear"}, {"factor", 4.0}};
   auto model = import();
   ASSERT_TRUE(mlir::succeeded(model)) << diagnostics.text();
   ASSERT_TRUE(configOf(*model).getRopeScaling());
@@ -139,8 +148,8 @@ TEST_F(HFCheckpointTest, ReadsTheOlderRopeScalingKeys) {
 }
 
 TEST_F(HFCheckpointTest, RejectsUnsupportedRopeTypes) {
-  checkpoint.config["rope_scaling"] = llvm::json::Object{
-      {"rope_type", "yarn"}, {"factor", 4.0}};
+  checkpoint.config["rope_scaling"] =
+      llvm::json::Object{{"rope_type", "yarn"}, {"factor", 4.0}};
   EXPECT_TRUE(mlir::failed(import()));
   EXPECT_TRUE(diagnostics.contains("unsupported RoPE type 'yarn'"))
       << diagnostics.text();
@@ -160,8 +169,10 @@ TEST_F(HFCheckpointTest, Qwen2ExpectsQkvBiases) {
   }
   auto model = import();
   ASSERT_TRUE(mlir::succeeded(model)) << diagnostics.text();
-  EXPECT_TRUE(llvm::StringRef(printed(*model)).contains(
-      "tfm.weight \"model.layers.0.self_attn.k_proj.bias\" : tensor<8xf16>"));
+  EXPECT_TRUE(
+      llvm::StringRef(printed(*model))
+          .contains("tfm.weight \"model.layers.0.self_attn.k_proj.bias\" : "
+                    "tensor<8xf16>"));
 }
 
 TEST_F(HFCheckpointTest, MistralSlidingWindowReachesAttention) {
@@ -169,8 +180,7 @@ TEST_F(HFCheckpointTest, MistralSlidingWindowReachesAttention) {
   checkpoint.config["sliding_window"] = 32;
   auto model = import();
   ASSERT_TRUE(mlir::succeeded(model)) << diagnostics.text();
-  EXPECT_TRUE(
-      llvm::StringRef(printed(*model)).contains("sliding_window = 32"));
+  EXPECT_TRUE(llvm::StringRef(printed(*model)).contains("sliding_window = 32"));
 }
 
 TEST_F(HFCheckpointTest, LoadsShardedCheckpoints) {
@@ -201,8 +211,9 @@ TEST_F(HFCheckpointTest, LoadsShardedCheckpoints) {
 
 TEST_F(HFCheckpointTest, RejectsShardsOutsideTheFolder) {
   checkpoint.writeTo(dir.get());
-  dir.write("model.safetensors.index.json",
-            R"({"weight_map": {"model.norm.weight": "../elsewhere.safetensors"}})");
+  dir.write(
+      "model.safetensors.index.json",
+      R"({"weight_map": {"model.norm.weight": "../elsewhere.safetensors"}})");
   EXPECT_TRUE(mlir::failed(importHuggingFace(context, dir.get())));
   EXPECT_TRUE(diagnostics.contains("must name a file inside the checkpoint "
                                    "folder"))

@@ -8,6 +8,7 @@
 #include "ScratchDirectory.h"
 #include "qtc/Import/Import.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -86,8 +87,8 @@ TEST_F(OnnxLoadErrorsTest, ExternalDataThroughASymlinkLeavingTheFolder) {
   std::string outside = elsewhere.write("secret.bin", std::string(64, 'x'));
   ASSERT_FALSE(llvm::sys::fs::copy_file(input("external-symlink.onnx"),
                                         modelDir.file("model.onnx")));
-  ASSERT_FALSE(llvm::sys::fs::create_link(outside,
-                                          modelDir.file("outside-link.bin")));
+  ASSERT_FALSE(
+      llvm::sys::fs::create_link(outside, modelDir.file("outside-link.bin")));
   std::string text = failureOf(modelDir.file("model.onnx"));
   EXPECT_NE(text.find("external data location 'outside-link.bin' resolves to"),
             std::string::npos)

@@ -15,6 +15,7 @@
 #include "dialects/tfm/TfmOps.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -69,8 +70,9 @@ void expectMarkers(const WeightStore &store,
     ASSERT_TRUE(weight.has_value()) << marker.name;
     EXPECT_EQ(weight->shape, marker.shape) << marker.name;
     EXPECT_EQ(elementAt(*weight, 0), marker.value) << marker.name;
-    if (marker.shape.size() == 2)
+    if (marker.shape.size() == 2) {
       EXPECT_EQ(elementAt(*weight, 1), marker.value + 0.5f) << marker.name;
+    }
   }
 }
 
@@ -102,11 +104,10 @@ TEST(OnnxRaisingTest, TinyQwen2WithBiasesAndGroupedHeads) {
   for (int64_t layer = 0; layer < 2; ++layer) {
     expectMarkers(model->weights, layerMarkers(layer, 16, 16, 8, 24));
     std::string prefix = "model.layers." + std::to_string(layer) + ".";
-    expectMarkers(model->weights,
-                  {{prefix + "self_attn.q_proj.bias", 10.0f * layer + 1.25f,
-                    {16}},
-                   {prefix + "self_attn.v_proj.bias", 10.0f * layer + 3.25f,
-                    {8}}});
+    expectMarkers(
+        model->weights,
+        {{prefix + "self_attn.q_proj.bias", 10.0f * layer + 1.25f, {16}},
+         {prefix + "self_attn.v_proj.bias", 10.0f * layer + 3.25f, {8}}});
   }
   expectMarkers(model->weights, {{"model.embed_tokens.weight", -1, {32, 16}},
                                  {"model.norm.weight", -3, {16}},
@@ -135,6 +136,17 @@ TEST(OnnxRaisingTest, TinyTiedLlamaWithoutConfig) {
     expectMarkers(model->weights, layerMarkers(layer, 16, 16, 16, 24));
   expectMarkers(model->weights, {{"model.embed_tokens.weight", -1, {32, 16}}});
   EXPECT_FALSE(model->weights.contains("lm_head.weight"));
+}
+
+TEST(OnnxRaisingTest, WeightsFromExternalData) {
+  mlir::MLIRContext context;
+  CapturedDiagnostics diagnostics(context);
+  auto model = importOnnx(context, input("tiny-llama-external/model.onnx"));
+  ASSERT_TRUE(mlir::succeeded(model)) << diagnostics.text();
+  for (int64_t layer = 0; layer < 2; ++layer)
+    expectMarkers(model->weights, layerMarkers(layer, 16, 16, 16, 24));
+  expectMarkers(model->weights, {{"model.embed_tokens.weight", -1, {32, 16}},
+                                 {"model.norm.weight", -3, {16}}});
 }
 
 TEST(OnnxRaisingTest, SidecarConfigMustAgreeWithTheGraph) {
@@ -180,7 +192,8 @@ TEST(OnnxRaisingTest, SharedModelMatchesItsCheckpoint) {
     llvm::sort(names);
     return names;
   };
-  ASSERT_EQ(sortedNames(fromCheckpoint->weights), sortedNames(fromOnnx->weights));
+  ASSERT_EQ(sortedNames(fromCheckpoint->weights),
+            sortedNames(fromOnnx->weights));
 
   for (const std::string &name : fromCheckpoint->weights.names()) {
     WeightRef half = *fromCheckpoint->weights.lookup(name);

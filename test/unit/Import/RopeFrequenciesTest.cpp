@@ -29,8 +29,8 @@ std::vector<double> storedAs(std::vector<double> frequencies,
 TEST(RopeFrequenciesTest, RecoversRoundThetaFromBf16Frequencies) {
   // kjv-llama-6m's export keeps theta = 10000, head_dim 64 in bf16, where
   // inv_freq[1] reads 0.75 and alone would suggest theta = 9990.
-  auto frequencies = storedAs(ropeFrequencies(10000.0, {}, 64),
-                              llvm::APFloat::BFloat());
+  auto frequencies =
+      storedAs(ropeFrequencies(10000.0, {}, 64), llvm::APFloat::BFloat());
   EXPECT_EQ(frequencies[1], 0.75);
   llvm::Expected<RopeFit> fit = fitRopeTheta(frequencies, 64);
   ASSERT_TRUE(bool(fit)) << llvm::toString(fit.takeError());
@@ -40,8 +40,8 @@ TEST(RopeFrequenciesTest, RecoversRoundThetaFromBf16Frequencies) {
 
 TEST(RopeFrequenciesTest, RecoversThetaFromF32Frequencies) {
   for (double theta : {10000.0, 500000.0, 1000000.0, 12345.0}) {
-    auto frequencies = storedAs(ropeFrequencies(theta, {}, 128),
-                                llvm::APFloat::IEEEsingle());
+    auto frequencies =
+        storedAs(ropeFrequencies(theta, {}, 128), llvm::APFloat::IEEEsingle());
     llvm::Expected<RopeFit> fit = fitRopeTheta(frequencies, 128);
     ASSERT_TRUE(bool(fit)) << llvm::toString(fit.takeError());
     EXPECT_EQ(fit->theta, static_cast<float>(theta));

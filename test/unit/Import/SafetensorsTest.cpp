@@ -1,8 +1,8 @@
 //===- SafetensorsTest.cpp - Header validation of safetensors files -------===//
 
+#include "qtc/Import/Safetensors.h"
 #include "CapturedDiagnostics.h"
 #include "ScratchDirectory.h"
-#include "qtc/Import/Safetensors.h"
 
 #include "llvm/Support/Endian.h"
 
@@ -56,7 +56,8 @@ TEST_F(SafetensorsHeaderTest, RejectsSizesThatDisagreeWithTheShape) {
   auto parsed = parse(fileWith(
       R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", 16));
   EXPECT_TRUE(mlir::failed(parsed));
-  EXPECT_TRUE(diagnostics.contains("weights.safetensors")) << diagnostics.text();
+  EXPECT_TRUE(diagnostics.contains("weights.safetensors"))
+      << diagnostics.text();
   EXPECT_TRUE(diagnostics.contains(
       "tensor 'a': data_offsets [0, 12] span 12 bytes but f32 shape [2, 2] "
       "needs 16"))
@@ -73,10 +74,10 @@ TEST_F(SafetensorsHeaderTest, RejectsOffsetsPastTheData) {
 }
 
 TEST_F(SafetensorsHeaderTest, RejectsOverlappingTensors) {
-  auto parsed = parse(fileWith(
-      R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
-      R"("b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})",
-      24));
+  auto parsed = parse(
+      fileWith(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+               R"("b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})",
+               24));
   EXPECT_TRUE(mlir::failed(parsed));
   EXPECT_TRUE(diagnostics.contains("tensors 'a' data_offsets [0, 16] and 'b' "
                                    "data_offsets [8, 24] overlap"))
@@ -104,8 +105,8 @@ TEST_F(SafetensorsHeaderTest, RejectsAFileShorterThanTheLengthField) {
 }
 
 TEST_F(SafetensorsHeaderTest, RejectsUnknownDtypes) {
-  auto parsed = parse(fileWith(
-      R"({"a":{"dtype":"F7","shape":[1],"data_offsets":[0,1]}})", 1));
+  auto parsed = parse(
+      fileWith(R"({"a":{"dtype":"F7","shape":[1],"data_offsets":[0,1]}})", 1));
   EXPECT_TRUE(mlir::failed(parsed));
   EXPECT_TRUE(diagnostics.contains("tensor 'a': unknown dtype 'F7'"))
       << diagnostics.text();
@@ -116,8 +117,8 @@ TEST_F(SafetensorsHeaderTest, RejectsNegativeAndMissingFields) {
       R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4))));
   EXPECT_TRUE(diagnostics.contains("shape entries must be non-negative"))
       << diagnostics.text();
-  EXPECT_TRUE(mlir::failed(
-      parse(fileWith(R"({"a":{"dtype":"F32","shape":[1]}})", 4))));
+  EXPECT_TRUE(
+      mlir::failed(parse(fileWith(R"({"a":{"dtype":"F32","shape":[1]}})", 4))));
   EXPECT_TRUE(diagnostics.contains("'data_offsets' must be two"))
       << diagnostics.text();
 }

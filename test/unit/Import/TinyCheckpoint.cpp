@@ -59,7 +59,8 @@ TinyTensor *TinyCheckpoint::find(llvm::StringRef name) {
   return nullptr;
 }
 
-std::string TinyCheckpoint::safetensors(const std::vector<TinyTensor> &tensors) {
+std::string
+TinyCheckpoint::safetensors(const std::vector<TinyTensor> &tensors) {
   llvm::json::Object header;
   uint64_t offset = 0;
   for (const TinyTensor &tensor : tensors) {

@@ -42,8 +42,8 @@ TEST(WeightStoreTest, TransposesOnFirstLookup) {
   auto bytes = std::make_unique<std::string>(
       reinterpret_cast<const char *>(values.data()), values.size() * 2);
   llvm::StringRef view = store.adoptBytes(std::move(bytes));
-  ASSERT_TRUE(
-      store.addTransposed("w", {DType::BF16, {3, 5}, view.data(), view.size()}));
+  ASSERT_TRUE(store.addTransposed(
+      "w", {DType::BF16, {3, 5}, view.data(), view.size()}));
 
   // The type is known before any copy exists.
   std::optional<WeightType> type = store.typeOf("w");

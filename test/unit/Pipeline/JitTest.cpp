@@ -26,9 +26,9 @@ TEST(JitTest, CompilesAndGeneratesOnTheHost) {
   ASSERT_TRUE(out.isOk()) << out.status().toString();
   EXPECT_EQ(out->tokens[0], kGreedyPrefix);
 
+  // No tokenizer in a JIT engine (see Jit.h): encode says so.
   auto ids = (*engine)->encode("In the beginning");
-  ASSERT_TRUE(ids.isOk()) << ids.status().toString();
-  EXPECT_EQ(*ids, kPrompt);
+  EXPECT_FALSE(ids.isOk());
 }
 
 TEST(JitTest, CompileErrorsComeBackAsStatus) {

@@ -24,7 +24,7 @@ protected:
   PlanBuilderTest() { loadPipelineDialects(context); }
 
   mlir::Operation *modelOp(mlir::ModuleOp module) {
-    return &*module.getOps<tfm::ModelOp>().begin();
+    return (*module.getOps<tfm::ModelOp>().begin()).getOperation();
   }
 
   std::vector<fb::StepKind> kinds(const artifact::ArtifactContents &c) {
