@@ -7,8 +7,8 @@
 // arithmetic is in int64 or double; patterns compare with tolerances.
 //
 // This is a small interpreter for the ~40 ops such subgraphs use, written
-// here because the only ONNX runtime available (onnx 1.12's reference
-// evaluator is Python, and onnxruntime is not packaged) cannot be linked.
+// here because no ONNX runtime can be linked: onnx 1.12 has no evaluator and
+// onnxruntime is not packaged for Debian.
 //
 //===----------------------------------------------------------------------===//
 

@@ -14,7 +14,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "DecoderWeightNames.h"
 #include "HFCheckpointConfig.h"
 #include "OnnxModelLoader.h"
 #include "OnnxRaiser.h"
