@@ -22,8 +22,11 @@ import os
 import subprocess
 import sys
 
-import torch
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # --render needs no torch
+    torch = None
 
 SHAPES = [(12288, 4096), (4096, 4096), (22016, 4096), (4096, 11008)]
 GROUP = 128
@@ -140,12 +143,43 @@ def run_qtc(bench_binary, ptx_dir, out_dir):
         return json.load(f)
 
 
+def render_markdown(result):
+    lines = ["# Decode linear (batch 1) on %s" % result["device"], "",
+             "Copy bandwidth (device-to-device, read + write): %.0f GB/s (torch), %.0f GB/s "
+             "(driver memcpy); fractions are of the higher. Weights cold in L2 (rotating "
+             "copies > 4x L2), random data, one token. Times are medians of %d replays of a "
+             "CUDA graph of the rotating calls, per call; 'stream us' is the same calls "
+             "launched one by one (includes host launch cost)." %
+             (result["copy_gbps_torch"], result["copy_gbps_driver"], REPS),
+             "",
+             "| N x K | implementation | us | stream us | GB/s | fraction of copy |",
+             "|---|---|---:|---:|---:|---:|"]
+    for r in sorted(result["rows"], key=lambda r: (SHAPES.index((r["n"], r["k"])), r["impl"])):
+        if "error" in r:
+            lines.append("| %dx%d | %s | error: %s | | | |" % (r["n"], r["k"], r["impl"], r["error"]))
+        else:
+            lines.append("| %dx%d | %s | %.1f%s | %.1f | %.0f | %.3f |" % (
+                r["n"], r["k"], r["impl"], r["us"], "" if r["timing"] == "graph" else " (stream)",
+                r["us_stream"], r["gbps"], r["fraction_of_copy"]))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--gemv-bench", required=True, help="path of the gemv-bench binary")
-    parser.add_argument("--ptx-dir", required=True, help="qtc-kernelgen --out-dir folder")
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--gemv-bench", help="path of the gemv-bench binary")
+    parser.add_argument("--ptx-dir", help="qtc-kernelgen --out-dir folder")
+    parser.add_argument("--out-dir")
+    parser.add_argument("--render", metavar="JSON",
+                        help="only print the markdown table of an earlier run's results")
     args = parser.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            sys.stdout.write(render_markdown(json.load(f)))
+        return
+    if not (args.gemv_bench and args.ptx_dir and args.out_dir):
+        parser.error("--gemv-bench, --ptx-dir and --out-dir are required to run")
+    if torch is None:
+        parser.error("running the benchmark needs PyTorch with CUDA")
     os.makedirs(args.out_dir, exist_ok=True)
 
     props = torch.cuda.get_device_properties(0)
@@ -196,23 +230,7 @@ def main():
     with open(os.path.join(args.out_dir, "decode_linear.json"), "w") as f:
         json.dump(result, f, indent=1)
 
-    lines = ["# Decode linear (batch 1) on %s" % props.name, "",
-             "Copy bandwidth (device-to-device, read + write): %.0f GB/s (torch), %.0f GB/s "
-             "(driver memcpy); fractions are of the higher. Weights cold in L2 (rotating "
-             "copies > 4x L2), random data, one token. Times are medians of %d replays of a "
-             "CUDA graph of the rotating calls, per call; 'stream us' is the same calls "
-             "launched one by one (includes host launch cost)." % (copy_gbps, qtc["copy_gbps"], REPS),
-             "",
-             "| N x K | implementation | us | stream us | GB/s | fraction of copy |",
-             "|---|---|---:|---:|---:|---:|"]
-    for r in sorted(rows, key=lambda r: (SHAPES.index((r["n"], r["k"])), r["impl"])):
-        if "error" in r:
-            lines.append("| %dx%d | %s | error: %s | | | |" % (r["n"], r["k"], r["impl"], r["error"]))
-        else:
-            lines.append("| %dx%d | %s | %.1f%s | %.1f | %.0f | %.2f |" % (
-                r["n"], r["k"], r["impl"], r["us"], "" if r["timing"] == "graph" else " (stream)",
-                r["us_stream"], r["gbps"], r["fraction_of_copy"]))
-    table = "\n".join(lines) + "\n"
+    table = render_markdown(result)
     with open(os.path.join(args.out_dir, "decode_linear.md"), "w") as f:
         f.write(table)
     print(table)

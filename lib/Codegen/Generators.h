@@ -37,7 +37,15 @@ mlir::FailureOr<KernelIR> buildEmbeddingKernel(mlir::ImplicitLocOpBuilder &b,
 mlir::FailureOr<KernelIR> buildRmsNormKernel(mlir::ImplicitLocOpBuilder &b,
                                              const KernelRequest &r,
                                              llvm::StringRef entry);
+// Linear: shapes and format checks shared by both schedules.
+mlir::LogicalResult checkLinearRequest(mlir::ImplicitLocOpBuilder &b,
+                                       const KernelRequest &r);
+// Decode: tensor-core GEMV, 8 tokens x 16 features per block.
 mlir::FailureOr<KernelIR> buildGemvKernel(mlir::ImplicitLocOpBuilder &b,
+                                          const KernelRequest &r,
+                                          llvm::StringRef entry);
+// Prefill: tiled tensor-core GEMM, 64 tokens x 64 features per block.
+mlir::FailureOr<KernelIR> buildGemmKernel(mlir::ImplicitLocOpBuilder &b,
                                           const KernelRequest &r,
                                           llvm::StringRef entry);
 mlir::FailureOr<KernelIR> buildRopeKvAppendKernel(mlir::ImplicitLocOpBuilder &b,

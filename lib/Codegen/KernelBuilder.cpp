@@ -289,6 +289,10 @@ KernelShell createKernelShell(ImplicitLocOpBuilder &b, StringRef name,
                                      workgroupBuffers);
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   func.setKnownBlockSizeAttr(DenseI32ArrayAttr::get(ctx, {blockX, 1, 1}));
+  // Workgroup buffers are read and written with 16-byte vectors.
+  for (unsigned i = 0; i < workgroupBuffers.size(); ++i)
+    func.setWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                                     b.getI64IntegerAttr(16));
   for (auto [i, p] : llvm::enumerate(params)) {
     if (!p.readOnly)
       continue;

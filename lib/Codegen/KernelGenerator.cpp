@@ -94,9 +94,7 @@ std::string kernelEntryName(const KernelRequest &r) {
       os << "_w" << r.splitK;
     if (r.unroll > 0)
       os << "_u" << r.unroll;
-    // One schedule (the tensor-core GEMV) serves decode and prefill for now,
-    // so both variants share a name and an artifact stores the kernel once.
-    os << "_gemv";
+    os << (r.decode ? "_gemv" : "_gemm");
     break;
   case KernelFamily::Embedding:
     os << "_v" << r.vocab << "_h" << r.hidden;
@@ -115,11 +113,17 @@ std::string kernelEntryName(const KernelRequest &r) {
   return name;
 }
 
+static FailureOr<KernelIR> buildLinearKernel(ImplicitLocOpBuilder &b,
+                                             const KernelRequest &r,
+                                             StringRef entry) {
+  return r.decode ? buildGemvKernel(b, r, entry) : buildGemmKernel(b, r, entry);
+}
+
 static GeneratorFn generatorFor(KernelFamily family) {
   switch (family) {
   case KernelFamily::Embedding: return buildEmbeddingKernel;
   case KernelFamily::RmsNorm: return buildRmsNormKernel;
-  case KernelFamily::Linear: return buildGemvKernel;
+  case KernelFamily::Linear: return buildLinearKernel;
   case KernelFamily::RopeKvAppend: return buildRopeKvAppendKernel;
   case KernelFamily::Attention: return buildAttentionKernel;
   case KernelFamily::SwiGlu: return buildSwiGluKernel;

@@ -30,8 +30,8 @@
 
 #include "Generators.h"
 #include "KernelBuilder.h"
+#include "MmaFragments.h"
 
-#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -119,7 +119,9 @@ GemvPlan planGemv(const KernelRequest &r) {
   return p;
 }
 
-LogicalResult checkRequest(ImplicitLocOpBuilder &b, const KernelRequest &r) {
+} // namespace
+
+LogicalResult checkLinearRequest(ImplicitLocOpBuilder &b, const KernelRequest &r) {
   auto fail = [&](const Twine &msg) {
     return emitError(b.getLoc()) << "linear kernel: " << msg;
   };
@@ -139,6 +141,8 @@ LogicalResult checkRequest(ImplicitLocOpBuilder &b, const KernelRequest &r) {
                 " is not a multiple of the group size " + Twine(r.groupSize));
   return success();
 }
+
+namespace {
 
 // The registers of one step: its weights (and group scales) come from an
 // earlier iteration's prefetch, its x (an L1 hit) is loaded just before use.
@@ -168,9 +172,6 @@ private:
   SmallVector<Value> loadIterationWeights(Value iteration);
   void computeIteration(Value iteration, ValueRange weights, Value acc[2]);
   void mmaStep(const StepLoads &s, Value acc[2], int &counter);
-  Value buildA(Value a0, Value a1, Value a2, Value a3);
-  Value buildB(Value b0, Value b1);
-  Value pair(Value v8, int64_t first, int64_t second);
   void storeResult(Value row, Value token, Value value);
 
   KernelBuilder &kb;
@@ -181,24 +182,6 @@ private:
   Value warp, quad, rowBase, tokenBase, numTokens;
   Value weightRow[2], scaleRow[2], xRow;
 };
-
-Value GemvEmitter::pair(Value v8, int64_t first, int64_t second) {
-  return kb.shuffle(v8, {first, second});
-}
-
-Value GemvEmitter::buildA(Value a0, Value a1, Value a2, Value a3) {
-  Value a = kb.zeros(VectorType::get({4, 2}, kb.f16()));
-  int64_t pos = 0;
-  for (Value v : {a0, a1, a2, a3})
-    a = vector::InsertOp::create(b, v, a, pos++);
-  return a;
-}
-
-Value GemvEmitter::buildB(Value b0, Value b1) {
-  Value v = kb.zeros(VectorType::get({2, 2}, kb.f16()));
-  v = vector::InsertOp::create(b, b0, v, 0);
-  return vector::InsertOp::create(b, b1, v, 1);
-}
 
 Value GemvEmitter::chunkAt(Value stepInWarp, Value *valid) {
   // Steps are interleaved over the warps: step = stepInWarp * warps + warp.
@@ -259,55 +242,13 @@ void GemvEmitter::computeIteration(Value iteration, ValueRange weights,
 }
 
 void GemvEmitter::mmaStep(const StepLoads &s, Value acc[2], int &counter) {
-  auto mma = [&](Value a, Value bOp) {
+  SmallVector<Value, 8> operands =
+      p.int4 ? weightOperandsInt4(kb, s.weights[0], s.weights[1], s.scale[0],
+                                  s.scale[1], s.zero[0], s.zero[1])
+             : weightOperandsF16(kb, s.weights[0], s.weights[1]);
+  for (auto [m, a] : llvm::enumerate(operands)) {
     Value &c = acc[counter++ % 2];
-    c = nvgpu::MmaSyncOp::create(b, a, bOp, c, ArrayRef<int64_t>{16, 8, 16});
-  };
-  VectorType half8 = kb.vec(8, kb.f16());
-  if (!p.int4) {
-    Value w0 = vector::BitCastOp::create(b, half8, s.weights[0]);
-    Value w1 = vector::BitCastOp::create(b, half8, s.weights[1]);
-    Value x = s.x[0];
-    for (int64_t m = 0; m < 2; ++m) {
-      int64_t c0 = 4 * m;
-      mma(buildA(pair(w0, c0, c0 + 1), pair(w1, c0, c0 + 1),
-                 pair(w0, c0 + 2, c0 + 3), pair(w1, c0 + 2, c0 + 3)),
-          buildB(pair(x, c0, c0 + 1), pair(x, c0 + 2, c0 + 3)));
-    }
-    return;
-  }
-
-  // deq[r][j]: f16 lanes (2w, 2w+1) = channels (8w + j, 8w + j + 4).
-  Value deq[2][4];
-  Value mask = kb.splatI32(4, 0x000F000F);
-  Value magic = kb.splatI32(4, 0x64006400);
-  for (int r = 0; r < 2; ++r) {
-    Value scale = vector::BroadcastOp::create(b, half8, s.scale[r]);
-    Value offset;
-    if (p.symmetric)
-      offset = kb.splatF16(8, 1024.0 + 8.0);
-    else
-      offset = kb.splatF16(8, 1024.0);
-    for (int j = 0; j < 4; ++j) {
-      Value word = s.weights[r];
-      if (j > 0)
-        word = arith::ShRUIOp::create(b, word, kb.splatI32(4, 4 * j));
-      word = arith::OrIOp::create(b, arith::AndIOp::create(b, word, mask), magic);
-      Value h = vector::BitCastOp::create(b, half8, word);
-      Value q = kb.subF(h, offset);
-      if (!p.symmetric)
-        q = kb.subF(q, vector::BroadcastOp::create(b, half8, s.zero[r]));
-      deq[r][j] = kb.mulF(q, scale);
-    }
-  }
-  for (int64_t m = 0; m < 8; ++m) {
-    int64_t w = m / 2, jA = 2 * (m % 2), jB = jA + 1;
-    Value x = s.x[w];
-    mma(buildA(pair(deq[0][jA], 2 * w, 2 * w + 1),
-               pair(deq[1][jA], 2 * w, 2 * w + 1),
-               pair(deq[0][jB], 2 * w, 2 * w + 1),
-               pair(deq[1][jB], 2 * w, 2 * w + 1)),
-        buildB(pair(x, jA, jA + 4), pair(x, jB, jB + 4)));
+    c = mmaSync(kb, a, operandBFromHalves(kb, s.x, p.int4, m), c);
   }
 }
 
@@ -414,7 +355,7 @@ void GemvEmitter::emit(Value workgroup) {
 
 FailureOr<KernelIR> buildGemvKernel(ImplicitLocOpBuilder &b,
                                     const KernelRequest &r, StringRef entry) {
-  if (failed(checkRequest(b, r)))
+  if (failed(checkLinearRequest(b, r)))
     return failure();
   KernelBuilder kb(b);
   GemvPlan p = planGemv(r);

@@ -32,7 +32,7 @@ namespace {
 struct BenchResult {
   std::string entry, format;
   int n = 0, k = 0, tokens = 0, copies = 0;
-  double microseconds = 0, streamMicroseconds = 0, bytes = 0, gbps = 0;
+  double microseconds = 0, streamMicroseconds = 0, bytes = 0, gbps = 0, tflops = 0;
 };
 
 // Random f16 bit patterns of moderate magnitude (no inf/NaN) or random bytes.
@@ -124,6 +124,7 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
   r.microseconds = *graphMs * 1e3 / r.copies;
   r.bytes = double(perCopy) + double(tokens) * r.k * 2 + double(tokens) * r.n * 2;
   r.gbps = r.bytes / (r.microseconds * 1e-6) / 1e9;
+  r.tflops = 2.0 * r.n * r.k * tokens / (r.microseconds * 1e-6) / 1e12;
   return r;
 }
 
@@ -176,14 +177,15 @@ int main(int argc, char **argv) {
       std::printf("ERROR %s: %s\n", m.get("entry").c_str(), r.status().toString().c_str());
       continue;
     }
-    std::printf("%-8s %6d x %-6d %9.2f us (stream %6.2f) %7.0f GB/s %5.2f of copy  (%s, %d copies)\n",
+    std::printf("%-8s %6d x %-6d %9.2f us (stream %6.2f) %7.0f GB/s %5.2f of copy %7.1f TFLOP/s  (%s, %d copies)\n",
                 r->format.c_str(), r->n, r->k, r->microseconds, r->streamMicroseconds,
-                r->gbps, r->gbps / *copy, r->entry.c_str(), r->copies);
+                r->gbps, r->gbps / *copy, r->tflops, r->entry.c_str(), r->copies);
     json << (first ? "" : ", ") << "{\"entry\": \"" << r->entry << "\", \"format\": \""
          << r->format << "\", \"n\": " << r->n << ", \"k\": " << r->k
          << ", \"split_k\": " << m.getInt("split_k") << ", \"us\": " << r->microseconds
          << ", \"us_stream\": " << r->streamMicroseconds
          << ", \"bytes\": " << r->bytes << ", \"gbps\": " << r->gbps
+         << ", \"tflops\": " << r->tflops
          << ", \"fraction_of_copy\": " << r->gbps / *copy << "}";
     first = false;
   }

@@ -170,7 +170,14 @@ Status checkLinear(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
     dBias = b;
   }
 
-  for (int tokens : {1, 3, 8, 13}) {
+  // Decode kernels take tiles of 8 tokens, prefill kernels of 64: cover
+  // partial, whole and several tiles (fewer rows where the double-precision
+  // reference would be slow).
+  std::vector<int> tokenCounts = {1, 3, 8, 13};
+  if (m.getInt("decode") == 0)
+    tokenCounts = static_cast<long long>(n) * k > (4 << 20) ? std::vector<int>{1, 70}
+                                                           : std::vector<int>{1, 13, 64, 100, 200};
+  for (int tokens : tokenCounts) {
     const int guardRows = 8;
     std::vector<uint16_t> x = randomHalves(static_cast<size_t>(tokens) * k, 1.0);
     std::vector<uint16_t> residual =

@@ -6,14 +6,15 @@
 # test model for backend-check. The GPU machine has no LLVM, so all PTX is
 # generated here.
 #
-#   [QTC=build/bin/qtc] test/gpu/prepare-carry.sh <qtc-kernelgen> <runtime bin dir> [carry-dir]
+#   [QTC=build/bin/qtc] test/gpu/prepare-carry.sh <qtc-kernelgen> <dir of kernel-check,
+#     gemv-bench, backend-check (build/bin)> [carry-dir]
 set -euo pipefail
 gen=$1
 bins=$2
 carry=${3:-.gpu-carry}
 model=${QTC_TEST_MODEL:-$(dirname "$0")/../../../shared/models/kjv-llama-6m}
-rm -rf "$carry/ptx-check" "$carry/ptx-bench" "$carry/artifacts"
-mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench" "$carry/artifacts"
+rm -rf "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/artifacts"
+mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/artifacts"
 cp "$bins/kernel-check" "$bins/gemv-bench" "$bins/backend-check" "$carry/bin/"
 if [[ -n ${QTC:-} ]]; then
   for recipe in fp16 w4a16; do
@@ -38,6 +39,15 @@ check --kind gemv-int4 --n 100 --k 256 --group 32 --bias
 check --kind gemv-int4 --n 4096 --k 4096 --group 128
 check --kind gemv-int4 --n 12288 --k 4096 --group 128
 check --kind gemv-int4 --n 4096 --k 11008 --group 128 --residual
+# The prefill GEMM on the same kinds of shapes.
+check --prefill --kind gemv-f16 --n 512 --k 256
+check --prefill --kind gemv-f16 --n 256 --k 704 --residual
+check --prefill --kind gemv-f16 --n 100 --k 704 --bias --residual
+check --prefill --kind gemv-f16 --n 4096 --k 4096
+check --prefill --kind gemv-int4 --n 512 --k 256 --group 128
+check --prefill --kind gemv-int4 --n 256 --k 704 --group 64 --asym --residual
+check --prefill --kind gemv-int4 --n 100 --k 256 --group 32 --bias
+check --prefill --kind gemv-int4 --n 4096 --k 4096 --group 128
 check --kind embedding --vocab 4096 --hidden 256
 check --kind rms-norm --hidden 256
 check --kind rms-norm --hidden 704
@@ -66,6 +76,14 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
           --split-k $w --unroll $u
       done
     done
+  done
+done
+# Prefill (512 tokens): the GEMM against the decode GEMV run over all rows.
+for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
+  set -- $shape
+  for fmt in gemv-f16 gemv-int4; do
+    "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128 --prefill
+    "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128
   done
 done
 echo "prepared $carry: $(wc -l < "$carry/ptx-check/manifest.txt") check kernels," \

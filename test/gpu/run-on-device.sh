@@ -9,9 +9,9 @@ out=${OUT:-gpu-out}
 mkdir -p "$out"
 export QTC_CACHE_DIR=${QTC_CACHE_DIR:-/tmp/qtc-cache}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu \
-  --format=csv > "$out/nvidia-smi.csv" 2>&1
+  --format=csv > "$out/kernel-check.log" 2>&1
 
-"$carry/bin/kernel-check" "$carry/ptx-check" > "$out/kernel-check.log" 2>&1
+"$carry/bin/kernel-check" "$carry/ptx-check" >> "$out/kernel-check.log" 2>&1
 check_rc=$?
 backend_rc=0
 : > "$out/backend-check.log"
@@ -26,11 +26,16 @@ done
 PYTHONUNBUFFERED=1 python3 bench/decode_linear.py --gemv-bench "$carry/bin/gemv-bench" \
   --ptx-dir "$carry/ptx-bench" --out-dir "$out" > "$out/bench.log" 2>&1
 bench_rc=$?
+"$carry/bin/gemv-bench" "$carry/ptx-prefill" --tokens 512 --json "$out/prefill_linear.json" \
+  > "$out/prefill.log" 2>&1
+prefill_rc=$?
 
 echo "== kernel-check (exit $check_rc)"
 grep -E "^(FAIL|ERROR)" "$out/kernel-check.log" | head -40
 tail -1 "$out/kernel-check.log"
 echo "== backend-check (exit $backend_rc)"
-grep -E "^(FAIL|ok|==|cuda decode|backend-check)" "$out/backend-check.log" | head -40
+grep -E "^(FAIL|==|cuda decode|backend-check|ok   prefill|ok   fork)" "$out/backend-check.log" | head -40
+echo "== prefill linear, 512 tokens (exit $prefill_rc)"
+cut -c1-150 "$out/prefill.log"
 echo "== decode_linear (exit $bench_rc)"
 if [[ -f "$out/decode_linear.md" ]]; then cat "$out/decode_linear.md"; else tail -20 "$out/bench.log"; fi

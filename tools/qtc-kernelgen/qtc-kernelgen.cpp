@@ -107,7 +107,8 @@ std::optional<KernelRequest> requestFromFlags() {
 void printManifestLine(raw_ostream &os, const KernelRequest &r,
                        const qtc::codegen::GeneratedKernel &k) {
   os << "entry=" << k.entry << " kind=" << kind << " family="
-     << static_cast<int>(r.family) << " n=" << r.outFeatures
+     << static_cast<int>(r.family) << " decode=" << (r.decode ? 1 : 0)
+     << " n=" << r.outFeatures
      << " k=" << r.inFeatures << " group=" << r.groupSize
      << " symmetric=" << (r.symmetric ? 1 : 0) << " bias=" << (r.hasBias ? 1 : 0)
      << " residual=" << (r.hasResidual ? 1 : 0) << " hidden=" << r.hidden

@@ -4,9 +4,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace qtc::rt::cuda {
@@ -20,19 +20,6 @@ uint64_t fnv1a(const std::string &text, uint64_t hash = 1469598103934665603ull) 
     hash *= 1099511628211ull;
   }
   return hash;
-}
-
-// mkdir -p
-bool makeDirectories(const std::string &path) {
-  if (path.empty())
-    return false;
-  size_t pos = 0;
-  while ((pos = path.find('/', pos + 1)) != std::string::npos) {
-    std::string part = path.substr(0, pos);
-    if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
-      return false;
-  }
-  return mkdir(path.c_str(), 0755) == 0 || errno == EEXIST;
 }
 
 bool readFile(const std::string &path, std::vector<char> &bytes) {
@@ -146,7 +133,8 @@ StatusOr<CUmodule> ModuleCache::load(const std::string &ptx, const std::string &
     return compiled.status();
   QTC_CU(api_, cuModuleLoadData(&module, compiled->data()));
   modules_.push_back(module);
-  if (!path.empty() && makeDirectories(cacheDir_))
+  std::error_code ec;
+  if (!path.empty() && (std::filesystem::create_directories(cacheDir_, ec) || !ec))
     writeFileAtomically(path, *compiled);
   return module;
 }

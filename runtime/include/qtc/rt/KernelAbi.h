@@ -79,7 +79,9 @@ enum : int { kX, kWeight, kOut, kNumRows, kCount };
 // Dense: kWeight is f16 [N, K]; kScales/kZeros are 0.
 // Int4Group: kWeight is u8 [N, K/2] (low nibble first), kScales f16 [N, K/g],
 // kZeros f16 [N, K/g] or 0 when symmetric (zero point 8).
-// kResidual may equal kOut (in-place residual add).
+// kResidual may equal kOut (in-place residual add); kOut never aliases kX.
+// Two schedules share this list and grid rule: the decode GEMV (tileM 8,
+// tileN 16, splitK warps per tile) and the prefill GEMM (tileM 64, tileN 64).
 namespace linear {
 enum : int { kX, kWeight, kScales, kZeros, kBias, kResidual, kOut, kNumTokens, kCount };
 }
