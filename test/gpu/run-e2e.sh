@@ -7,18 +7,25 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 src=.gpu-carry/e2e
 out=${1:-gpu-e2e-out}
-mkdir -p "$out"
+mkdir -p "$out/logs"
 export LD_LIBRARY_PATH=$PWD/$src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 run=$src/qtc-run
 status=0
 step() { echo "== $*"; }
-check() { # name, command...
+check() { # name, command...; logs go to $out/logs/NAME.log
   local name=$1; shift
-  if "$@" >"$out/$name.log" 2>&1; then echo "PASS $name"; else echo "FAIL $name"; status=1; fi
-  tail -n 12 "$out/$name.log"
+  if "$@" >"$out/logs/$name.log" 2>&1; then echo "PASS $name"; else echo "FAIL $name"; status=1; fi
+  grep -E "^(ok|FAIL)|ERROR SUMMARY" "$out/logs/$name.log" | sed 's/^/     /'
+}
+# Prints the throughput fields of a qtc-run --json log.
+rates() {
+  python3 -c "
+import json,sys; d=json.load(open(sys.argv[1]))
+print('     ' + ', '.join(f'{k} {d[k]:.1f}' for k in ('tokens_per_s','prefill_tokens_per_s','decode_tokens_per_s','generated_tokens','ppl') if k in d))" "$1"
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt"
 
 for a in kjv-fp16 kjv-onnx-fp16; do
   check "reference-cuda-$a" python3 $src/check_reference.py --qtc-run $run \
@@ -30,11 +37,12 @@ for a in kjv-fp16 kjv-onnx-fp16; do
   if [[ -s $out/$a.cuda.ppl && -s $out/$a.host.ppl ]]; then
     check "cuda-vs-host-$a" python3 -c "
 import sys; c=float(open('$out/$a.cuda.ppl').read()); h=float(open('$out/$a.host.ppl').read())
-r=abs(c-h)/h; print(f'cuda {c:.4f} host {h:.4f} rel {r:.4%}'); sys.exit(r > 0.005)"
+r=abs(c-h)/h; print(f'ok   cuda {c:.4f} host {h:.4f} rel {r:.4%}'); sys.exit(r > 0.005)"
   fi
 done
 
 check "ppl-cuda-kjv-w4a16" $run $src/kjv-w4a16.qtc --backend cuda --ppl $src/eval_tokens.bin --json
+rates "$out/logs/ppl-cuda-kjv-w4a16.log"
 
 check memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
   $run $src/kjv-w4a16.qtc --backend cuda --prompt "In the beginning" -n 16 --greedy
@@ -42,7 +50,9 @@ check memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
 for a in kjv-fp16 kjv-w4a16; do
   for b in 1 8; do
     check "tps-$a-b$b" $run $src/$a.qtc --backend cuda --prompt "And God said" \
-      -n 256 --greedy --batch $b --json
+      -n 256 --greedy --batch $b --ignore-eos --json
+    rates "$out/logs/tps-$a-b$b.log"
   done
 done
+tar -czf "$out/logs.tar.gz" -C "$out" logs && rm -r "$out/logs"
 exit $status
