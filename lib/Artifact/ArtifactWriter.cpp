@@ -68,7 +68,7 @@ flatbuffers::Offset<fb::Plan> buildPlan(flatbuffers::FlatBufferBuilder &b,
         &s.kernelIds, &s.decodeKernelIds));
   }
   return fb::CreatePlanDirect(b, &slots, &steps, /*input_ids_slot=*/-1,
-                              c.logitsSlot);
+                              c.logitsSlot, &c.argmaxKernelIds);
 }
 
 } // namespace

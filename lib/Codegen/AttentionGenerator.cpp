@@ -16,9 +16,10 @@
 //  - Keys past pos (the last chunk) get p = 0 and read the last valid key's
 //    row, so no unwritten cache memory is touched.
 //
-// The same kernel serves prefill (a block per prompt token): correct but
-// it re-reads the sequence's cache for every token instead of tiling queries
-// (no flash-style prefill yet).
+// Prefill uses the flash-style kernel of AttentionPrefillGenerator.cpp where
+// its schedule applies; for other shapes (GQA group above 8, head_dim above
+// 128) this kernel serves prefill too, a block per prompt token, re-reading
+// the sequence's cache for every token.
 //
 //===----------------------------------------------------------------------===//
 

@@ -54,6 +54,12 @@ mlir::FailureOr<KernelIR> buildRopeKvAppendKernel(mlir::ImplicitLocOpBuilder &b,
 mlir::FailureOr<KernelIR> buildAttentionKernel(mlir::ImplicitLocOpBuilder &b,
                                                const KernelRequest &r,
                                                llvm::StringRef entry);
+// Prefill: flash-style tiles of 16 query rows on tensor cores, for the shapes
+// usesFlashPrefillAttention accepts (others use the per-token kernel).
+bool usesFlashPrefillAttention(const KernelRequest &r);
+mlir::FailureOr<KernelIR>
+buildFlashPrefillAttentionKernel(mlir::ImplicitLocOpBuilder &b,
+                                 const KernelRequest &r, llvm::StringRef entry);
 mlir::FailureOr<KernelIR> buildSwiGluKernel(mlir::ImplicitLocOpBuilder &b,
                                             const KernelRequest &r,
                                             llvm::StringRef entry);

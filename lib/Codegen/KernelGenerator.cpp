@@ -103,7 +103,10 @@ std::string kernelEntryName(const KernelRequest &r) {
   case KernelFamily::Attention:
     os << "_h" << r.heads << "_kv" << r.kvHeads << "_d" << r.headDim << "_b"
        << r.kvBlockSize;
-    // Attention: one block per (token, kv head) for decode and prefill.
+    // Attention: the decode kernel (one block per token and kv head) also
+    // serves prefill unless the flash-style prefill kernel applies.
+    if (r.family == KernelFamily::Attention && usesFlashPrefillAttention(r))
+      os << "_prefill";
     break;
   default:
     os << "_w" << r.hidden;
@@ -119,13 +122,21 @@ static FailureOr<KernelIR> buildLinearKernel(ImplicitLocOpBuilder &b,
   return r.decode ? buildGemvKernel(b, r, entry) : buildGemmKernel(b, r, entry);
 }
 
+static FailureOr<KernelIR> buildAttentionFamilyKernel(ImplicitLocOpBuilder &b,
+                                                      const KernelRequest &r,
+                                                      StringRef entry) {
+  return usesFlashPrefillAttention(r)
+             ? buildFlashPrefillAttentionKernel(b, r, entry)
+             : buildAttentionKernel(b, r, entry);
+}
+
 static GeneratorFn generatorFor(KernelFamily family) {
   switch (family) {
   case KernelFamily::Embedding: return buildEmbeddingKernel;
   case KernelFamily::RmsNorm: return buildRmsNormKernel;
   case KernelFamily::Linear: return buildLinearKernel;
   case KernelFamily::RopeKvAppend: return buildRopeKvAppendKernel;
-  case KernelFamily::Attention: return buildAttentionKernel;
+  case KernelFamily::Attention: return buildAttentionFamilyKernel;
   case KernelFamily::SwiGlu: return buildSwiGluKernel;
   case KernelFamily::Add: return buildAddKernel;
   case KernelFamily::GatherRows: return buildGatherRowsKernel;

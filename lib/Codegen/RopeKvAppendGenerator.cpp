@@ -9,9 +9,9 @@
 #include "Generators.h"
 #include "KernelBuilder.h"
 
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "qtc/rt/RopeFrequencies.h"
 
-#include <cmath>
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 
@@ -20,42 +20,30 @@ namespace {
 
 namespace abi = rt::abi::rope_kv_append;
 
-// Hugging Face Llama's inverse frequencies, computed in f32 the way
-// transformers (and the host backend) do, so both rotate by the same angles.
+// The request's RoPE fields for the one frequency definition the host
+// backend uses too (qtc/rt/RopeFrequencies.h), so both rotate by
+// bit-identical angles. The request holds the artifact's f32 config values
+// widened to double; narrowing them back is exact.
 std::vector<float> inverseFrequencies(const KernelRequest &r) {
-  const float theta = static_cast<float>(r.rope.theta);
-  const int headDim = r.headDim;
-  std::vector<float> inv(headDim / 2);
-  for (int i = 0; i < headDim / 2; ++i)
-    inv[i] = 1.0f / std::pow(theta, static_cast<float>(2 * i) /
-                                        static_cast<float>(headDim));
-  const float factor = static_cast<float>(r.rope.factor);
+  rt::RopeFrequencySpec spec;
+  spec.headDim = r.headDim;
+  spec.theta = static_cast<float>(r.rope.theta);
   switch (r.rope.scaling) {
   case RopeScalingKind::None:
+    spec.scaling = rt::RopeFrequencySpec::Scaling::None;
     break;
   case RopeScalingKind::Linear:
-    for (float &f : inv)
-      f /= factor;
+    spec.scaling = rt::RopeFrequencySpec::Scaling::Linear;
     break;
-  case RopeScalingKind::Llama3: {
-    const float low = static_cast<float>(r.rope.lowFreqFactor);
-    const float high = static_cast<float>(r.rope.highFreqFactor);
-    const float oldContext = static_cast<float>(r.rope.originalMaxPositions);
-    const float lowFreqWavelen = oldContext / low;
-    const float highFreqWavelen = oldContext / high;
-    for (float &f : inv) {
-      const float wavelen = 2.0f * static_cast<float>(M_PI) / f;
-      if (wavelen > lowFreqWavelen) {
-        f /= factor;
-      } else if (wavelen >= highFreqWavelen) {
-        const float smooth = (oldContext / wavelen - low) / (high - low);
-        f = (1.0f - smooth) * f / factor + smooth * f;
-      }
-    }
+  case RopeScalingKind::Llama3:
+    spec.scaling = rt::RopeFrequencySpec::Scaling::Llama3;
     break;
   }
-  }
-  return inv;
+  spec.factor = static_cast<float>(r.rope.factor);
+  spec.lowFreqFactor = static_cast<float>(r.rope.lowFreqFactor);
+  spec.highFreqFactor = static_cast<float>(r.rope.highFreqFactor);
+  spec.originalMaxPositions = r.rope.originalMaxPositions;
+  return rt::ropeInverseFrequencies(spec);
 }
 
 } // namespace

@@ -137,6 +137,26 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
       step.decodeKernelIds.push_back(decode);
     }
   }
+
+  // Greedy sampling on the device: an argmax over each logits row. The
+  // kernel reads rows in 16-byte pieces, so a vocabulary that is not a
+  // multiple of 8 gets none (-1) and the runtime picks tokens from the
+  // logits instead.
+  c.argmaxKernelIds.clear();
+  for (const std::string &target : targets) {
+    if (c.config.vocabSize <= 0 || c.config.vocabSize % 8 != 0) {
+      c.argmaxKernelIds.push_back(-1);
+      continue;
+    }
+    codegen::KernelRequest r;
+    r.family = codegen::KernelFamily::ArgmaxRows;
+    r.hidden = c.config.vocabSize;
+    r.chip = target;
+    FailureOr<int> argmax = kernelFor(r);
+    if (failed(argmax))
+      return failure();
+    c.argmaxKernelIds.push_back(*argmax);
+  }
   return success();
 }
 

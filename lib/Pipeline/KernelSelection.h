@@ -17,7 +17,9 @@ void loadCodegenDialects(mlir::MLIRContext &context);
 
 // For every step and target, generates the prefill kernel (Step.kernel_ids)
 // and, where a faster schedule exists for one token per sequence, the decode
-// kernel (Step.decode_kernel_ids). Identical kernels are generated once.
+// kernel (Step.decode_kernel_ids), and per target the argmax_rows kernel
+// over the logits for greedy sampling (Plan.argmax_kernel_ids; -1 where the
+// vocabulary is not a multiple of 8). Identical kernels are generated once.
 mlir::LogicalResult generateKernels(mlir::MLIRContext &context,
                                     mlir::Location loc,
                                     llvm::ArrayRef<std::string> targets,

@@ -4,6 +4,7 @@
 
 #include "kv/BlockAllocator.h"
 #include "qtc/rt/Backend.h"
+#include "qtc/rt/GreedyArgmax.h"
 #include "qtc/rt/Tokenizer.h"
 #include "scheduler/BatchBuilder.h"
 #include "scheduler/Sampler.h"
@@ -187,8 +188,8 @@ Status Engine::checkIds(const std::vector<int32_t> &ids, const char *what) const
   return Status::ok();
 }
 
-Status Engine::runChunks(const std::vector<SequenceChunk> &chunks, bool decodeOnly,
-                         std::vector<float> &logits) {
+Status Engine::prepareChunks(const std::vector<SequenceChunk> &chunks, bool decodeOnly,
+                             BatchBuilder &builder) {
   std::vector<std::pair<BlockAllocator::SeqId, int>> requests;
   requests.reserve(chunks.size());
   for (const SequenceChunk &chunk : chunks)
@@ -198,9 +199,22 @@ Status Engine::runChunks(const std::vector<SequenceChunk> &chunks, bool decodeOn
     return copies.status();
   for (const BlockCopy &copy : *copies)
     QTC_RT_RETURN_IF_ERROR(backend_->copyKvBlock(copy.src, copy.dst));
-  BatchBuilder builder;
   builder.build(*allocator_, chunks, decodeOnly);
+  return Status::ok();
+}
+
+Status Engine::runChunks(const std::vector<SequenceChunk> &chunks, bool decodeOnly,
+                         std::vector<float> &logits) {
+  BatchBuilder builder;
+  QTC_RT_RETURN_IF_ERROR(prepareChunks(chunks, decodeOnly, builder));
   return backend_->forward(builder.view(), logits);
+}
+
+Status Engine::runChunksGreedy(const std::vector<SequenceChunk> &chunks, bool decodeOnly,
+                               std::vector<int32_t> &ids) {
+  BatchBuilder builder;
+  QTC_RT_RETURN_IF_ERROR(prepareChunks(chunks, decodeOnly, builder));
+  return backend_->forwardGreedy(builder.view(), ids);
 }
 
 StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>> &prompts,
@@ -250,8 +264,18 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
     result.promptTokens += static_cast<int64_t>(prompts[p].size());
   }
   std::vector<bool> live(prompts.size(), true);
-  auto accept = [&](size_t p, const float *logits) {
-    int32_t token = samplers[p].next(logits, vocab);
+  // Greedy calls bring back token ids only (the backend takes the argmax
+  // where the logits are); sampling needs the logits.
+  const bool greedy = options.sampling.greedy;
+  std::vector<float> logits;
+  std::vector<int32_t> greedyIds;
+  auto run = [&](const std::vector<SequenceChunk> &chunks, bool decodeOnly) {
+    return greedy ? runChunksGreedy(chunks, decodeOnly, greedyIds)
+                  : runChunks(chunks, decodeOnly, logits);
+  };
+  // Takes the token of row `row` of the last call for prompt `p`.
+  auto accept = [&](size_t p, size_t row) {
+    int32_t token = greedy ? greedyIds[row] : samplers[p].next(logits.data() + row * vocab, vocab);
     result.tokens[p].push_back(token);
     ++result.generatedTokens;
     if (static_cast<int>(result.tokens[p].size()) >= options.maxNewTokens ||
@@ -263,7 +287,6 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
   // long prompts split across calls.
   const int budget = options_.maxTokensPerCall;
   Clock::time_point start = Clock::now();
-  std::vector<float> logits;
   size_t prompt = 0;
   int offset = 0;
   while (prompt < prompts.size()) {
@@ -284,9 +307,9 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
         offset += count;
       }
     }
-    QTC_RT_RETURN_IF_ERROR(runChunks(chunks, /*decodeOnly=*/false, logits));
+    QTC_RT_RETURN_IF_ERROR(run(chunks, /*decodeOnly=*/false));
     for (size_t i = 0; i < finishing.size(); ++i)
-      accept(finishing[i], logits.data() + i * vocab);
+      accept(finishing[i], i);
   }
   result.prefillSeconds = secondsSince(start);
 
@@ -308,9 +331,9 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
         chunks.push_back({seqs[p], &result.tokens[p].back(), 1, position,
                           SequenceChunk::Logits::kLast});
       }
-      QTC_RT_RETURN_IF_ERROR(runChunks(chunks, /*decodeOnly=*/true, logits));
+      QTC_RT_RETURN_IF_ERROR(run(chunks, /*decodeOnly=*/true));
       for (size_t i = first; i < last; ++i)
-        accept(active[i], logits.data() + (i - first) * vocab);
+        accept(active[i], i - first);
     }
   }
   result.decodeSeconds = secondsSince(start);
@@ -348,7 +371,7 @@ StatusOr<ScoreResult> Engine::score(const std::vector<int32_t> &ids, const Score
     for (int i = 0; i < count; ++i) {
       const float *row = logits.data() + static_cast<size_t>(i) * vocab;
       const int position = offset + i;
-      result.argmax.push_back(argmaxToken(row, vocab));
+      result.argmax.push_back(greedyArgmax(row, vocab));
       if (position + 1 < n)
         result.logProbs.push_back(
             static_cast<float>(logProbability(row, vocab, ids[position + 1])));

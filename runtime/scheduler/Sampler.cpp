@@ -2,19 +2,13 @@
 
 #include "scheduler/Sampler.h"
 
+#include "qtc/rt/GreedyArgmax.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 namespace qtc::rt {
-
-int32_t argmaxToken(const float *logits, int vocab) {
-  int32_t best = 0;
-  for (int i = 1; i < vocab; ++i)
-    if (logits[i] > logits[best])
-      best = i;
-  return best;
-}
 
 double logProbability(const float *logits, int vocab, int32_t id) {
   double maxLogit = logits[0];
@@ -32,7 +26,7 @@ Sampler::Sampler(const SamplingOptions &options, uint64_t stream)
 
 int32_t Sampler::next(const float *logits, int vocab) {
   if (options_.greedy)
-    return argmaxToken(logits, vocab);
+    return greedyArgmax(logits, vocab);
   int k = options_.topK > 0 ? std::min(options_.topK, vocab) : vocab;
   order_.resize(vocab);
   std::iota(order_.begin(), order_.end(), 0);

@@ -1,6 +1,6 @@
 //===- Sampler.h - Picks the next token from logits -----------------------===//
 //
-// Greedy (argmax, lowest id on ties) or temperature + top-k sampling from a
+// Greedy (qtc/rt/GreedyArgmax.h: lowest id on ties) or temperature + top-k sampling from a
 // per-sequence std::mt19937_64, turned into uniforms by hand so a seed gives
 // the same tokens with every standard library.
 //
@@ -16,7 +16,6 @@
 
 namespace qtc::rt {
 
-int32_t argmaxToken(const float *logits, int vocab);
 // log softmax(logits)[id], computed in double.
 double logProbability(const float *logits, int vocab, int32_t id);
 

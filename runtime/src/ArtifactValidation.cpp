@@ -507,12 +507,12 @@ private:
 
   //===-- Kernels --------------------------------------------------------===//
 
-  Status checkKernelIds(int stepIndex, const char *field,
-                        const flatbuffers::Vector<int32_t> *ids,
+  // `label` names the field ("step 3: kernel_ids"); the targets that get a
+  // kernel are marked in `targetUsed`.
+  Status checkKernelIds(const std::string &label, const flatbuffers::Vector<int32_t> *ids,
                         std::vector<bool> &targetUsed) {
     if (!ids || ids->size() == 0)
       return Status::ok();
-    std::string label = "step " + std::to_string(stepIndex) + ": " + field;
     size_t numTargets = targets_.size();
     if (ids->size() != numTargets)
       return invalidArgument(label + " has " + std::to_string(ids->size()) +
@@ -568,16 +568,20 @@ private:
     std::vector<bool> targetUsed(targets_.size(), false);
     const auto &steps = *plan_.steps();
     for (int i = 0, e = steps.size(); i < e; ++i) {
-      QTC_RT_RETURN_IF_ERROR(checkKernelIds(i, "kernel_ids", steps.Get(i)->kernel_ids(),
-                                            targetUsed));
-      QTC_RT_RETURN_IF_ERROR(checkKernelIds(i, "decode_kernel_ids",
+      const std::string step = "step " + std::to_string(i) + ": ";
+      QTC_RT_RETURN_IF_ERROR(
+          checkKernelIds(step + "kernel_ids", steps.Get(i)->kernel_ids(), targetUsed));
+      QTC_RT_RETURN_IF_ERROR(checkKernelIds(step + "decode_kernel_ids",
                                             steps.Get(i)->decode_kernel_ids(), targetUsed));
     }
     for (size_t t = 0; t < targets_.size(); ++t)
       if (!targetUsed[t])
         return notFound("target " + targets_[t] +
                         " is listed, but no step has a kernel for it");
-    return Status::ok();
+    // The argmax kernel serves greedy sampling, not the plan: it alone does
+    // not make a target usable.
+    std::vector<bool> argmaxTargets(targets_.size(), false);
+    return checkKernelIds("plan: argmax_kernel_ids", plan_.argmax_kernel_ids(), argmaxTargets);
   }
 
   const fb::Artifact &artifact_;

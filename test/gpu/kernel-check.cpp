@@ -527,13 +527,16 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
   return Status::ok();
 }
 
-Status checkAttention(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+// Attention over sequences of lengths `lens` (cached positions 0..len-1) for
+// the given (seq, pos) token rows, against a double-precision reference.
+Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f,
+                          const std::vector<int> &lens,
+                          const std::vector<std::pair<int, int>> &rows,
+                          const std::string &label) {
   const int heads = m.getInt("heads"), kvHeads = m.getInt("kv_heads");
   const int headDim = m.getInt("head_dim"), blockSize = m.getInt("block_size");
   const int qkvWidth = (heads + 2 * kvHeads) * headDim, group = heads / kvHeads;
-  std::vector<int> lens = {1, 16, 33, 300, 77};
-  PagedBatch batch = makeBatch(
-      lens, {{0, 0}, {1, 15}, {2, 20}, {2, 32}, {3, 299}, {4, 0}, {4, 63}, {4, 76}}, blockSize);
+  PagedBatch batch = makeBatch(lens, rows, blockSize);
   const int tokens = static_cast<int>(batch.positions.size());
   size_t cacheElems = static_cast<size_t>(batch.numBlocks) * kvHeads * blockSize * headDim;
   // Cached positions hold random keys/values; every other slot stays NaN so
@@ -581,7 +584,7 @@ Status checkAttention(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
   std::vector<uint16_t> out(outElems);
   CHECK_OK(h.download(out.data(), dOut, outElems * 2));
 
-  CaseResult r{"attention", m.get("entry"), "tokens=8 ctx<=300", {}, 3e-3};
+  CaseResult r{"attention", m.get("entry"), label, {}, 3e-3};
   const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
   for (int t = 0; t < tokens; ++t) {
     int seq = batch.tokenSeq[t], pos = batch.positions[t];
@@ -609,6 +612,78 @@ Status checkAttention(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
   }
   r.untouchedViolations = countWritten(out, static_cast<size_t>(tokens) * outWidth, outElems);
   report(r);
+  return Status::ok();
+}
+
+// Time (no check) of one prompt of `length` tokens as a single prefill
+// batch: rows at positions 0..length-1 of one sequence, random cache.
+// Printed for comparing kernels in one run; never asserted.
+Status timeAttentionPrefill(DeviceHarness &h, const ManifestEntry &m, CUfunction f,
+                            int length) {
+  const int heads = m.getInt("heads"), kvHeads = m.getInt("kv_heads");
+  const int headDim = m.getInt("head_dim"), blockSize = m.getInt("block_size");
+  const int qkvWidth = (heads + 2 * kvHeads) * headDim;
+  std::vector<std::pair<int, int>> rows;
+  for (int p = 0; p < length; ++p)
+    rows.push_back({0, p});
+  PagedBatch batch = makeBatch({length}, rows, blockSize);
+  size_t cacheElems = static_cast<size_t>(batch.numBlocks) * kvHeads * blockSize * headDim;
+  ASSIGN_OR_RETURN(dQkv, h.uploadVector(randomHalves(static_cast<size_t>(length) * qkvWidth, 1.0)));
+  ASSIGN_OR_RETURN(dK, h.uploadVector(randomHalves(cacheElems, 1.0)));
+  ASSIGN_OR_RETURN(dV, h.uploadVector(randomHalves(cacheElems, 1.0)));
+  ASSIGN_OR_RETURN(dPositions, h.uploadVector(batch.positions));
+  ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
+  ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
+  ASSIGN_OR_RETURN(dOut, h.alloc(static_cast<size_t>(length) * heads * headDim * 2));
+  std::vector<KernelArg> args(abi::attention::kCount);
+  args[abi::attention::kQkv] = KernelArg::pointer(dQkv);
+  args[abi::attention::kKCache] = KernelArg::pointer(dK);
+  args[abi::attention::kVCache] = KernelArg::pointer(dV);
+  args[abi::attention::kPositions] = KernelArg::pointer(dPositions);
+  args[abi::attention::kTokenSeq] = KernelArg::pointer(dTokenSeq);
+  args[abi::attention::kBlockTables] = KernelArg::pointer(dTables);
+  args[abi::attention::kOut] = KernelArg::pointer(dOut);
+  args[abi::attention::kNumTokens] = KernelArg::i32(length);
+  args[abi::attention::kMaxBlocksPerSeq] = KernelArg::i32(batch.maxBlocksPerSeq);
+  abi::LaunchExtent extent;
+  extent.numRows = length;
+  extent.numKvHeads = kvHeads;
+  abi::LaunchDims dims = abi::launchDims(abi::KernelFamily::Attention, m.tile(), extent);
+  std::vector<float> ms;
+  for (int rep = 0; rep < 21; ++rep) {
+    ASSIGN_OR_RETURN(t, h.time([&] { return h.launch(f, dims, args); }));
+    if (rep > 0)
+      ms.push_back(t);
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("time  attention      %-58s prompt=%d: %.1f us (median of %zu)\n",
+              m.get("entry").c_str(), length, 1000.0 * ms[ms.size() / 2], ms.size());
+  return Status::ok();
+}
+
+Status checkAttention(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
+  // Decode-like rows: scattered positions of five sequences.
+  CHECK_OK(checkAttentionCase(
+      h, m, f, {1, 16, 33, 300, 77},
+      {{0, 0}, {1, 15}, {2, 20}, {2, 32}, {3, 299}, {4, 0}, {4, 63}, {4, 76}},
+      "tokens=8 ctx<=300"));
+  // Prefill-like rows: whole prompts and continued chunks of four sequences
+  // (lengths not multiples of 16, so 16-row tiles span sequence boundaries,
+  // and 116 rows leave a partial last tile), then a tile of rows from
+  // different sequences in shuffled order.
+  std::vector<int> lens = {37, 16, 5, 100};
+  std::vector<std::pair<int, int>> rows;
+  for (int p = 0; p < 37; ++p) rows.push_back({0, p});
+  for (int p = 0; p < 16; ++p) rows.push_back({1, p});
+  for (int p = 2; p < 5; ++p) rows.push_back({2, p});
+  for (int p = 40; p < 100; ++p) rows.push_back({3, p});
+  CHECK_OK(checkAttentionCase(h, m, f, lens, rows, "prefill 4 seqs, 116 rows"));
+  std::vector<std::pair<int, int>> mixed = {{3, 99}, {0, 36}, {3, 17}, {2, 0}, {1, 15},
+                                            {0, 0}, {3, 64}, {2, 4}, {1, 3}};
+  CHECK_OK(checkAttentionCase(h, m, f, lens, mixed, "mixed rows, 4 seqs"));
+  if (m.getInt("heads") >= 32)
+    for (int length : {512, 2048})
+      CHECK_OK(timeAttentionPrefill(h, m, f, length));
   return Status::ok();
 }
 

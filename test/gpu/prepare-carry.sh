@@ -63,6 +63,11 @@ check --kind rope-kv-append --heads 32 --kv-heads 8 --head-dim 128 --theta 50000
 check --kind attention --heads 4 --kv-heads 2 --head-dim 64
 check --kind attention --heads 32 --kv-heads 8 --head-dim 128
 check --kind attention --heads 32 --kv-heads 32 --head-dim 128
+# The flash-style prefill attention: GQA 2 and 4, MHA, MQA (group 8).
+check --prefill --kind attention --heads 4 --kv-heads 2 --head-dim 64
+check --prefill --kind attention --heads 32 --kv-heads 8 --head-dim 128
+check --prefill --kind attention --heads 32 --kv-heads 32 --head-dim 128
+check --prefill --kind attention --heads 8 --kv-heads 1 --head-dim 64
 
 # Llama-2-7B decode shapes: the default schedule and a sweep of warps per
 # tile (split-K inside the block) and K steps in flight.
@@ -70,7 +75,7 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
   set -- $shape
   for fmt in gemv-f16 gemv-int4; do
     "$gen" --out-dir "$carry/ptx-bench" --kind $fmt --n $1 --k $2 --group 128
-    for w in 1 2 4 8; do
+    for w in 1 2 4 8 16; do
       for u in 2 4 8; do
         "$gen" --out-dir "$carry/ptx-bench" --kind $fmt --n $1 --k $2 --group 128 \
           --split-k $w --unroll $u

@@ -47,6 +47,16 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
   if (root.kernels())
     for (const fb::Kernel *k : *root.kernels())
       kernels.push_back({{"name", str(k->name())}, {"target", str(k->target())}});
+  // Plan.argmax_kernel_ids: target -> the kernel that picks greedy tokens on
+  // the device (null: the backend picks them from the logits).
+  json argmaxKernels = json::object();
+  const auto *argmaxIds = root.plan()->argmax_kernel_ids();
+  if (root.targets())
+    for (unsigned t = 0; t < root.targets()->size(); ++t) {
+      const int id = argmaxIds && t < argmaxIds->size() ? argmaxIds->Get(t) : -1;
+      argmaxKernels[root.targets()->Get(t)->str()] =
+          id >= 0 ? json(str(root.kernels()->Get(id)->name())) : json(nullptr);
+    }
   json numerics = json::array();
   if (root.numerics())
     for (const fb::LayerNumerics *n : *root.numerics())
@@ -66,6 +76,7 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
                 {"steps", steps},
                 {"targets", targets},
                 {"kernels", kernels},
+                {"argmax_kernels", argmaxKernels},
                 {"kv_block_size", artifact.kvCache().block_size()},
                 {"has_tokenizer", !artifact.tokenizerModel().empty()},
                 {"numerics", numerics}};
@@ -81,6 +92,10 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
               c.num_heads(), c.num_kv_heads(), c.head_dim(), c.intermediate_size());
   std::printf("plan: %zu steps; kernels: %zu for %s\n", steps.size(), kernels.size(),
               targets.empty() ? "no GPU target (host only)" : targets.dump().c_str());
+  for (const auto &[target, kernel] : argmaxKernels.items())
+    std::printf("greedy sampling on %s: %s\n", target.c_str(),
+                kernel.is_null() ? "from the logits on the host"
+                                 : ("on the device, " + kernel.get<std::string>()).c_str());
   if (!numerics.empty()) {
     std::printf("%-48s %-16s %9s %10s\n", "quantized layer", "format", "SQNR dB", "max err");
     for (const json &n : numerics)

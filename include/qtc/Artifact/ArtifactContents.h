@@ -69,6 +69,9 @@ struct ArtifactContents {
   std::vector<Slot> slots;
   std::vector<Step> steps;
   int logitsSlot = -1;
+  // Plan.argmax_kernel_ids: the argmax_rows kernel over the logits per
+  // target, parallel to targets (-1: none for that target).
+  std::vector<int> argmaxKernelIds;
   std::vector<std::string> targets;
   std::vector<Kernel> kernels;
   int kvBlockSize = 16;

@@ -4,7 +4,8 @@
 // logit rows from device memory. Each forward packs them into one pinned
 // host buffer and sends them with a single async copy into a device buffer
 // of fixed capacity, whose addresses therefore stay the same from call to
-// call (captured CUDA graphs rely on that).
+// call (captured CUDA graphs rely on that). The backend has checked the
+// batch with validateBatch (qtc/rt/BatchValidation.h) before it gets here.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_RT_BACKENDS_CUDA_BATCHUPLOAD_H
@@ -15,20 +16,6 @@
 #include "qtc/rt/Backend.h"
 
 namespace qtc::rt::cuda {
-
-// What a batch is checked against.
-struct BatchLimits {
-  int maxTokens = 0;
-  int numKvBlocks = 0;
-  int blockSize = 0;
-  int vocabSize = 0;
-  int maxPositions = 0;
-};
-
-// Rejects a batch the kernels could not run safely: sizes over the limits,
-// ids outside the vocabulary, positions outside their sequence, block table
-// entries outside the KV pool, logit rows outside the batch.
-Status checkBatch(const BatchView &batch, const BatchLimits &limits);
 
 class BatchUpload {
 public:

@@ -7,11 +7,14 @@
 //
 // forward(): one stream. The batch arrays go up in one async copy, every
 // step launches its kernel by qtc/rt/KernelAbi.h, the logits rows come back
-// as f16 and are widened to f32. Decode-only batches replay a CUDA graph of
-// the step launches, captured once per (tokens, logit rows, block-table
-// width); QTC_CUDA_GRAPHS=0 turns that off. QTC_CUDA_PROFILE=1 times every
-// step with events and prints a per-kind summary when the backend is
-// destroyed.
+// as f16 and are widened to f32. forwardGreedy() instead launches the
+// artifact's argmax_rows kernel on the logits slot and copies back one i32
+// id per row (without that kernel it picks the ids from the f16 logits on
+// the host, by the same rule). Decode-only batches replay a CUDA graph of
+// the step launches (and of the argmax, when greedy), captured once per
+// (tokens, logit rows, block-table width, greedy); QTC_CUDA_GRAPHS=0 turns
+// that off. QTC_CUDA_PROFILE=1 times every step with events and prints a
+// per-kind summary when the backend is destroyed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,7 +26,9 @@
 
 #include "qtc/rt/Artifact.h"
 #include "qtc/rt/Backend.h"
+#include "qtc/rt/BatchValidation.h"
 #include "qtc/rt/Float16.h"
+#include "qtc/rt/GreedyArgmax.h"
 #include "qtc/rt/KernelAbi.h"
 
 #include <cstdio>
@@ -82,6 +87,7 @@ public:
   std::string name() const override { return "cuda"; }
   Status prepare(const Artifact &artifact, const BackendOptions &options) override;
   Status forward(const BatchView &batch, std::vector<float> &logits) override;
+  Status forwardGreedy(const BatchView &batch, std::vector<int32_t> &ids) override;
   Status copyKvBlock(int srcBlock, int dstBlock) override;
 
 private:
@@ -90,7 +96,11 @@ private:
   Status allocateBuffers(const Artifact &artifact);
   Status runSteps(const BatchView &batch);
   Status launch(const PreparedStep &step, const BatchView &batch);
-  Status runWithGraph(const BatchView &batch);
+  // Checks and uploads `batch` and queues its steps, then (greedy) the
+  // argmax over the logits slot; nothing is synchronized.
+  Status enqueue(const BatchView &batch, bool greedy);
+  Status launchArgmax(const BatchView &batch);
+  Status runWithGraph(const BatchView &batch, bool greedy);
   void dropGraphs();
 
   CUdeviceptr slot(int index) const { return slots_.get() + slotOffsets_[index]; }
@@ -106,7 +116,7 @@ private:
 
   const Artifact *artifact_ = nullptr;
   BackendOptions options_;
-  cuda::BatchLimits limits_;
+  BatchLimits limits_;
   std::map<int, LoadedKernel> kernels_; // by Artifact.kernels index
   std::vector<PreparedStep> steps_;
   cuda::DeviceWeights weights_;
@@ -120,9 +130,15 @@ private:
   int numLayers_ = 0, numKvHeads_ = 0;
   cuda::BatchUpload batch_;
   cuda::PinnedMemory logitsHost_;
+  // Greedy sampling: the artifact's argmax_rows kernel for this target (null
+  // when it has none) and its [maxTokensPerCall] i32 output, on both sides.
+  const LoadedKernel *argmaxKernel_ = nullptr;
+  DeviceMemory greedyIds_;
+  cuda::PinnedMemory greedyIdsHost_;
 
   bool useGraphs_ = true;
-  std::map<std::tuple<int, int, int>, CUgraphExec> graphs_;
+  // By (tokens, logit rows, block-table width, greedy).
+  std::map<std::tuple<int, int, int, bool>, CUgraphExec> graphs_;
 
   bool profile_ = false;
   std::map<std::string, std::pair<double, long>> profileMs_; // kernel -> (ms, calls)
@@ -147,6 +163,8 @@ CudaBackend::~CudaBackend() {
   weights_ = cuda::DeviceWeights();
   batch_ = cuda::BatchUpload();
   logitsHost_ = cuda::PinnedMemory();
+  greedyIds_ = DeviceMemory();
+  greedyIdsHost_ = cuda::PinnedMemory();
   if (stream_)
     api_.cuStreamDestroy(stream_);
   if (context_)
@@ -234,6 +252,7 @@ Status CudaBackend::loadKernels(const Artifact &artifact) {
   const fb::Plan &plan = artifact.plan();
   kernels_.clear();
   steps_.clear();
+  argmaxKernel_ = nullptr;
   for (unsigned i = 0; i < plan.steps()->size(); ++i) {
     const fb::Step *step = plan.steps()->Get(i);
     PreparedStep p;
@@ -257,6 +276,13 @@ Status CudaBackend::loadKernels(const Artifact &artifact) {
     p.decodeKernel = *d ? *d : *k;
     steps_.push_back(std::move(p));
   }
+  // Optional: without it forwardGreedy picks ids from the logits on the host.
+  // (The step index only names a required kernel in errors.)
+  StatusOr<const LoadedKernel *> argmax =
+      kernelAt(plan.argmax_kernel_ids(), /*stepIndex=*/-1, /*optional=*/true);
+  if (!argmax.isOk())
+    return argmax.status().withContext("the argmax_rows kernel");
+  argmaxKernel_ = *argmax;
   return Status::ok();
 }
 
@@ -306,6 +332,16 @@ Status CudaBackend::allocateBuffers(const Artifact &artifact) {
   if (!logits.isOk())
     return logits.status();
   logitsHost_ = std::move(*logits);
+  const size_t idBytes = static_cast<size_t>(options_.maxTokensPerCall) * sizeof(int32_t);
+  StatusOr<DeviceMemory> ids = DeviceMemory::allocate(api_, idBytes, "greedy token ids");
+  if (!ids.isOk())
+    return ids.status();
+  greedyIds_ = std::move(*ids);
+  StatusOr<cuda::PinnedMemory> idsHost =
+      cuda::PinnedMemory::allocate(api_, idBytes, "greedy token ids");
+  if (!idsHost.isOk())
+    return idsHost.status();
+  greedyIdsHost_ = std::move(*idsHost);
   QTC_CU(api_, cuStreamSynchronize(stream_));
   return Status::ok();
 }
@@ -429,8 +465,69 @@ Status CudaBackend::runSteps(const BatchView &batch) {
   return Status::ok();
 }
 
-Status CudaBackend::runWithGraph(const BatchView &batch) {
-  auto key = std::make_tuple(batch.numTokens, batch.numLogitRows, batch.maxBlocksPerSeq);
+// ids[r] = argmax of logits row r, by KernelAbi.h's argmax_rows list.
+Status CudaBackend::launchArgmax(const BatchView &batch) {
+  if (!argmaxKernel_)
+    return internalError("cuda backend: no argmax_rows kernel to launch");
+  const LoadedKernel &k = *argmaxKernel_;
+  abi::LaunchExtent extent;
+  extent.numRows = batch.numLogitRows;
+  abi::LaunchDims dims = abi::launchDims(abi::KernelFamily::ArgmaxRows, k.tile, extent);
+  if (dims.empty())
+    return Status::ok();
+  CUdeviceptr logits = slot(artifact_->plan().logits_slot());
+  CUdeviceptr ids = greedyIds_.get();
+  int rows = batch.numLogitRows;
+  void *params[abi::argmax_rows::kCount];
+  params[abi::argmax_rows::kX] = &logits;
+  params[abi::argmax_rows::kIds] = &ids;
+  params[abi::argmax_rows::kNumRows] = &rows;
+  static_assert(abi::argmax_rows::kCount == 3, "argmax_rows parameters changed");
+
+  // QTC_CUDA_PROFILE times the launch with events (profiling runs without
+  // graphs, see enqueue); the events are destroyed on every path.
+  CUevent before = nullptr, after = nullptr;
+  auto destroyEvents = [&] {
+    if (before)
+      api_.cuEventDestroy(before);
+    if (after)
+      api_.cuEventDestroy(after);
+  };
+  Status s = Status::ok();
+  if (profile_) {
+    s = cuda::checkCuda(api_, api_.cuEventCreate(&before, CU_EVENT_DEFAULT), "cuEventCreate");
+    if (s.isOk())
+      s = cuda::checkCuda(api_, api_.cuEventCreate(&after, CU_EVENT_DEFAULT), "cuEventCreate");
+    if (s.isOk())
+      s = cuda::checkCuda(api_, api_.cuEventRecord(before, stream_), "cuEventRecord");
+  }
+  if (s.isOk())
+    s = cuda::checkCuda(
+        api_,
+        api_.cuLaunchKernel(k.function, dims.grid[0], dims.grid[1], dims.grid[2],
+                            dims.block[0], dims.block[1], dims.block[2], dims.sharedBytes,
+                            stream_, params, nullptr),
+        "cuLaunchKernel");
+  float ms = 0;
+  if (s.isOk() && profile_) {
+    s = cuda::checkCuda(api_, api_.cuEventRecord(after, stream_), "cuEventRecord");
+    if (s.isOk())
+      s = cuda::checkCuda(api_, api_.cuEventSynchronize(after), "cuEventSynchronize");
+    if (s.isOk())
+      s = cuda::checkCuda(api_, api_.cuEventElapsedTime(&ms, before, after),
+                          "cuEventElapsedTime");
+    if (s.isOk()) {
+      auto &entry = profileMs_[k.name];
+      entry.first += ms;
+      entry.second += 1;
+    }
+  }
+  destroyEvents();
+  return s.isOk() ? s : s.withContext("launching " + k.name);
+}
+
+Status CudaBackend::runWithGraph(const BatchView &batch, bool greedy) {
+  auto key = std::make_tuple(batch.numTokens, batch.numLogitRows, batch.maxBlocksPerSeq, greedy);
   auto it = graphs_.find(key);
   if (it == graphs_.end()) {
     if (graphs_.size() >= 64)
@@ -438,6 +535,8 @@ Status CudaBackend::runWithGraph(const BatchView &batch) {
     CUgraph graph = nullptr;
     QTC_CU(api_, cuStreamBeginCapture(stream_, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
     Status captured = runSteps(batch);
+    if (captured.isOk() && greedy)
+      captured = launchArgmax(batch);
     CUresult ended = api_.cuStreamEndCapture(stream_, &graph);
     QTC_RT_RETURN_IF_ERROR(captured);
     QTC_RT_RETURN_IF_ERROR(cuda::checkCuda(api_, ended, "cuStreamEndCapture"));
@@ -451,10 +550,10 @@ Status CudaBackend::runWithGraph(const BatchView &batch) {
   return Status::ok();
 }
 
-Status CudaBackend::forward(const BatchView &batch, std::vector<float> &logits) {
+Status CudaBackend::enqueue(const BatchView &batch, bool greedy) {
   if (!artifact_)
     return failedPrecondition("cuda backend: forward before prepare");
-  QTC_RT_RETURN_IF_ERROR(cuda::checkBatch(batch, limits_));
+  QTC_RT_RETURN_IF_ERROR(validateBatch(batch, limits_));
   QTC_CU(api_, cuCtxSetCurrent(context_));
   bool moved = false;
   QTC_RT_RETURN_IF_ERROR(batch_.reserve(api_, batch, moved));
@@ -462,10 +561,13 @@ Status CudaBackend::forward(const BatchView &batch, std::vector<float> &logits) 
     dropGraphs();
   QTC_RT_RETURN_IF_ERROR(batch_.upload(api_, batch, stream_));
   if (batch.decodeOnly && useGraphs_ && !profile_)
-    QTC_RT_RETURN_IF_ERROR(runWithGraph(batch));
-  else
-    QTC_RT_RETURN_IF_ERROR(runSteps(batch));
+    return runWithGraph(batch, greedy);
+  QTC_RT_RETURN_IF_ERROR(runSteps(batch));
+  return greedy ? launchArgmax(batch) : Status::ok();
+}
 
+Status CudaBackend::forward(const BatchView &batch, std::vector<float> &logits) {
+  QTC_RT_RETURN_IF_ERROR(enqueue(batch, /*greedy=*/false));
   const int vocab = artifact_->config().vocab_size();
   const size_t count = static_cast<size_t>(batch.numLogitRows) * vocab;
   if (count > 0)
@@ -476,6 +578,35 @@ Status CudaBackend::forward(const BatchView &batch, std::vector<float> &logits) 
   logits.resize(count);
   for (size_t i = 0; i < count; ++i)
     logits[i] = halfToFloat(halves[i]);
+  return Status::ok();
+}
+
+Status CudaBackend::forwardGreedy(const BatchView &batch, std::vector<int32_t> &ids) {
+  if (!argmaxKernel_) {
+    // No argmax kernel for this target: the same rule over the f16 logits
+    // (widened exactly), on the host.
+    std::vector<float> logits;
+    QTC_RT_RETURN_IF_ERROR(forward(batch, logits));
+    const int vocab = artifact_->config().vocab_size();
+    ids.resize(static_cast<size_t>(batch.numLogitRows));
+    for (int r = 0; r < batch.numLogitRows; ++r)
+      ids[r] = greedyArgmax(logits.data() + static_cast<size_t>(r) * vocab, vocab);
+    return Status::ok();
+  }
+  QTC_RT_RETURN_IF_ERROR(enqueue(batch, /*greedy=*/true));
+  const size_t rows = static_cast<size_t>(batch.numLogitRows);
+  if (rows > 0)
+    QTC_CU(api_, cuMemcpyDtoHAsync(greedyIdsHost_.get(), greedyIds_.get(), rows * sizeof(int32_t),
+                                   stream_));
+  QTC_CU(api_, cuStreamSynchronize(stream_));
+  const int32_t *picked = static_cast<const int32_t *>(greedyIdsHost_.get());
+  const int vocab = artifact_->config().vocab_size();
+  ids.assign(picked, picked + rows);
+  for (size_t r = 0; r < rows; ++r)
+    if (ids[r] < 0 || ids[r] >= vocab)
+      return internalError("cuda backend: " + argmaxKernel_->name + " gave token " +
+                           std::to_string(ids[r]) + " for logit row " + std::to_string(r) +
+                           ", outside the vocabulary of " + std::to_string(vocab));
   return Status::ok();
 }
 

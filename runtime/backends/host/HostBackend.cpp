@@ -16,6 +16,8 @@
 
 #include "qtc/rt/Artifact.h"
 #include "qtc/rt/Backend.h"
+#include "qtc/rt/BatchValidation.h"
+#include "qtc/rt/GreedyArgmax.h"
 
 #include <algorithm>
 #include <map>
@@ -40,10 +42,12 @@ public:
   std::string name() const override { return "host"; }
   Status prepare(const Artifact &artifact, const BackendOptions &options) override;
   Status forward(const BatchView &batch, std::vector<float> &logits) override;
+  Status forwardGreedy(const BatchView &batch, std::vector<int32_t> &ids) override;
   Status copyKvBlock(int srcBlock, int dstBlock) override;
 
 private:
-  Status checkBatch(const BatchView &batch) const;
+  // Runs every step; the logits are left in the logits slot.
+  Status runPlan(const BatchView &batch);
   float *slot(int index) { return slots_[index].data(); }
 
   const Artifact *artifact_ = nullptr;
@@ -52,6 +56,7 @@ private:
   AttentionShape shape_;
   host::RopeTable rope_;
   host::HostKvCache cache_;
+  BatchLimits limits_;
   std::map<int, std::vector<float>> floatTensors_; // by tensor index
   std::vector<PreparedStep> steps_;
   std::vector<std::vector<float>> slots_;
@@ -121,66 +126,19 @@ Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &opti
   for (const fb::Slot *s : *plan.slots())
     slots_.emplace_back(static_cast<size_t>(options.maxTokensPerCall) * s->width(), 0.0f);
   slotRows_.assign(slots_.size(), 0);
+
+  limits_.maxTokens = options.maxTokensPerCall;
+  limits_.numKvBlocks = options.numKvBlocks;
+  limits_.blockSize = kv.block_size();
+  limits_.vocabSize = config.vocab_size();
+  limits_.maxPositions = config.max_positions();
   return Status::ok();
 }
 
-Status HostBackend::checkBatch(const BatchView &b) const {
-  const int maxTokens = options_.maxTokensPerCall;
-  const fb::ModelConfig &config = artifact_->config();
-  if (b.numTokens <= 0 || b.numTokens > maxTokens)
-    return invalidArgument("batch has " + std::to_string(b.numTokens) +
-                           " tokens; the backend takes 1 to " + std::to_string(maxTokens));
-  if (b.numSeqs <= 0 || b.maxBlocksPerSeq <= 0)
-    return invalidArgument("batch needs at least one sequence and one block per sequence");
-  if (b.numLogitRows < 0 || b.numLogitRows > maxTokens)
-    return invalidArgument("batch asks for " + std::to_string(b.numLogitRows) +
-                           " logit rows; at most " + std::to_string(maxTokens));
-  if (!b.tokenIds || !b.positions || !b.tokenSeq || !b.seqLens || !b.blockTables ||
-      (b.numLogitRows > 0 && !b.logitRows))
-    return invalidArgument("batch is missing one of its arrays");
-  const int blockSize = shape_.blockSize;
-  const int64_t capacity = int64_t(b.maxBlocksPerSeq) * blockSize;
-  for (int s = 0; s < b.numSeqs; ++s) {
-    const int len = b.seqLens[s];
-    if (len <= 0 || len > capacity || len > config.max_positions())
-      return invalidArgument("sequence " + std::to_string(s) + " has length " +
-                             std::to_string(len) + "; its block table holds " +
-                             std::to_string(capacity) + " positions and the model " +
-                             std::to_string(config.max_positions()));
-    for (int i = 0, n = (len + blockSize - 1) / blockSize; i < n; ++i) {
-      const int block = b.blockTables[static_cast<size_t>(s) * b.maxBlocksPerSeq + i];
-      if (block < 0 || block >= cache_.numBlocks())
-        return invalidArgument("sequence " + std::to_string(s) + " maps its block " +
-                               std::to_string(i) + " to physical block " +
-                               std::to_string(block) + " of " +
-                               std::to_string(cache_.numBlocks()));
-    }
-  }
-  for (int t = 0; t < b.numTokens; ++t) {
-    const std::string token = "token " + std::to_string(t);
-    if (b.tokenIds[t] < 0 || b.tokenIds[t] >= config.vocab_size())
-      return invalidArgument(token + " has id " + std::to_string(b.tokenIds[t]) +
-                             " outside the vocabulary of " + std::to_string(config.vocab_size()));
-    if (b.tokenSeq[t] < 0 || b.tokenSeq[t] >= b.numSeqs)
-      return invalidArgument(token + " belongs to sequence " + std::to_string(b.tokenSeq[t]) +
-                             " of " + std::to_string(b.numSeqs));
-    if (b.positions[t] < 0 || b.positions[t] >= b.seqLens[b.tokenSeq[t]])
-      return invalidArgument(token + " is at position " + std::to_string(b.positions[t]) +
-                             ", outside its sequence's length " +
-                             std::to_string(b.seqLens[b.tokenSeq[t]]));
-  }
-  for (int r = 0; r < b.numLogitRows; ++r)
-    if (b.logitRows[r] < 0 || b.logitRows[r] >= b.numTokens)
-      return invalidArgument("logit row " + std::to_string(r) + " names token " +
-                             std::to_string(b.logitRows[r]) + " of " +
-                             std::to_string(b.numTokens));
-  return Status::ok();
-}
-
-Status HostBackend::forward(const BatchView &batch, std::vector<float> &logits) {
+Status HostBackend::runPlan(const BatchView &batch) {
   if (!artifact_)
     return failedPrecondition("host backend: forward before prepare");
-  QTC_RT_RETURN_IF_ERROR(checkBatch(batch));
+  QTC_RT_RETURN_IF_ERROR(validateBatch(batch, limits_));
   const fb::Plan &plan = artifact_->plan();
   for (const PreparedStep &step : steps_) {
     const int in0 = step.inputs.empty() ? -1 : step.inputs[0];
@@ -228,9 +186,24 @@ Status HostBackend::forward(const BatchView &batch, std::vector<float> &logits) 
                            std::string(stepKindName(step.kind)));
     }
   }
+  return Status::ok();
+}
+
+Status HostBackend::forward(const BatchView &batch, std::vector<float> &logits) {
+  QTC_RT_RETURN_IF_ERROR(runPlan(batch));
   const int vocab = artifact_->config().vocab_size();
-  const float *result = slot(plan.logits_slot());
+  const float *result = slot(artifact_->plan().logits_slot());
   logits.assign(result, result + static_cast<size_t>(batch.numLogitRows) * vocab);
+  return Status::ok();
+}
+
+Status HostBackend::forwardGreedy(const BatchView &batch, std::vector<int32_t> &ids) {
+  QTC_RT_RETURN_IF_ERROR(runPlan(batch));
+  const int vocab = artifact_->config().vocab_size();
+  const float *result = slot(artifact_->plan().logits_slot());
+  ids.resize(static_cast<size_t>(batch.numLogitRows));
+  for (int r = 0; r < batch.numLogitRows; ++r)
+    ids[r] = greedyArgmax(result + static_cast<size_t>(r) * vocab, vocab);
   return Status::ok();
 }
 

@@ -1,22 +1,23 @@
-//===- RopeTable.h - RoPE frequencies and per-position cos/sin ------------===//
+//===- RopeTable.h - Per-position RoPE cos/sin for the host backend -------===//
 //
-// Hugging Face Llama's rotary embedding: inv_freq[i] = theta^(-2i/head_dim),
-// optionally rescaled ("linear" or "llama3" rope_scaling), angle = pos *
-// inv_freq[i] in f32 as transformers computes it, cos/sin tabulated for every
-// position below max_positions.
+// Hugging Face Llama's rotary embedding: angle = pos * inv_freq[i] in f32 as
+// transformers computes it, cos/sin tabulated for every position below
+// max_positions. The frequencies come from qtc/rt/RopeFrequencies.h, the one
+// definition the GPU kernels are generated from too.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_RT_BACKENDS_HOST_ROPETABLE_H
 #define QTC_RT_BACKENDS_HOST_ROPETABLE_H
 
+#include "qtc/rt/RopeFrequencies.h"
 #include "qtc/rt/artifact_generated.h"
 
 #include <vector>
 
 namespace qtc::rt::host {
 
-// The head_dim/2 inverse frequencies of `config`, scaling applied.
-std::vector<float> ropeInverseFrequencies(const fb::ModelConfig &config);
+// The RoPE fields of `config`, for ropeInverseFrequencies (RopeFrequencies.h).
+RopeFrequencySpec ropeFrequencySpec(const fb::ModelConfig &config);
 
 class RopeTable {
 public:

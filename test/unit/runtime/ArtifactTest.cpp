@@ -277,6 +277,61 @@ TEST(Artifact, RejectsKernelForAnotherTarget) {
   EXPECT_THAT(loadStatus(b).message(), HasSubstr("kernel 0 'k_sm_80' has no PTX"));
 }
 
+// Plan.argmax_kernel_ids: optional, else one valid kernel (or -1) per target.
+TEST(Artifact, ChecksArgmaxKernelIds) {
+  TestArtifactBuilder b = tinyLlama();
+  b.artifact().targets = {"sm_90", "sm_80"};
+  for (const char *name : {"k_sm_90", "argmax_sm_90", "k_sm_80"}) {
+    auto kernel = std::make_unique<fb::KernelT>();
+    kernel->name = name;
+    kernel->target = std::string(name).substr(std::string(name).find("sm_"));
+    kernel->ptx = ".version 8.0";
+    kernel->block_x = 128;
+    b.artifact().kernels.push_back(std::move(kernel));
+  }
+  b.plan().steps[0]->kernel_ids = {0, 2};
+  // Absent: artifacts from before the field stay valid.
+  EXPECT_TRUE(loadStatus(b).isOk()) << loadStatus(b).toString();
+
+  b.plan().argmax_kernel_ids = {1, -1};
+  auto artifact = b.load();
+  ASSERT_TRUE(artifact) << artifact.status().toString();
+  const auto *ids = (*artifact)->plan().argmax_kernel_ids();
+  ASSERT_TRUE(ids && ids->size() == 2);
+  EXPECT_EQ(ids->Get(0), 1);
+  EXPECT_EQ(ids->Get(1), -1);
+
+  b.plan().argmax_kernel_ids = {1};
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("plan: argmax_kernel_ids has 1 entries, expected one per target (2)"));
+  b.plan().argmax_kernel_ids = {7, -1};
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("plan: argmax_kernel_ids[0] = 7 names a missing kernel (the artifact "
+                        "has 3)"));
+  b.plan().argmax_kernel_ids = {-2, -1};
+  EXPECT_THAT(loadStatus(b).message(), HasSubstr("plan: argmax_kernel_ids[0] = -2 names a "
+                                                 "missing kernel"));
+  b.plan().argmax_kernel_ids = {1, 1};
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("plan: argmax_kernel_ids[1] names kernel 'argmax_sm_90' for sm_90, "
+                        "expected one for sm_80"));
+}
+
+// An argmax kernel alone does not make a target runnable.
+TEST(Artifact, ArgmaxKernelAloneDoesNotServeATarget) {
+  TestArtifactBuilder b = tinyLlama();
+  b.artifact().targets = {"sm_90"};
+  auto kernel = std::make_unique<fb::KernelT>();
+  kernel->name = "argmax";
+  kernel->target = "sm_90";
+  kernel->ptx = ".version 8.0";
+  kernel->block_x = 128;
+  b.artifact().kernels.push_back(std::move(kernel));
+  b.plan().argmax_kernel_ids = {0};
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("target sm_90 is listed, but no step has a kernel for it"));
+}
+
 TEST(Artifact, RejectsInconsistentConfig) {
   TestArtifactBuilder b = tinyLlama();
   b.config().num_kv_heads = 3;

@@ -175,6 +175,35 @@ TEST_F(KjvModel, GreedyTokensMatchReference) {
   }
 }
 
+// Greedy generation takes token ids from the backend (forwardGreedy); the
+// logits path (top-1 sampling) brings back the logits and picks on the
+// Engine's side. Both give the same tokens, f16 and int4 weights alike.
+TEST_F(KjvModel, GreedyIdsPathEqualsLogitsPath) {
+  LlamaArtifactOptions int4;
+  int4.linears = LinearFormat::kInt4Asymmetric;
+  int4.groupSize = 64;
+  for (const LlamaArtifactOptions &options : {f16Weights(fb::KvDType::F16), int4}) {
+    auto e = engine(options);
+    ASSERT_TRUE(e);
+    std::vector<std::vector<int32_t>> prompts;
+    for (const json &prompt : reference_["prompts"])
+      prompts.push_back(ids(prompt["input_ids"]));
+    GenerateOptions greedy;
+    greedy.maxNewTokens = 24;
+    greedy.stopAtEos = false;
+    GenerateOptions topOne = greedy;
+    topOne.sampling.greedy = false;
+    topOne.sampling.topK = 1;
+    auto fromIds = e->generate(prompts, greedy);
+    auto fromLogits = e->generate(prompts, topOne);
+    ASSERT_TRUE(fromIds) << fromIds.status().toString();
+    ASSERT_TRUE(fromLogits) << fromLogits.status().toString();
+    EXPECT_EQ(fromIds->tokens, fromLogits->tokens)
+        << (options.linears == LinearFormat::kF16 ? "f16" : "int4") << " weights";
+    EXPECT_EQ(fromIds->generatedTokens, 24 * static_cast<int64_t>(prompts.size()));
+  }
+}
+
 TEST_F(KjvModel, FirstPositionTop5Logits) {
   auto e = engine(f16Weights(fb::KvDType::F32));
   ASSERT_TRUE(e);

@@ -61,6 +61,12 @@ public:
                          const BackendOptions &options) = 0;
   // Runs the plan for `batch`; writes numLogitRows x vocab fp32 logits.
   virtual Status forward(const BatchView &batch, std::vector<float> &logits) = 0;
+  // Runs the plan for `batch` like forward() and writes, per logit row, the
+  // greedy token: the argmax of the row forward() would have returned, by
+  // the tie rule of qtc/rt/GreedyArgmax.h. Only numLogitRows ids leave the
+  // backend: the CUDA backend runs the artifact's argmax_rows kernel on the
+  // device (Plan.argmax_kernel_ids) and copies back the ids alone.
+  virtual Status forwardGreedy(const BatchView &batch, std::vector<int32_t> &ids) = 0;
   // Copies one physical KV block (all layers) to another: copy-on-write.
   virtual Status copyKvBlock(int srcBlock, int dstBlock) = 0;
 };

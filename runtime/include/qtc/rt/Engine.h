@@ -30,6 +30,7 @@
 namespace qtc::rt {
 
 class Backend;
+class BatchBuilder;
 class BlockAllocator;
 class Tokenizer;
 struct SequenceChunk;
@@ -54,6 +55,9 @@ struct EngineOptions {
 };
 
 struct SamplingOptions {
+  // Greedy: the largest logit, lowest id on ties (qtc/rt/GreedyArgmax.h).
+  // The backend picks it where the logits are (on the GPU for cuda), so
+  // only token ids leave it.
   bool greedy = true;
   // Used when !greedy: logits / temperature, the topK most likely (0: all).
   float temperature = 1.0f;
@@ -149,9 +153,16 @@ public:
 private:
   Engine();
   Status checkIds(const std::vector<int32_t> &ids, const char *what) const;
-  // Runs one backend call over `chunks`, reserving their KV first; logits
-  // come back for the rows the chunks ask for, in chunk order.
+  // Reserves the KV of `chunks` (copying shared blocks first) and lays them
+  // out as one backend call in `builder`.
+  Status prepareChunks(const std::vector<SequenceChunk> &chunks, bool decodeOnly,
+                       BatchBuilder &builder);
+  // Runs one backend call over `chunks`; logits come back for the rows the
+  // chunks ask for, in chunk order.
   Status runChunks(const std::vector<SequenceChunk> &chunks, bool decodeOnly, std::vector<float> &logits);
+  // The same call, returning only each of those rows' greedy token.
+  Status runChunksGreedy(const std::vector<SequenceChunk> &chunks, bool decodeOnly,
+                         std::vector<int32_t> &ids);
 
   std::unique_ptr<Artifact> artifact_;
   std::unique_ptr<Backend> backend_;

@@ -100,7 +100,8 @@ enum : int {
 // out[t, h*D:(h+1)*D] = softmax(q_h . K[0..pos]^T * scale) V[0..pos] where
 // pos = positions[t], over the cache of sequence tokenSeq[t] (GQA: head h
 // reads kv head h / (H / KVH)). Reads q from qkv; k and v come from the cache,
-// which RopeKvAppend has filled for every position up to pos.
+// which RopeKvAppend has filled for every position up to pos. Rows of one
+// launch may belong to any sequences at any positions.
 namespace attention {
 enum : int {
   kQkv, kKCache, kVCache, kPositions, kTokenSeq, kBlockTables, kOut,
@@ -172,7 +173,7 @@ struct KernelTile {
   int blockX = 1;
   int blockY = 1;
   int sharedBytes = 0; // dynamic shared memory passed at launch
-  int tileM = 1;       // Linear: tokens per block (grid.y)
+  int tileM = 1;       // Linear: tokens per block (grid.y); Attention: (grid.x)
   int tileN = 1;       // Linear: output features per block (grid.x)
   int splitK = 1;      // Linear: warps of a block sharing one tile's K range
 };
@@ -196,8 +197,9 @@ inline uint32_t ceilDiv(int a, int b) {
 }
 
 // Row kernels run one block per row; Linear one block per (tileN features,
-// tileM tokens); Attention one block per (token, kv head). A launch with an
-// empty grid (no rows) is skipped by the caller.
+// tileM tokens); Attention one block per (tileM tokens, kv head): tileM is 1
+// for the per-token kernel and 16 for the flash-style prefill kernel. A
+// launch with an empty grid (no rows) is skipped by the caller.
 inline LaunchDims launchDims(KernelFamily family, const KernelTile &tile,
                              const LaunchExtent &extent) {
   LaunchDims dims;
@@ -210,7 +212,7 @@ inline LaunchDims launchDims(KernelFamily family, const KernelTile &tile,
     dims.grid[1] = ceilDiv(extent.numRows, tile.tileM);
     break;
   case KernelFamily::Attention:
-    dims.grid[0] = static_cast<uint32_t>(extent.numRows > 0 ? extent.numRows : 0);
+    dims.grid[0] = ceilDiv(extent.numRows, tile.tileM);
     dims.grid[1] = static_cast<uint32_t>(extent.numKvHeads > 0 ? extent.numKvHeads : 0);
     break;
   default:
