@@ -45,9 +45,8 @@ FailureOr<KernelIR> buildArgmaxRowsKernel(ImplicitLocOpBuilder &b,
                                           const KernelRequest &r,
                                           StringRef entry) {
   namespace abi = rt::abi::argmax_rows;
-  if (r.hidden <= 0 || r.hidden % 8 != 0)
-    return emitError(b.getLoc()) << "argmax_rows kernel: row length must be a "
-                                 << "positive multiple of 8, got " << r.hidden;
+  if (failed(checkRowWidth(b, "argmax_rows", r.hidden)))
+    return failure();
   KernelBuilder kb(b);
   int64_t vectors = r.hidden / 8;
   int threads = rowBlockSize(vectors);

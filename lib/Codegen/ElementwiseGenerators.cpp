@@ -14,21 +14,10 @@
 using namespace mlir;
 
 namespace qtc::codegen {
-namespace {
-
-LogicalResult checkWidth(ImplicitLocOpBuilder &b, StringRef what, int64_t width) {
-  if (width <= 0 || width % 8 != 0)
-    return emitError(b.getLoc()) << what << " kernel: width must be a "
-                                 << "positive multiple of 8, got " << width;
-  return success();
-}
-
-} // namespace
-
 FailureOr<KernelIR> buildAddKernel(ImplicitLocOpBuilder &b,
                                    const KernelRequest &r, StringRef entry) {
   namespace abi = rt::abi::add;
-  if (failed(checkWidth(b, "add", r.hidden)))
+  if (failed(checkRowWidth(b, "add", r.hidden)))
     return failure();
   KernelBuilder kb(b);
   int64_t vectors = r.hidden / 8;
@@ -63,7 +52,7 @@ FailureOr<KernelIR> buildSwiGluKernel(ImplicitLocOpBuilder &b,
                                       const KernelRequest &r,
                                       StringRef entry) {
   namespace abi = rt::abi::swiglu;
-  if (failed(checkWidth(b, "swiglu", r.hidden)))
+  if (failed(checkRowWidth(b, "swiglu", r.hidden)))
     return failure();
   KernelBuilder kb(b);
   int64_t vectors = r.hidden / 8; // per output row; the input row has twice

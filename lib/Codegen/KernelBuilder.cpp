@@ -265,6 +265,14 @@ void KernelBuilder::ifThen(Value cond, llvm::function_ref<void()> then) {
   then();
 }
 
+LogicalResult checkRowWidth(ImplicitLocOpBuilder &b, StringRef what,
+                            int64_t width) {
+  if (width <= 0 || width % 8 != 0)
+    return emitError(b.getLoc()) << what << " kernel: width must be a "
+                                 << "positive multiple of 8, got " << width;
+  return success();
+}
+
 int rowBlockSize(int64_t vectors) {
   int64_t threads = (vectors + 31) / 32 * 32;
   return static_cast<int>(std::clamp<int64_t>(threads, 32, 256));

@@ -141,6 +141,11 @@ public:
   void ifThen(mlir::Value cond, llvm::function_ref<void()> then);
 };
 
+// Row kernels move 8 f16 (16 bytes) per access: `width` must be a positive
+// multiple of 8. Reports "<what> kernel: width must be ..." otherwise.
+mlir::LogicalResult checkRowWidth(mlir::ImplicitLocOpBuilder &b,
+                                  llvm::StringRef what, int64_t width);
+
 // Threads of a kernel that walks one row of `vectors` 16-byte vectors:
 // whole warps, at most 256, no more than there are vectors.
 int rowBlockSize(int64_t vectors);

@@ -20,9 +20,8 @@ FailureOr<KernelIR> buildRmsNormKernel(ImplicitLocOpBuilder &b,
                                        const KernelRequest &r,
                                        StringRef entry) {
   namespace abi = rt::abi::rms_norm;
-  if (r.hidden <= 0 || r.hidden % 8 != 0)
-    return emitError(b.getLoc()) << "rms_norm kernel: width must be a positive "
-                                 << "multiple of 8, got " << r.hidden;
+  if (failed(checkRowWidth(b, "rms_norm", r.hidden)))
+    return failure();
   KernelBuilder kb(b);
   int64_t vectors = r.hidden / 8;
   int threads = rowBlockSize(vectors);

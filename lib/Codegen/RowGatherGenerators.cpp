@@ -11,22 +11,11 @@
 using namespace mlir;
 
 namespace qtc::codegen {
-namespace {
-
-LogicalResult checkWidth(ImplicitLocOpBuilder &b, StringRef what, int64_t width) {
-  if (width <= 0 || width % 8 != 0)
-    return emitError(b.getLoc()) << what << " kernel: row width must be a "
-                                 << "positive multiple of 8, got " << width;
-  return success();
-}
-
-} // namespace
-
 FailureOr<KernelIR> buildEmbeddingKernel(ImplicitLocOpBuilder &b,
                                          const KernelRequest &r,
                                          StringRef entry) {
   namespace abi = rt::abi::embedding;
-  if (failed(checkWidth(b, "embedding", r.hidden)))
+  if (failed(checkRowWidth(b, "embedding", r.hidden)))
     return failure();
   if (r.vocab <= 0)
     return emitError(b.getLoc()) << "embedding kernel: vocab must be positive";
@@ -65,7 +54,7 @@ FailureOr<KernelIR> buildGatherRowsKernel(ImplicitLocOpBuilder &b,
                                           const KernelRequest &r,
                                           StringRef entry) {
   namespace abi = rt::abi::gather_rows;
-  if (failed(checkWidth(b, "gather_rows", r.hidden)))
+  if (failed(checkRowWidth(b, "gather_rows", r.hidden)))
     return failure();
   KernelBuilder kb(b);
   int64_t vectors = r.hidden / 8;
