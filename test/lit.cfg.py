@@ -16,6 +16,14 @@ config.excludes = ["Inputs", "unit", "gpu", "CMakeLists.txt", "lit.cfg.py",
 # Variables are scoped to their CHECK-LABEL block.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 
+# Sanitizer settings of the asan preset reach the tools under test.
+# allow_user_poisoning=0: the LLVM/MLIR dylibs are not instrumented, but the
+# allocator code LLVM's headers inline into our instrumented binaries poisons
+# arena memory those dylibs then write, which ASan would report falsely.
+for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%shared_models", config.shared_models_dir))
 config.substitutions.append(("%qtc_src_root", config.qtc_src_root))

@@ -94,9 +94,12 @@ FailureOr<PackedInt4> packInt4(const WeightMatrix &w, int groupSize,
                           << "': " << llvm::toString(deq.takeError());
   PackedInt4 packed;
   packed.data = std::move(q->data);
+  // Symmetric weights have no zeros: an empty vector's data() may be null,
+  // and memcpy from null is undefined even for zero bytes (UBSan caught it).
   auto bytesOf = [](const std::vector<uint16_t> &halves) {
     std::vector<uint8_t> bytes(halves.size() * 2);
-    std::memcpy(bytes.data(), halves.data(), bytes.size());
+    if (!halves.empty())
+      std::memcpy(bytes.data(), halves.data(), bytes.size());
     return bytes;
   };
   packed.scales = bytesOf(q->scales);
