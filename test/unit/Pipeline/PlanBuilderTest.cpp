@@ -123,6 +123,27 @@ TEST_F(PlanBuilderTest, Int4RecipePacksGroupsAndRecordsNumerics) {
   }
 }
 
+// Symmetric int4 stores no zero points (regression: packing them copied from
+// a null pointer, which UBSan reports under the asan preset).
+TEST_F(PlanBuilderTest, Int4SymmetricStoresNoZeros) {
+  test::TinyModel model = test::buildTinyModel(context);
+  QuantizeWeightsOptions options;
+  options.groupSize = 8;
+  mlir::PassManager pm(&context);
+  pm.addPass(createQuantizeWeights(options));
+  ASSERT_TRUE(mlir::succeeded(pm.run(*model.module)));
+  artifact::ArtifactContents c;
+  ASSERT_TRUE(mlir::succeeded(
+      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+  const artifact::Step &qkv = c.steps[2];
+  EXPECT_EQ(qkv.format, fb::WeightFormat::Int4Group);
+  EXPECT_TRUE(qkv.symmetric);
+  ASSERT_GE(qkv.weights.size(), 3u);
+  EXPECT_EQ(qkv.weights[2], -1);
+  for (const artifact::LayerNumerics &n : c.numerics)
+    EXPECT_EQ(n.format, "int4-g8-sym");
+}
+
 TEST_F(PlanBuilderTest, RejectsAttentionWithoutRope) {
   std::string src = test::tinyModelSource();
   // Feed the unrotated query to the attention.
