@@ -529,6 +529,30 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
 
 // Attention over sequences of lengths `lens` (cached positions 0..len-1) for
 // the given (seq, pos) token rows, against a double-precision reference.
+// Uploads q|k|v, the K/V caches and the batch metadata and returns the
+// attention family's argument list (KernelAbi.h) writing to `out`.
+rt::StatusOr<std::vector<KernelArg>>
+attentionArgs(DeviceHarness &h, const PagedBatch &batch, const std::vector<uint16_t> &qkv,
+              const std::vector<uint16_t> &k, const std::vector<uint16_t> &v, CUdeviceptr out) {
+  ASSIGN_OR_RETURN(dQkv, h.uploadVector(qkv));
+  ASSIGN_OR_RETURN(dK, h.uploadVector(k));
+  ASSIGN_OR_RETURN(dV, h.uploadVector(v));
+  ASSIGN_OR_RETURN(dPositions, h.uploadVector(batch.positions));
+  ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
+  ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
+  std::vector<KernelArg> args(abi::attention::kCount);
+  args[abi::attention::kQkv] = KernelArg::pointer(dQkv);
+  args[abi::attention::kKCache] = KernelArg::pointer(dK);
+  args[abi::attention::kVCache] = KernelArg::pointer(dV);
+  args[abi::attention::kPositions] = KernelArg::pointer(dPositions);
+  args[abi::attention::kTokenSeq] = KernelArg::pointer(dTokenSeq);
+  args[abi::attention::kBlockTables] = KernelArg::pointer(dTables);
+  args[abi::attention::kOut] = KernelArg::pointer(out);
+  args[abi::attention::kNumTokens] = KernelArg::i32(static_cast<int>(batch.positions.size()));
+  args[abi::attention::kMaxBlocksPerSeq] = KernelArg::i32(batch.maxBlocksPerSeq);
+  return args;
+}
+
 Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f,
                           const std::vector<int> &lens,
                           const std::vector<std::pair<int, int>> &rows,
@@ -558,25 +582,10 @@ Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f
   // Tokens at the end of their sequence (seqs 0, 1, 3) would read NaN past
   // their position; the others sit inside their sequence (prefill rows).
   std::vector<uint16_t> qkv = randomHalves(static_cast<size_t>(tokens) * qkvWidth, 1.0);
-  ASSIGN_OR_RETURN(dQkv, h.uploadVector(qkv));
-  ASSIGN_OR_RETURN(dK, h.uploadVector(k));
-  ASSIGN_OR_RETURN(dV, h.uploadVector(v));
-  ASSIGN_OR_RETURN(dPositions, h.uploadVector(batch.positions));
-  ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
-  ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
   const int outWidth = heads * headDim, guardRows = 2;
   size_t outElems = static_cast<size_t>(tokens + guardRows) * outWidth;
   ASSIGN_OR_RETURN(dOut, h.alloc(outElems * 2));
-  std::vector<KernelArg> args(abi::attention::kCount);
-  args[abi::attention::kQkv] = KernelArg::pointer(dQkv);
-  args[abi::attention::kKCache] = KernelArg::pointer(dK);
-  args[abi::attention::kVCache] = KernelArg::pointer(dV);
-  args[abi::attention::kPositions] = KernelArg::pointer(dPositions);
-  args[abi::attention::kTokenSeq] = KernelArg::pointer(dTokenSeq);
-  args[abi::attention::kBlockTables] = KernelArg::pointer(dTables);
-  args[abi::attention::kOut] = KernelArg::pointer(dOut);
-  args[abi::attention::kNumTokens] = KernelArg::i32(tokens);
-  args[abi::attention::kMaxBlocksPerSeq] = KernelArg::i32(batch.maxBlocksPerSeq);
+  ASSIGN_OR_RETURN(args, attentionArgs(h, batch, qkv, k, v, dOut));
   abi::LaunchExtent extent;
   extent.numRows = tokens;
   extent.numKvHeads = kvHeads;
@@ -628,23 +637,11 @@ Status timeAttentionPrefill(DeviceHarness &h, const ManifestEntry &m, CUfunction
     rows.push_back({0, p});
   PagedBatch batch = makeBatch({length}, rows, blockSize);
   size_t cacheElems = static_cast<size_t>(batch.numBlocks) * kvHeads * blockSize * headDim;
-  ASSIGN_OR_RETURN(dQkv, h.uploadVector(randomHalves(static_cast<size_t>(length) * qkvWidth, 1.0)));
-  ASSIGN_OR_RETURN(dK, h.uploadVector(randomHalves(cacheElems, 1.0)));
-  ASSIGN_OR_RETURN(dV, h.uploadVector(randomHalves(cacheElems, 1.0)));
-  ASSIGN_OR_RETURN(dPositions, h.uploadVector(batch.positions));
-  ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
-  ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
   ASSIGN_OR_RETURN(dOut, h.alloc(static_cast<size_t>(length) * heads * headDim * 2));
-  std::vector<KernelArg> args(abi::attention::kCount);
-  args[abi::attention::kQkv] = KernelArg::pointer(dQkv);
-  args[abi::attention::kKCache] = KernelArg::pointer(dK);
-  args[abi::attention::kVCache] = KernelArg::pointer(dV);
-  args[abi::attention::kPositions] = KernelArg::pointer(dPositions);
-  args[abi::attention::kTokenSeq] = KernelArg::pointer(dTokenSeq);
-  args[abi::attention::kBlockTables] = KernelArg::pointer(dTables);
-  args[abi::attention::kOut] = KernelArg::pointer(dOut);
-  args[abi::attention::kNumTokens] = KernelArg::i32(length);
-  args[abi::attention::kMaxBlocksPerSeq] = KernelArg::i32(batch.maxBlocksPerSeq);
+  ASSIGN_OR_RETURN(args, attentionArgs(h, batch,
+                                       randomHalves(static_cast<size_t>(length) * qkvWidth, 1.0),
+                                       randomHalves(cacheElems, 1.0),
+                                       randomHalves(cacheElems, 1.0), dOut));
   abi::LaunchExtent extent;
   extent.numRows = length;
   extent.numKvHeads = kvHeads;
