@@ -6,17 +6,19 @@
 #include "dialects/qnt/QntTypes.h"
 #include "dialects/tfm/TfmOps.h"
 
-#include "llvm/Support/FormatVariadic.h"
+#include "qtc/Pipeline/Recipe.h"
 
 using namespace mlir;
 
 namespace qtc {
 
 std::string describeSpec(const LinearSpec &spec) {
-  if (spec.format == LinearFormat::F16)
-    return "fp16";
-  return llvm::formatv("int4-g{0}-{1}", spec.groupSize,
-                       spec.symmetric ? "sym" : "asym");
+  WeightSpec weights;
+  weights.format =
+      spec.format == LinearFormat::Int4 ? WeightFormat::Int4 : WeightFormat::F16;
+  weights.groupSize = spec.groupSize;
+  weights.symmetric = spec.symmetric;
+  return Recipe::describe(weights);
 }
 
 namespace {
