@@ -131,10 +131,10 @@ def bench_torch_int4(n, k, l2):
                       weight_bytes + k * 2 + n * 2)
 
 
-def run_qtc(bench_binary, ptx_dir, out_dir):
-    json_path = os.path.join(out_dir, "qtc_gemv.json")
-    proc = subprocess.run([bench_binary, ptx_dir, "--json", json_path],
-                          capture_output=True, text=True)
+def run_qtc(bench_binary, ptx_dir, out_dir, plain_launch=False):
+    json_path = os.path.join(out_dir, "qtc_gemv%s.json" % ("_plain" if plain_launch else ""))
+    cmd = [bench_binary, ptx_dir, "--json", json_path] + (["--plain-launch"] if plain_launch else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     if not os.path.exists(json_path):
@@ -149,7 +149,11 @@ def render_markdown(result):
              "(driver memcpy); fractions are of the higher. Weights cold in L2 (rotating "
              "copies > 4x L2), random data, one token. Times are medians of %d replays of a "
              "CUDA graph of the rotating calls, per call; 'stream us' is the same calls "
-             "launched one by one (includes host launch cost)." %
+             "launched one by one (includes host launch cost). qtc's GEMVs are launched "
+             "as the runtime launches them, with programmatic stream serialization (each "
+             "call requests its first weights while the previous call finishes); the "
+             "'plain launch' rows are the same kernels without it. The PyTorch peers "
+             "launch as PyTorch does." %
              (result["copy_gbps_torch"], result["copy_gbps_driver"], REPS),
              "",
              "| N x K | implementation | us | stream us | GB/s | fraction of copy |",
@@ -198,6 +202,10 @@ def main():
             torch.cuda.empty_cache()
 
     qtc = run_qtc(args.gemv_bench, args.ptx_dir, args.out_dir)
+    # The same kernels launched plainly: what programmatic launch (each call
+    # requesting its weights while the previous call finishes) contributes.
+    plain = {k["entry"]: k for k in
+             run_qtc(args.gemv_bench, args.ptx_dir, args.out_dir, plain_launch=True)["kernels"]}
     # Per shape and format: the default kernel (no tuning suffix) and the best
     # variant measured.
     by_shape = {}
@@ -211,13 +219,16 @@ def main():
         if entry["best"] is None or kern["us"] < entry["best"]["us"]:
             entry["best"] = kern
     for (n, k, fmt), e in sorted(by_shape.items()):
-        for which in ("default", "best"):
-            kern = e[which]
+        rows_of_shape = [(which, e[which]) for which in ("default", "best")]
+        if e["default"] is not None and e["default"].get("programmatic"):
+            rows_of_shape.append(("default, plain launch", plain[e["default"]["entry"]]))
+        for which, kern in rows_of_shape:
             if kern is None:
                 continue
-            rows.append({"impl": "qtc %s (%s: %s)" % (fmt, which, kern["entry"]), "n": n, "k": k,
-                         "us": kern["us"], "us_stream": kern["us_stream"], "timing": "graph",
-                         "bytes": kern["bytes"], "gbps": kern["gbps"]})
+            launch = "programmatic" if kern.get("programmatic") else "plain"
+            rows.append({"impl": "qtc %s (%s: %s, %s launch)" % (fmt, which, kern["entry"], launch),
+                         "n": n, "k": k, "us": kern["us"], "us_stream": kern["us_stream"],
+                         "timing": "graph", "bytes": kern["bytes"], "gbps": kern["gbps"]})
 
     # The higher of the two copy measurements is the reference: fractions
     # are never flattered by a slow copy.

@@ -94,7 +94,7 @@ void serializeArtifact(const ArtifactContents &c, llvm::raw_ostream &os) {
   for (const Kernel &k : c.kernels)
     kernels.push_back(fb::CreateKernelDirect(
         b, k.name.c_str(), k.target.c_str(), k.ptx.c_str(), k.blockX,
-        k.blockY, k.sharedBytes, k.tileM, k.tileN, k.splitK));
+        k.blockY, k.sharedBytes, k.tileM, k.tileN, k.splitK, k.programmaticLaunch));
   auto kv = fb::CreateKvCacheSpec(b, c.config.numLayers, c.config.numKvHeads,
                                   c.config.headDim, c.kvBlockSize,
                                   fb::KvDType::F16);

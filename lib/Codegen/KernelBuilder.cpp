@@ -241,6 +241,29 @@ Value KernelBuilder::blockSum(Value v, Value scratch, int numWarps) {
 
 void KernelBuilder::barrier() { gpu::BarrierOp::create(b); }
 
+// nvvm.griddepcontrol lowers to an intrinsic that LLVM models as touching no
+// memory, so loads could be scheduled across it; the memory clobber of an
+// inline asm statement forbids that.
+static void memoryOrderedPtx(ImplicitLocOpBuilder &b, StringRef ptx) {
+  LLVM::InlineAsmOp::create(b, TypeRange{}, ValueRange{}, ptx, "~{memory}",
+                            /*has_side_effects=*/true, /*is_align_stack=*/false,
+                            LLVM::tailcallkind::TailCallKind::None,
+                            LLVM::AsmDialectAttr(), ArrayAttr());
+}
+
+void KernelBuilder::gridDependencyWait() { memoryOrderedPtx(b, "griddepcontrol.wait;"); }
+
+void KernelBuilder::launchDependents() {
+  memoryOrderedPtx(b, "griddepcontrol.launch_dependents;");
+}
+
+int smVersion(StringRef chip) {
+  int version = 0;
+  if (!chip.consume_front("sm_") || chip.consumeInteger(10, version))
+    return 0;
+  return version;
+}
+
 void KernelBuilder::forLoop(Value lb, Value ub, Value step,
                             llvm::function_ref<void(Value)> body) {
   auto loop = scf::ForOp::create(b, lb, ub, step);

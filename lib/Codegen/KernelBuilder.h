@@ -129,6 +129,13 @@ public:
   mlir::Value blockSum(mlir::Value v, mlir::Value scratch, int numWarps);
 
   void barrier();
+  // Programmatic dependent launch (sm_90): wait until the grids this one
+  // depends on have completed and their writes are visible; allow the grids
+  // that depend on this one to launch. Both are compiler barriers for
+  // memory accesses (inline asm with a memory clobber), so no load moves
+  // above the wait.
+  void gridDependencyWait();
+  void launchDependents();
 
   // Builds `for (iv = lb; iv < ub; iv += step)` with the body from `body`.
   void forLoop(mlir::Value lb, mlir::Value ub, mlir::Value step,
@@ -143,6 +150,9 @@ public:
 
 // Row kernels move 8 f16 (16 bytes) per access: `width` must be a positive
 // multiple of 8. Reports "<what> kernel: width must be ..." otherwise.
+// 90 for "sm_90", 0 for a name that is not sm_NN.
+int smVersion(llvm::StringRef chip);
+
 mlir::LogicalResult checkRowWidth(mlir::ImplicitLocOpBuilder &b,
                                   llvm::StringRef what, int64_t width);
 

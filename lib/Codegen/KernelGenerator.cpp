@@ -94,6 +94,10 @@ std::string kernelEntryName(const KernelRequest &r) {
       os << "_w" << r.splitK;
     if (r.unroll > 0)
       os << "_u" << r.unroll;
+    if (r.dequant > 0)
+      os << "_d" << r.dequant;
+    if (r.programmaticWait != 0)
+      os << "_p" << (r.programmaticWait < 0 ? 0 : r.programmaticWait);
     os << (r.decode ? "_gemv" : "_gemm");
     break;
   case KernelFamily::Embedding:

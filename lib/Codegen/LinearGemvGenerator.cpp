@@ -16,9 +16,13 @@
 //
 // Int4 weights are dequantized in registers with the magic-number trick:
 // (word >> 4j) & 0x000F000F | 0x64006400 is the f16 pair (1024 + q_j,
-// 1024 + q_{j+4}); subtracting 1024 + zero is exact, then one multiply by the
-// group scale. The pair holds channels (j, j+4) of the word, so x is paired
-// the same way with a register shuffle.
+// 1024 + q_{j+4}); subtracting 1024 + zero is exact (MmaFragments.cpp). The
+// pair holds channels (j, j+4) of the word, so x is paired the same way with
+// a register shuffle. When a step's 128 channels lie in one quantization
+// group (group size a multiple of 128), the mma multiplies the unscaled
+// q - zero and the group scale is applied once to the step's f32 tile: 4
+// fma per 8 mma instead of 32 f16x2 multiplies, and the product is rounded
+// once, in f32. Smaller groups scale the f16 operands.
 //
 // Work split: a block owns 16 output rows and 8 tokens; its warps split the
 // K range (interleaved steps, so the block reads neighbouring memory) and add
@@ -59,29 +63,41 @@ struct GemvPlan {
   int64_t stepsPerWarp = 0;
   int64_t iterations = 0;
   bool guardChunks = false; // some (step, lane) pairs fall past the row
+  bool scaleAfterMma = false; // int4: a step's chunks share one group
   bool bias = false, residual = false;
+  // sm_90+: the kernel waits for its stream predecessor (griddepcontrol.wait)
+  // at its start, or after requesting the first weights; see emit().
+  bool programmatic = false;
+  bool prefetchBeforeWait = false;
 };
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// The fastest (warps, unroll) measured per Llama-2-7B decode shape on an
-// H100 (sm_90), from the schedule sweep of bench/decode_linear.py (see
-// bench/results/decode_linear_h100.md and bench/NOTES.md).
+// The fastest schedule measured per Llama-2-7B decode shape on an H100
+// (sm_90): warps per tile, K steps per iteration, and for int4 how the group
+// scale is applied (1: to the f16 operands, 2: to the f32 tile) and when the
+// kernel waits for its predecessor (1: at its start, 2: after requesting its
+// first weights, -1: plain launch). From the sweeps of bench/decode_linear.py
+// and bench/int4_gemv_variants.py (bench/results/, bench/NOTES.md). The
+// choice swings with ptxas' register allocation: two 256-thread blocks per
+// SM need <= 128 registers, and crossing that costs a third of the speed.
 struct TunedShape {
   bool int4;
   int64_t n, k;
   int warps, unroll;
+  int dequant = 0, wait = 0;
 };
 constexpr TunedShape kTunedSm90[] = {
-    {false, 12288, 4096, 4, 4}, {false, 4096, 4096, 4, 8},
-    {false, 22016, 4096, 8, 2}, {false, 4096, 11008, 8, 4},
-    {true, 12288, 4096, 2, 8},  {true, 4096, 4096, 8, 4},
-    {true, 22016, 4096, 4, 8},  {true, 4096, 11008, 8, 8},
+    {false, 12288, 4096, 4, 4},       {false, 4096, 4096, 4, 8},
+    {false, 22016, 4096, 8, 2},       {false, 4096, 11008, 8, 4},
+    {true, 12288, 4096, 4, 8, 2, 1},  {true, 4096, 4096, 8, 2, 1, 1},
+    {true, 22016, 4096, 4, 8, 2, 1},  {true, 4096, 11008, 8, 8, 1, -1},
 };
 
 // Other shapes and chips: fp16 4 warps x 4 steps; int4 issues 8 steps per
 // iteration (its chunks carry 4x the channels of fp16's, so it needs more
-// bytes in flight per instruction) with 8 warps when there are few row tiles.
+// bytes in flight per instruction) with 8 warps when there are few row tiles,
+// scales the f16 operands (fewer registers) and waits at its start.
 GemvPlan planGemv(const KernelRequest &r) {
   GemvPlan p;
   p.n = r.outFeatures;
@@ -97,16 +113,27 @@ GemvPlan planGemv(const KernelRequest &r) {
   int64_t tiles = ceilDiv(p.n, kTileRows);
   int warps = p.int4 ? (tiles < 512 ? 8 : 4) : 4;
   int unroll = p.int4 ? 8 : 4;
+  int dequant = 1, wait = 1;
   if (r.chip == "sm_90")
     for (const TunedShape &t : kTunedSm90)
       if (t.int4 == p.int4 && t.n == p.n && t.k == p.k && (!p.int4 || r.groupSize == 128)) {
         warps = t.warps;
         unroll = t.unroll;
+        dequant = t.dequant ? t.dequant : dequant;
+        wait = t.wait ? t.wait : wait;
       }
   if (r.splitK > 0)
     warps = r.splitK;
   if (r.unroll > 0)
     unroll = r.unroll;
+  if (r.dequant > 0)
+    dequant = r.dequant;
+  if (r.programmaticWait != 0)
+    wait = r.programmaticWait;
+  bool stepInOneGroup = p.int4 && p.group % (kQuadLanes * p.chunkK) == 0;
+  p.scaleAfterMma = stepInOneGroup && dequant == 2;
+  p.programmatic = smVersion(r.chip) >= 90 && wait > 0;
+  p.prefetchBeforeWait = p.programmatic && wait == 2;
   while (warps > 1 && warps > p.steps)
     warps /= 2;
   p.warps = warps;
@@ -242,14 +269,35 @@ void GemvEmitter::computeIteration(Value iteration, ValueRange weights,
 }
 
 void GemvEmitter::mmaStep(const StepLoads &s, Value acc[2], int &counter) {
-  SmallVector<Value, 8> operands =
-      p.int4 ? weightOperandsInt4(kb, s.weights[0], s.weights[1], s.scale[0],
-                                  s.scale[1], s.zero[0], s.zero[1])
-             : weightOperandsF16(kb, s.weights[0], s.weights[1]);
-  for (auto [m, a] : llvm::enumerate(operands)) {
-    Value &c = acc[counter++ % 2];
-    c = mmaSync(kb, a, operandBFromHalves(kb, s.x, p.int4, m), c);
+  if (!p.int4) {
+    for (auto [m, a] : llvm::enumerate(weightOperandsF16(kb, s.weights[0], s.weights[1]))) {
+      Value &c = acc[counter++ % 2];
+      c = mmaSync(kb, a, operandBFromHalves(kb, s.x, false, m), c);
+    }
+    return;
   }
+  if (!p.scaleAfterMma) {
+    SmallVector<Value, 8> operands =
+        weightOperandsInt4(kb, s.weights[0], s.weights[1], s.scale[0],
+                           s.scale[1], s.zero[0], s.zero[1]);
+    for (auto [m, a] : llvm::enumerate(operands)) {
+      Value &c = acc[counter++ % 2];
+      c = mmaSync(kb, a, operandBFromHalves(kb, s.x, true, m), c);
+    }
+    return;
+  }
+  // Two independent mma chains of q - zero from zero, then
+  // acc += tile * scale with the scales of the fragment's rows (g, g+8).
+  VectorType tileType = VectorType::get({2, 2}, kb.f32());
+  Value tile[2] = {kb.zeros(tileType), kb.zeros(tileType)};
+  SmallVector<Value, 8> operands = weightOperandsInt4(
+      kb, s.weights[0], s.weights[1], Value(), Value(), s.zero[0], s.zero[1]);
+  for (auto [m, a] : llvm::enumerate(operands))
+    tile[m % 2] = mmaSync(kb, a, operandBFromHalves(kb, s.x, true, m), tile[m % 2]);
+  Value s0 = kb.extF32(s.scale[0]), s1 = kb.extF32(s.scale[1]);
+  Value scale = vector::FromElementsOp::create(b, tileType, ValueRange{s0, s0, s1, s1});
+  for (int c = 0; c < 2; ++c)
+    acc[c] = kb.fma(tile[c], scale, acc[c]);
 }
 
 void GemvEmitter::storeResult(Value row, Value token, Value value) {
@@ -294,7 +342,21 @@ void GemvEmitter::emit(Value workgroup) {
   // Software pipeline: the weights of iteration i+1 are requested before
   // iteration i is dequantized and multiplied, so memory keeps streaming
   // while the warp computes. The last iteration is peeled (no prefetch).
+  // Programmatic launch: this grid may start while the kernel before it
+  // (which writes x, the residual or out) is still running; x, the residual
+  // and out are touched only after the wait. Dependents may launch as soon
+  // as every block has passed it: they wait for this grid in turn.
+  if (p.programmatic && !p.prefetchBeforeWait) {
+    kb.gridDependencyWait();
+    kb.launchDependents();
+  }
   SmallVector<Value> weights = loadIterationWeights(kb.index(0));
+  if (p.prefetchBeforeWait) {
+    // The first iteration's weights are requested before the wait, so their
+    // DRAM latency overlaps the predecessor's tail.
+    kb.gridDependencyWait();
+    kb.launchDependents();
+  }
   if (p.iterations > 1) {
     SmallVector<Value> init = {acc[0], acc[1]};
     init.append(weights);
@@ -391,6 +453,7 @@ FailureOr<KernelIR> buildGemvKernel(ImplicitLocOpBuilder &b,
   ir.tile.tileM = kTileTokens;
   ir.tile.tileN = kTileRows;
   ir.tile.splitK = p.warps;
+  ir.tile.programmaticLaunch = p.programmatic;
   return ir;
 }
 

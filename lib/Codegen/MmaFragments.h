@@ -37,7 +37,9 @@ llvm::SmallVector<mlir::Value, 8> weightOperandsF16(KernelBuilder &kb,
                                                     mlir::Value row1);
 
 // A operands of int4 chunks: (q - zero) * scale per channel, in f16. `zero`
-// entries are null for symmetric weights (zero point 8).
+// entries are null for symmetric weights (zero point 8); null `scale`
+// entries leave the operands unscaled, q - zero (exact small integers), for
+// a caller that scales the mma's f32 result instead.
 llvm::SmallVector<mlir::Value, 8>
 weightOperandsInt4(KernelBuilder &kb, mlir::Value row0, mlir::Value row1,
                    mlir::Value scale0, mlir::Value scale1, mlir::Value zero0,

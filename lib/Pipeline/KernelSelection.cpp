@@ -105,6 +105,7 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
     kernel.tileM = k->tile.tileM;
     kernel.tileN = k->tile.tileN;
     kernel.splitK = k->tile.splitK;
+    kernel.programmaticLaunch = k->tile.programmaticLaunch;
     c.kernels.push_back(std::move(kernel));
     int index = static_cast<int>(c.kernels.size()) - 1;
     generated[key] = index;

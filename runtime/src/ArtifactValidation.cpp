@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace qtc::rt {
@@ -564,6 +565,13 @@ private:
         if (k.block_x() <= 0 || k.block_y() <= 0 || k.shared_bytes() < 0 || k.tile_m() <= 0 ||
             k.tile_n() <= 0 || k.split_k() <= 0)
           return invalidArgument(label + " has a non-positive launch parameter");
+        // A kernel launched programmatically may start before its
+        // predecessor has finished writing; only one that waits for it is
+        // safe to launch that way.
+        if (k.programmatic_launch() &&
+            k.ptx()->string_view().find("griddepcontrol.wait") == std::string_view::npos)
+          return invalidArgument(label + " asks for programmatic launch, but its PTX never "
+                                 "waits for its predecessor (griddepcontrol.wait)");
       }
     std::vector<bool> targetUsed(targets_.size(), false);
     const auto &steps = *plan_.steps();

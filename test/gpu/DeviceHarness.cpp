@@ -32,6 +32,7 @@ rt::abi::KernelTile ManifestEntry::tile() const {
   t.tileM = static_cast<int>(getInt("tile_m"));
   t.tileN = static_cast<int>(getInt("tile_n"));
   t.splitK = static_cast<int>(getInt("split_k"));
+  t.programmaticLaunch = getInt("programmatic") != 0;
   return t;
 }
 
@@ -131,10 +132,8 @@ Status DeviceHarness::launch(CUfunction f, const rt::abi::LaunchDims &dims,
   for (const KernelArg &a : args)
     params.push_back(a.isPointer ? static_cast<void *>(const_cast<CUdeviceptr *>(&a.ptr))
                                  : static_cast<void *>(const_cast<int *>(&a.value)));
-  QTC_CU(api_, cuLaunchKernel(f, dims.grid[0], dims.grid[1], dims.grid[2],
-                              dims.block[0], dims.block[1], dims.block[2],
-                              dims.sharedBytes, stream_, params.data(), nullptr));
-  return Status::ok();
+  return rt::cuda::checkCuda(
+      api_, rt::cuda::launchKernel(api_, f, dims, stream_, params.data()), "cuLaunchKernel");
 }
 
 Status DeviceHarness::synchronize() {

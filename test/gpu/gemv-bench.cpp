@@ -6,7 +6,12 @@
 // batches. Also measures the device-to-device copy bandwidth (bytes read
 // plus written) that the results are compared with. Writes one JSON object.
 //
-//   gemv-bench <ptx-dir> [--tokens T] [--json out.json]
+//   gemv-bench <ptx-dir> [--tokens T] [--json out.json] [--plain-launch]
+//
+// Kernels whose manifest says programmatic=1 are launched with programmatic
+// stream serialization, as the runtime launches them: each call may start
+// (and request its weights) while the call before it finishes.
+// --plain-launch launches every kernel plainly, for comparison.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +37,8 @@ namespace {
 struct BenchResult {
   std::string entry, format;
   int n = 0, k = 0, tokens = 0, copies = 0;
+  int registers = 0, localBytes = 0; // of the JIT-compiled kernel
+  bool programmatic = false;         // launched with programmatic serialization
   double microseconds = 0, streamMicroseconds = 0, bytes = 0, gbps = 0, tflops = 0;
 };
 
@@ -48,13 +55,15 @@ std::vector<uint8_t> randomBytes(size_t n, bool halves, std::mt19937_64 &rng) {
 }
 
 StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
-                                  const ManifestEntry &m, int tokens,
+                                  const ManifestEntry &m, int tokens, bool plainLaunch,
                                   std::mt19937_64 &rng) {
   StatusOr<CUfunction> f = h.loadKernel(dir + "/" + m.get("entry") + ".ptx", m.get("entry"));
   if (!f.isOk())
     return f.status();
   BenchResult r;
   r.entry = m.get("entry");
+  h.api().cuFuncGetAttribute(&r.registers, CU_FUNC_ATTRIBUTE_NUM_REGS, *f);
+  h.api().cuFuncGetAttribute(&r.localBytes, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, *f);
   r.n = static_cast<int>(m.getInt("n"));
   r.k = static_cast<int>(m.getInt("k"));
   r.tokens = tokens;
@@ -90,6 +99,9 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
   extent.numRows = tokens;
   extent.outFeatures = r.n;
   abi::LaunchDims dims = abi::launchDims(abi::KernelFamily::Linear, m.tile(), extent);
+  if (plainLaunch)
+    dims.programmatic = false;
+  r.programmatic = dims.programmatic;
   auto launchAll = [&]() -> Status {
     for (int c = 0; c < r.copies; ++c) {
       std::vector<KernelArg> args(abi::linear::kCount);
@@ -132,16 +144,20 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: gemv-bench <ptx-dir> [--tokens T] [--json out.json]\n");
+    std::fprintf(stderr, "usage: gemv-bench <ptx-dir> [--tokens T] [--json out.json] "
+                         "[--plain-launch]\n");
     return 2;
   }
   std::string dir = argv[1], jsonPath;
   int tokens = 1;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--tokens") == 0)
-      tokens = std::atoi(argv[i + 1]);
-    else if (std::strcmp(argv[i], "--json") == 0)
-      jsonPath = argv[i + 1];
+  bool plainLaunch = false;
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--plain-launch") == 0)
+      plainLaunch = true;
+    else if (std::strcmp(argv[i], "--tokens") == 0 && i + 1 < argc)
+      tokens = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc)
+      jsonPath = argv[++i];
   }
   StatusOr<std::unique_ptr<DeviceHarness>> harness = DeviceHarness::create();
   if (!harness.isOk()) {
@@ -171,21 +187,24 @@ int main(int argc, char **argv) {
   for (const ManifestEntry &m : *manifest) {
     if (m.get("kind") != "gemv-f16" && m.get("kind") != "gemv-int4")
       continue;
-    StatusOr<BenchResult> r = benchLinear(h, dir, m, tokens, rng);
+    StatusOr<BenchResult> r = benchLinear(h, dir, m, tokens, plainLaunch, rng);
     if (!r.isOk()) {
       ++failures;
       std::printf("ERROR %s: %s\n", m.get("entry").c_str(), r.status().toString().c_str());
       continue;
     }
-    std::printf("%-8s %6d x %-6d %9.2f us (stream %6.2f) %7.0f GB/s %5.2f of copy %7.1f TFLOP/s  (%s, %d copies)\n",
+    std::printf("%-8s %6d x %-6d %9.2f us (stream %6.2f) %7.0f GB/s %5.2f of copy %7.1f TFLOP/s %3d regs %4d B local  (%s, %d copies)\n",
                 r->format.c_str(), r->n, r->k, r->microseconds, r->streamMicroseconds,
-                r->gbps, r->gbps / *copy, r->tflops, r->entry.c_str(), r->copies);
+                r->gbps, r->gbps / *copy, r->tflops, r->registers, r->localBytes,
+                r->entry.c_str(), r->copies);
     json << (first ? "" : ", ") << "{\"entry\": \"" << r->entry << "\", \"format\": \""
          << r->format << "\", \"n\": " << r->n << ", \"k\": " << r->k
          << ", \"split_k\": " << m.getInt("split_k") << ", \"us\": " << r->microseconds
          << ", \"us_stream\": " << r->streamMicroseconds
          << ", \"bytes\": " << r->bytes << ", \"gbps\": " << r->gbps
-         << ", \"tflops\": " << r->tflops
+         << ", \"tflops\": " << r->tflops << ", \"registers\": " << r->registers
+         << ", \"local_bytes\": " << r->localBytes
+         << ", \"programmatic\": " << (r->programmatic ? "true" : "false")
          << ", \"fraction_of_copy\": " << r->gbps / *copy << "}";
     first = false;
   }

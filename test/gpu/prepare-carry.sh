@@ -13,8 +13,9 @@ gen=$1
 bins=$2
 carry=${3:-.gpu-carry}
 model=${QTC_TEST_MODEL:-$(dirname "$0")/../../../shared/models/kjv-llama-6m}
-rm -rf "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/artifacts"
-mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/artifacts"
+rm -rf "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/ptx-var" "$carry/artifacts"
+mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/ptx-var" \
+  "$carry/artifacts"
 cp "$bins/kernel-check" "$bins/gemv-bench" "$bins/backend-check" "$carry/bin/"
 if [[ -n ${QTC:-} ]]; then
   for recipe in fp16 w4a16; do
@@ -79,6 +80,22 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
       for u in 2 4 8; do
         "$gen" --out-dir "$carry/ptx-bench" --kind $fmt --n $1 --k $2 --group 128 \
           --split-k $w --unroll $u
+      done
+    done
+  done
+done
+# Int4 variants (bench/int4_gemv_variants.py): schedules crossed with where
+# the group scale is applied (--dequant) and how the kernel waits for its
+# predecessor (--pdl: -1 plain launch, 1 at the start, 2 after the first
+# weights).
+for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
+  set -- $shape
+  for schedule in "2 8" "4 4" "4 8" "8 2" "8 4" "8 8" "16 2"; do
+    set -- $1 $2 $schedule
+    for dequant in 1 2; do
+      for pdl in -1 1 2; do
+        "$gen" --out-dir "$carry/ptx-var" --kind gemv-int4 --n $1 --k $2 --group 128 \
+          --split-k $3 --unroll $4 --dequant $dequant --pdl $pdl
       done
     done
   done

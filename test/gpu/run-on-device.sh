@@ -29,6 +29,13 @@ bench_rc=$?
 "$carry/bin/gemv-bench" "$carry/ptx-prefill" --tokens 512 --json "$out/prefill_linear.json" \
   > "$out/prefill.log" 2>&1
 prefill_rc=$?
+variants_rc=0
+for run in 1 2; do
+  "$carry/bin/gemv-bench" "$carry/ptx-var" --json "$out/int4_variants_$run.json" \
+    > "$out/int4_variants_$run.log" 2>&1 || variants_rc=1
+done
+python3 bench/int4_gemv_variants.py "$out"/int4_variants_[12].json > "$out/int4_gemv_variants.md" \
+  || variants_rc=1
 
 echo "== kernel-check (exit $check_rc)"
 grep -E "^(FAIL|ERROR)" "$out/kernel-check.log" | head -40
@@ -37,5 +44,6 @@ echo "== backend-check (exit $backend_rc)"
 grep -E "^(FAIL|==|cuda decode|backend-check|ok   prefill|ok   fork)" "$out/backend-check.log" | head -40
 echo "== prefill linear, 512 tokens (exit $prefill_rc)"
 cut -c1-150 "$out/prefill.log"
+echo "== int4 variants (exit $variants_rc): $out/int4_gemv_variants.md"
 echo "== decode_linear (exit $bench_rc)"
 if [[ -f "$out/decode_linear.md" ]]; then cat "$out/decode_linear.md"; else tail -20 "$out/bench.log"; fi

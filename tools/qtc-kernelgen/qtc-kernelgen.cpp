@@ -43,6 +43,14 @@ cl::opt<int> splitK("split-k", cl::desc("Linear: warps per output tile (0: defau
                     cl::init(0));
 cl::opt<int> unroll("unroll", cl::desc("Linear: K steps in flight (0: default)"),
                     cl::init(0));
+cl::opt<int> dequant("dequant",
+                     cl::desc("Int4 GEMV: 1 scale f16 operands, 2 scale the f32 tile "
+                              "(0: default)"),
+                     cl::init(0));
+cl::opt<int> programmaticWait(
+    "pdl", cl::desc("GEMV: wait for the predecessor 1 at start, 2 after the first "
+                    "weights, -1 never (0: default)"),
+    cl::init(0));
 cl::opt<bool> prefill("prefill", cl::desc("Generate the prefill variant"));
 cl::opt<int64_t> hidden("hidden", cl::desc("Row width of row kernels"), cl::init(0));
 cl::opt<int64_t> vocab("vocab", cl::desc("Embedding: table rows"), cl::init(0));
@@ -90,6 +98,8 @@ std::optional<KernelRequest> requestFromFlags() {
   r.hasResidual = residual;
   r.splitK = splitK;
   r.unroll = unroll;
+  r.dequant = dequant;
+  r.programmaticWait = programmaticWait;
   r.hidden = hidden;
   r.vocab = vocab;
   r.heads = heads;
@@ -117,7 +127,8 @@ void printManifestLine(raw_ostream &os, const KernelRequest &r,
      << " theta=" << r.rope.theta << " eps=" << r.epsilon
      << " block_x=" << k.tile.blockX << " shared_bytes=" << k.tile.sharedBytes
      << " tile_m=" << k.tile.tileM << " tile_n=" << k.tile.tileN
-     << " split_k=" << k.tile.splitK << "\n";
+     << " split_k=" << k.tile.splitK
+     << " programmatic=" << (k.tile.programmaticLaunch ? 1 : 0) << "\n";
 }
 
 } // namespace

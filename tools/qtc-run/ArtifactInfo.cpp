@@ -46,7 +46,9 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
   json kernels = json::array();
   if (root.kernels())
     for (const fb::Kernel *k : *root.kernels())
-      kernels.push_back({{"name", str(k->name())}, {"target", str(k->target())}});
+      kernels.push_back({{"name", str(k->name())},
+                         {"target", str(k->target())},
+                         {"programmatic_launch", k->programmatic_launch()}});
   // Plan.argmax_kernel_ids: target -> the kernel that picks greedy tokens on
   // the device (null: the backend picks them from the logits).
   json argmaxKernels = json::object();

@@ -44,6 +44,7 @@ struct Step {
 struct Kernel {
   std::string name, target, ptx;
   int blockX = 0, blockY = 1, sharedBytes = 0, tileM = 1, tileN = 1, splitK = 1;
+  bool programmaticLaunch = false;
 };
 
 struct ModelConfig {

@@ -81,6 +81,12 @@ struct KernelRequest {
   // each warp keeps in flight.
   int splitK = 0;
   int unroll = 0;
+  // Int4 GEMV: 1 scales the f16 operands, 2 the mma's f32 tile (groups of
+  // 128 channels or more).
+  int dequant = 0;
+  // GEMV on sm_90+: 1 waits for the stream predecessor at the kernel's start,
+  // 2 after requesting the first weights, -1 never (plain launch only).
+  int programmaticWait = 0;
 };
 
 struct GeneratedKernel {

@@ -240,6 +240,7 @@ Status CudaBackend::loadKernels(const Artifact &artifact) {
     loaded.tile.tileM = k->tile_m();
     loaded.tile.tileN = k->tile_n();
     loaded.tile.splitK = k->split_k();
+    loaded.tile.programmaticLaunch = k->programmatic_launch();
     if (loaded.tile.blockX <= 0 || loaded.tile.tileM <= 0 || loaded.tile.tileN <= 0)
       return dataLoss("kernel '" + loaded.name + "' has invalid launch constants");
     if (loaded.tile.sharedBytes > 48 * 1024)
@@ -439,10 +440,7 @@ Status CudaBackend::launch(const PreparedStep &step, const BatchView &batch) {
   }
   Status s = cuda::checkCuda(
       api_,
-      api_.cuLaunchKernel(k.function, dims.grid[0], dims.grid[1], dims.grid[2], dims.block[0],
-                          dims.block[1], dims.block[2], dims.sharedBytes, stream_,
-                          params.data(), nullptr),
-      "cuLaunchKernel");
+      cuda::launchKernel(api_, k.function, dims, stream_, params.data()), "cuLaunchKernel");
   if (!s.isOk())
     return s.withContext("launching " + k.name);
   if (before) {
@@ -504,10 +502,7 @@ Status CudaBackend::launchArgmax(const BatchView &batch) {
   if (s.isOk())
     s = cuda::checkCuda(
         api_,
-        api_.cuLaunchKernel(k.function, dims.grid[0], dims.grid[1], dims.grid[2],
-                            dims.block[0], dims.block[1], dims.block[2], dims.sharedBytes,
-                            stream_, params, nullptr),
-        "cuLaunchKernel");
+        cuda::launchKernel(api_, k.function, dims, stream_, params), "cuLaunchKernel");
   float ms = 0;
   if (s.isOk() && profile_) {
     s = cuda::checkCuda(api_, api_.cuEventRecord(after, stream_), "cuEventRecord");

@@ -61,6 +61,29 @@ StatusOr<const DriverApi *> loadDriver() {
   return &loaded.api;
 }
 
+CUresult launchKernel(const DriverApi &api, CUfunction f, const abi::LaunchDims &dims,
+                      CUstream stream, void **params) {
+  if (!dims.programmatic)
+    return api.cuLaunchKernel(f, dims.grid[0], dims.grid[1], dims.grid[2], dims.block[0],
+                              dims.block[1], dims.block[2], dims.sharedBytes, stream,
+                              params, nullptr);
+  CUlaunchAttribute attribute = {};
+  attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attribute.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config = {};
+  config.gridDimX = dims.grid[0];
+  config.gridDimY = dims.grid[1];
+  config.gridDimZ = dims.grid[2];
+  config.blockDimX = dims.block[0];
+  config.blockDimY = dims.block[1];
+  config.blockDimZ = dims.block[2];
+  config.sharedMemBytes = dims.sharedBytes;
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  return api.cuLaunchKernelEx(&config, f, params, nullptr);
+}
+
 Status checkCuda(const DriverApi &api, CUresult result, const char *call) {
   if (result == CUDA_SUCCESS)
     return Status::ok();

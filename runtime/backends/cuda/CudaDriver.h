@@ -10,6 +10,7 @@
 #ifndef QTC_RT_BACKENDS_CUDA_CUDADRIVER_H
 #define QTC_RT_BACKENDS_CUDA_CUDADRIVER_H
 
+#include "qtc/rt/KernelAbi.h"
 #include "qtc/rt/Status.h"
 
 #include <cuda.h>
@@ -58,6 +59,7 @@ namespace qtc::rt::cuda {
   X(cuFuncGetAttribute)                                                        \
   X(cuFuncSetAttribute)                                                        \
   X(cuLaunchKernel)                                                            \
+  X(cuLaunchKernelEx)                                                          \
   X(cuStreamBeginCapture)                                                      \
   X(cuStreamEndCapture)                                                        \
   X(cuGraphInstantiate)                                                        \
@@ -83,6 +85,12 @@ StatusOr<const DriverApi *> loadDriver();
 // Ok for CUDA_SUCCESS, else kInternal (kResourceExhausted for out of memory)
 // naming the call and the driver's error name and string.
 Status checkCuda(const DriverApi &api, CUresult result, const char *call);
+
+// Launches `f` on `stream` with `dims`; with programmatic stream
+// serialization when dims.programmatic is set (the kernel may start while
+// its stream predecessor finishes, and waits for it with griddepcontrol.wait).
+CUresult launchKernel(const DriverApi &api, CUfunction f, const abi::LaunchDims &dims,
+                      CUstream stream, void **params);
 
 } // namespace qtc::rt::cuda
 

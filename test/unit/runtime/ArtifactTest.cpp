@@ -277,6 +277,28 @@ TEST(Artifact, RejectsKernelForAnotherTarget) {
   EXPECT_THAT(loadStatus(b).message(), HasSubstr("kernel 0 'k_sm_80' has no PTX"));
 }
 
+// Programmatic launch lets a kernel start before its predecessor has
+// finished writing: only a kernel whose PTX waits for it may ask for it.
+TEST(Artifact, RejectsProgrammaticLaunchWithoutWait) {
+  TestArtifactBuilder b = tinyLlama();
+  b.artifact().targets = {"sm_90"};
+  auto kernel = std::make_unique<fb::KernelT>();
+  kernel->name = "qtc_linear";
+  kernel->target = "sm_90";
+  kernel->ptx = ".version 8.0\n.target sm_90\n";
+  kernel->block_x = 128;
+  kernel->programmatic_launch = true;
+  b.artifact().kernels.push_back(std::move(kernel));
+  b.plan().steps[0]->kernel_ids = {0};
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("kernel 0 'qtc_linear' asks for programmatic launch, but its PTX "
+                        "never waits for its predecessor (griddepcontrol.wait)"));
+  b.artifact().kernels[0]->ptx += "griddepcontrol.wait;\n";
+  EXPECT_TRUE(loadStatus(b).isOk()) << loadStatus(b).toString();
+  b.artifact().kernels[0]->programmatic_launch = false;
+  EXPECT_TRUE(loadStatus(b).isOk()) << loadStatus(b).toString();
+}
+
 // Plan.argmax_kernel_ids: optional, else one valid kernel (or -1) per target.
 TEST(Artifact, ChecksArgmaxKernelIds) {
   TestArtifactBuilder b = tinyLlama();

@@ -176,6 +176,11 @@ struct KernelTile {
   int tileM = 1;       // Linear: tokens per block (grid.y); Attention: (grid.x)
   int tileN = 1;       // Linear: output features per block (grid.x)
   int splitK = 1;      // Linear: warps of a block sharing one tile's K range
+  // The kernel reads only never-written buffers (weights) before it executes
+  // griddepcontrol.wait, and everything else after: it may be launched with
+  // programmatic stream serialization (sm_90+), starting while the kernel
+  // before it in the stream finishes.
+  bool programmaticLaunch = false;
 };
 
 // Per-call sizes the grid depends on.
@@ -189,6 +194,7 @@ struct LaunchDims {
   uint32_t grid[3] = {1, 1, 1};
   uint32_t block[3] = {1, 1, 1};
   uint32_t sharedBytes = 0;
+  bool programmatic = false; // KernelTile::programmaticLaunch
   bool empty() const { return grid[0] == 0 || grid[1] == 0 || grid[2] == 0; }
 };
 
@@ -206,6 +212,7 @@ inline LaunchDims launchDims(KernelFamily family, const KernelTile &tile,
   dims.block[0] = static_cast<uint32_t>(tile.blockX);
   dims.block[1] = static_cast<uint32_t>(tile.blockY);
   dims.sharedBytes = static_cast<uint32_t>(tile.sharedBytes);
+  dims.programmatic = tile.programmaticLaunch;
   switch (family) {
   case KernelFamily::Linear:
     dims.grid[0] = ceilDiv(extent.outFeatures, tile.tileN);

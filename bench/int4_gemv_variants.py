@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Int4 decode GEMV variants: schedule x dequantization x launch, one grid.
+
+Renders the results of `gemv-bench` over the kernels that
+test/gpu/prepare-carry.sh writes to <carry>/ptx-var: for each Llama-2-7B
+shape, warps per tile (w) and K steps per iteration (u), crossed with where
+the group scale is applied (d1: to the f16 operands before the mma, d2: to
+the mma's f32 tile) and when the kernel waits for the kernel before it
+(p0: plain launch, p1: programmatic launch waiting at the start, p2: waiting
+after requesting the first weights). Each cell is microseconds per call
+(mean of the runs given, each a median of 30 CUDA-graph replays, weights
+cold in L2) and the registers ptxas allocated. The tuning table in
+lib/Codegen/LinearGemvGenerator.cpp takes its int4 entries from this grid.
+
+  int4_gemv_variants.py RUN.json [RUN.json ...] > grid.md
+"""
+import json
+import re
+import sys
+
+PATTERN = re.compile(r"n(\d+)_k(\d+)_w(\d+)_u(\d+)_d(\d)_p(\d)")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    runs = [json.load(open(path)) for path in sys.argv[1:]]
+    cells = {}
+    for run in runs:
+        for kern in run["kernels"]:
+            m = PATTERN.search(kern["entry"])
+            if not m:
+                continue
+            n, k, w, u, d, p = map(int, m.groups())
+            cell = cells.setdefault((n, k), {}).setdefault((w, u, d, p), {"us": [], "regs": 0})
+            cell["us"].append(kern["us"])
+            cell["regs"] = kern.get("registers", 0)
+    variants = [(d, p) for d in (1, 2) for p in (0, 1, 2)]
+    print("# Int4 g128 decode GEMV variants on %s" % runs[0]["device"])
+    print()
+    print("us per call (mean of %d runs) / registers; bold: fastest of the shape." % len(runs))
+    for (n, k), byvariant in sorted(cells.items()):
+        mean = {key: sum(c["us"]) / len(c["us"]) for key, c in byvariant.items()}
+        best = min(mean, key=mean.get)
+        print()
+        print("## %d x %d" % (n, k))
+        print()
+        print("| schedule | " + " | ".join("d%d p%d" % v for v in variants) + " |")
+        print("|---|" + "---:|" * len(variants))
+        for w, u in sorted({(w, u) for w, u, _, _ in byvariant}):
+            row = []
+            for d, p in variants:
+                key = (w, u, d, p)
+                if key not in byvariant:
+                    row.append("")
+                    continue
+                text = "%.2f / %d" % (mean[key], byvariant[key]["regs"])
+                row.append("**%s**" % text if key == best else text)
+            print("| w%d u%d | %s |" % (w, u, " | ".join(row)))
+
+
+if __name__ == "__main__":
+    main()
