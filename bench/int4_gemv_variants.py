@@ -35,10 +35,14 @@ def main():
             cell = cells.setdefault((n, k), {}).setdefault((w, u, d, p), {"us": [], "regs": 0})
             cell["us"].append(kern["us"])
             cell["regs"] = kern.get("registers", 0)
+            cell["bytes"] = kern["bytes"]
     variants = [(d, p) for d in (1, 2) for p in (0, 1, 2)]
     print("# Int4 g128 decode GEMV variants on %s" % runs[0]["device"])
     print()
-    print("us per call (mean of %d runs) / registers; bold: fastest of the shape." % len(runs))
+    copy = sum(run["copy_gbps"] for run in runs) / len(runs)
+    print("us per call (mean of %d runs) / registers; bold: fastest of the shape. Copy "
+          "bandwidth (driver memcpy, read + write) in the same runs: %s GB/s." %
+          (len(runs), " / ".join("%.0f" % run["copy_gbps"] for run in runs)))
     for (n, k), byvariant in sorted(cells.items()):
         mean = {key: sum(c["us"]) / len(c["us"]) for key, c in byvariant.items()}
         best = min(mean, key=mean.get)
@@ -57,6 +61,11 @@ def main():
                 text = "%.2f / %d" % (mean[key], byvariant[key]["regs"])
                 row.append("**%s**" % text if key == best else text)
             print("| w%d u%d | %s |" % (w, u, " | ".join(row)))
+        w, u, d, p = best
+        gbps = byvariant[best]["bytes"] / (mean[best] * 1e-6) / 1e9
+        print()
+        print("Fastest: w%d u%d d%d p%d, %.2f us, %.0f GB/s = %.3f of copy." %
+              (w, u, d, p, mean[best], gbps, gbps / copy))
 
 
 if __name__ == "__main__":

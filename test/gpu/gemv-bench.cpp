@@ -99,7 +99,7 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
   extent.numRows = tokens;
   extent.outFeatures = r.n;
   abi::LaunchDims dims = abi::launchDims(abi::KernelFamily::Linear, m.tile(), extent);
-  if (plainLaunch)
+  if (plainLaunch || !h.api().cuLaunchKernelEx)
     dims.programmatic = false;
   r.programmatic = dims.programmatic;
   auto launchAll = [&]() -> Status {

@@ -46,6 +46,10 @@ LoadedDriver load() {
     loaded.status = unavailable(s.message());
     return loaded;
   }
+  int version = 0;
+  if (api.cuDriverGetVersion(&version) == CUDA_SUCCESS && version >= 12030)
+    api.cuLaunchKernelEx = reinterpret_cast<decltype(api.cuLaunchKernelEx)>(
+        dlsym(handle, QTC_CUDA_SYMBOL(cuLaunchKernelEx)));
   int count = 0;
   if (api.cuDeviceGetCount(&count) != CUDA_SUCCESS || count == 0)
     loaded.status = unavailable("no CUDA device found");
@@ -63,7 +67,7 @@ StatusOr<const DriverApi *> loadDriver() {
 
 CUresult launchKernel(const DriverApi &api, CUfunction f, const abi::LaunchDims &dims,
                       CUstream stream, void **params) {
-  if (!dims.programmatic)
+  if (!dims.programmatic || !api.cuLaunchKernelEx)
     return api.cuLaunchKernel(f, dims.grid[0], dims.grid[1], dims.grid[2], dims.block[0],
                               dims.block[1], dims.block[2], dims.sharedBytes, stream,
                               params, nullptr);

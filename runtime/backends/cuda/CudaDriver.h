@@ -59,7 +59,6 @@ namespace qtc::rt::cuda {
   X(cuFuncGetAttribute)                                                        \
   X(cuFuncSetAttribute)                                                        \
   X(cuLaunchKernel)                                                            \
-  X(cuLaunchKernelEx)                                                          \
   X(cuStreamBeginCapture)                                                      \
   X(cuStreamEndCapture)                                                        \
   X(cuGraphInstantiate)                                                        \
@@ -75,6 +74,11 @@ struct DriverApi {
 #define QTC_CUDA_DECLARE(name) decltype(&::name) name = nullptr;
   QTC_CUDA_DRIVER_FUNCTIONS(QTC_CUDA_DECLARE)
 #undef QTC_CUDA_DECLARE
+  // Optional: null on drivers older than CUDA 12.3, which cannot capture
+  // programmatic launches in a graph; such launches are then plain (still
+  // correct: griddepcontrol.wait returns at once without a programmatic
+  // predecessor).
+  decltype(&::cuLaunchKernelEx) cuLaunchKernelEx = nullptr;
 };
 
 // Opens libcuda.so.1 and resolves every entry point, once per process, and
@@ -87,8 +91,9 @@ StatusOr<const DriverApi *> loadDriver();
 Status checkCuda(const DriverApi &api, CUresult result, const char *call);
 
 // Launches `f` on `stream` with `dims`; with programmatic stream
-// serialization when dims.programmatic is set (the kernel may start while
-// its stream predecessor finishes, and waits for it with griddepcontrol.wait).
+// serialization when dims.programmatic is set and the driver supports it (the
+// kernel may start while its stream predecessor finishes, and waits for it
+// with griddepcontrol.wait).
 CUresult launchKernel(const DriverApi &api, CUfunction f, const abi::LaunchDims &dims,
                       CUstream stream, void **params);
 
