@@ -34,12 +34,6 @@ jitCompile(const std::string &modelPath, const JitOptions &options) {
     return rt::invalidArgument("compiling " + modelPath + " failed:\n" +
                                diagnostics);
 
-  // The engine gets no tokenizer: Debian's libsentencepiece carries its own
-  // protobuf 3.14, whose symbols clash with the system protobuf 3.21 that the
-  // ONNX importer links, and a process holding both aborts on the first
-  // tokenizer call. JIT engines therefore take token ids (see Jit.h).
-  contents->tokenizerModel.clear();
-
   std::string bytes;
   llvm::raw_string_ostream os(bytes);
   artifact::serializeArtifact(*contents, os);

@@ -7,12 +7,14 @@
 //   options.recipe = "w4a16";
 //   auto engine = qtc::jitCompile("path/to/checkpoint", options);
 //   if (!engine) { log(engine.status().message()); }   // compiler diagnostics
-//   auto out = (*engine)->generate({{1, 1016, 261, 2267}}, {});
+//   auto ids = (*engine)->encode("In the beginning");   // [bos] + pieces
+//   auto out = (*engine)->generate({*ids}, {});
+//   auto text = (*engine)->decode(out->tokens[0]);
 //
-// The engine takes and returns token ids: it has no tokenizer, because
-// Debian's libsentencepiece embeds a protobuf runtime that clashes with the
-// one the ONNX importer links into the same process. Tokenize with a
-// separate Engine (qtc-run, the C API) or the host application's tokenizer.
+// The engine carries the model's tokenizer (tokenizer.model beside the model,
+// or tokenizerPath). SentencePiece runs in a plugin with its own protobuf, so
+// it coexists with the ONNX importer's protobuf in the same process
+// (runtime/src/SentencePiecePluginAbi.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_PIPELINE_JIT_H

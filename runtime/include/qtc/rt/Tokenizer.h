@@ -4,6 +4,12 @@
 // (Artifact.tokenizer_model). encode() returns [bos] + pieces, as the models
 // were trained; decode() drops control tokens (bos, eos).
 //
+// SentencePiece runs in a plugin (libqtc_sentencepiece.so) loaded on first
+// use, so that it can live in a process that also holds another protobuf
+// (src/SentencePiecePluginAbi.h says why). The plugin is looked for at
+// $QTC_SENTENCEPIECE_PLUGIN, beside the executable, in the build tree, then
+// on the library search path.
+//
 //===----------------------------------------------------------------------===//
 #ifndef QTC_RT_TOKENIZER_H
 #define QTC_RT_TOKENIZER_H
@@ -16,15 +22,15 @@
 #include <string_view>
 #include <vector>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-} // namespace sentencepiece
+struct qtc_sentencepiece_api;
 
 namespace qtc::rt {
 
 class Tokenizer {
 public:
   ~Tokenizer();
+  Tokenizer(const Tokenizer &) = delete;
+  Tokenizer &operator=(const Tokenizer &) = delete;
   // `bosId` < 0: encode() adds no bos.
   static StatusOr<std::unique_ptr<Tokenizer>> fromSerializedModel(std::string_view model,
                                                                    int bosId);
@@ -35,8 +41,10 @@ public:
   StatusOr<std::string> decode(const std::vector<int32_t> &ids) const;
 
 private:
-  Tokenizer();
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  Tokenizer(const qtc_sentencepiece_api *api, void *processor)
+      : api_(api), processor_(processor) {}
+  const qtc_sentencepiece_api *api_;
+  void *processor_;
   int bosId_ = -1;
 };
 
