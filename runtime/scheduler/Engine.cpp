@@ -37,6 +37,12 @@ public:
     seqs_.push_back(allocator_.createSequence());
     return seqs_.back();
   }
+  StatusOr<BlockAllocator::SeqId> fork(BlockAllocator::SeqId parent) {
+    StatusOr<BlockAllocator::SeqId> child = allocator_.fork(parent);
+    if (child)
+      seqs_.push_back(*child);
+    return child;
+  }
 
 private:
   BlockAllocator &allocator_;
@@ -225,11 +231,15 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
     return invalidArgument("generate: no prompts");
   if (options.maxNewTokens < 0)
     return invalidArgument("generate: maxNewTokens is negative");
+  if (options.samplesPerPrompt < 1)
+    return invalidArgument("generate: samplesPerPrompt must be at least 1, got " +
+                           std::to_string(options.samplesPerPrompt));
   if (!options.sampling.greedy &&
       (!(options.sampling.temperature > 0) || !std::isfinite(options.sampling.temperature)))
     return invalidArgument("generate: temperature must be positive");
   if (options.sampling.topK < 0)
     return invalidArgument("generate: topK is negative");
+  const size_t samples = static_cast<size_t>(options.samplesPerPrompt);
   int64_t blocksNeeded = 0;
   for (size_t p = 0; p < prompts.size(); ++p) {
     std::string what = "prompt " + std::to_string(p);
@@ -242,28 +252,40 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
                              std::to_string(options.maxNewTokens) +
                              " new ones exceeds the model's " +
                              std::to_string(config.max_positions()) + " positions");
-    blocksNeeded += allocator_->blocksFor(length);
+    // Samples share the prompt's full blocks and own the rest.
+    const int64_t shared = static_cast<int64_t>(prompts[p].size()) / allocator_->blockSize();
+    blocksNeeded += allocator_->blocksFor(length) +
+                    static_cast<int64_t>(samples - 1) * (allocator_->blocksFor(length) - shared);
   }
   if (blocksNeeded > allocator_->numFreeBlocks())
     return resourceExhausted("KV cache full: generating for " + std::to_string(prompts.size()) +
-                             " prompts needs " + std::to_string(blocksNeeded) + " blocks, but " +
+                             " prompts" +
+                             (samples > 1 ? " x " + std::to_string(samples) + " samples" : "") +
+                             " needs " + std::to_string(blocksNeeded) + " blocks, but " +
                              std::to_string(allocator_->numFreeBlocks()) + " of " +
                              std::to_string(allocator_->numBlocks()) + " are free");
 
+  const size_t numSeqs = prompts.size() * samples;
   GenerateResult result;
-  result.tokens.resize(prompts.size());
+  result.tokens.resize(numSeqs);
   if (options.maxNewTokens == 0)
     return result;
 
+  // Sequence s is sample s % samples of prompt s / samples; each prompt's
+  // first sample is prefilled, the others are forked from it afterwards.
+  auto promptOf = [&](size_t s) -> const std::vector<int32_t> & { return prompts[s / samples]; };
   SequenceScope scope(*allocator_);
-  std::vector<BlockAllocator::SeqId> seqs;
+  std::vector<BlockAllocator::SeqId> seqs(numSeqs);
   std::vector<Sampler> samplers;
-  for (size_t p = 0; p < prompts.size(); ++p) {
-    seqs.push_back(scope.create());
-    samplers.emplace_back(options.sampling, p);
-    result.promptTokens += static_cast<int64_t>(prompts[p].size());
+  samplers.reserve(numSeqs);
+  for (size_t s = 0; s < numSeqs; ++s) {
+    if (s % samples == 0)
+      seqs[s] = scope.create();
+    samplers.emplace_back(options.sampling, s);
   }
-  std::vector<bool> live(prompts.size(), true);
+  for (const std::vector<int32_t> &prompt : prompts)
+    result.promptTokens += static_cast<int64_t>(prompt.size());
+  std::vector<bool> live(numSeqs, true);
   // Greedy calls bring back token ids only (the backend takes the argmax
   // where the logits are); sampling needs the logits.
   const bool greedy = options.sampling.greedy;
@@ -273,18 +295,19 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
     return greedy ? runChunksGreedy(chunks, decodeOnly, greedyIds)
                   : runChunks(chunks, decodeOnly, logits);
   };
-  // Takes the token of row `row` of the last call for prompt `p`.
-  auto accept = [&](size_t p, size_t row) {
-    int32_t token = greedy ? greedyIds[row] : samplers[p].next(logits.data() + row * vocab, vocab);
-    result.tokens[p].push_back(token);
+  // Takes the token of row `row` of the last call for sequence `s`.
+  auto accept = [&](size_t s, size_t row) {
+    int32_t token = greedy ? greedyIds[row] : samplers[s].next(logits.data() + row * vocab, vocab);
+    result.tokens[s].push_back(token);
     ++result.generatedTokens;
-    if (static_cast<int>(result.tokens[p].size()) >= options.maxNewTokens ||
+    if (static_cast<int>(result.tokens[s].size()) >= options.maxNewTokens ||
         (options.stopAtEos && token == config.eos_token_id()))
-      live[p] = false;
+      live[s] = false;
   };
 
   // Prefill: prompts packed into calls of at most maxTokensPerCall tokens,
-  // long prompts split across calls.
+  // long prompts split across calls. A finished prompt's samples fork its
+  // sequence and draw their first tokens from its last row.
   const int budget = options_.maxTokensPerCall;
   Clock::time_point start = Clock::now();
   size_t prompt = 0;
@@ -297,7 +320,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
       const int size = static_cast<int>(prompts[prompt].size());
       const int count = std::min(size - offset, budget - tokens);
       const bool last = offset + count == size;
-      chunks.push_back({seqs[prompt], prompts[prompt].data() + offset, count, offset,
+      chunks.push_back({seqs[prompt * samples], prompts[prompt].data() + offset, count, offset,
                         last ? SequenceChunk::Logits::kLast : SequenceChunk::Logits::kNone});
       tokens += count;
       if (last) {
@@ -308,8 +331,18 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
       }
     }
     QTC_RT_RETURN_IF_ERROR(run(chunks, /*decodeOnly=*/false));
-    for (size_t i = 0; i < finishing.size(); ++i)
-      accept(finishing[i], i);
+    for (size_t i = 0; i < finishing.size(); ++i) {
+      const size_t first = finishing[i] * samples;
+      for (size_t j = 0; j < samples; ++j) {
+        if (j > 0) {
+          StatusOr<BlockAllocator::SeqId> child = scope.fork(seqs[first]);
+          if (!child)
+            return child.status();
+          seqs[first + j] = *child;
+        }
+        accept(first + j, i);
+      }
+    }
   }
   result.prefillSeconds = secondsSince(start);
 
@@ -317,18 +350,18 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
   start = Clock::now();
   while (true) {
     std::vector<size_t> active;
-    for (size_t p = 0; p < prompts.size(); ++p)
-      if (live[p])
-        active.push_back(p);
+    for (size_t s = 0; s < numSeqs; ++s)
+      if (live[s])
+        active.push_back(s);
     if (active.empty())
       break;
     for (size_t first = 0; first < active.size(); first += budget) {
       const size_t last = std::min(active.size(), first + budget);
       std::vector<SequenceChunk> chunks;
       for (size_t i = first; i < last; ++i) {
-        const size_t p = active[i];
-        const int position = static_cast<int>(prompts[p].size() + result.tokens[p].size()) - 1;
-        chunks.push_back({seqs[p], &result.tokens[p].back(), 1, position,
+        const size_t s = active[i];
+        const int position = static_cast<int>(promptOf(s).size() + result.tokens[s].size()) - 1;
+        chunks.push_back({seqs[s], &result.tokens[s].back(), 1, position,
                           SequenceChunk::Logits::kLast});
       }
       QTC_RT_RETURN_IF_ERROR(run(chunks, /*decodeOnly=*/true));

@@ -103,6 +103,7 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
   generate.maxNewTokens = options.maxNewTokens;
   generate.sampling = options.sampling;
   generate.stopAtEos = !options.ignoreEos;
+  generate.samplesPerPrompt = options.samples;
   std::vector<std::vector<int32_t>> prompts(options.batch, *prompt);
   StatusOr<rt::GenerateResult> result = engine.generate(prompts, generate);
   if (!result)
@@ -119,7 +120,7 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
                                  ? result->promptTokens / result->prefillSeconds : 0.0;
   const double decodeRate =
       result->decodeSeconds > 0
-          ? (result->generatedTokens - static_cast<int64_t>(prompts.size())) /
+          ? (result->generatedTokens - static_cast<int64_t>(result->tokens.size())) /
                 result->decodeSeconds
           : 0.0;
   if (options.json) {
@@ -129,6 +130,7 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
     out["tokens"] = result->tokens[0];
     out["text"] = texts[0];
     out["batch"] = options.batch;
+    out["samples"] = options.samples;
     json sequences = json::array();
     for (size_t i = 0; i < result->tokens.size(); ++i)
       sequences.push_back({{"tokens", result->tokens[i]}, {"text", texts[i]}});
@@ -144,6 +146,8 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
   std::cout << "prompt: " << prompt->size() << " tokens";
   if (options.batch > 1)
     std::cout << " x " << options.batch << " sequences";
+  if (options.samples > 1)
+    std::cout << ", " << options.samples << " samples each (one prefill per prompt)";
   std::cout << "\n";
   for (size_t i = 0; i < result->tokens.size(); ++i) {
     if (result->tokens.size() > 1)

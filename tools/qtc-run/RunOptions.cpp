@@ -66,6 +66,8 @@ const char *runUsage() {
 generation:
   -n, --max-new-tokens N   tokens to generate per sequence (default 32)
   --batch N                generate for N copies of the prompt together (default 1)
+  --samples N              N sampled continuations of the prompt, prefilled once and
+                           sharing its KV blocks (vLLM's n; needs --temperature)
   --greedy                 pick the most likely token (the default)
   --temperature T          sample from softmax(logits / T) instead
   --top-k K                sample among the K most likely tokens (default: all)
@@ -125,6 +127,9 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
     } else if (arg == "--batch") {
       QTC_TAKE(n, integer(1, 4096));
       options.batch = static_cast<int>(*n);
+    } else if (arg == "--samples") {
+      QTC_TAKE(n, integer(1, 4096));
+      options.samples = static_cast<int>(*n);
     } else if (arg == "--greedy") {
       sawGreedy = true;
     } else if (arg == "--temperature") {
@@ -214,6 +219,10 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
   }
   if (options.batch > 1 && options.mode != Mode::kGenerate)
     return invalidArgument("--batch applies to generation only");
+  if (options.samples > 1 && options.mode != Mode::kGenerate)
+    return invalidArgument("--samples applies to generation only");
+  if (options.samples > 1 && options.sampling.greedy)
+    return invalidArgument("--samples needs --temperature: greedy samples are all the same");
   return options;
 }
 

@@ -28,6 +28,7 @@ struct RunOptions {
   std::optional<std::vector<int32_t>> promptIds;
   int maxNewTokens = 32;
   int batch = 1;
+  int samples = 1; // sequences per prompt, sharing its prefill
   bool ignoreEos = false;
   rt::SamplingOptions sampling;
   std::string pplPath;

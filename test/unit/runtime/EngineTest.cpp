@@ -312,6 +312,84 @@ TEST(Engine, PerplexityMatchesReference) {
   EXPECT_EQ(engine->numFreeKvBlocks(), engine->numKvBlocks());
 }
 
+// Parallel sampling: a prompt prefilled once, its samples forked from it.
+// Sample j of prompt p draws from stream p * n + j, so it must produce what a
+// separately prefilled copy of the prompt at that index produces; the fork
+// only saves the prefill and the shared blocks.
+TEST(Engine, SamplesOfAPromptShareItsPrefill) {
+  TinyModel m = makeModel();
+  EngineOptions small;
+  small.numKvBlocks = 16;
+  auto engine = makeEngine(m, small);
+  ASSERT_TRUE(engine);
+  std::mt19937 rng(5);
+  // 37 tokens: two full blocks shared, the third copied on first write.
+  std::vector<int32_t> first = randomIds(rng, 37, m.shape.vocab);
+  std::vector<int32_t> second = randomIds(rng, 4, m.shape.vocab);
+  GenerateOptions options;
+  options.maxNewTokens = 12;
+  options.stopAtEos = false;
+  options.sampling.greedy = false;
+  options.sampling.temperature = 1.3f;
+  options.sampling.seed = 11;
+  options.samplesPerPrompt = 3;
+  auto forked = engine->generate({first, second}, options);
+  ASSERT_TRUE(forked) << forked.status().toString();
+  ASSERT_EQ(forked->tokens.size(), 6u);
+  EXPECT_EQ(forked->promptTokens, 41);
+  EXPECT_EQ(forked->generatedTokens, 72);
+  EXPECT_EQ(engine->numFreeKvBlocks(), 16);
+
+  GenerateOptions copies = options;
+  copies.samplesPerPrompt = 1;
+  auto separate = engine->generate({first, first, first, second, second, second}, copies);
+  ASSERT_TRUE(separate) << separate.status().toString();
+  EXPECT_EQ(forked->tokens, separate->tokens);
+  // The streams differ, so the samples do (12 tokens at temperature 1.3).
+  EXPECT_NE(forked->tokens[0], forked->tokens[1]);
+
+  // Greedy samples are all the greedy continuation.
+  GenerateOptions greedy;
+  greedy.maxNewTokens = 12;
+  greedy.stopAtEos = false;
+  greedy.samplesPerPrompt = 2;
+  auto twice = engine->generate({first}, greedy);
+  greedy.samplesPerPrompt = 1;
+  auto once = engine->generate({first}, greedy);
+  ASSERT_TRUE(twice && once);
+  EXPECT_EQ(twice->tokens[0], once->tokens[0]);
+  EXPECT_EQ(twice->tokens[1], once->tokens[0]);
+}
+
+// The KV check counts shared blocks once: 3 samples of a 37-token prompt with
+// 12 new tokens need 3 blocks each, of which 2 are the prompt's shared ones:
+// 3 + 2 * 1 = 5 blocks, where three separate copies would need 9.
+TEST(Engine, SamplesNeedOnlyTheirOwnBlocks) {
+  TinyModel m = makeModel();
+  EngineOptions options;
+  options.numKvBlocks = 5;
+  auto engine = makeEngine(m, options);
+  ASSERT_TRUE(engine);
+  std::vector<int32_t> prompt(37, 7);
+  GenerateOptions generate;
+  generate.maxNewTokens = 12;
+  generate.stopAtEos = false;
+  generate.samplesPerPrompt = 3;
+  auto fits = engine->generate({prompt}, generate);
+  ASSERT_TRUE(fits) << fits.status().toString();
+  EXPECT_EQ(fits->tokens.size(), 3u);
+  EXPECT_EQ(engine->numFreeKvBlocks(), 5);
+  generate.samplesPerPrompt = 4;
+  auto full = engine->generate({prompt}, generate);
+  ASSERT_FALSE(full);
+  EXPECT_THAT(full.status().message(),
+              HasSubstr("generating for 1 prompts x 4 samples needs 6 blocks, but 5 of 5 are free"));
+  EXPECT_EQ(engine->numFreeKvBlocks(), 5);
+  generate.samplesPerPrompt = 0;
+  EXPECT_THAT(engine->generate({prompt}, generate).status().message(),
+              HasSubstr("samplesPerPrompt must be at least 1, got 0"));
+}
+
 TEST(Engine, KvExhaustionFailsCleanlyAndLeavesEngineUsable) {
   TinyModel m = makeModel();
   EngineOptions options;

@@ -69,12 +69,19 @@ struct SamplingOptions {
 struct GenerateOptions {
   int maxNewTokens = 32;
   SamplingOptions sampling;
+  // Sequences per prompt (n in vLLM's SamplingParams): the prompt is
+  // prefilled once and its samples share its KV blocks (forked, the partly
+  // filled last block copied on first write). Sample j of prompt p is
+  // sequence p * samplesPerPrompt + j of the call, for its sampler's seed and
+  // in GenerateResult::tokens. Greedy samples are all equal.
+  int samplesPerPrompt = 1;
   // Stop a sequence after it generates config.eos_token_id (kept in output).
   bool stopAtEos = true;
 };
 
 struct GenerateResult {
-  std::vector<std::vector<int32_t>> tokens; // new tokens, per prompt
+  // New tokens, per sequence: prompts.size() * samplesPerPrompt rows.
+  std::vector<std::vector<int32_t>> tokens;
   int64_t promptTokens = 0;
   int64_t generatedTokens = 0;
   double prefillSeconds = 0;
