@@ -23,47 +23,47 @@ namespace {
 const std::vector<int32_t> kPrompt = {1, 1016, 261, 2267};
 const std::vector<int32_t> kGreedyPrefix = {271, 261, 639};
 
-TEST(JitTest, CompilesAndGeneratesOnTheHost) {
+// The bundled model compiled in process (fp16, no GPU kernels) for the host
+// backend.
+std::unique_ptr<qtc::rt::Engine> compileForHost() {
   qtc::JitOptions options;
   options.recipe = "fp16";
   options.targets = {};
   options.engine.backend = qtc::rt::BackendKind::kHost;
   auto engine = qtc::jitCompile(QTC_BUNDLED_MODEL_DIR, options);
-  ASSERT_TRUE(engine.isOk()) << engine.status().toString();
+  EXPECT_TRUE(engine.isOk()) << engine.status().toString();
+  return engine.isOk() ? std::move(*engine) : nullptr;
+}
 
+void expectGreedyPrefix(qtc::rt::Engine &engine, const std::vector<int32_t> &prompt) {
   qtc::rt::GenerateOptions gen;
   gen.maxNewTokens = static_cast<int>(kGreedyPrefix.size());
-  auto out = (*engine)->generate({kPrompt}, gen);
+  auto out = engine.generate({prompt}, gen);
   ASSERT_TRUE(out.isOk()) << out.status().toString();
   EXPECT_EQ(out->tokens[0], kGreedyPrefix);
+}
 
+TEST(JitTest, CompilesAndGeneratesOnTheHost) {
+  auto engine = compileForHost();
+  ASSERT_TRUE(engine);
+  expectGreedyPrefix(*engine, kPrompt);
 }
 
 // The JIT engine tokenizes in a process that also holds the ONNX importer's
-// protobuf (3.21); SentencePiece brings its own (3.14). Loaded plainly, the
-// first tokenizer call aborted ("compiled against version 3.14.0 ...").
+// protobuf (3.21: this binary links libonnx); SentencePiece brings its own
+// (3.14). Loaded plainly, the first tokenizer call aborted ("compiled against
+// version 3.14.0 ...").
 TEST(JitTest, TokenizesBesideTheOnnxImportersProtobuf) {
 #if QTC_TEST_UNDER_ASAN
   GTEST_SKIP() << "AddressSanitizer refuses RTLD_DEEPBIND, which keeps the two protobufs apart";
 #endif
-  qtc::JitOptions options;
-  options.recipe = "fp16";
-  options.targets = {};
-  options.engine.backend = qtc::rt::BackendKind::kHost;
-  // This binary links libonnx, so libprotobuf 3.21 is loaded and its
-  // version check is what sentencepiece's calls would reach.
-  auto engine = qtc::jitCompile(QTC_BUNDLED_MODEL_DIR, options);
-  ASSERT_TRUE(engine.isOk()) << engine.status().toString();
-
-  auto ids = (*engine)->encode("In the beginning");
+  auto engine = compileForHost();
+  ASSERT_TRUE(engine);
+  auto ids = engine->encode("In the beginning");
   ASSERT_TRUE(ids.isOk()) << ids.status().toString();
   EXPECT_EQ(*ids, kPrompt);
-  qtc::rt::GenerateOptions gen;
-  gen.maxNewTokens = static_cast<int>(kGreedyPrefix.size());
-  auto out = (*engine)->generate({*ids}, gen);
-  ASSERT_TRUE(out.isOk()) << out.status().toString();
-  EXPECT_EQ(out->tokens[0], kGreedyPrefix);
-  auto text = (*engine)->decode(out->tokens[0]);
+  expectGreedyPrefix(*engine, *ids);
+  auto text = engine->decode(kGreedyPrefix);
   ASSERT_TRUE(text.isOk()) << text.status().toString();
   EXPECT_FALSE(text->empty());
 }
