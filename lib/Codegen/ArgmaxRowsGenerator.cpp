@@ -115,12 +115,7 @@ FailureOr<KernelIR> buildArgmaxRowsKernel(ImplicitLocOpBuilder &b,
                                  kb.load(bestIndices, kb.index(w))});
     kb.store(total.index, args[abi::kIds], row);
   });
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
-  return ir;
+  return finishKernelIR(b, shell, threads);
 }
 
 } // namespace qtc::codegen

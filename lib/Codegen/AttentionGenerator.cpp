@@ -221,12 +221,7 @@ FailureOr<KernelIR> buildAttentionKernel(ImplicitLocOpBuilder &b,
     Value o = arith::DivFOp::create(b, num, den);
     kb.store(kb.truncF16(o), args[abi::kOut], kb.add(outBase, i));
   });
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
-  return ir;
+  return finishKernelIR(b, shell, threads);
 }
 
 } // namespace qtc::codegen

@@ -430,11 +430,7 @@ FailureOr<KernelIR> buildFlashPrefillAttentionKernel(ImplicitLocOpBuilder &b,
                        shell.func.getWorkgroupAttributions()[0],
                        shell.func.getWorkgroupAttributions()[1]);
   emitter.emit();
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
+  KernelIR ir = finishKernelIR(b, shell, threads);
   ir.tile.tileM = kTileRows;
   return ir;
 }

@@ -40,12 +40,7 @@ FailureOr<KernelIR> buildAddKernel(ImplicitLocOpBuilder &b,
                         kb.extF32(kb.loadHalf8(args[abi::kB], at)));
     kb.storeHalf8(kb.truncF16(sum), args[abi::kOut], at);
   });
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
-  return ir;
+  return finishKernelIR(b, shell, threads);
 }
 
 FailureOr<KernelIR> buildSwiGluKernel(ImplicitLocOpBuilder &b,
@@ -82,12 +77,7 @@ FailureOr<KernelIR> buildSwiGluKernel(ImplicitLocOpBuilder &b,
     kb.storeHalf8(kb.truncF16(kb.mulF(silu, up)), args[abi::kOut],
                   kb.add(outBase, i));
   });
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
-  return ir;
+  return finishKernelIR(b, shell, threads);
 }
 
 } // namespace qtc::codegen

@@ -9,6 +9,7 @@
 #ifndef QTC_LIB_CODEGEN_GENERATORS_H
 #define QTC_LIB_CODEGEN_GENERATORS_H
 
+#include "KernelBuilder.h"
 #include "qtc/Codegen/KernelGenerator.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -20,6 +21,10 @@ struct KernelIR {
   mlir::ModuleOp module;
   rt::abi::KernelTile tile;
 };
+
+// Terminates the kernel built in `shell` (finishKernel) and returns it with
+// its block size; callers add the other launch constants they need.
+KernelIR finishKernelIR(mlir::ImplicitLocOpBuilder &b, const KernelShell &shell, int blockX);
 
 using GeneratorFn = mlir::FailureOr<KernelIR> (*)(mlir::ImplicitLocOpBuilder &,
                                                   const KernelRequest &,

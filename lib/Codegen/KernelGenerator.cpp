@@ -209,4 +209,12 @@ FailureOr<GeneratedKernel> generateKernel(MLIRContext &context,
   return kernel;
 }
 
+KernelIR finishKernelIR(ImplicitLocOpBuilder &b, const KernelShell &shell, int blockX) {
+  finishKernel(b);
+  KernelIR ir;
+  ir.module = shell.module;
+  ir.tile.blockX = blockX;
+  return ir;
+}
+
 } // namespace qtc::codegen

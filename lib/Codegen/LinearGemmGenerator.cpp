@@ -233,11 +233,7 @@ FailureOr<KernelIR> buildGemmKernel(ImplicitLocOpBuilder &b,
   GemmEmitter emitter(kb, r, shell.func.getArguments(),
                       shell.func.getWorkgroupAttributions()[0]);
   emitter.emit();
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = 32 * kWarps;
+  KernelIR ir = finishKernelIR(b, shell, 32 * kWarps);
   ir.tile.tileM = kTileTokens;
   ir.tile.tileN = kWarpRows * kWarps;
   ir.tile.splitK = 1;

@@ -445,11 +445,7 @@ FailureOr<KernelIR> buildGemvKernel(ImplicitLocOpBuilder &b,
 
   GemvEmitter emitter(kb, p, args);
   emitter.emit(scratch);
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = 32 * p.warps;
+  KernelIR ir = finishKernelIR(b, shell, 32 * p.warps);
   ir.tile.tileM = kTileTokens;
   ir.tile.tileN = kTileRows;
   ir.tile.splitK = p.warps;

@@ -71,12 +71,7 @@ FailureOr<KernelIR> buildRmsNormKernel(ImplicitLocOpBuilder &b,
     else
       write();
   }
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
-  return ir;
+  return finishKernelIR(b, shell, threads);
 }
 
 } // namespace qtc::codegen

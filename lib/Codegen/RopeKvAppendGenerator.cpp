@@ -155,12 +155,7 @@ FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
     Value v = kb.load(args[abi::kQkv], kb.add(valueBase, item));
     kb.store(v, args[abi::kVCache], kb.add(cacheRow(kvHead), d));
   });
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
-  return ir;
+  return finishKernelIR(b, shell, threads);
 }
 
 } // namespace qtc::codegen

@@ -42,12 +42,7 @@ FailureOr<KernelIR> buildEmbeddingKernel(ImplicitLocOpBuilder &b,
     Value v = kb.load(args[abi::kTable], kb.add(source, i));
     kb.store(kb.select(valid, v, zero), args[abi::kOut], kb.add(target, i));
   });
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
-  return ir;
+  return finishKernelIR(b, shell, threads);
 }
 
 FailureOr<KernelIR> buildGatherRowsKernel(ImplicitLocOpBuilder &b,
@@ -76,12 +71,7 @@ FailureOr<KernelIR> buildGatherRowsKernel(ImplicitLocOpBuilder &b,
     kb.store(kb.load(args[abi::kX], kb.add(source, i)), args[abi::kOut],
              kb.add(target, i));
   });
-  finishKernel(b);
-
-  KernelIR ir;
-  ir.module = shell.module;
-  ir.tile.blockX = threads;
-  return ir;
+  return finishKernelIR(b, shell, threads);
 }
 
 } // namespace qtc::codegen
