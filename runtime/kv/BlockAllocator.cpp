@@ -33,6 +33,36 @@ StatusOr<BlockAllocator::SeqId> BlockAllocator::fork(SeqId parent) {
   return id;
 }
 
+StatusOr<BlockAllocator::SeqId>
+BlockAllocator::createSequenceFrom(const std::vector<int32_t> &blocks) {
+  for (int32_t block : blocks)
+    if (block < 0 || block >= numBlocks() || refCounts_[block] == 0)
+      return invalidArgument("sequence from block " + std::to_string(block) +
+                             ", which is not a used block");
+  Sequence s;
+  s.blocks = blocks;
+  s.length = static_cast<int64_t>(blocks.size()) * blockSize_;
+  for (int32_t block : blocks)
+    ++refCounts_[block];
+  SeqId id = nextId_++;
+  seqs_.emplace(id, std::move(s));
+  return id;
+}
+
+Status BlockAllocator::retain(int block) {
+  if (block < 0 || block >= numBlocks() || refCounts_[block] == 0)
+    return invalidArgument("retain of block " + std::to_string(block) + ", which is not used");
+  ++refCounts_[block];
+  return Status::ok();
+}
+
+Status BlockAllocator::releaseBlock(int block) {
+  if (block < 0 || block >= numBlocks() || refCounts_[block] == 0)
+    return invalidArgument("release of block " + std::to_string(block) + ", which is not used");
+  release(block);
+  return Status::ok();
+}
+
 Status BlockAllocator::freeSequence(SeqId seq) {
   auto it = seqs_.find(seq);
   if (it == seqs_.end())

@@ -49,6 +49,13 @@ public:
   SeqId createSequence();
   // A new sequence sharing all of `parent`'s blocks and its length.
   StatusOr<SeqId> fork(SeqId parent);
+  // A new sequence made of `blocks`, full blocks of tokens held elsewhere
+  // (the prefix cache): one more reference each, length blocks * blockSize.
+  StatusOr<SeqId> createSequenceFrom(const std::vector<int32_t> &blocks);
+  // One more, or one fewer, reference to a used block held outside any
+  // sequence; the block is free again when its last reference goes.
+  Status retain(int block);
+  Status releaseBlock(int block);
   // Returns the sequence's blocks (dropping one reference each) and forgets it.
   Status freeSequence(SeqId seq);
 

@@ -3,6 +3,7 @@
 #include "qtc/rt/Engine.h"
 
 #include "kv/BlockAllocator.h"
+#include "kv/PrefixCache.h"
 #include "qtc/rt/Backend.h"
 #include "qtc/rt/GreedyArgmax.h"
 #include "qtc/rt/Tokenizer.h"
@@ -36,6 +37,12 @@ public:
   BlockAllocator::SeqId create() {
     seqs_.push_back(allocator_.createSequence());
     return seqs_.back();
+  }
+  StatusOr<BlockAllocator::SeqId> createFrom(const std::vector<int32_t> &blocks) {
+    StatusOr<BlockAllocator::SeqId> seq = allocator_.createSequenceFrom(blocks);
+    if (seq)
+      seqs_.push_back(*seq);
+    return seq;
   }
   StatusOr<BlockAllocator::SeqId> fork(BlockAllocator::SeqId parent) {
     StatusOr<BlockAllocator::SeqId> child = allocator_.fork(parent);
@@ -115,6 +122,11 @@ Engine::~Engine() = default;
 std::string Engine::backendName() const { return backend_->name(); }
 int Engine::numKvBlocks() const { return allocator_->numBlocks(); }
 int Engine::numFreeKvBlocks() const { return allocator_->numFreeBlocks(); }
+int Engine::numPrefixCachedBlocks() const { return prefixCache_ ? prefixCache_->size() : 0; }
+void Engine::clearPrefixCache() {
+  if (prefixCache_)
+    prefixCache_->clear();
+}
 
 StatusOr<std::unique_ptr<Engine>> Engine::create(const std::string &artifactPath,
                                                  const EngineOptions &options) {
@@ -160,6 +172,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Artifact> artif
     QTC_RT_RETURN_IF_ERROR(engine->backend_->prepare(a, backendOptions).withContext("host backend"));
   }
   engine->allocator_ = std::make_unique<BlockAllocator>(*blocks, a.kvCache().block_size());
+  if (options.prefixCaching)
+    engine->prefixCache_ = std::make_unique<PrefixCache>(*engine->allocator_);
 
   if (!a.tokenizerModel().empty()) {
     auto tokenizer = Tokenizer::fromSerializedModel(a.tokenizerModel(), a.config().bos_token_id());
@@ -240,7 +254,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
   if (options.sampling.topK < 0)
     return invalidArgument("generate: topK is negative");
   const size_t samples = static_cast<size_t>(options.samplesPerPrompt);
-  int64_t blocksNeeded = 0;
+  const int blockSize = allocator_->blockSize();
   for (size_t p = 0; p < prompts.size(); ++p) {
     std::string what = "prompt " + std::to_string(p);
     QTC_RT_RETURN_IF_ERROR(checkIds(prompts[p], what.c_str()));
@@ -252,18 +266,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
                              std::to_string(options.maxNewTokens) +
                              " new ones exceeds the model's " +
                              std::to_string(config.max_positions()) + " positions");
-    // Samples share the prompt's full blocks and own the rest.
-    const int64_t shared = static_cast<int64_t>(prompts[p].size()) / allocator_->blockSize();
-    blocksNeeded += allocator_->blocksFor(length) +
-                    static_cast<int64_t>(samples - 1) * (allocator_->blocksFor(length) - shared);
   }
-  if (blocksNeeded > allocator_->numFreeBlocks())
-    return resourceExhausted("KV cache full: generating for " + std::to_string(prompts.size()) +
-                             " prompts" +
-                             (samples > 1 ? " x " + std::to_string(samples) + " samples" : "") +
-                             " needs " + std::to_string(blocksNeeded) + " blocks, but " +
-                             std::to_string(allocator_->numFreeBlocks()) + " of " +
-                             std::to_string(allocator_->numBlocks()) + " are free");
 
   const size_t numSeqs = prompts.size() * samples;
   GenerateResult result;
@@ -272,17 +275,49 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
     return result;
 
   // Sequence s is sample s % samples of prompt s / samples; each prompt's
-  // first sample is prefilled, the others are forked from it afterwards.
+  // first sample is prefilled (after what the prefix cache holds), the
+  // others are forked from it afterwards.
   auto promptOf = [&](size_t s) -> const std::vector<int32_t> & { return prompts[s / samples]; };
   SequenceScope scope(*allocator_);
   std::vector<BlockAllocator::SeqId> seqs(numSeqs);
+  std::vector<int> cachedTokens(prompts.size(), 0);
+  int64_t blocksNeeded = 0;
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    std::vector<int32_t> cached;
+    if (prefixCache_) // at least the last prompt token is prefilled: its logits start the output
+      cached = prefixCache_->match(prompts[p], (static_cast<int>(prompts[p].size()) - 1) / blockSize);
+    if (cached.empty()) {
+      seqs[p * samples] = scope.create();
+    } else {
+      StatusOr<BlockAllocator::SeqId> seq = scope.createFrom(cached);
+      if (!seq)
+        return seq.status();
+      seqs[p * samples] = *seq;
+    }
+    cachedTokens[p] = static_cast<int>(cached.size()) * blockSize;
+    result.cachedPromptTokens += cachedTokens[p];
+    // Samples share the prompt's full blocks and own the rest; the first
+    // also shares what came from the cache.
+    const int64_t length =
+        static_cast<int64_t>(prompts[p].size()) + std::max(0, options.maxNewTokens - 1);
+    const int64_t shared = static_cast<int64_t>(prompts[p].size()) / blockSize;
+    blocksNeeded += allocator_->blocksFor(length) - static_cast<int64_t>(cached.size()) +
+                    static_cast<int64_t>(samples - 1) * (allocator_->blocksFor(length) - shared);
+  }
+  if (blocksNeeded > allocator_->numFreeBlocks() && prefixCache_)
+    prefixCache_->evict(static_cast<int>(blocksNeeded - allocator_->numFreeBlocks()));
+  if (blocksNeeded > allocator_->numFreeBlocks())
+    return resourceExhausted("KV cache full: generating for " + std::to_string(prompts.size()) +
+                             " prompts" +
+                             (samples > 1 ? " x " + std::to_string(samples) + " samples" : "") +
+                             " needs " + std::to_string(blocksNeeded) + " blocks, but " +
+                             std::to_string(allocator_->numFreeBlocks()) + " of " +
+                             std::to_string(allocator_->numBlocks()) + " are free");
+
   std::vector<Sampler> samplers;
   samplers.reserve(numSeqs);
-  for (size_t s = 0; s < numSeqs; ++s) {
-    if (s % samples == 0)
-      seqs[s] = scope.create();
+  for (size_t s = 0; s < numSeqs; ++s)
     samplers.emplace_back(options.sampling, s);
-  }
   for (const std::vector<int32_t> &prompt : prompts)
     result.promptTokens += static_cast<int64_t>(prompt.size());
   std::vector<bool> live(numSeqs, true);
@@ -311,7 +346,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
   const int budget = options_.maxTokensPerCall;
   Clock::time_point start = Clock::now();
   size_t prompt = 0;
-  int offset = 0;
+  int offset = cachedTokens[0];
   while (prompt < prompts.size()) {
     std::vector<SequenceChunk> chunks;
     std::vector<size_t> finishing;
@@ -325,7 +360,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
       tokens += count;
       if (last) {
         finishing.push_back(prompt++);
-        offset = 0;
+        offset = prompt < prompts.size() ? cachedTokens[prompt] : 0;
       } else {
         offset += count;
       }
@@ -333,6 +368,12 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
     QTC_RT_RETURN_IF_ERROR(run(chunks, /*decodeOnly=*/false));
     for (size_t i = 0; i < finishing.size(); ++i) {
       const size_t first = finishing[i] * samples;
+      if (prefixCache_) {
+        const std::vector<int32_t> &tokens = prompts[finishing[i]];
+        QTC_RT_RETURN_IF_ERROR(prefixCache_->insert(
+            tokens, allocator_->blockTable(seqs[first]),
+            static_cast<int>(tokens.size()) / blockSize));
+      }
       for (size_t j = 0; j < samples; ++j) {
         if (j > 0) {
           StatusOr<BlockAllocator::SeqId> child = scope.fork(seqs[first]);

@@ -390,6 +390,98 @@ TEST(Engine, SamplesNeedOnlyTheirOwnBlocks) {
               HasSubstr("samplesPerPrompt must be at least 1, got 0"));
 }
 
+// Prefix caching: a later prompt that starts like an earlier one reuses its
+// full KV blocks and prefills only the rest, with the same tokens as an
+// engine without the cache.
+TEST(Engine, PrefixCacheSkipsThePrefillOfKnownBlocks) {
+  TinyModel m = makeModel();
+  EngineOptions cached;
+  cached.prefixCaching = true;
+  auto engine = makeEngine(m, cached);
+  auto plain = makeEngine(m);
+  ASSERT_TRUE(engine && plain);
+  std::mt19937 rng(9);
+  std::vector<int32_t> system = randomIds(rng, 40, m.shape.vocab); // 2 full blocks + 8
+  std::vector<int32_t> first = system, second = system;
+  for (int32_t id : randomIds(rng, 5, m.shape.vocab))
+    first.push_back(id);
+  for (int32_t id : randomIds(rng, 7, m.shape.vocab))
+    second.push_back(id);
+  GenerateOptions options;
+  options.maxNewTokens = 10;
+  options.stopAtEos = false;
+
+  auto a = engine->generate({first}, options);
+  ASSERT_TRUE(a) << a.status().toString();
+  EXPECT_EQ(a->cachedPromptTokens, 0);
+  EXPECT_EQ(engine->numPrefixCachedBlocks(), 2); // 45 tokens: 2 full blocks
+  auto b = engine->generate({second}, options);
+  ASSERT_TRUE(b) << b.status().toString();
+  EXPECT_EQ(b->cachedPromptTokens, 32);
+  for (const auto &[prompt, got] : {std::pair{first, a->tokens[0]}, {second, b->tokens[0]}}) {
+    auto expected = plain->generate({prompt}, options);
+    ASSERT_TRUE(expected);
+    EXPECT_EQ(got, expected->tokens[0]);
+  }
+
+  // A prompt that is exactly cached blocks still prefills its last token
+  // (its logits give the first new one): 32 tokens -> 16 from the cache.
+  std::vector<int32_t> exact(system.begin(), system.begin() + 32);
+  auto c = engine->generate({exact}, options);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->cachedPromptTokens, 16);
+  auto expected = plain->generate({exact}, options);
+  EXPECT_EQ(c->tokens[0], expected->tokens[0]);
+
+  // Samples fork the sequence built on cached blocks.
+  GenerateOptions sampled = options;
+  sampled.samplesPerPrompt = 2;
+  sampled.sampling.greedy = false;
+  sampled.sampling.seed = 4;
+  auto d = engine->generate({second}, sampled);
+  auto e = plain->generate({second}, sampled);
+  ASSERT_TRUE(d && e);
+  EXPECT_EQ(d->cachedPromptTokens, 32);
+  EXPECT_EQ(d->tokens, e->tokens);
+
+  const int cachedBlocks = engine->numPrefixCachedBlocks();
+  EXPECT_EQ(engine->numFreeKvBlocks(), engine->numKvBlocks() - cachedBlocks);
+  engine->clearPrefixCache();
+  EXPECT_EQ(engine->numFreeKvBlocks(), engine->numKvBlocks());
+}
+
+// Cached blocks give way to requests: least recently used first, and a
+// request that does not fit even then fails as without the cache.
+TEST(Engine, PrefixCacheEvictsForNewRequests) {
+  TinyModel m = makeModel();
+  EngineOptions options;
+  options.prefixCaching = true;
+  options.numKvBlocks = 6;
+  auto engine = makeEngine(m, options);
+  ASSERT_TRUE(engine);
+  std::mt19937 rng(13);
+  GenerateOptions generate;
+  generate.maxNewTokens = 4;
+  generate.stopAtEos = false;
+  std::vector<int32_t> first = randomIds(rng, 50, m.shape.vocab);  // 3 full blocks cached
+  std::vector<int32_t> second = randomIds(rng, 60, m.shape.vocab); // needs 4 blocks
+  ASSERT_TRUE(engine->generate({first}, generate));
+  EXPECT_EQ(engine->numPrefixCachedBlocks(), 3);
+  EXPECT_EQ(engine->numFreeKvBlocks(), 3);
+  auto b = engine->generate({second}, generate);
+  ASSERT_TRUE(b) << b.status().toString();
+  // `second` needed 4 of the 3 free blocks: one of `first`'s went, the end
+  // of its chain; `second`'s 3 full blocks joined.
+  EXPECT_EQ(engine->numPrefixCachedBlocks(), 5);
+  auto again = engine->generate({first}, generate);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->cachedPromptTokens, 32);
+  auto tooLong = engine->generate({randomIds(rng, 100, m.shape.vocab)}, generate);
+  ASSERT_FALSE(tooLong);
+  EXPECT_THAT(tooLong.status().message(), HasSubstr("needs 7 blocks, but 6 of 6 are free"));
+  EXPECT_EQ(engine->numPrefixCachedBlocks(), 0);
+}
+
 TEST(Engine, KvExhaustionFailsCleanlyAndLeavesEngineUsable) {
   TinyModel m = makeModel();
   EngineOptions options;

@@ -32,6 +32,7 @@ namespace qtc::rt {
 class Backend;
 class BatchBuilder;
 class BlockAllocator;
+class PrefixCache;
 class Tokenizer;
 struct SequenceChunk;
 
@@ -52,6 +53,11 @@ struct EngineOptions {
   int maxTokensPerCall = 2048;
   int deviceOrdinal = 0;
   int hostThreads = 0; // 0: up to 2
+  // Keep the full KV blocks of prompts after generate() and reuse them for
+  // later prompts that start with the same tokens (vLLM's automatic prefix
+  // caching): only the rest is prefilled. Cached blocks stay out of the free
+  // pool until a request needs the room (least recently used go first).
+  bool prefixCaching = false;
 };
 
 struct SamplingOptions {
@@ -83,6 +89,8 @@ struct GenerateResult {
   // New tokens, per sequence: prompts.size() * samplesPerPrompt rows.
   std::vector<std::vector<int32_t>> tokens;
   int64_t promptTokens = 0;
+  // Prompt tokens whose KV came from the prefix cache (not prefilled).
+  int64_t cachedPromptTokens = 0;
   int64_t generatedTokens = 0;
   double prefillSeconds = 0;
   double decodeSeconds = 0;
@@ -142,6 +150,10 @@ public:
   const std::string &backendNote() const { return backendNote_; }
   int numKvBlocks() const;
   int numFreeKvBlocks() const;
+  // Blocks the prefix cache holds (0 without EngineOptions::prefixCaching),
+  // and dropping them all.
+  int numPrefixCachedBlocks() const;
+  void clearPrefixCache();
 
   // Null when the artifact carries no tokenizer.
   const Tokenizer *tokenizer() const { return tokenizer_.get(); }
@@ -174,6 +186,7 @@ private:
   std::unique_ptr<Artifact> artifact_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<BlockAllocator> allocator_;
+  std::unique_ptr<PrefixCache> prefixCache_; // after allocator_: released first
   std::unique_ptr<Tokenizer> tokenizer_;
   EngineOptions options_;
   std::string backendNote_;
