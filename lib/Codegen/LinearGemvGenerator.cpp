@@ -20,7 +20,7 @@
 // pair holds channels (j, j+4) of the word, so x is paired the same way with
 // a register shuffle. When a step's 128 channels lie in one quantization
 // group (group size a multiple of 128), the mma multiplies the unscaled
-// q - zero and the group scale is applied once to the step's f32 tile: 4
+// q - zero and the group scale is applied once to the step's f32 tile: 8
 // fma per 8 mma instead of 32 f16x2 multiplies, and the product is rounded
 // once, in f32. Smaller groups scale the f16 operands.
 //

@@ -122,6 +122,12 @@ Engine::~Engine() = default;
 std::string Engine::backendName() const { return backend_->name(); }
 int Engine::numKvBlocks() const { return allocator_->numBlocks(); }
 int Engine::numFreeKvBlocks() const { return allocator_->numFreeBlocks(); }
+bool Engine::makeRoom(int64_t blocks) {
+  if (blocks > allocator_->numFreeBlocks() && prefixCache_)
+    prefixCache_->evict(static_cast<int>(blocks - allocator_->numFreeBlocks()));
+  return blocks <= allocator_->numFreeBlocks();
+}
+
 int Engine::numPrefixCachedBlocks() const { return prefixCache_ ? prefixCache_->size() : 0; }
 void Engine::clearPrefixCache() {
   if (prefixCache_)
@@ -304,9 +310,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
     blocksNeeded += allocator_->blocksFor(length) - static_cast<int64_t>(cached.size()) +
                     static_cast<int64_t>(samples - 1) * (allocator_->blocksFor(length) - shared);
   }
-  if (blocksNeeded > allocator_->numFreeBlocks() && prefixCache_)
-    prefixCache_->evict(static_cast<int>(blocksNeeded - allocator_->numFreeBlocks()));
-  if (blocksNeeded > allocator_->numFreeBlocks())
+  if (!makeRoom(blocksNeeded))
     return resourceExhausted("KV cache full: generating for " + std::to_string(prompts.size()) +
                              " prompts" +
                              (samples > 1 ? " x " + std::to_string(samples) + " samples" : "") +
@@ -423,7 +427,7 @@ StatusOr<ScoreResult> Engine::score(const std::vector<int32_t> &ids, const Score
     return invalidArgument("score input of " + std::to_string(ids.size()) +
                            " tokens exceeds the model's " +
                            std::to_string(config.max_positions()) + " positions");
-  if (allocator_->blocksFor(n) > allocator_->numFreeBlocks())
+  if (!makeRoom(allocator_->blocksFor(n)))
     return resourceExhausted("KV cache full: scoring " + std::to_string(n) + " tokens needs " +
                              std::to_string(allocator_->blocksFor(n)) + " blocks, but " +
                              std::to_string(allocator_->numFreeBlocks()) + " are free");
@@ -473,7 +477,7 @@ StatusOr<PerplexityResult> Engine::perplexity(const std::vector<int32_t> &tokens
     return invalidArgument("perplexity needs at least 2 tokens");
   QTC_RT_RETURN_IF_ERROR(checkIds(std::vector<int32_t>(tokens.begin(), tokens.begin() + total),
                                   "perplexity input"));
-  if (allocator_->blocksFor(options.window) > allocator_->numFreeBlocks())
+  if (!makeRoom(allocator_->blocksFor(options.window)))
     return resourceExhausted("KV cache full: a window of " + std::to_string(options.window) +
                              " tokens needs " +
                              std::to_string(allocator_->blocksFor(options.window)) +

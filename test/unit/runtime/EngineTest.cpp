@@ -476,6 +476,13 @@ TEST(Engine, PrefixCacheEvictsForNewRequests) {
   auto again = engine->generate({first}, generate);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->cachedPromptTokens, 32);
+  // Scoring and perplexity make room the same way.
+  EXPECT_GT(engine->numPrefixCachedBlocks(), 0);
+  EXPECT_TRUE(engine->score(randomIds(rng, 96, m.shape.vocab))) << "6 blocks";
+  ASSERT_TRUE(engine->generate({first}, generate));
+  PerplexityOptions ppl;
+  ppl.window = 96;
+  EXPECT_TRUE(engine->perplexity(randomIds(rng, 96, m.shape.vocab), ppl));
   auto tooLong = engine->generate({randomIds(rng, 100, m.shape.vocab)}, generate);
   ASSERT_FALSE(tooLong);
   EXPECT_THAT(tooLong.status().message(), HasSubstr("needs 7 blocks, but 6 of 6 are free"));

@@ -172,6 +172,9 @@ public:
 private:
   Engine();
   Status checkIds(const std::vector<int32_t> &ids, const char *what) const;
+  // Whether `blocks` KV blocks are free, after evicting prefix-cached ones
+  // no sequence uses if that is what it takes.
+  bool makeRoom(int64_t blocks);
   // Reserves the KV of `chunks` (copying shared blocks first) and lays them
   // out as one backend call in `builder`.
   Status prepareChunks(const std::vector<SequenceChunk> &chunks, bool decodeOnly,
