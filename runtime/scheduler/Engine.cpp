@@ -183,20 +183,30 @@ StatusOr<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Artifact> artif
 
   if (!a.tokenizerModel().empty()) {
     auto tokenizer = Tokenizer::fromSerializedModel(a.tokenizerModel(), a.config().bos_token_id());
-    if (!tokenizer)
-      return tokenizer.status().withContext(a.name());
-    engine->tokenizer_ = std::move(*tokenizer);
+    if (tokenizer) {
+      engine->tokenizer_ = std::move(*tokenizer);
+    } else if (tokenizer.status().code() == StatusCode::kUnavailable) {
+      // SentencePiece cannot run in this process (plugin missing): the
+      // engine still serves token ids, and encode/decode say why not text.
+      engine->tokenizerError_ = tokenizer.status().withContext(a.name());
+    } else {
+      return tokenizer.status().withContext(a.name()); // a damaged model
+    }
   }
   return engine;
 }
 
 StatusOr<std::vector<int32_t>> Engine::encode(const std::string &text) const {
+  if (!tokenizerError_.isOk())
+    return tokenizerError_;
   if (!tokenizer_)
     return failedPrecondition(artifact_->name() + " carries no tokenizer; pass token ids");
   return tokenizer_->encode(text);
 }
 
 StatusOr<std::string> Engine::decode(const std::vector<int32_t> &ids) const {
+  if (!tokenizerError_.isOk())
+    return tokenizerError_;
   if (!tokenizer_)
     return failedPrecondition(artifact_->name() + " carries no tokenizer");
   return tokenizer_->decode(ids);

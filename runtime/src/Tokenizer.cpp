@@ -62,6 +62,16 @@ LoadedPlugin loadPlugin() {
 #ifndef QTC_UNDER_ASAN
   flags |= RTLD_DEEPBIND;
 #endif
+#ifdef QTC_UNDER_ASAN
+  // Without deep binding, SentencePiece's calls would reach a protobuf the
+  // process already holds (libonnx's, in the JIT) and abort on the version.
+  if (dlsym(RTLD_DEFAULT, "_ZN6google8protobuf8internal13VerifyVersionEiiPKc")) {
+    loaded.status = unavailable(
+        "tokenizer: this AddressSanitizer build cannot keep SentencePiece's protobuf apart from "
+        "the one already loaded (sanitizers refuse RTLD_DEEPBIND); pass token ids");
+    return loaded;
+  }
+#endif
   std::string tried;
   if (!openFirst({exeDir.empty() ? "" : exeDir + "/" + kSentencePieceLibrary,
                   kSentencePieceLibrary},

@@ -10,6 +10,7 @@
 #include <sentencepiece_processor.h>
 
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,14 +27,30 @@ void setError(char *error, size_t errorSize, const std::string &message) {
   error[n] = '\0';
 }
 
-void *load(const char *model, size_t modelSize, char *error, size_t errorSize) {
-  auto processor = std::make_unique<SentencePieceProcessor>();
-  auto status = processor->LoadFromSerializedProto(std::string_view(model, modelSize));
-  if (!status.ok()) {
-    setError(error, errorSize, status.ToString());
-    return nullptr;
+// Nothing may unwind through the C ABI: exceptions (protobuf reports fatal
+// errors by throwing) become an error message and the failure value.
+template <typename Result, typename Body>
+Result guarded(Result failure, char *error, size_t errorSize, Body body) {
+  try {
+    return body();
+  } catch (const std::exception &e) {
+    setError(error, errorSize, e.what());
+  } catch (...) {
+    setError(error, errorSize, "unknown exception in SentencePiece");
   }
-  return processor.release();
+  return failure;
+}
+
+void *load(const char *model, size_t modelSize, char *error, size_t errorSize) {
+  return guarded<void *>(nullptr, error, errorSize, [&]() -> void * {
+    auto processor = std::make_unique<SentencePieceProcessor>();
+    auto status = processor->LoadFromSerializedProto(std::string_view(model, modelSize));
+    if (!status.ok()) {
+      setError(error, errorSize, status.ToString());
+      return nullptr;
+    }
+    return processor.release();
+  });
 }
 
 void destroy(void *processor) { delete static_cast<SentencePieceProcessor *>(processor); }
@@ -44,31 +61,35 @@ int pieceSize(const void *processor) {
 
 long encode(const void *processor, const char *text, size_t textSize, int32_t *ids,
             size_t capacity, char *error, size_t errorSize) {
-  std::vector<int> pieces;
-  auto status = static_cast<const SentencePieceProcessor *>(processor)->Encode(
-      std::string_view(text, textSize), &pieces);
-  if (!status.ok()) {
-    setError(error, errorSize, status.ToString());
-    return -1;
-  }
-  if (pieces.size() <= capacity)
-    for (size_t i = 0; i < pieces.size(); ++i)
-      ids[i] = pieces[i];
-  return static_cast<long>(pieces.size());
+  return guarded<long>(-1, error, errorSize, [&]() -> long {
+    std::vector<int> pieces;
+    auto status = static_cast<const SentencePieceProcessor *>(processor)->Encode(
+        std::string_view(text, textSize), &pieces);
+    if (!status.ok()) {
+      setError(error, errorSize, status.ToString());
+      return -1;
+    }
+    if (pieces.size() <= capacity)
+      for (size_t i = 0; i < pieces.size(); ++i)
+        ids[i] = pieces[i];
+    return static_cast<long>(pieces.size());
+  });
 }
 
 long decode(const void *processor, const int32_t *ids, size_t count, char *text,
             size_t capacity, char *error, size_t errorSize) {
-  std::vector<int> pieces(ids, ids + count);
-  std::string out;
-  auto status = static_cast<const SentencePieceProcessor *>(processor)->Decode(pieces, &out);
-  if (!status.ok()) {
-    setError(error, errorSize, status.ToString());
-    return -1;
-  }
-  if (out.size() <= capacity)
-    std::memcpy(text, out.data(), out.size());
-  return static_cast<long>(out.size());
+  return guarded<long>(-1, error, errorSize, [&]() -> long {
+    std::vector<int> pieces(ids, ids + count);
+    std::string out;
+    auto status = static_cast<const SentencePieceProcessor *>(processor)->Decode(pieces, &out);
+    if (!status.ok()) {
+      setError(error, errorSize, status.ToString());
+      return -1;
+    }
+    if (out.size() <= capacity)
+      std::memcpy(text, out.data(), out.size());
+    return static_cast<long>(out.size());
+  });
 }
 
 const qtc_sentencepiece_api kApi = {QTC_SENTENCEPIECE_PLUGIN_ABI, load, destroy, pieceSize,

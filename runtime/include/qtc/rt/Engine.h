@@ -155,8 +155,10 @@ public:
   int numPrefixCachedBlocks() const;
   void clearPrefixCache();
 
-  // Null when the artifact carries no tokenizer.
+  // Null when the artifact carries no tokenizer, or when SentencePiece could
+  // not be loaded (tokenizerError() says why; encode/decode return it).
   const Tokenizer *tokenizer() const { return tokenizer_.get(); }
+  const Status &tokenizerError() const { return tokenizerError_; }
   // [bos] + pieces.
   StatusOr<std::vector<int32_t>> encode(const std::string &text) const;
   StatusOr<std::string> decode(const std::vector<int32_t> &ids) const;
@@ -191,6 +193,7 @@ private:
   std::unique_ptr<BlockAllocator> allocator_;
   std::unique_ptr<PrefixCache> prefixCache_; // after allocator_: released first
   std::unique_ptr<Tokenizer> tokenizer_;
+  Status tokenizerError_;
   EngineOptions options_;
   std::string backendNote_;
 };
