@@ -489,6 +489,51 @@ TEST(Engine, PrefixCacheEvictsForNewRequests) {
   EXPECT_EQ(engine->numPrefixCachedBlocks(), 0);
 }
 
+// Random traffic: prompts built from a few shared prefixes, several per call,
+// some with samples, through a small pool (so eviction happens); every call
+// must give what an engine without the cache gives, and clearing the cache
+// must return every block.
+TEST(Engine, PrefixCacheUnderRandomTraffic) {
+  TinyModel m = makeModel();
+  EngineOptions cachedOptions;
+  cachedOptions.prefixCaching = true;
+  cachedOptions.numKvBlocks = 24;
+  auto cached = makeEngine(m, cachedOptions);
+  auto plain = makeEngine(m);
+  ASSERT_TRUE(cached && plain);
+  std::mt19937 rng(2024);
+  std::vector<std::vector<int32_t>> prefixes;
+  for (int length : {16, 20, 33, 48})
+    prefixes.push_back(randomIds(rng, length, m.shape.vocab));
+  int64_t reused = 0;
+  for (int call = 0; call < 30; ++call) {
+    std::vector<std::vector<int32_t>> prompts(1 + rng() % 3);
+    for (auto &prompt : prompts) {
+      prompt = prefixes[rng() % prefixes.size()];
+      prompt.resize(1 + rng() % prompt.size()); // any cut of the prefix
+      for (int32_t id : randomIds(rng, static_cast<int>(rng() % 6), m.shape.vocab))
+        prompt.push_back(id);
+    }
+    GenerateOptions options;
+    options.maxNewTokens = 1 + static_cast<int>(rng() % 5);
+    options.stopAtEos = false;
+    options.samplesPerPrompt = 1 + static_cast<int>(rng() % 2);
+    options.sampling.greedy = options.samplesPerPrompt == 1;
+    options.sampling.seed = call;
+    auto got = cached->generate(prompts, options);
+    auto expected = plain->generate(prompts, options);
+    ASSERT_TRUE(got) << "call " << call << ": " << got.status().toString();
+    ASSERT_TRUE(expected);
+    EXPECT_EQ(got->tokens, expected->tokens) << "call " << call;
+    reused += got->cachedPromptTokens;
+    EXPECT_EQ(cached->numFreeKvBlocks() + cached->numPrefixCachedBlocks(), cached->numKvBlocks())
+        << "call " << call;
+  }
+  EXPECT_GT(reused, 0);
+  cached->clearPrefixCache();
+  EXPECT_EQ(cached->numFreeKvBlocks(), cached->numKvBlocks());
+}
+
 TEST(Engine, KvExhaustionFailsCleanlyAndLeavesEngineUsable) {
   TinyModel m = makeModel();
   EngineOptions options;
