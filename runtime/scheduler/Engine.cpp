@@ -354,18 +354,59 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
       live[s] = false;
   };
 
+  // With the prefix cache, a prompt about to start looks again for blocks
+  // that prompts finished earlier in this call left, and a call ends before
+  // a prompt whose first block is that of one already in it, so that it can
+  // reuse that one's blocks in the next call.
+  auto firstBlockShared = [&](size_t p, size_t q) {
+    const std::vector<int32_t> &a = prompts[p], &b = prompts[q];
+    return static_cast<int>(a.size()) > blockSize && static_cast<int>(b.size()) > blockSize &&
+           std::equal(a.begin(), a.begin() + blockSize, b.begin());
+  };
+  auto rematch = [&](size_t p) -> Status {
+    std::vector<int32_t> cached =
+        prefixCache_->match(prompts[p], (static_cast<int>(prompts[p].size()) - 1) / blockSize);
+    const int tokens = static_cast<int>(cached.size()) * blockSize;
+    if (tokens <= cachedTokens[p])
+      return Status::ok();
+    // Nothing was appended to the sequence yet: rebuild it on the longer match.
+    QTC_RT_RETURN_IF_ERROR(allocator_->freeSequence(seqs[p * samples]));
+    StatusOr<BlockAllocator::SeqId> seq = scope.createFrom(cached);
+    if (!seq)
+      return seq.status();
+    seqs[p * samples] = *seq;
+    result.cachedPromptTokens += tokens - cachedTokens[p];
+    cachedTokens[p] = tokens;
+    return Status::ok();
+  };
+
   // Prefill: prompts packed into calls of at most maxTokensPerCall tokens,
   // long prompts split across calls. A finished prompt's samples fork its
   // sequence and draw their first tokens from its last row.
   const int budget = options_.maxTokensPerCall;
   Clock::time_point start = Clock::now();
   size_t prompt = 0;
-  int offset = cachedTokens[0];
+  bool fresh = true; // `prompt` has not started its prefill
+  int offset = 0;
   while (prompt < prompts.size()) {
     std::vector<SequenceChunk> chunks;
-    std::vector<size_t> finishing;
+    std::vector<size_t> finishing, inCall;
     int tokens = 0;
     while (prompt < prompts.size() && tokens < budget) {
+      if (fresh && prefixCache_ && !inCall.empty()) {
+        bool shares = false;
+        for (size_t q : inCall)
+          shares |= firstBlockShared(prompt, q);
+        if (shares)
+          break;
+      }
+      if (fresh) {
+        if (prefixCache_)
+          QTC_RT_RETURN_IF_ERROR(rematch(prompt));
+        offset = cachedTokens[prompt];
+      }
+      fresh = false;
+      inCall.push_back(prompt);
       const int size = static_cast<int>(prompts[prompt].size());
       const int count = std::min(size - offset, budget - tokens);
       const bool last = offset + count == size;
@@ -374,7 +415,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
       tokens += count;
       if (last) {
         finishing.push_back(prompt++);
-        offset = prompt < prompts.size() ? cachedTokens[prompt] : 0;
+        fresh = true;
       } else {
         offset += count;
       }

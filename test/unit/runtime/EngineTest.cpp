@@ -450,6 +450,34 @@ TEST(Engine, PrefixCacheSkipsThePrefillOfKnownBlocks) {
   EXPECT_EQ(engine->numFreeKvBlocks(), engine->numKvBlocks());
 }
 
+// Prompts of one call that share a system prompt: the first is prefilled,
+// the others reuse its full blocks (the call is split before each of them).
+TEST(Engine, PrefixCacheSharesWithinACall) {
+  TinyModel m = makeModel();
+  EngineOptions cachedOptions;
+  cachedOptions.prefixCaching = true;
+  auto cached = makeEngine(m, cachedOptions);
+  auto plain = makeEngine(m);
+  ASSERT_TRUE(cached && plain);
+  std::mt19937 rng(17);
+  std::vector<int32_t> system = randomIds(rng, 40, m.shape.vocab);
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < 3; ++i) {
+    prompts.push_back(system);
+    for (int32_t id : randomIds(rng, 3 + i, m.shape.vocab))
+      prompts.back().push_back(id);
+  }
+  prompts.push_back(randomIds(rng, 20, m.shape.vocab)); // unrelated
+  GenerateOptions options;
+  options.maxNewTokens = 6;
+  options.stopAtEos = false;
+  auto got = cached->generate(prompts, options);
+  auto expected = plain->generate(prompts, options);
+  ASSERT_TRUE(got && expected) << got.status().toString();
+  EXPECT_EQ(got->tokens, expected->tokens);
+  EXPECT_EQ(got->cachedPromptTokens, 2 * 32);
+}
+
 // Cached blocks give way to requests: least recently used first, and a
 // request that does not fit even then fails as without the cache.
 TEST(Engine, PrefixCacheEvictsForNewRequests) {

@@ -55,8 +55,10 @@ struct EngineOptions {
   int hostThreads = 0; // 0: up to 2
   // Keep the full KV blocks of prompts after generate() and reuse them for
   // later prompts that start with the same tokens (vLLM's automatic prefix
-  // caching): only the rest is prefilled. Cached blocks stay out of the free
-  // pool until a request needs the room (least recently used go first).
+  // caching): only the rest is prefilled. Prompts of one call share too: the
+  // prefill call is split before a prompt whose first block is that of a
+  // prompt already in it. Cached blocks stay out of the free pool until a
+  // request needs the room (least recently used go first).
   bool prefixCaching = false;
 };
 
