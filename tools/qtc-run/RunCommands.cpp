@@ -95,19 +95,55 @@ StatusOr<std::vector<int32_t>> readTokenFile(const std::string &path) {
 
 } // namespace
 
+// The prompts of a generate: --prompts-file's non-empty lines, each encoded,
+// or the one prompt; then --batch copies of each.
+StatusOr<std::vector<std::vector<int32_t>>> generatePrompts(const rt::Engine &engine,
+                                                            const RunOptions &options) {
+  std::vector<std::vector<int32_t>> prompts;
+  if (!options.promptsFile.empty()) {
+    std::ifstream in(options.promptsFile);
+    if (!in)
+      return rt::notFound("cannot open prompts file '" + options.promptsFile + "'");
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+      if (line.empty())
+        continue;
+      StatusOr<std::vector<int32_t>> ids = engine.encode(line);
+      if (!ids)
+        return ids.status().withContext(options.promptsFile + ":" + std::to_string(number));
+      prompts.push_back(std::move(*ids));
+    }
+    if (prompts.empty())
+      return rt::invalidArgument("prompts file '" + options.promptsFile + "' has no prompt");
+  } else {
+    StatusOr<std::vector<int32_t>> prompt = promptIds(engine, options);
+    if (!prompt)
+      return prompt.status();
+    prompts.push_back(std::move(*prompt));
+  }
+  std::vector<std::vector<int32_t>> copies;
+  for (const std::vector<int32_t> &prompt : prompts)
+    for (int b = 0; b < options.batch; ++b)
+      copies.push_back(prompt);
+  return copies;
+}
+
 Status runGenerate(rt::Engine &engine, const RunOptions &options) {
-  StatusOr<std::vector<int32_t>> prompt = promptIds(engine, options);
-  if (!prompt)
-    return prompt.status();
+  StatusOr<std::vector<std::vector<int32_t>>> prompts = generatePrompts(engine, options);
+  if (!prompts)
+    return prompts.status();
   rt::GenerateOptions generate;
   generate.maxNewTokens = options.maxNewTokens;
   generate.sampling = options.sampling;
   generate.stopAtEos = !options.ignoreEos;
   generate.samplesPerPrompt = options.samples;
-  std::vector<std::vector<int32_t>> prompts(options.batch, *prompt);
-  StatusOr<rt::GenerateResult> result = engine.generate(prompts, generate);
+  StatusOr<rt::GenerateResult> result = engine.generate(*prompts, generate);
   if (!result)
     return result.status();
+  // Sequence i continues prompt i / samples.
+  auto promptOf = [&](size_t i) -> const std::vector<int32_t> & {
+    return (*prompts)[i / static_cast<size_t>(options.samples)];
+  };
 
   std::vector<std::string> texts;
   for (const std::vector<int32_t> &tokens : result->tokens) {
@@ -126,16 +162,20 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
   if (options.json) {
     json out = baseJson(engine);
     out["mode"] = "generate";
-    out["prompt_ids"] = *prompt;
+    out["prompt_ids"] = prompts->front();
     out["tokens"] = result->tokens[0];
     out["text"] = texts[0];
     out["batch"] = options.batch;
     out["samples"] = options.samples;
+    out["prompts"] = prompts->size();
     json sequences = json::array();
     for (size_t i = 0; i < result->tokens.size(); ++i)
-      sequences.push_back({{"tokens", result->tokens[i]}, {"text", texts[i]}});
+      sequences.push_back({{"prompt", i / static_cast<size_t>(options.samples)},
+                           {"tokens", result->tokens[i]},
+                           {"text", texts[i]}});
     out["sequences"] = sequences;
     out["generated_tokens"] = result->generatedTokens;
+    out["cached_prompt_tokens"] = result->cachedPromptTokens;
     out["tokens_per_s"] = result->tokensPerSecond();
     out["prefill_tokens_per_s"] = prefillRate;
     out["decode_tokens_per_s"] = decodeRate;
@@ -143,18 +183,23 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
     return Status::ok();
   }
   printBackend(engine);
-  std::cout << "prompt: " << prompt->size() << " tokens";
+  if (prompts->size() == 1)
+    std::cout << "prompt: " << prompts->front().size() << " tokens";
+  else
+    std::cout << "prompts: " << prompts->size();
   if (options.batch > 1)
-    std::cout << " x " << options.batch << " sequences";
+    std::cout << " (" << options.batch << " copies each)";
   if (options.samples > 1)
     std::cout << ", " << options.samples << " samples each (one prefill per prompt)";
+  if (result->cachedPromptTokens > 0)
+    std::cout << ", " << result->cachedPromptTokens << " prompt tokens from the prefix cache";
   std::cout << "\n";
   for (size_t i = 0; i < result->tokens.size(); ++i) {
     if (result->tokens.size() > 1)
       std::cout << "[" << i << "] ";
     if (engine.tokenizer()) {
       // Decoded with the prompt, so the first new piece keeps its space.
-      std::vector<int32_t> all = *prompt;
+      std::vector<int32_t> all = promptOf(i);
       all.insert(all.end(), result->tokens[i].begin(), result->tokens[i].end());
       StatusOr<std::string> text = engine.decode(all);
       if (!text)

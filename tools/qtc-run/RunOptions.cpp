@@ -57,6 +57,7 @@ const char *runUsage() {
   return R"(usage:
   qtc-run MODEL.qtc --prompt TEXT [-n N] [options]         generate from text
   qtc-run MODEL.qtc --prompt-ids 1,5,9 [-n N] [options]    generate from token ids
+  qtc-run MODEL.qtc --prompts-file FILE [-n N] [options]   generate for every line of FILE together
   qtc-run MODEL.qtc --prompt-ids 1,5,9 --score [options]   argmax and log-prob per position
   qtc-run MODEL.qtc --ppl TOKENS.bin [--window 512] [--max-tokens N] [options]
                                                            perplexity of int32 little-endian tokens
@@ -77,6 +78,7 @@ generation:
 engine:
   --backend auto|cuda|host backend to run on (default auto: cuda if available)
   --kv-blocks N            KV cache blocks (default: room for 8 full sequences)
+  --prefix-cache           reuse the KV blocks of prompts that start alike (prefix caching)
   --max-tokens-per-call N  tokens per backend call (default 2048)
   --threads N              host backend threads (default: up to 2)
 
@@ -116,6 +118,11 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
     } else if (arg == "--prompt") {
       QTC_TAKE(text, value());
       options.prompt = *text;
+    } else if (arg == "--prompts-file") {
+      QTC_TAKE(path, value());
+      options.promptsFile = *path;
+    } else if (arg == "--prefix-cache") {
+      options.engine.prefixCaching = true;
     } else if (arg == "--prompt-ids") {
       QTC_TAKE(text, value());
       QTC_TAKE(ids, parseIdList(*text));
@@ -199,9 +206,11 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
   if (sawGreedy && sawTemperature)
     return invalidArgument("--greedy and --temperature exclude each other");
   options.sampling.greedy = !sawTemperature;
-  if (options.prompt && options.promptIds)
-    return invalidArgument("--prompt and --prompt-ids exclude each other");
-  const bool hasPrompt = options.prompt || options.promptIds;
+  if (int(bool(options.prompt)) + int(bool(options.promptIds)) + int(!options.promptsFile.empty()) > 1)
+    return invalidArgument("--prompt, --prompt-ids and --prompts-file exclude each other");
+  const bool hasPrompt = options.prompt || options.promptIds || !options.promptsFile.empty();
+  if (!options.promptsFile.empty() && sawScore)
+    return invalidArgument("--score takes one prompt: --prompt or --prompt-ids");
   if (!options.pplPath.empty()) {
     if (hasPrompt || sawScore)
       return invalidArgument("--ppl takes no prompt and no --score");
@@ -214,7 +223,8 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
     options.mode = Mode::kScore;
   } else {
     if (!hasPrompt)
-      return invalidArgument("nothing to do: give --prompt, --prompt-ids or --ppl (see --help)");
+      return invalidArgument(
+          "nothing to do: give --prompt, --prompt-ids, --prompts-file or --ppl (see --help)");
     options.mode = Mode::kGenerate;
   }
   if (options.batch > 1 && options.mode != Mode::kGenerate)

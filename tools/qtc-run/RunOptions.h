@@ -26,6 +26,7 @@ struct RunOptions {
   Mode mode = Mode::kGenerate;
   std::optional<std::string> prompt;
   std::optional<std::vector<int32_t>> promptIds;
+  std::string promptsFile; // one prompt per line, generated for together
   int maxNewTokens = 32;
   int batch = 1;
   int samples = 1; // sequences per prompt, sharing its prefill
