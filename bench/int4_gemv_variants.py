@@ -7,7 +7,8 @@ shape, warps per tile (w) and K steps per iteration (u), crossed with where
 the group scale is applied (d1: to the f16 operands before the mma, d2: to
 the mma's f32 tile) and when the kernel waits for the kernel before it
 (p0: plain launch, p1: programmatic launch waiting at the start, p2: waiting
-after requesting the first weights). Each cell is microseconds per call
+after requesting the first weights); rows marked rN cap ptxas at N registers
+per thread (.maxnreg), 128 keeping two 256-thread blocks on an SM. Each cell is microseconds per call
 (mean of the runs given, each a median of 30 CUDA-graph replays, weights
 cold in L2) and the registers ptxas allocated. The tuning table in
 lib/Codegen/LinearGemvGenerator.cpp takes its int4 entries from this grid.
@@ -18,7 +19,7 @@ import json
 import re
 import sys
 
-PATTERN = re.compile(r"n(\d+)_k(\d+)_w(\d+)_u(\d+)_d(\d)_p(\d)")
+PATTERN = re.compile(r"n(\d+)_k(\d+)_w(\d+)_u(\d+)_d(\d)_p(\d)(?:_r(\d+))?_")
 
 
 def main():
@@ -31,8 +32,8 @@ def main():
             m = PATTERN.search(kern["entry"])
             if not m:
                 continue
-            n, k, w, u, d, p = map(int, m.groups())
-            cell = cells.setdefault((n, k), {}).setdefault((w, u, d, p), {"us": [], "regs": 0})
+            n, k, w, u, d, p, r = (int(g) if g else 0 for g in m.groups())
+            cell = cells.setdefault((n, k), {}).setdefault((w, u, r, d, p), {"us": [], "regs": 0})
             cell["us"].append(kern["us"])
             cell["regs"] = kern.get("registers", 0)
             cell["bytes"] = kern["bytes"]
@@ -51,21 +52,21 @@ def main():
         print()
         print("| schedule | " + " | ".join("d%d p%d" % v for v in variants) + " |")
         print("|---|" + "---:|" * len(variants))
-        for w, u in sorted({(w, u) for w, u, _, _ in byvariant}):
+        for w, u, r in sorted({(w, u, r) for w, u, r, _, _ in byvariant}):
             row = []
             for d, p in variants:
-                key = (w, u, d, p)
+                key = (w, u, r, d, p)
                 if key not in byvariant:
                     row.append("")
                     continue
                 text = "%.2f / %d" % (mean[key], byvariant[key]["regs"])
                 row.append("**%s**" % text if key == best else text)
-            print("| w%d u%d | %s |" % (w, u, " | ".join(row)))
-        w, u, d, p = best
+            print("| w%d u%d%s | %s |" % (w, u, " r%d" % r if r else "", " | ".join(row)))
+        w, u, r, d, p = best
         gbps = byvariant[best]["bytes"] / (mean[best] * 1e-6) / 1e9
         print()
-        print("Fastest: w%d u%d d%d p%d, %.2f us, %.0f GB/s = %.3f of copy." %
-              (w, u, d, p, mean[best], gbps, gbps / copy))
+        print("Fastest: w%d u%d%s d%d p%d, %.2f us, %.0f GB/s = %.3f of copy." %
+              (w, u, " r%d" % r if r else "", d, p, mean[best], gbps, gbps / copy))
 
 
 if __name__ == "__main__":

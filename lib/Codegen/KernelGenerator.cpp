@@ -98,6 +98,8 @@ std::string kernelEntryName(const KernelRequest &r) {
       os << "_d" << r.dequant;
     if (r.programmaticWait != 0)
       os << "_p" << (r.programmaticWait < 0 ? 0 : r.programmaticWait);
+    if (r.maxRegisters > 0)
+      os << "_r" << r.maxRegisters;
     os << (r.decode ? "_gemv" : "_gemm");
     break;
   case KernelFamily::Embedding:

@@ -438,6 +438,8 @@ FailureOr<KernelIR> buildGemvKernel(ImplicitLocOpBuilder &b,
   if (p.warps > 1)
     workgroup.push_back(kb.workgroupBuffer(kb.f32(), 128 * p.warps));
   KernelShell shell = createKernelShell(b, entry, params, workgroup, 32 * p.warps);
+  if (r.maxRegisters > 0) // e.g. to stay under an occupancy cliff
+    shell.func->setAttr("nvvm.maxnreg", b.getI32IntegerAttr(r.maxRegisters));
   ValueRange args = shell.func.getArguments();
   Value scratch;
   if (p.warps > 1)

@@ -96,6 +96,11 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
       for pdl in -1 1 2; do
         "$gen" --out-dir "$carry/ptx-var" --kind gemv-int4 --n $1 --k $2 --group 128 \
           --split-k $3 --unroll $4 --dequant $dequant --pdl $pdl
+        # 8 warps: also capped at 128 registers (two blocks per SM).
+        if [[ $3 == 8 ]]; then
+          "$gen" --out-dir "$carry/ptx-var" --kind gemv-int4 --n $1 --k $2 --group 128 \
+            --split-k $3 --unroll $4 --dequant $dequant --pdl $pdl --max-registers 128
+        fi
       done
     done
   done

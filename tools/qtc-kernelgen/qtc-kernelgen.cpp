@@ -51,6 +51,9 @@ cl::opt<int> programmaticWait(
     "pdl", cl::desc("GEMV: wait for the predecessor 1 at start, 2 after the first "
                     "weights, -1 never (0: default)"),
     cl::init(0));
+cl::opt<int> maxRegisters("max-registers",
+                          cl::desc("GEMV: register limit per thread (.maxnreg; 0: none)"),
+                          cl::init(0));
 cl::opt<bool> prefill("prefill", cl::desc("Generate the prefill variant"));
 cl::opt<int64_t> hidden("hidden", cl::desc("Row width of row kernels"), cl::init(0));
 cl::opt<int64_t> vocab("vocab", cl::desc("Embedding: table rows"), cl::init(0));
@@ -100,6 +103,7 @@ std::optional<KernelRequest> requestFromFlags() {
   r.unroll = unroll;
   r.dequant = dequant;
   r.programmaticWait = programmaticWait;
+  r.maxRegisters = maxRegisters;
   r.hidden = hidden;
   r.vocab = vocab;
   r.heads = heads;

@@ -87,6 +87,8 @@ struct KernelRequest {
   // GEMV on sm_90+: 1 waits for the stream predecessor at the kernel's start,
   // 2 after requesting the first weights, -1 never (plain launch only).
   int programmaticWait = 0;
+  // GEMV: a register limit for ptxas (.maxnreg; 0: none).
+  int maxRegisters = 0;
 };
 
 struct GeneratedKernel {
