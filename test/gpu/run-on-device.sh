@@ -15,7 +15,10 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu 
 check_rc=$?
 backend_rc=0
 : > "$out/backend-check.log"
-for artifact in "$carry"/artifacts/*.qtc; do
+# The artifacts prepare-carry.sh compiled, else those of scripts/gpu-prepare.
+artifacts=("$carry"/artifacts/*.qtc)
+[[ -f ${artifacts[0]} ]] || artifacts=("$carry"/e2e/kjv-fp16.qtc "$carry"/e2e/kjv-w4a16.qtc)
+for artifact in "${artifacts[@]}"; do
   [[ -f $artifact ]] || continue
   echo "== $artifact" >> "$out/backend-check.log"
   "$carry/bin/backend-check" "$artifact" >> "$out/backend-check.log" 2>&1 || backend_rc=1
