@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,6 +27,8 @@
 using namespace qtc::rt;
 using namespace qtc::rt::test;
 using nlohmann::json;
+
+using ::testing::HasSubstr;
 
 namespace {
 
@@ -136,6 +139,39 @@ TEST_F(KjvModel, TokenizerMatchesReferenceIds) {
     ASSERT_TRUE(text);
     EXPECT_EQ(*text, prompt["greedy_text"].get<std::string>());
   }
+}
+
+// A damaged tokenizer model is the artifact's fault: creating the engine
+// fails and names it (unlike a SentencePiece that cannot be loaded at all,
+// which leaves an engine serving ids). Long texts take the plugin's
+// grow-and-retry path for both directions.
+TEST_F(KjvModel, TokenizerErrorsAndLongTexts) {
+  TestArtifactBuilder builder;
+  addLlama(builder, shape_, weights_, f16Weights(fb::KvDType::F16));
+  builder.artifact().tokenizer_model = tokenizerModel_;
+  builder.artifact().tokenizer_model.resize(tokenizerModel_.size() / 3);
+  auto artifact = builder.load();
+  ASSERT_TRUE(artifact) << artifact.status().toString();
+  EngineOptions host;
+  host.backend = BackendKind::kHost;
+  auto broken = Engine::create(std::move(*artifact), host);
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(broken.status().message(), HasSubstr("cannot load the SentencePiece model"));
+
+  auto e = engine(f16Weights(fb::KvDType::F16));
+  ASSERT_TRUE(e && e->tokenizer());
+  std::string text;
+  for (int i = 0; i < 200; ++i)
+    text += "And God said, Let there be light: and there was light. ";
+  auto ids = e->encode(text);
+  ASSERT_TRUE(ids) << ids.status().toString();
+  EXPECT_GT(ids->size(), 2000u);
+  auto back = e->decode(std::vector<int32_t>(ids->begin() + 1, ids->end()));
+  ASSERT_TRUE(back) << back.status().toString();
+  EXPECT_EQ(*back + " ", text);
+  EXPECT_THAT(e->decode({1, 99999}).status().message(),
+              HasSubstr("token 1 has id 99999 outside the tokenizer's"));
 }
 
 TEST_F(KjvModel, GreedyTokensMatchReference) {
