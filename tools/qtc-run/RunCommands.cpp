@@ -152,8 +152,11 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
       return text.status();
     texts.push_back(*text);
   }
-  const double prefillRate = result->prefillSeconds > 0
-                                 ? result->promptTokens / result->prefillSeconds : 0.0;
+  // Tokens actually prefilled: those from the prefix cache took no time.
+  const double prefillRate =
+      result->prefillSeconds > 0
+          ? (result->promptTokens - result->cachedPromptTokens) / result->prefillSeconds
+          : 0.0;
   const double decodeRate =
       result->decodeSeconds > 0
           ? (result->generatedTokens - static_cast<int64_t>(result->tokens.size())) /
