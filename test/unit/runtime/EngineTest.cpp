@@ -41,6 +41,13 @@ std::unique_ptr<Engine> makeEngine(const TinyModel &m, EngineOptions options = {
   return engine ? std::move(*engine) : nullptr;
 }
 
+std::unique_ptr<Engine> makeCachingEngine(const TinyModel &m, int numKvBlocks = 0) {
+  EngineOptions options;
+  options.prefixCaching = true;
+  options.numKvBlocks = numKvBlocks;
+  return makeEngine(m, options);
+}
+
 std::vector<int32_t> randomIds(std::mt19937 &rng, int count, int vocab) {
   std::vector<int32_t> ids(count);
   for (int32_t &id : ids)
@@ -395,9 +402,7 @@ TEST(Engine, SamplesNeedOnlyTheirOwnBlocks) {
 // engine without the cache.
 TEST(Engine, PrefixCacheSkipsThePrefillOfKnownBlocks) {
   TinyModel m = makeModel();
-  EngineOptions cached;
-  cached.prefixCaching = true;
-  auto engine = makeEngine(m, cached);
+  auto engine = makeCachingEngine(m);
   auto plain = makeEngine(m);
   ASSERT_TRUE(engine && plain);
   std::mt19937 rng(9);
@@ -454,9 +459,7 @@ TEST(Engine, PrefixCacheSkipsThePrefillOfKnownBlocks) {
 // the others reuse its full blocks (the call is split before each of them).
 TEST(Engine, PrefixCacheSharesWithinACall) {
   TinyModel m = makeModel();
-  EngineOptions cachedOptions;
-  cachedOptions.prefixCaching = true;
-  auto cached = makeEngine(m, cachedOptions);
+  auto cached = makeCachingEngine(m);
   auto plain = makeEngine(m);
   ASSERT_TRUE(cached && plain);
   std::mt19937 rng(17);
@@ -482,10 +485,7 @@ TEST(Engine, PrefixCacheSharesWithinACall) {
 // request that does not fit even then fails as without the cache.
 TEST(Engine, PrefixCacheEvictsForNewRequests) {
   TinyModel m = makeModel();
-  EngineOptions options;
-  options.prefixCaching = true;
-  options.numKvBlocks = 6;
-  auto engine = makeEngine(m, options);
+  auto engine = makeCachingEngine(m, 6);
   ASSERT_TRUE(engine);
   std::mt19937 rng(13);
   GenerateOptions generate;
@@ -523,10 +523,7 @@ TEST(Engine, PrefixCacheEvictsForNewRequests) {
 // must return every block.
 TEST(Engine, PrefixCacheUnderRandomTraffic) {
   TinyModel m = makeModel();
-  EngineOptions cachedOptions;
-  cachedOptions.prefixCaching = true;
-  cachedOptions.numKvBlocks = 24;
-  auto cached = makeEngine(m, cachedOptions);
+  auto cached = makeCachingEngine(m, 24);
   auto plain = makeEngine(m);
   ASSERT_TRUE(cached && plain);
   std::mt19937 rng(2024);
