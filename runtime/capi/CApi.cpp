@@ -120,10 +120,11 @@ int qtc_engine_vocab_size(const qtc_engine *engine) {
   return engine ? engine->engine->artifact().config().vocab_size() : 0;
 }
 
-qtc_status qtc_generate(qtc_engine *engine, const int32_t *const *prompts,
-                        const int32_t *prompt_lengths, int num_prompts, int max_new_tokens,
-                        const qtc_sampling *sampling, int stop_at_eos, int32_t *out_tokens,
-                        int32_t *out_counts) {
+qtc_status qtc_generate_samples(qtc_engine *engine, const int32_t *const *prompts,
+                                const int32_t *prompt_lengths, int num_prompts,
+                                int samples_per_prompt, int max_new_tokens,
+                                const qtc_sampling *sampling, int stop_at_eos,
+                                int32_t *out_tokens, int32_t *out_counts) {
   return guarded([&] {
     if (!engine || !prompts || !prompt_lengths || num_prompts <= 0 || !out_counts ||
         (max_new_tokens > 0 && !out_tokens))
@@ -137,6 +138,7 @@ qtc_status qtc_generate(qtc_engine *engine, const int32_t *const *prompts,
     GenerateOptions options;
     options.maxNewTokens = max_new_tokens;
     options.stopAtEos = stop_at_eos != 0;
+    options.samplesPerPrompt = samples_per_prompt;
     if (sampling) {
       options.sampling.greedy = sampling->greedy != 0;
       options.sampling.temperature = sampling->temperature;
@@ -146,15 +148,36 @@ qtc_status qtc_generate(qtc_engine *engine, const int32_t *const *prompts,
     StatusOr<GenerateResult> result = engine->engine->generate(batch, options);
     if (!result)
       return fail(result.status());
-    for (int p = 0; p < num_prompts; ++p) {
-      const std::vector<int32_t> &tokens = result->tokens[p];
-      out_counts[p] = static_cast<int32_t>(tokens.size());
+    for (size_t row = 0; row < result->tokens.size(); ++row) {
+      const std::vector<int32_t> &tokens = result->tokens[row];
+      out_counts[row] = static_cast<int32_t>(tokens.size());
       if (!tokens.empty())
-        std::memcpy(out_tokens + static_cast<size_t>(p) * max_new_tokens, tokens.data(),
+        std::memcpy(out_tokens + row * static_cast<size_t>(max_new_tokens), tokens.data(),
                     tokens.size() * sizeof(int32_t));
     }
     return succeed();
   });
+}
+
+qtc_status qtc_generate(qtc_engine *engine, const int32_t *const *prompts,
+                        const int32_t *prompt_lengths, int num_prompts, int max_new_tokens,
+                        const qtc_sampling *sampling, int stop_at_eos, int32_t *out_tokens,
+                        int32_t *out_counts) {
+  return qtc_generate_samples(engine, prompts, prompt_lengths, num_prompts, 1, max_new_tokens,
+                              sampling, stop_at_eos, out_tokens, out_counts);
+}
+
+qtc_status qtc_engine_set_prefix_caching(qtc_engine *engine, int enable) {
+  return guarded([&] {
+    if (!engine)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_engine_set_prefix_caching: null engine");
+    engine->engine->setPrefixCaching(enable != 0);
+    return succeed();
+  });
+}
+
+int qtc_engine_prefix_cached_blocks(const qtc_engine *engine) {
+  return engine ? engine->engine->numPrefixCachedBlocks() : 0;
 }
 
 qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int64_t num_tokens,

@@ -129,6 +129,14 @@ bool Engine::makeRoom(int64_t blocks) {
 }
 
 int Engine::numPrefixCachedBlocks() const { return prefixCache_ ? prefixCache_->size() : 0; }
+void Engine::setPrefixCaching(bool enable) {
+  if (enable && !prefixCache_)
+    prefixCache_ = std::make_unique<PrefixCache>(*allocator_);
+  else if (!enable)
+    prefixCache_.reset();
+  options_.prefixCaching = enable;
+}
+
 void Engine::clearPrefixCache() {
   if (prefixCache_)
     prefixCache_->clear();

@@ -80,6 +80,50 @@ TEST_F(CApiTest, GenerateMatchesCppEngine) {
   }
 }
 
+// Samples per prompt and prefix caching through the C API give what the
+// C++ Engine gives.
+TEST_F(CApiTest, SamplesAndPrefixCachingMatchCppEngine) {
+  std::vector<int32_t> a(40);
+  for (int i = 0; i < 40; ++i)
+    a[i] = 1 + (i * 7) % 90;
+  const int32_t *prompts[] = {a.data()};
+  const int32_t lengths[] = {40};
+  qtc_sampling sampling;
+  qtc_sampling_init(&sampling);
+  sampling.greedy = 0;
+  sampling.temperature = 1.2f;
+  sampling.seed = 3;
+  const int maxNew = 8, samples = 3;
+  std::vector<int32_t> tokens(samples * maxNew, -1);
+  int32_t counts[samples] = {};
+  ASSERT_EQ(qtc_engine_set_prefix_caching(engine_, 1), QTC_OK) << qtc_last_error();
+  for (int call = 0; call < 2; ++call) {
+    ASSERT_EQ(qtc_generate_samples(engine_, prompts, lengths, 1, samples, maxNew, &sampling,
+                                   /*stop_at_eos=*/0, tokens.data(), counts),
+              QTC_OK)
+        << qtc_last_error();
+    GenerateOptions options;
+    options.maxNewTokens = maxNew;
+    options.stopAtEos = false;
+    options.samplesPerPrompt = samples;
+    options.sampling.greedy = false;
+    options.sampling.temperature = 1.2f;
+    options.sampling.seed = 3;
+    auto expected = cpp_->generate({a}, options);
+    ASSERT_TRUE(expected);
+    for (int j = 0; j < samples; ++j) {
+      ASSERT_EQ(counts[j], maxNew);
+      EXPECT_EQ(std::vector<int32_t>(tokens.begin() + j * maxNew, tokens.begin() + (j + 1) * maxNew),
+                expected->tokens[j])
+          << "call " << call << " sample " << j;
+    }
+  }
+  EXPECT_EQ(qtc_engine_prefix_cached_blocks(engine_), 2); // 40 tokens: 2 full blocks
+  ASSERT_EQ(qtc_engine_set_prefix_caching(engine_, 0), QTC_OK);
+  EXPECT_EQ(qtc_engine_prefix_cached_blocks(engine_), 0);
+  EXPECT_EQ(qtc_engine_set_prefix_caching(nullptr, 1), QTC_INVALID_ARGUMENT);
+}
+
 TEST_F(CApiTest, PerplexityAndScoreMatchCppEngine) {
   std::vector<int32_t> tokens;
   for (int i = 0; i < 90; ++i)

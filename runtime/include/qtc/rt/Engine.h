@@ -156,6 +156,8 @@ public:
   // and dropping them all.
   int numPrefixCachedBlocks() const;
   void clearPrefixCache();
+  // Turns prefix caching on or off after creation (off drops the cache).
+  void setPrefixCaching(bool enable);
 
   // Null when the artifact carries no tokenizer, or when SentencePiece could
   // not be loaded (tokenizerError() says why; encode/decode return it).

@@ -87,6 +87,22 @@ QTC_API qtc_status qtc_generate(qtc_engine *engine, const int32_t *const *prompt
                                 int max_new_tokens, const qtc_sampling *sampling,
                                 int stop_at_eos, int32_t *out_tokens, int32_t *out_counts);
 
+/* qtc_generate with samples_per_prompt sequences per prompt, prefilled once
+ * (vLLM's n; see qtc::rt::GenerateOptions::samplesPerPrompt). out_tokens holds
+ * num_prompts * samples_per_prompt * max_new_tokens ids: row p * samples + j
+ * for sample j of prompt p, and out_counts as many counts. */
+QTC_API qtc_status qtc_generate_samples(qtc_engine *engine, const int32_t *const *prompts,
+                                        const int32_t *prompt_lengths, int num_prompts,
+                                        int samples_per_prompt, int max_new_tokens,
+                                        const qtc_sampling *sampling, int stop_at_eos,
+                                        int32_t *out_tokens, int32_t *out_counts);
+
+/* Turns automatic prefix caching on or off (off drops what is cached); see
+ * qtc::rt::EngineOptions::prefixCaching. */
+QTC_API qtc_status qtc_engine_set_prefix_caching(qtc_engine *engine, int enable);
+/* KV blocks the prefix cache holds now. */
+QTC_API int qtc_engine_prefix_cached_blocks(const qtc_engine *engine);
+
 /* Perplexity over the first max_tokens (0: all) of tokens in non-overlapping
  * windows of `window` tokens. */
 QTC_API qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int64_t num_tokens,
