@@ -142,8 +142,10 @@ Status checkLinear(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
           size_t gi = static_cast<size_t>(r) * groups + (c + e) / group;
           double zero = symmetric ? 8.0 : h2d(zeros[gi]);
           double q = e == 0 ? q0 : q1;
-          // The kernel forms (q - zero) exactly in f16, then one rounded
-          // multiply by the scale.
+          // The kernel forms (q - zero) exactly in f16, then multiplies by
+          // the scale: rounded to f16 when it scales the operands (modelled
+          // here); in f32 after the mma when it scales the tile, which this
+          // reference matches to well within the tolerance.
           w[static_cast<size_t>(r) * k + c + e] =
               rt::roundToHalf(static_cast<float>((q - zero) * h2d(scales[gi])));
         }

@@ -40,6 +40,13 @@ check --kind gemv-int4 --n 100 --k 256 --group 32 --bias
 check --kind gemv-int4 --n 4096 --k 4096 --group 128
 check --kind gemv-int4 --n 12288 --k 4096 --group 128
 check --kind gemv-int4 --n 4096 --k 11008 --group 128 --residual
+# The placements the tuning table can pick beyond the defaults above: the
+# scale on the f32 tile with asymmetric zeros, waiting after the first
+# weights, and a register cap.
+check --kind gemv-int4 --n 512 --k 256 --group 128 --asym --residual --dequant 2
+check --kind gemv-int4 --n 768 --k 512 --group 128 --dequant 1 --pdl 2
+check --kind gemv-int4 --n 4096 --k 11008 --group 128 --split-k 8 --unroll 8 --pdl 1 \
+  --max-registers 128
 # The prefill GEMM on the same kinds of shapes.
 check --prefill --kind gemv-f16 --n 512 --k 256
 check --prefill --kind gemv-f16 --n 256 --k 704 --residual
