@@ -304,12 +304,22 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
   auto promptOf = [&](size_t s) -> const std::vector<int32_t> & { return prompts[s / samples]; };
   SequenceScope scope(*allocator_);
   std::vector<BlockAllocator::SeqId> seqs(numSeqs);
+  std::vector<bool> created(prompts.size(), false);
   std::vector<int> cachedTokens(prompts.size(), 0);
-  int64_t blocksNeeded = 0;
-  for (size_t p = 0; p < prompts.size(); ++p) {
+  // Gives prompt p's first sequence the longest run of cached blocks that
+  // starts the prompt (at least its last token is prefilled: its logits
+  // start the output). Called before the prefill and again when the prompt
+  // starts, when prompts finished earlier in this call may have left more;
+  // nothing has been appended to the sequence before then.
+  auto attachCached = [&](size_t p) -> Status {
     std::vector<int32_t> cached;
-    if (prefixCache_) // at least the last prompt token is prefilled: its logits start the output
+    if (prefixCache_)
       cached = prefixCache_->match(prompts[p], (static_cast<int>(prompts[p].size()) - 1) / blockSize);
+    const int tokens = static_cast<int>(cached.size()) * blockSize;
+    if (created[p] && tokens <= cachedTokens[p])
+      return Status::ok();
+    if (created[p])
+      QTC_RT_RETURN_IF_ERROR(allocator_->freeSequence(seqs[p * samples]));
     if (cached.empty()) {
       seqs[p * samples] = scope.create();
     } else {
@@ -318,14 +328,20 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
         return seq.status();
       seqs[p * samples] = *seq;
     }
-    cachedTokens[p] = static_cast<int>(cached.size()) * blockSize;
-    result.cachedPromptTokens += cachedTokens[p];
+    created[p] = true;
+    result.cachedPromptTokens += tokens - cachedTokens[p];
+    cachedTokens[p] = tokens;
+    return Status::ok();
+  };
+  int64_t blocksNeeded = 0;
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    QTC_RT_RETURN_IF_ERROR(attachCached(p));
     // Samples share the prompt's full blocks and own the rest; the first
     // also shares what came from the cache.
     const int64_t length =
         static_cast<int64_t>(prompts[p].size()) + std::max(0, options.maxNewTokens - 1);
     const int64_t shared = static_cast<int64_t>(prompts[p].size()) / blockSize;
-    blocksNeeded += allocator_->blocksFor(length) - static_cast<int64_t>(cached.size()) +
+    blocksNeeded += allocator_->blocksFor(length) - cachedTokens[p] / blockSize +
                     static_cast<int64_t>(samples - 1) * (allocator_->blocksFor(length) - shared);
   }
   if (!makeRoom(blocksNeeded))
@@ -362,30 +378,13 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
       live[s] = false;
   };
 
-  // With the prefix cache, a prompt about to start looks again for blocks
-  // that prompts finished earlier in this call left, and a call ends before
-  // a prompt whose first block is that of one already in it, so that it can
-  // reuse that one's blocks in the next call.
+  // With the prefix cache, a call ends before a prompt whose first block is
+  // that of one already in it, so that it can reuse that one's blocks in the
+  // next call.
   auto firstBlockShared = [&](size_t p, size_t q) {
     const std::vector<int32_t> &a = prompts[p], &b = prompts[q];
     return static_cast<int>(a.size()) > blockSize && static_cast<int>(b.size()) > blockSize &&
            std::equal(a.begin(), a.begin() + blockSize, b.begin());
-  };
-  auto rematch = [&](size_t p) -> Status {
-    std::vector<int32_t> cached =
-        prefixCache_->match(prompts[p], (static_cast<int>(prompts[p].size()) - 1) / blockSize);
-    const int tokens = static_cast<int>(cached.size()) * blockSize;
-    if (tokens <= cachedTokens[p])
-      return Status::ok();
-    // Nothing was appended to the sequence yet: rebuild it on the longer match.
-    QTC_RT_RETURN_IF_ERROR(allocator_->freeSequence(seqs[p * samples]));
-    StatusOr<BlockAllocator::SeqId> seq = scope.createFrom(cached);
-    if (!seq)
-      return seq.status();
-    seqs[p * samples] = *seq;
-    result.cachedPromptTokens += tokens - cachedTokens[p];
-    cachedTokens[p] = tokens;
-    return Status::ok();
   };
 
   // Prefill: prompts packed into calls of at most maxTokensPerCall tokens,
@@ -410,7 +409,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
       }
       if (fresh) {
         if (prefixCache_)
-          QTC_RT_RETURN_IF_ERROR(rematch(prompt));
+          QTC_RT_RETURN_IF_ERROR(attachCached(prompt));
         offset = cachedTokens[prompt];
       }
       fresh = false;
