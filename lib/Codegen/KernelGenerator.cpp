@@ -176,38 +176,40 @@ static FailureOr<KernelIR> buildModule(MLIRContext &context,
   return ir;
 }
 
-FailureOr<GeneratedKernel> buildKernelIR(MLIRContext &context,
-                                         const KernelRequest &request) {
-  GeneratedKernel kernel;
+// Builds the kernel's module and fills `kernel` with its entry, printed MLIR
+// and launch constants.
+static FailureOr<OwningOpRef<ModuleOp>> buildPrinted(MLIRContext &context,
+                                                     const KernelRequest &request,
+                                                     GeneratedKernel &kernel) {
   kernel.entry = kernelEntryName(request);
   FailureOr<KernelIR> ir = buildModule(context, request, kernel.entry);
   if (failed(ir))
     return failure();
+  OwningOpRef<ModuleOp> module(ir->module);
   llvm::raw_string_ostream os(kernel.mlir);
-  ir->module->print(os);
+  module->print(os);
   kernel.tile = ir->tile;
-  ir->module->erase();
+  return module;
+}
+
+FailureOr<GeneratedKernel> buildKernelIR(MLIRContext &context,
+                                         const KernelRequest &request) {
+  GeneratedKernel kernel;
+  if (failed(buildPrinted(context, request, kernel)))
+    return failure();
   return kernel;
 }
 
 FailureOr<GeneratedKernel> generateKernel(MLIRContext &context,
                                           const KernelRequest &request) {
   GeneratedKernel kernel;
-  kernel.entry = kernelEntryName(request);
-  FailureOr<KernelIR> ir = buildModule(context, request, kernel.entry);
-  if (failed(ir))
+  FailureOr<OwningOpRef<ModuleOp>> module = buildPrinted(context, request, kernel);
+  if (failed(module))
     return failure();
-  OwningOpRef<ModuleOp> module(ir->module);
-  {
-    llvm::raw_string_ostream os(kernel.mlir);
-    module->print(os);
-  }
-  FailureOr<std::string> ptx =
-      lowerToPtx(*module, request.chip, request.features);
+  FailureOr<std::string> ptx = lowerToPtx(**module, request.chip, request.features);
   if (failed(ptx))
     return failure();
   kernel.ptx = std::move(*ptx);
-  kernel.tile = ir->tile;
   return kernel;
 }
 

@@ -269,35 +269,29 @@ void GemvEmitter::computeIteration(Value iteration, ValueRange weights,
 }
 
 void GemvEmitter::mmaStep(const StepLoads &s, Value acc[2], int &counter) {
-  if (!p.int4) {
-    for (auto [m, a] : llvm::enumerate(weightOperandsF16(kb, s.weights[0], s.weights[1]))) {
-      Value &c = acc[counter++ % 2];
-      c = mmaSync(kb, a, operandBFromHalves(kb, s.x, false, m), c);
-    }
+  if (p.scaleAfterMma) {
+    // Two independent mma chains of q - zero from zero, then
+    // acc += tile * scale with the scales of the fragment's rows (g, g+8).
+    VectorType tileType = VectorType::get({2, 2}, kb.f32());
+    Value tile[2] = {kb.zeros(tileType), kb.zeros(tileType)};
+    SmallVector<Value, 8> operands = weightOperandsInt4(
+        kb, s.weights[0], s.weights[1], Value(), Value(), s.zero[0], s.zero[1]);
+    for (auto [m, a] : llvm::enumerate(operands))
+      tile[m % 2] = mmaSync(kb, a, operandBFromHalves(kb, s.x, true, m), tile[m % 2]);
+    Value s0 = kb.extF32(s.scale[0]), s1 = kb.extF32(s.scale[1]);
+    Value scale = vector::FromElementsOp::create(b, tileType, ValueRange{s0, s0, s1, s1});
+    for (int c = 0; c < 2; ++c)
+      acc[c] = kb.fma(tile[c], scale, acc[c]);
     return;
   }
-  if (!p.scaleAfterMma) {
-    SmallVector<Value, 8> operands =
-        weightOperandsInt4(kb, s.weights[0], s.weights[1], s.scale[0],
-                           s.scale[1], s.zero[0], s.zero[1]);
-    for (auto [m, a] : llvm::enumerate(operands)) {
-      Value &c = acc[counter++ % 2];
-      c = mmaSync(kb, a, operandBFromHalves(kb, s.x, true, m), c);
-    }
-    return;
+  SmallVector<Value, 8> operands =
+      p.int4 ? weightOperandsInt4(kb, s.weights[0], s.weights[1], s.scale[0],
+                                  s.scale[1], s.zero[0], s.zero[1])
+             : weightOperandsF16(kb, s.weights[0], s.weights[1]);
+  for (auto [m, a] : llvm::enumerate(operands)) {
+    Value &c = acc[counter++ % 2];
+    c = mmaSync(kb, a, operandBFromHalves(kb, s.x, p.int4, m), c);
   }
-  // Two independent mma chains of q - zero from zero, then
-  // acc += tile * scale with the scales of the fragment's rows (g, g+8).
-  VectorType tileType = VectorType::get({2, 2}, kb.f32());
-  Value tile[2] = {kb.zeros(tileType), kb.zeros(tileType)};
-  SmallVector<Value, 8> operands = weightOperandsInt4(
-      kb, s.weights[0], s.weights[1], Value(), Value(), s.zero[0], s.zero[1]);
-  for (auto [m, a] : llvm::enumerate(operands))
-    tile[m % 2] = mmaSync(kb, a, operandBFromHalves(kb, s.x, true, m), tile[m % 2]);
-  Value s0 = kb.extF32(s.scale[0]), s1 = kb.extF32(s.scale[1]);
-  Value scale = vector::FromElementsOp::create(b, tileType, ValueRange{s0, s0, s1, s1});
-  for (int c = 0; c < 2; ++c)
-    acc[c] = kb.fma(tile[c], scale, acc[c]);
 }
 
 void GemvEmitter::storeResult(Value row, Value token, Value value) {
