@@ -143,18 +143,24 @@ def run_qtc(bench_binary, ptx_dir, out_dir, plain_launch=False):
         return json.load(f)
 
 
+LAUNCH_NOTE = (" qtc's GEMVs are launched as the runtime launches them, with programmatic "
+               "stream serialization where their kernel waits for its predecessor (each call "
+               "may start while the previous call finishes); the 'plain launch' rows are the "
+               "same kernels without it. The PyTorch peers launch as PyTorch does.")
+
+
 def render_markdown(result):
-    lines = ["# Decode linear (batch 1) on %s" % result["device"], "",
+    lines = ["# Decode linear (batch 1) on %s" % result["device"], ""]
+    if result.get("provenance"):
+        lines += [result["provenance"], ""]
+    lines += [
              "Copy bandwidth (device-to-device, read + write): %.0f GB/s (torch), %.0f GB/s "
              "(driver memcpy); fractions are of the higher. Weights cold in L2 (rotating "
              "copies > 4x L2), random data, one token. Times are medians of %d replays of a "
              "CUDA graph of the rotating calls, per call; 'stream us' is the same calls "
-             "launched one by one (includes host launch cost). qtc's GEMVs are launched "
-             "as the runtime launches them, with programmatic stream serialization (each "
-             "call requests its first weights while the previous call finishes); the "
-             "'plain launch' rows are the same kernels without it. The PyTorch peers "
-             "launch as PyTorch does." %
-             (result["copy_gbps_torch"], result["copy_gbps_driver"], REPS),
+             "launched one by one (includes host launch cost).%s" %
+             (result["copy_gbps_torch"], result["copy_gbps_driver"], REPS,
+              LAUNCH_NOTE if any("launch)" in r["impl"] for r in result["rows"]) else ""),
              "",
              "| N x K | implementation | us | stream us | GB/s | fraction of copy |",
              "|---|---|---:|---:|---:|---:|"]
@@ -173,6 +179,8 @@ def main():
     parser.add_argument("--gemv-bench", help="path of the gemv-bench binary")
     parser.add_argument("--ptx-dir", help="qtc-kernelgen --out-dir folder")
     parser.add_argument("--out-dir")
+    parser.add_argument("--provenance", help="a line saying when and from which commit "
+                        "the kernels came (stored in the results and shown in the table)")
     parser.add_argument("--render", metavar="JSON",
                         help="only print the markdown table of an earlier run's results")
     args = parser.parse_args()
@@ -236,7 +244,7 @@ def main():
     for r in rows:
         if "gbps" in r:
             r["fraction_of_copy"] = r["gbps"] / copy_ref
-    result = {"device": props.name, "l2_bytes": l2, "copy_gbps_torch": copy_gbps,
+    result = {"device": props.name, "provenance": args.provenance, "l2_bytes": l2, "copy_gbps_torch": copy_gbps,
               "copy_gbps_driver": qtc["copy_gbps"], "rows": rows, "qtc_kernels": qtc["kernels"]}
     with open(os.path.join(args.out_dir, "decode_linear.json"), "w") as f:
         json.dump(result, f, indent=1)

@@ -13,7 +13,9 @@ per thread (.maxnreg), 128 keeping two 256-thread blocks on an SM. Each cell is 
 cold in L2) and the registers ptxas allocated. The tuning table in
 lib/Codegen/LinearGemvGenerator.cpp takes its int4 entries from this grid.
 
-  int4_gemv_variants.py RUN.json [RUN.json ...] > grid.md
+  int4_gemv_variants.py [--provenance TEXT] RUN.json [RUN.json ...] > grid.md
+
+--provenance adds a line saying when and from which commit the runs came.
 """
 import json
 import re
@@ -23,9 +25,13 @@ PATTERN = re.compile(r"n(\d+)_k(\d+)_w(\d+)_u(\d+)_d(\d)_p(\d)(?:_r(\d+))?_")
 
 
 def main():
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    provenance = None
+    if args[:1] == ["--provenance"] and len(args) > 1:
+        provenance, args = args[1], args[2:]
+    if not args:
         sys.exit(__doc__)
-    runs = [json.load(open(path)) for path in sys.argv[1:]]
+    runs = [json.load(open(path)) for path in args]
     cells = {}
     for run in runs:
         for kern in run["kernels"]:
@@ -40,6 +46,9 @@ def main():
     variants = [(d, p) for d in (1, 2) for p in (0, 1, 2)]
     print("# Int4 g128 decode GEMV variants on %s" % runs[0]["device"])
     print()
+    if provenance:
+        print(provenance)
+        print()
     copy = sum(run["copy_gbps"] for run in runs) / len(runs)
     print("us per call (mean of %d runs) / registers; bold: fastest of the shape. Copy "
           "bandwidth (driver memcpy, read + write) in the same runs: %s GB/s." %

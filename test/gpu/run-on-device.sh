@@ -26,8 +26,9 @@ for artifact in "${artifacts[@]}"; do
   QTC_CUDA_PROFILE=1 "$carry/bin/backend-check" "$artifact" --decode-steps 64 \
     >> "$out/backend-check.log" 2>&1 || backend_rc=1
 done
+provenance="Measured $(date -u +%F) from commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
 PYTHONUNBUFFERED=1 python3 bench/decode_linear.py --gemv-bench "$carry/bin/gemv-bench" \
-  --ptx-dir "$carry/ptx-bench" --out-dir "$out" > "$out/bench.log" 2>&1
+  --ptx-dir "$carry/ptx-bench" --out-dir "$out" --provenance "$provenance" > "$out/bench.log" 2>&1
 bench_rc=$?
 "$carry/bin/gemv-bench" "$carry/ptx-prefill" --tokens 512 --json "$out/prefill_linear.json" \
   > "$out/prefill.log" 2>&1
@@ -37,7 +38,8 @@ for run in 1 2; do
   "$carry/bin/gemv-bench" "$carry/ptx-var" --json "$out/int4_variants_$run.json" \
     > "$out/int4_variants_$run.log" 2>&1 || variants_rc=1
 done
-python3 bench/int4_gemv_variants.py "$out"/int4_variants_[12].json > "$out/int4_gemv_variants.md" \
+python3 bench/int4_gemv_variants.py --provenance "$provenance" "$out"/int4_variants_[12].json \
+  > "$out/int4_gemv_variants.md" \
   || variants_rc=1
 
 echo "== kernel-check (exit $check_rc)"
