@@ -69,6 +69,7 @@ struct GemvPlan {
   // at its start, or after requesting the first weights; see emit().
   bool programmatic = false;
   bool prefetchBeforeWait = false;
+  int maxRegisters = 0; // .maxnreg for ptxas; 0: none
 };
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -77,21 +78,22 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // (sm_90): warps per tile, K steps per iteration, and for int4 how the group
 // scale is applied (1: to the f16 operands, 2: to the f32 tile) and when the
 // kernel waits for its predecessor (1: at its start, 2: after requesting its
-// first weights, -1: plain launch). From the sweeps of bench/decode_linear.py
-// and bench/int4_gemv_variants.py (bench/results/, bench/NOTES.md). The
-// choice swings with ptxas' register allocation: two 256-thread blocks per
-// SM need <= 128 registers, and crossing that costs a third of the speed.
+// first weights, -1: plain launch), and a register cap where the wait would
+// push ptxas past 128. From the sweeps of bench/decode_linear.py and
+// bench/int4_gemv_variants.py (bench/results/, bench/NOTES.md). The choice
+// swings with ptxas' register allocation: two 256-thread blocks per SM need
+// <= 128 registers, and crossing that costs a third of the speed.
 struct TunedShape {
   bool int4;
   int64_t n, k;
   int warps, unroll;
-  int dequant = 0, wait = 0;
+  int dequant = 0, wait = 0, maxRegisters = 0;
 };
 constexpr TunedShape kTunedSm90[] = {
     {false, 12288, 4096, 4, 4},       {false, 4096, 4096, 4, 8},
     {false, 22016, 4096, 8, 2},       {false, 4096, 11008, 8, 4},
     {true, 12288, 4096, 4, 8, 2, 1},  {true, 4096, 4096, 8, 2, 1, 1},
-    {true, 22016, 4096, 4, 8, 2, 1},  {true, 4096, 11008, 8, 8, 1, -1},
+    {true, 22016, 4096, 4, 8, 2, 1},  {true, 4096, 11008, 8, 8, 1, 1, 128},
 };
 
 // Other shapes and chips: fp16 4 warps x 4 steps; int4 issues 8 steps per
@@ -113,7 +115,7 @@ GemvPlan planGemv(const KernelRequest &r) {
   int64_t tiles = ceilDiv(p.n, kTileRows);
   int warps = p.int4 ? (tiles < 512 ? 8 : 4) : 4;
   int unroll = p.int4 ? 8 : 4;
-  int dequant = 1, wait = 1;
+  int dequant = 1, wait = 1, maxRegisters = 0;
   if (r.chip == "sm_90")
     for (const TunedShape &t : kTunedSm90)
       if (t.int4 == p.int4 && t.n == p.n && t.k == p.k && (!p.int4 || r.groupSize == 128)) {
@@ -121,6 +123,7 @@ GemvPlan planGemv(const KernelRequest &r) {
         unroll = t.unroll;
         dequant = t.dequant ? t.dequant : dequant;
         wait = t.wait ? t.wait : wait;
+        maxRegisters = t.maxRegisters;
       }
   if (r.splitK > 0)
     warps = r.splitK;
@@ -130,10 +133,13 @@ GemvPlan planGemv(const KernelRequest &r) {
     dequant = r.dequant;
   if (r.programmaticWait != 0)
     wait = r.programmaticWait;
+  if (r.maxRegisters > 0)
+    maxRegisters = r.maxRegisters;
   bool stepInOneGroup = p.int4 && p.group % (kQuadLanes * p.chunkK) == 0;
   p.scaleAfterMma = stepInOneGroup && dequant == 2;
   p.programmatic = smVersion(r.chip) >= 90 && wait > 0;
   p.prefetchBeforeWait = p.programmatic && wait == 2;
+  p.maxRegisters = maxRegisters;
   while (warps > 1 && warps > p.steps)
     warps /= 2;
   p.warps = warps;
@@ -432,8 +438,8 @@ FailureOr<KernelIR> buildGemvKernel(ImplicitLocOpBuilder &b,
   if (p.warps > 1)
     workgroup.push_back(kb.workgroupBuffer(kb.f32(), 128 * p.warps));
   KernelShell shell = createKernelShell(b, entry, params, workgroup, 32 * p.warps);
-  if (r.maxRegisters > 0) // e.g. to stay under an occupancy cliff
-    shell.func->setAttr("nvvm.maxnreg", b.getI32IntegerAttr(r.maxRegisters));
+  if (p.maxRegisters > 0) // e.g. to stay under an occupancy cliff
+    shell.func->setAttr("nvvm.maxnreg", b.getI32IntegerAttr(p.maxRegisters));
   ValueRange args = shell.func.getArguments();
   Value scratch;
   if (p.warps > 1)

@@ -7,11 +7,13 @@
 // plus written) that the results are compared with. Writes one JSON object.
 //
 //   gemv-bench <ptx-dir> [--tokens T] [--json out.json] [--plain-launch]
+//              [--only ENTRY[,ENTRY...]]
 //
 // Kernels whose manifest says programmatic=1 are launched with programmatic
 // stream serialization, as the runtime launches them: each call may start
 // (and request its weights) while the call before it finishes.
-// --plain-launch launches every kernel plainly, for comparison.
+// --plain-launch launches every kernel plainly, for comparison. --only times
+// just the named entries (e.g. the defaults of a sweep, for that comparison).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 using namespace qtc;
@@ -145,12 +148,13 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
 int main(int argc, char **argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: gemv-bench <ptx-dir> [--tokens T] [--json out.json] "
-                         "[--plain-launch]\n");
+                         "[--plain-launch] [--only ENTRY[,ENTRY...]]\n");
     return 2;
   }
   std::string dir = argv[1], jsonPath;
   int tokens = 1;
   bool plainLaunch = false;
+  std::set<std::string> only;
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--plain-launch") == 0)
       plainLaunch = true;
@@ -158,6 +162,15 @@ int main(int argc, char **argv) {
       tokens = std::atoi(argv[++i]);
     else if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc)
       jsonPath = argv[++i];
+    else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      std::istringstream names(argv[++i]);
+      for (std::string name; std::getline(names, name, ',');)
+        if (!name.empty())
+          only.insert(name);
+    } else {
+      std::fprintf(stderr, "gemv-bench: unknown argument '%s'\n", argv[i]);
+      return 2;
+    }
   }
   StatusOr<std::unique_ptr<DeviceHarness>> harness = DeviceHarness::create();
   if (!harness.isOk()) {
@@ -184,9 +197,13 @@ int main(int argc, char **argv) {
        << ", \"copy_gbps\": " << *copy << ", \"tokens\": " << tokens << ", \"kernels\": [";
   bool first = true;
   int failures = 0;
+  std::set<std::string> unmatched = only;
   for (const ManifestEntry &m : *manifest) {
     if (m.get("kind") != "gemv-f16" && m.get("kind") != "gemv-int4")
       continue;
+    if (!only.empty() && !only.count(m.get("entry")))
+      continue;
+    unmatched.erase(m.get("entry"));
     StatusOr<BenchResult> r = benchLinear(h, dir, m, tokens, plainLaunch, rng);
     if (!r.isOk()) {
       ++failures;
@@ -209,6 +226,11 @@ int main(int argc, char **argv) {
     first = false;
   }
   json << "]}\n";
+  for (const std::string &name : unmatched) {
+    ++failures;
+    std::printf("ERROR --only %s: no such GEMV entry in %s/manifest.txt\n", name.c_str(),
+                dir.c_str());
+  }
   if (!jsonPath.empty()) {
     std::ofstream out(jsonPath);
     out << json.str();
