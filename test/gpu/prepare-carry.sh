@@ -17,6 +17,11 @@ rm -rf "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/ptx-va
 mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/ptx-var" \
   "$carry/artifacts"
 cp "$bins/kernel-check" "$bins/gemv-bench" "$bins/backend-check" "$carry/bin/"
+# The commit everything here is built from (the GPU machine's copy of the
+# repository may not know it); "+changes" when the working tree differs.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
+echo "$commit" > "$carry/bin/commit"
 if [[ -n ${QTC:-} ]]; then
   for recipe in fp16 w4a16; do
     "$QTC" compile "$model" -o "$carry/artifacts/kjv-$recipe.qtc" --recipe $recipe \

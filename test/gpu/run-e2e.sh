@@ -25,7 +25,8 @@ print('     ' + ', '.join(f'{k} {d[k]:.1f}' for k in ('tokens_per_s','prefill_to
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt"
+# The commit scripts/gpu-prepare built the tools and artifacts from.
+cat $src/commit 2>/dev/null | tee "$out/commit.txt"
 
 for a in kjv-fp16 kjv-onnx-fp16; do
   check "reference-cuda-$a" python3 $src/check_reference.py --qtc-run $run \

@@ -26,7 +26,8 @@ for artifact in "${artifacts[@]}"; do
   QTC_CUDA_PROFILE=1 "$carry/bin/backend-check" "$artifact" --decode-steps 64 \
     >> "$out/backend-check.log" 2>&1 || backend_rc=1
 done
-provenance="Measured $(date -u +%F) from commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+# The commit prepare-carry.sh built the binaries and PTX from.
+provenance="Measured $(date -u +%F) from commit $(cat "$carry/bin/commit" 2>/dev/null || echo unknown)."
 PYTHONUNBUFFERED=1 python3 bench/decode_linear.py --gemv-bench "$carry/bin/gemv-bench" \
   --ptx-dir "$carry/ptx-bench" --out-dir "$out" --provenance "$provenance" > "$out/bench.log" 2>&1
 bench_rc=$?
