@@ -8,6 +8,7 @@
 #include "qtc/rt/GreedyArgmax.h"
 #include "qtc/rt/Tokenizer.h"
 #include "scheduler/BatchBuilder.h"
+#include "scheduler/RequestQueue.h"
 #include "scheduler/Sampler.h"
 
 #include <algorithm>
@@ -156,8 +157,11 @@ StatusOr<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Artifact> artif
     return invalidArgument("Engine::create: no artifact");
   if (options.maxTokensPerCall <= 0)
     return invalidArgument("maxTokensPerCall must be positive");
+  if (options.maxRunningRequests < 1)
+    return invalidArgument("maxRunningRequests must be at least 1");
   std::unique_ptr<Engine> engine(new Engine());
   engine->options_ = options;
+  engine->requests_ = std::make_unique<Requests>();
   engine->artifact_ = std::move(artifact);
   const Artifact &a = *engine->artifact_;
 

@@ -1,7 +1,6 @@
 //===- EngineTest.cpp - Scheduling, KV paging and sampling of the Engine --===//
 
-#include "LlamaArtifact.h"
-#include "TestArtifactBuilder.h"
+#include "TinyEngine.h"
 
 #include "qtc/rt/Backend.h"
 #include "qtc/rt/Engine.h"
@@ -18,41 +17,11 @@ using ::testing::HasSubstr;
 
 namespace {
 
-struct TinyModel {
-  LlamaShape shape;
-  LlamaWeights stored; // as the artifact holds them
-  TestArtifactBuilder builder;
-};
-
-TinyModel makeModel(const LlamaArtifactOptions &options = {}, uint32_t seed = 3) {
-  TinyModel m;
-  m.stored = addLlama(m.builder, m.shape, randomLlamaWeights(m.shape, seed), options);
-  return m;
-}
-
-std::unique_ptr<Engine> makeEngine(const TinyModel &m, EngineOptions options = {}) {
-  options.backend = BackendKind::kHost;
-  auto artifact = m.builder.load();
-  EXPECT_TRUE(artifact) << artifact.status().toString();
-  if (!artifact)
-    return nullptr;
-  auto engine = Engine::create(std::move(*artifact), options);
-  EXPECT_TRUE(engine) << engine.status().toString();
-  return engine ? std::move(*engine) : nullptr;
-}
-
 std::unique_ptr<Engine> makeCachingEngine(const TinyModel &m, int numKvBlocks = 0) {
   EngineOptions options;
   options.prefixCaching = true;
   options.numKvBlocks = numKvBlocks;
   return makeEngine(m, options);
-}
-
-std::vector<int32_t> randomIds(std::mt19937 &rng, int count, int vocab) {
-  std::vector<int32_t> ids(count);
-  for (int32_t &id : ids)
-    id = static_cast<int32_t>(rng() % vocab);
-  return ids;
 }
 
 double maxRelativeError(const std::vector<float> &actual, const std::vector<float> &expected) {

@@ -10,6 +10,7 @@
 
 #include "LlamaArtifact.h"
 #include "TestArtifactBuilder.h"
+#include "TinyEngine.h"
 
 #include "qtc/rt/Backend.h"
 #include "qtc/rt/Engine.h"
@@ -25,13 +26,6 @@ using namespace qtc::rt::test;
 using ::testing::HasSubstr;
 
 namespace {
-
-std::vector<int32_t> randomIds(std::mt19937 &rng, int count, int vocab) {
-  std::vector<int32_t> ids(count);
-  for (int32_t &id : ids)
-    id = static_cast<int32_t>(rng() % vocab);
-  return ids;
-}
 
 std::unique_ptr<Engine> hostEngine(const TestArtifactBuilder &builder, EngineOptions options = {}) {
   options.backend = BackendKind::kHost;

@@ -1,0 +1,221 @@
+//===- EngineRequests.cpp - Continuous batching of the Engine's requests --===//
+//
+// addRequest/step/abortRequest (Engine.h). Each step is one backend call:
+// a decode token for every running request whose prompt is prefilled, then
+// prompt chunks of running requests and of waiting requests admitted now,
+// within maxTokensPerCall tokens. Admission is first come first served and
+// reserves each request's worst case (prompt + maxNewTokens) in the KV pool,
+// so appends of running requests cannot fail for lack of blocks and nothing
+// is ever preempted; a request that does not fit yet waits (and holds up
+// those behind it, so that large requests are not starved).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kv/BlockAllocator.h"
+#include "kv/PrefixCache.h"
+#include "qtc/rt/Engine.h"
+#include "scheduler/BatchBuilder.h"
+#include "scheduler/RequestQueue.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace qtc::rt {
+
+const char *finishReasonName(FinishReason reason) {
+  switch (reason) {
+  case FinishReason::kNone:
+    return "";
+  case FinishReason::kLength:
+    return "length";
+  case FinishReason::kEos:
+    return "eos";
+  case FinishReason::kAborted:
+    return "aborted";
+  }
+  return "";
+}
+
+int Engine::numWaitingRequests() const { return static_cast<int>(requests_->waiting.size()); }
+int Engine::numRunningRequests() const { return static_cast<int>(requests_->running.size()); }
+
+StatusOr<RequestId> Engine::addRequest(std::vector<int32_t> prompt,
+                                       const RequestOptions &options) {
+  const fb::ModelConfig &config = artifact_->config();
+  QTC_RT_RETURN_IF_ERROR(checkIds(prompt, "request prompt"));
+  if (options.maxNewTokens < 1)
+    return invalidArgument("request: maxNewTokens must be at least 1, got " +
+                           std::to_string(options.maxNewTokens));
+  if (!options.sampling.greedy &&
+      (!(options.sampling.temperature > 0) || !std::isfinite(options.sampling.temperature)))
+    return invalidArgument("request: temperature must be positive");
+  if (options.sampling.topK < 0)
+    return invalidArgument("request: topK is negative");
+  const int64_t length = static_cast<int64_t>(prompt.size()) + options.maxNewTokens - 1;
+  if (length > config.max_positions())
+    return invalidArgument("request of " + std::to_string(prompt.size()) + " tokens plus " +
+                           std::to_string(options.maxNewTokens) +
+                           " new ones exceeds the model's " +
+                           std::to_string(config.max_positions()) + " positions");
+  const int64_t blocks = allocator_->blocksFor(length);
+  if (blocks > allocator_->numBlocks())
+    return resourceExhausted("request needs " + std::to_string(blocks) +
+                             " KV blocks, more than the pool's " +
+                             std::to_string(allocator_->numBlocks()));
+  const RequestId id = requests_->nextId++;
+  requests_->waiting.emplace_back(id, std::move(prompt), options, blocks);
+  return id;
+}
+
+void Engine::retireRequest(size_t runningIndex) {
+  std::vector<Requests::Request> &running = requests_->running;
+  if (allocator_->contains(running[runningIndex].seq))
+    (void)allocator_->freeSequence(running[runningIndex].seq);
+  running.erase(running.begin() + static_cast<std::ptrdiff_t>(runningIndex));
+}
+
+Status Engine::abortRequest(RequestId id) {
+  std::deque<Requests::Request> &waiting = requests_->waiting;
+  for (auto it = waiting.begin(); it != waiting.end(); ++it)
+    if (it->id == id) {
+      waiting.erase(it);
+      return Status::ok();
+    }
+  std::vector<Requests::Request> &running = requests_->running;
+  for (size_t i = 0; i < running.size(); ++i)
+    if (running[i].id == id) {
+      retireRequest(i);
+      return Status::ok();
+    }
+  return notFound("no request " + std::to_string(id) + " (finished, aborted or never added)");
+}
+
+void Engine::admitRequests() {
+  const int blockSize = allocator_->blockSize();
+  // What the running requests may still append. generate() or score() run
+  // between steps may have left prefix-cached blocks in the pool: make room
+  // for this first.
+  int64_t reserved = 0;
+  for (const Requests::Request &r : requests_->running)
+    reserved += r.worstCaseBlocks - static_cast<int64_t>(allocator_->blockTable(r.seq).size());
+  (void)makeRoom(reserved);
+  while (!requests_->waiting.empty() &&
+         static_cast<int>(requests_->running.size()) < options_.maxRunningRequests) {
+    Requests::Request &r = requests_->waiting.front();
+    std::vector<int32_t> cached;
+    if (prefixCache_) // at least the prompt's last token is prefilled: its logits start the output
+      cached = prefixCache_->match(r.prompt, (static_cast<int>(r.prompt.size()) - 1) / blockSize);
+    // The sequence takes its references to the cached blocks first, so that
+    // making room cannot evict them.
+    StatusOr<BlockAllocator::SeqId> seq =
+        cached.empty() ? StatusOr<BlockAllocator::SeqId>(allocator_->createSequence())
+                       : allocator_->createSequenceFrom(cached);
+    if (!seq)
+      break;
+    const int64_t need = r.worstCaseBlocks - static_cast<int64_t>(cached.size());
+    if (!makeRoom(reserved + need)) {
+      (void)allocator_->freeSequence(*seq);
+      break;
+    }
+    reserved += need;
+    r.seq = *seq;
+    r.prefilled = static_cast<int>(cached.size()) * blockSize;
+    r.cachedPromptTokens = r.prefilled;
+    requests_->running.push_back(std::move(r));
+    requests_->waiting.pop_front();
+  }
+}
+
+StatusOr<std::vector<RequestOutput>> Engine::step() {
+  admitRequests();
+  std::vector<Requests::Request> &running = requests_->running;
+  std::vector<SequenceChunk> chunks;
+  std::vector<size_t> chunkRequest; // running index per chunk
+  for (size_t i = 0; i < running.size(); ++i) {
+    Requests::Request &r = running[i];
+    if (!r.prefillDone())
+      continue;
+    const int position = static_cast<int>(r.prompt.size() + r.tokens.size()) - 1;
+    chunks.push_back({r.seq, &r.tokens.back(), 1, position, SequenceChunk::Logits::kLast});
+    chunkRequest.push_back(i);
+  }
+  int budget = options_.maxTokensPerCall - static_cast<int>(chunks.size());
+  const size_t decodes = chunks.size();
+  for (size_t i = 0; i < running.size() && budget > 0; ++i) {
+    Requests::Request &r = running[i];
+    if (r.prefillDone())
+      continue;
+    const int size = static_cast<int>(r.prompt.size());
+    const int count = std::min(size - r.prefilled, budget);
+    const bool last = r.prefilled + count == size;
+    chunks.push_back({r.seq, r.prompt.data() + r.prefilled, count, r.prefilled,
+                      last ? SequenceChunk::Logits::kLast : SequenceChunk::Logits::kNone});
+    chunkRequest.push_back(i);
+    budget -= count;
+  }
+  std::vector<RequestOutput> outputs;
+  if (chunks.empty())
+    return outputs;
+  const bool decodeOnly = chunks.size() == decodes; // the CUDA backend replays a graph
+
+  // Greedy rows come back as ids (picked where the logits are) unless a
+  // sampled request shares the call; then every row's logits come back and
+  // greedy ones take the same argmax here (GreedyArgmax.h).
+  bool allGreedy = true;
+  for (size_t c = 0; c < chunks.size(); ++c)
+    allGreedy &= running[chunkRequest[c]].options.sampling.greedy;
+  std::vector<int32_t> ids;
+  std::vector<float> logits;
+  Status status = allGreedy ? runChunksGreedy(chunks, decodeOnly, ids)
+                            : runChunks(chunks, decodeOnly, logits);
+  if (!status.isOk()) {
+    // The failed call's requests cannot go on (their KV is half written);
+    // each has one chunk in it.
+    std::vector<size_t> failed = chunkRequest;
+    std::sort(failed.begin(), failed.end());
+    std::string ended;
+    for (size_t i : failed)
+      ended += (ended.empty() ? "" : ", ") + std::to_string(running[i].id);
+    for (size_t k = failed.size(); k-- > 0;)
+      retireRequest(failed[k]);
+    return status.withContext("step (requests " + ended + " ended)");
+  }
+
+  const int vocab = artifact_->config().vocab_size();
+  const int blockSize = allocator_->blockSize();
+  std::vector<bool> finished(running.size(), false);
+  size_t row = 0;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    Requests::Request &r = running[chunkRequest[c]];
+    if (c >= decodes) {
+      r.prefilled += chunks[c].count;
+      if (r.prefillDone() && prefixCache_)
+        QTC_RT_RETURN_IF_ERROR(prefixCache_->insert(r.prompt, allocator_->blockTable(r.seq),
+                                                    static_cast<int>(r.prompt.size()) / blockSize));
+    }
+    if (chunks[c].logits == SequenceChunk::Logits::kNone)
+      continue;
+    const int32_t token =
+        allGreedy ? ids[row] : r.sampler.next(logits.data() + row * static_cast<size_t>(vocab), vocab);
+    ++row;
+    r.tokens.push_back(token);
+    RequestOutput out;
+    out.id = r.id;
+    out.newTokens = {token};
+    out.generatedTokens = static_cast<int64_t>(r.tokens.size());
+    out.cachedPromptTokens = r.cachedPromptTokens;
+    if (r.options.stopAtEos && token == artifact_->config().eos_token_id())
+      out.finish = FinishReason::kEos;
+    else if (static_cast<int>(r.tokens.size()) >= r.options.maxNewTokens)
+      out.finish = FinishReason::kLength;
+    finished[chunkRequest[c]] = out.finished();
+    outputs.push_back(std::move(out));
+  }
+  for (size_t i = running.size(); i-- > 0;)
+    if (finished[i])
+      retireRequest(i);
+  return outputs;
+}
+
+} // namespace qtc::rt
