@@ -180,6 +180,86 @@ int qtc_engine_prefix_cached_blocks(const qtc_engine *engine) {
   return engine ? engine->engine->numPrefixCachedBlocks() : 0;
 }
 
+qtc_status qtc_add_request(qtc_engine *engine, const int32_t *prompt, int prompt_length,
+                           int max_new_tokens, const qtc_sampling *sampling, int stop_at_eos,
+                           qtc_request_id *out_id) {
+  return guarded([&] {
+    if (!engine || !prompt || prompt_length <= 0 || !out_id)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_add_request: null or empty argument");
+    RequestOptions options;
+    options.maxNewTokens = max_new_tokens;
+    options.stopAtEos = stop_at_eos != 0;
+    if (sampling) {
+      options.sampling.greedy = sampling->greedy != 0;
+      options.sampling.temperature = sampling->temperature;
+      options.sampling.topK = sampling->top_k;
+      options.sampling.seed = sampling->seed;
+    }
+    StatusOr<RequestId> id =
+        engine->engine->addRequest(std::vector<int32_t>(prompt, prompt + prompt_length), options);
+    if (!id)
+      return fail(id.status());
+    *out_id = *id;
+    return succeed();
+  });
+}
+
+qtc_status qtc_step(qtc_engine *engine, qtc_request_output *outputs, int capacity,
+                    int *out_count) {
+  return guarded([&] {
+    if (!engine || !outputs || !out_count)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_step: null argument");
+    // Checked before the step, so that no output is ever dropped.
+    if (capacity < engine->engine->maxRunningRequests())
+      return fail(QTC_INVALID_ARGUMENT,
+                  ("qtc_step: room for " + std::to_string(capacity) +
+                   " outputs, but up to " +
+                   std::to_string(engine->engine->maxRunningRequests()) +
+                   " requests run at once (qtc_engine_max_running)")
+                      .c_str());
+    StatusOr<std::vector<RequestOutput>> result = engine->engine->step();
+    if (!result)
+      return fail(result.status());
+    for (size_t i = 0; i < result->size(); ++i) {
+      const RequestOutput &out = (*result)[i];
+      outputs[i].id = out.id;
+      outputs[i].token = out.newTokens.empty() ? -1 : out.newTokens.back();
+      outputs[i].finish = out.finish == FinishReason::kEos      ? QTC_FINISH_EOS
+                          : out.finish == FinishReason::kLength ? QTC_FINISH_LENGTH
+                                                                : QTC_FINISH_NONE;
+      outputs[i].generated_tokens = out.generatedTokens;
+    }
+    *out_count = static_cast<int>(result->size());
+    return succeed();
+  });
+}
+
+qtc_status qtc_abort_request(qtc_engine *engine, qtc_request_id id) {
+  return guarded([&] {
+    if (!engine)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_abort_request: null engine");
+    Status status = engine->engine->abortRequest(id);
+    return status.isOk() ? succeed() : fail(status);
+  });
+}
+
+int qtc_engine_unfinished_requests(const qtc_engine *engine) {
+  return engine ? engine->engine->numWaitingRequests() + engine->engine->numRunningRequests() : 0;
+}
+
+int qtc_engine_max_running(const qtc_engine *engine) {
+  return engine ? engine->engine->maxRunningRequests() : 0;
+}
+
+qtc_status qtc_engine_set_max_running(qtc_engine *engine, int count) {
+  return guarded([&] {
+    if (!engine)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_engine_set_max_running: null engine");
+    Status status = engine->engine->setMaxRunningRequests(count);
+    return status.isOk() ? succeed() : fail(status);
+  });
+}
+
 qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int64_t num_tokens,
                           int window, int64_t max_tokens, double *out_perplexity) {
   return guarded([&] {

@@ -40,6 +40,13 @@ const char *finishReasonName(FinishReason reason) {
 int Engine::numWaitingRequests() const { return static_cast<int>(requests_->waiting.size()); }
 int Engine::numRunningRequests() const { return static_cast<int>(requests_->running.size()); }
 
+Status Engine::setMaxRunningRequests(int count) {
+  if (count < 1)
+    return invalidArgument("maxRunningRequests must be at least 1, got " + std::to_string(count));
+  options_.maxRunningRequests = count;
+  return Status::ok();
+}
+
 StatusOr<RequestId> Engine::addRequest(std::vector<int32_t> prompt,
                                        const RequestOptions &options) {
   const fb::ModelConfig &config = artifact_->config();

@@ -18,38 +18,6 @@ using nlohmann::json;
 using rt::Status;
 using rt::StatusOr;
 
-void printJson(const json &object) {
-  // Replace invalid UTF-8 (a partial multi-byte piece) rather than throw.
-  std::cout << object.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
-}
-
-json baseJson(const rt::Engine &engine) {
-  json out;
-  out["backend"] = engine.backendName();
-  if (!engine.backendNote().empty())
-    out["backend_note"] = engine.backendNote();
-  return out;
-}
-
-void printBackend(const rt::Engine &engine) {
-  std::cout << "backend: " << engine.backendName() << "\n";
-  if (!engine.backendNote().empty())
-    std::cout << "  (" << engine.backendNote() << ")\n";
-}
-
-StatusOr<std::vector<int32_t>> promptIds(const rt::Engine &engine, const RunOptions &options) {
-  if (options.promptIds)
-    return *options.promptIds;
-  return engine.encode(*options.prompt);
-}
-
-// Text of `ids`, or empty when the artifact has no tokenizer.
-StatusOr<std::string> textOf(const rt::Engine &engine, const std::vector<int32_t> &ids) {
-  if (!engine.tokenizer())
-    return std::string();
-  return engine.decode(ids);
-}
-
 struct TopLogits {
   std::vector<int32_t> ids;
   std::vector<float> logits;
@@ -94,6 +62,39 @@ StatusOr<std::vector<int32_t>> readTokenFile(const std::string &path) {
 }
 
 } // namespace
+
+void printJson(const json &object) {
+  // Replace invalid UTF-8 (a partial multi-byte piece) rather than throw.
+  std::cout << object.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+json baseJson(const rt::Engine &engine) {
+  json out;
+  out["backend"] = engine.backendName();
+  if (!engine.backendNote().empty())
+    out["backend_note"] = engine.backendNote();
+  return out;
+}
+
+void printBackend(const rt::Engine &engine) {
+  std::cout << "backend: " << engine.backendName() << "\n";
+  if (!engine.backendNote().empty())
+    std::cout << "  (" << engine.backendNote() << ")\n";
+}
+
+static StatusOr<std::vector<int32_t>> promptIds(const rt::Engine &engine,
+                                                const RunOptions &options) {
+  if (options.promptIds)
+    return *options.promptIds;
+  return engine.encode(*options.prompt);
+}
+
+// Text of `ids`, or empty when the artifact has no tokenizer.
+StatusOr<std::string> textOf(const rt::Engine &engine, const std::vector<int32_t> &ids) {
+  if (!engine.tokenizer())
+    return std::string();
+  return engine.decode(ids);
+}
 
 // The prompts of a generate: --prompts-file's non-empty lines, each encoded,
 // or the one prompt; then --batch copies of each.

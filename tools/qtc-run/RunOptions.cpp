@@ -58,6 +58,9 @@ const char *runUsage() {
   qtc-run MODEL.qtc --prompt TEXT [-n N] [options]         generate from text
   qtc-run MODEL.qtc --prompt-ids 1,5,9 [-n N] [options]    generate from token ids
   qtc-run MODEL.qtc --prompts-file FILE [-n N] [options]   generate for every line of FILE together
+  qtc-run MODEL.qtc --prompts-file FILE --continuous [--request-rate R] [options]
+                                                           serve every line as a request
+                                                           (continuous batching), with latencies
   qtc-run MODEL.qtc --prompt-ids 1,5,9 --score [options]   argmax and log-prob per position
   qtc-run MODEL.qtc --ppl TOKENS.bin [--window 512] [--max-tokens N] [options]
                                                            perplexity of int32 little-endian tokens
@@ -74,6 +77,14 @@ generation:
   --top-k K                sample among the K most likely tokens (default: all)
   --seed S                 seed of the sampler (default 0)
   --ignore-eos             keep generating after the end-of-sequence token
+
+continuous batching:
+  --continuous             run the prompts as requests: each step decodes every running
+                           request and prefills newly admitted ones; reports time to
+                           first token, time per output token and latency per request
+  --request-rate R         requests arrive as a Poisson process of R per second (seeded by
+                           --seed; default: all at once)
+  --max-running N          requests running at once, the rest wait (default 64)
 
 engine:
   --backend auto|cuda|host backend to run on (default auto: cuda if available)
@@ -92,6 +103,7 @@ output:
 StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
   RunOptions options;
   bool sawScore = false, sawGreedy = false, sawTemperature = false, sawN = false;
+  bool sawMaxRunning = false;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &arg = args[i];
@@ -137,6 +149,18 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
     } else if (arg == "--samples") {
       QTC_TAKE(n, integer(1, 4096));
       options.samples = static_cast<int>(*n);
+    } else if (arg == "--continuous") {
+      options.continuous = true;
+    } else if (arg == "--request-rate") {
+      QTC_TAKE(text, value());
+      QTC_TAKE(r, parseReal(arg, *text));
+      if (!(*r > 0))
+        return invalidArgument("--request-rate must be positive");
+      options.requestRate = *r;
+    } else if (arg == "--max-running") {
+      QTC_TAKE(n, integer(1, 1 << 20));
+      options.engine.maxRunningRequests = static_cast<int>(*n);
+      sawMaxRunning = true;
     } else if (arg == "--greedy") {
       sawGreedy = true;
     } else if (arg == "--temperature") {
@@ -231,6 +255,14 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
     return invalidArgument("--batch applies to generation only");
   if (options.samples > 1 && options.mode != Mode::kGenerate)
     return invalidArgument("--samples applies to generation only");
+  if ((options.requestRate > 0 || sawMaxRunning) && !options.continuous)
+    return invalidArgument("--request-rate and --max-running apply to --continuous only");
+  if (options.continuous && options.mode != Mode::kGenerate)
+    return invalidArgument("--continuous applies to generation only");
+  if (options.continuous && options.samples > 1)
+    return invalidArgument("--continuous runs one sequence per request; drop --samples");
+  if (options.continuous && options.maxNewTokens < 1)
+    return invalidArgument("--continuous needs -n of at least 1");
   if (options.samples > 1 && options.sampling.greedy)
     return invalidArgument("--samples needs --temperature: greedy samples are all the same");
   return options;

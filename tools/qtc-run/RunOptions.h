@@ -30,6 +30,10 @@ struct RunOptions {
   int maxNewTokens = 32;
   int batch = 1;
   int samples = 1; // sequences per prompt, sharing its prefill
+  // Requests through continuous batching instead of one generate call,
+  // arriving as a Poisson process of this rate (0: all at once).
+  bool continuous = false;
+  double requestRate = 0;
   bool ignoreEos = false;
   rt::SamplingOptions sampling;
   std::string pplPath;

@@ -54,7 +54,8 @@ static int runMain(int argc, char **argv) {
   rt::Status status;
   switch (options->mode) {
   case run::Mode::kGenerate:
-    status = run::runGenerate(**engine, *options);
+    status = options->continuous ? run::runContinuous(**engine, *options)
+                                 : run::runGenerate(**engine, *options);
     break;
   case run::Mode::kScore:
     status = run::runScore(**engine, *options);

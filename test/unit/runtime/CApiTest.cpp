@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
 
 using namespace qtc::rt;
 using namespace qtc::rt::test;
@@ -165,4 +166,62 @@ TEST_F(CApiTest, ErrorsAreCodesWithMessages) {
   EXPECT_THAT(qtc_last_error(), HasSubstr("carries no tokenizer"));
   EXPECT_EQ(qtc_generate(nullptr, prompts, lengths, 1, 4, nullptr, 1, out, counts),
             QTC_INVALID_ARGUMENT);
+}
+
+TEST_F(CApiTest, RequestsMatchCppEngine) {
+  const std::vector<int32_t> a = {1, 17, 33, 4, 9, 12}, b = {1, 60};
+  qtc_sampling sampling;
+  qtc_sampling_init(&sampling);
+  sampling.greedy = 0;
+  sampling.temperature = 1.2f;
+  sampling.seed = 9;
+  ASSERT_EQ(qtc_engine_set_max_running(engine_, 4), QTC_OK);
+  EXPECT_EQ(qtc_engine_max_running(engine_), 4);
+  qtc_request_id first = -1, second = -1;
+  ASSERT_EQ(qtc_add_request(engine_, a.data(), 6, 7, nullptr, 0, &first), QTC_OK)
+      << qtc_last_error();
+  ASSERT_EQ(qtc_add_request(engine_, b.data(), 2, 5, &sampling, 0, &second), QTC_OK);
+  EXPECT_EQ(qtc_engine_unfinished_requests(engine_), 2);
+
+  std::map<qtc_request_id, std::vector<int32_t>> tokens;
+  std::map<qtc_request_id, qtc_finish_reason> finish;
+  qtc_request_output outputs[4];
+  int count = 0;
+  EXPECT_EQ(qtc_step(engine_, outputs, 3, &count), QTC_INVALID_ARGUMENT);
+  EXPECT_THAT(qtc_last_error(), HasSubstr("room for 3 outputs, but up to 4 requests"));
+  for (int steps = 0; qtc_engine_unfinished_requests(engine_) > 0 && steps < 100; ++steps) {
+    ASSERT_EQ(qtc_step(engine_, outputs, 4, &count), QTC_OK) << qtc_last_error();
+    for (int i = 0; i < count; ++i) {
+      tokens[outputs[i].id].push_back(outputs[i].token);
+      EXPECT_EQ(outputs[i].generated_tokens, static_cast<int64_t>(tokens[outputs[i].id].size()));
+      if (outputs[i].finish != QTC_FINISH_NONE)
+        finish[outputs[i].id] = outputs[i].finish;
+    }
+  }
+  EXPECT_EQ(finish[first], QTC_FINISH_LENGTH);
+  EXPECT_EQ(finish[second], QTC_FINISH_LENGTH);
+
+  GenerateOptions options;
+  options.stopAtEos = false;
+  options.maxNewTokens = 7;
+  auto greedy = cpp_->generate({a}, options);
+  options.maxNewTokens = 5;
+  options.sampling.greedy = false;
+  options.sampling.temperature = 1.2f;
+  options.sampling.seed = 9;
+  auto sampled = cpp_->generate({b}, options);
+  ASSERT_TRUE(greedy && sampled);
+  EXPECT_EQ(tokens[first], greedy->tokens[0]);
+  EXPECT_EQ(tokens[second], sampled->tokens[0]);
+
+  // Aborting: a queued request is gone, an unknown one is an error.
+  qtc_request_id third = -1;
+  ASSERT_EQ(qtc_add_request(engine_, a.data(), 6, 3, nullptr, 1, &third), QTC_OK);
+  EXPECT_EQ(qtc_abort_request(engine_, third), QTC_OK);
+  EXPECT_EQ(qtc_engine_unfinished_requests(engine_), 0);
+  EXPECT_EQ(qtc_abort_request(engine_, third), QTC_NOT_FOUND);
+  EXPECT_THAT(qtc_last_error(), HasSubstr("no request"));
+  EXPECT_EQ(qtc_engine_set_max_running(engine_, 0), QTC_INVALID_ARGUMENT);
+  EXPECT_EQ(qtc_add_request(engine_, a.data(), 6, 0, nullptr, 1, &third), QTC_INVALID_ARGUMENT);
+  EXPECT_THAT(qtc_last_error(), HasSubstr("maxNewTokens must be at least 1"));
 }

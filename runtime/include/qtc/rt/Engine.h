@@ -219,6 +219,9 @@ public:
   Status abortRequest(RequestId id);
   int numWaitingRequests() const;
   int numRunningRequests() const;
+  int maxRunningRequests() const { return options_.maxRunningRequests; }
+  // Applies from the next admission; running requests beyond it finish.
+  Status setMaxRunningRequests(int count);
   bool hasUnfinishedRequests() const { return numWaitingRequests() + numRunningRequests() > 0; }
 
 private:

@@ -103,6 +103,40 @@ QTC_API qtc_status qtc_engine_set_prefix_caching(qtc_engine *engine, int enable)
 /* KV blocks the prefix cache holds now. */
 QTC_API int qtc_engine_prefix_cached_blocks(const qtc_engine *engine);
 
+/* Continuous batching (qtc::rt::Engine::addRequest / step / abortRequest):
+ * requests join and leave between steps; each step runs one backend call
+ * over every running request. */
+typedef int64_t qtc_request_id;
+
+typedef enum qtc_finish_reason {
+  QTC_FINISH_NONE = 0, /* still running */
+  QTC_FINISH_LENGTH = 1,
+  QTC_FINISH_EOS = 2
+} qtc_finish_reason;
+
+typedef struct qtc_request_output {
+  qtc_request_id id;
+  int32_t token;             /* the token this step generated */
+  qtc_finish_reason finish;  /* QTC_FINISH_NONE: more tokens follow */
+  int64_t generated_tokens;  /* so far, this one included */
+} qtc_request_output;
+
+/* Queues a request (token ids, bos included); sampling may be NULL (greedy). */
+QTC_API qtc_status qtc_add_request(qtc_engine *engine, const int32_t *prompt, int prompt_length,
+                                   int max_new_tokens, const qtc_sampling *sampling,
+                                   int stop_at_eos, qtc_request_id *out_id);
+/* Runs one step. outputs must hold qtc_engine_max_running(engine) entries
+ * (one per running request at most); *out_count receives how many it wrote. */
+QTC_API qtc_status qtc_step(qtc_engine *engine, qtc_request_output *outputs, int capacity,
+                            int *out_count);
+/* Ends a waiting or running request, freeing its KV blocks. */
+QTC_API qtc_status qtc_abort_request(qtc_engine *engine, qtc_request_id id);
+/* Requests waiting or running. */
+QTC_API int qtc_engine_unfinished_requests(const qtc_engine *engine);
+/* Requests running at once (default 64), and changing it (>= 1). */
+QTC_API int qtc_engine_max_running(const qtc_engine *engine);
+QTC_API qtc_status qtc_engine_set_max_running(qtc_engine *engine, int count);
+
 /* Perplexity over the first max_tokens (0: all) of tokens in non-overlapping
  * windows of `window` tokens. */
 QTC_API qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int64_t num_tokens,
