@@ -100,6 +100,8 @@ std::string kernelEntryName(const KernelRequest &r) {
       os << "_p" << (r.programmaticWait < 0 ? 0 : r.programmaticWait);
     if (r.maxRegisters > 0)
       os << "_r" << r.maxRegisters;
+    if (r.pipelineStages > 0)
+      os << "_s" << r.pipelineStages;
     os << (r.decode ? "_gemv" : "_gemm");
     break;
   case KernelFamily::Embedding:

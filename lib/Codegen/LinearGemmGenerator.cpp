@@ -15,9 +15,14 @@
 // shared-memory load. Tokens past the batch and channels past K are staged
 // as zeros.
 //
-// Not done yet (plain loads, one staging buffer, no cp.async/TMA pipeline,
-// no wgmma): this is the first tiled version, well ahead of re-running the
-// GEMV per 8 tokens, not a tuned GEMM.
+// Software pipeline (the default, two stages): while a K step is multiplied,
+// the next step's weights and x are already being loaded into registers
+// (carried through the loop), and x goes to the other of two staging
+// buffers after the multiply, so one barrier per step suffices and no warp
+// waits on a load it just issued. One stage (`KernelRequest::pipelineStages
+// = 1`) is the first version: load, barrier, multiply, barrier.
+//
+// Not done yet: cp.async/TMA staging, wgmma, larger token tiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,7 +56,8 @@ public:
       : kb(kb), b(kb.b), args(args), shared(shared),
         int4(r.format == WeightFormat::Int4Group), n(r.outFeatures),
         k(r.inFeatures), group(r.groupSize), symmetric(r.symmetric),
-        bias(r.hasBias), residual(r.hasResidual) {
+        bias(r.hasBias), residual(r.hasResidual),
+        pipelined(r.pipelineStages != 1) {
     chunkK = int4 ? 32 : 8;
     chunksPerRow = k / chunkK;
     chunksPerStep = kStepChannels / chunkK; // per row per K step
@@ -60,10 +66,16 @@ public:
   void emit();
 
 private:
-  void stageX(Value step);
-  // Multiplies the staged step into the accumulators.
-  void multiplyStep(Value step, SmallVector<Value> &acc);
+  // x of one K step for this thread's share of the staging buffer.
+  SmallVector<Value> loadX(Value step);
+  void storeX(ArrayRef<Value> x, Value buffer);
+  // A step's weights (and int4 scales and zeros) for this warp's rows.
+  SmallVector<Value> loadWeights(Value step);
+  // Multiplies the step staged in `buffer` with `weights` into `acc`.
+  void multiplyStep(ArrayRef<Value> weights, Value buffer, SmallVector<Value> &acc);
   void storeTile(ArrayRef<Value> acc);
+  void emitSingleStage(SmallVector<Value> &acc, int64_t steps);
+  void emitPipelined(SmallVector<Value> &acc, int64_t steps);
 
   KernelBuilder &kb;
   ImplicitLocOpBuilder &b;
@@ -71,62 +83,88 @@ private:
   Value shared;
   bool int4;
   int64_t n, k, group;
-  bool symmetric, bias, residual;
+  bool symmetric, bias, residual, pipelined;
   int64_t chunkK, chunksPerRow, chunksPerStep;
+  // Values per round of 4 chunks in loadWeights' result: w0, w1, then for
+  // int4 s0, s1 and, asymmetric, z0, z1.
 
   Value tid, warp, lane, g, q, rowBase, tokenBase, numTokens;
   Value weightRow[2], scaleRow[2];
 };
 
-void GemmEmitter::stageX(Value step) {
-  // 64 tokens x 16 vectors of 8 channels, 8 per thread.
-  const int64_t vectorsPerRow = kStepChannels / 8;
-  const int64_t items = kTileTokens * vectorsPerRow;
+// 64 tokens x 16 vectors of 8 channels per step, 8 vectors per thread.
+constexpr int64_t kVectorsPerRow = kStepChannels / 8;
+constexpr int64_t kXPerThread = kTileTokens * kVectorsPerRow / (32 * kWarps);
+
+SmallVector<Value> GemmEmitter::loadX(Value step) {
   Value zero8 = kb.zeros(kb.vec(8, kb.f16()));
   Value lastToken = kb.sub(numTokens, kb.index(1));
-  for (int64_t i = 0; i < items / (32 * kWarps); ++i) {
+  SmallVector<Value> x;
+  for (int64_t i = 0; i < kXPerThread; ++i) {
     Value item = kb.add(tid, i * 32 * kWarps);
-    Value row = kb.div(item, vectorsPerRow), v = kb.rem(item, vectorsPerRow);
+    Value row = kb.div(item, kVectorsPerRow), v = kb.rem(item, kVectorsPerRow);
     Value token = kb.add(tokenBase, row);
-    Value channel8 = kb.add(kb.mul(step, vectorsPerRow), v); // in units of 8
+    Value channel8 = kb.add(kb.mul(step, kVectorsPerRow), v); // in units of 8
     Value valid = arith::AndIOp::create(b, kb.ult(token, numTokens),
                                         kb.ult(channel8, k / 8));
     Value at = kb.add(kb.mul(kb.min(token, lastToken), k / 8),
                       kb.min(channel8, k / 8 - 1));
-    Value x = kb.select(valid, kb.loadHalf8(args[abi::kX], at), zero8);
+    x.push_back(kb.select(valid, kb.loadHalf8(args[abi::kX], at), zero8));
+  }
+  return x;
+}
+
+void GemmEmitter::storeX(ArrayRef<Value> x, Value buffer) {
+  Value bufferBase = kb.mul(buffer, kTileTokens * kRowWords);
+  for (int64_t i = 0; i < kXPerThread; ++i) {
+    Value item = kb.add(tid, i * 32 * kWarps);
+    Value row = kb.div(item, kVectorsPerRow), v = kb.rem(item, kVectorsPerRow);
+    Value value = x[i];
     // int4 A fragments pair channels (j, j+4) of each 8-channel word.
     if (int4)
-      x = kb.shuffle(x, {0, 4, 1, 5, 2, 6, 3, 7});
-    Value base = kb.add(kb.mul(row, kRowWords), kb.mul(v, 4));
+      value = kb.shuffle(value, {0, 4, 1, 5, 2, 6, 3, 7});
+    Value base = kb.add(bufferBase, kb.add(kb.mul(row, kRowWords), kb.mul(v, 4)));
     for (int64_t w = 0; w < 4; ++w)
-      kb.store(kb.shuffle(x, {2 * w, 2 * w + 1}), shared, kb.add(base, w));
+      kb.store(kb.shuffle(value, {2 * w, 2 * w + 1}), shared, kb.add(base, w));
   }
 }
 
-void GemmEmitter::multiplyStep(Value step, SmallVector<Value> &acc) {
-  // Each K step covers chunksPerStep chunks per row, i.e. chunksPerStep / 4
-  // rounds of the 4 quad lanes.
+SmallVector<Value> GemmEmitter::loadWeights(Value step) {
+  SmallVector<Value> loaded;
   for (int64_t round = 0; round < chunksPerStep / 4; ++round) {
-    Value chunkInStep = kb.add(q, round * 4);
-    Value chunk = kb.add(kb.mul(step, chunksPerStep), chunkInStep);
+    Value chunk = kb.add(kb.mul(step, chunksPerStep), kb.add(q, round * 4));
     // Chunks past the row read its last chunk; their x is staged as zeros.
     Value clamped = chunksPerRow % chunksPerStep ? kb.min(chunk, chunksPerRow - 1) : chunk;
-    Value w0 = kb.load(args[abi::kWeight], kb.add(weightRow[0], clamped));
-    Value w1 = kb.load(args[abi::kWeight], kb.add(weightRow[1], clamped));
-    SmallVector<Value, 8> operands;
+    loaded.push_back(kb.load(args[abi::kWeight], kb.add(weightRow[0], clamped)));
+    loaded.push_back(kb.load(args[abi::kWeight], kb.add(weightRow[1], clamped)));
     if (int4) {
       Value groupIndex = kb.div(clamped, group / chunkK);
-      Value s0 = kb.load(args[abi::kScales], kb.add(scaleRow[0], groupIndex));
-      Value s1 = kb.load(args[abi::kScales], kb.add(scaleRow[1], groupIndex));
-      Value z0, z1;
+      loaded.push_back(kb.load(args[abi::kScales], kb.add(scaleRow[0], groupIndex)));
+      loaded.push_back(kb.load(args[abi::kScales], kb.add(scaleRow[1], groupIndex)));
       if (!symmetric) {
-        z0 = kb.load(args[abi::kZeros], kb.add(scaleRow[0], groupIndex));
-        z1 = kb.load(args[abi::kZeros], kb.add(scaleRow[1], groupIndex));
+        loaded.push_back(kb.load(args[abi::kZeros], kb.add(scaleRow[0], groupIndex)));
+        loaded.push_back(kb.load(args[abi::kZeros], kb.add(scaleRow[1], groupIndex)));
       }
-      operands = weightOperandsInt4(kb, w0, w1, s0, s1, z0, z1);
-    } else {
-      operands = weightOperandsF16(kb, w0, w1);
     }
+  }
+  return loaded;
+}
+
+void GemmEmitter::multiplyStep(ArrayRef<Value> weights, Value buffer,
+                               SmallVector<Value> &acc) {
+  // Each K step covers chunksPerStep chunks per row, i.e. chunksPerStep / 4
+  // rounds of the 4 quad lanes.
+  const size_t perRound = weights.size() / (chunksPerStep / 4);
+  Value bufferBase = kb.mul(buffer, kTileTokens * kRowWords);
+  for (int64_t round = 0; round < chunksPerStep / 4; ++round) {
+    Value chunkInStep = kb.add(q, round * 4);
+    ArrayRef<Value> w = weights.slice(round * perRound, perRound);
+    SmallVector<Value, 8> operands;
+    if (int4)
+      operands = weightOperandsInt4(kb, w[0], w[1], w[2], w[3], symmetric ? Value() : w[4],
+                                    symmetric ? Value() : w[5]);
+    else
+      operands = weightOperandsF16(kb, w[0], w[1]);
     // The chunk's first word in a staged row.
     Value chunkWord = kb.mul(chunkInStep, chunkK / 2);
     for (auto [m, a] : llvm::enumerate(operands)) {
@@ -138,7 +176,8 @@ void GemmEmitter::multiplyStep(Value step, SmallVector<Value> &acc) {
       };
       int64_t lo = wordOf(c.lo), hi = wordOf(c.hi);
       for (int64_t t = 0; t < kTokenTiles; ++t) {
-        Value row = kb.add(kb.mul(kb.add(g, t * 8), kRowWords), chunkWord);
+        Value row = kb.add(bufferBase,
+                           kb.add(kb.mul(kb.add(g, t * 8), kRowWords), chunkWord));
         Value bOp = buildOperandB(kb, kb.load(shared, kb.add(row, lo)),
                                   kb.load(shared, kb.add(row, hi)));
         acc[t] = mmaSync(kb, a, bOp, acc[t]);
@@ -191,19 +230,60 @@ void GemmEmitter::emit() {
   VectorType accType = VectorType::get({2, 2}, kb.f32());
   SmallVector<Value> acc(kTokenTiles, kb.zeros(accType));
   int64_t steps = (k + kStepChannels - 1) / kStepChannels;
+  if (pipelined)
+    emitPipelined(acc, steps);
+  else
+    emitSingleStage(acc, steps);
+  storeTile(acc);
+}
+
+void GemmEmitter::emitSingleStage(SmallVector<Value> &acc, int64_t steps) {
   auto loop = scf::ForOp::create(b, kb.index(0), kb.index(steps), kb.index(1), acc);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value step = loop.getInductionVar();
+  SmallVector<Value> carried(loop.getRegionIterArgs());
+  storeX(loadX(step), kb.index(0));
+  kb.barrier();
+  multiplyStep(loadWeights(step), kb.index(0), carried);
+  kb.barrier(); // before the next step overwrites the staged x
+  scf::YieldOp::create(b, carried);
+  b.setInsertionPointAfter(loop);
+  acc.assign(loop.getResults().begin(), loop.getResults().end());
+}
+
+void GemmEmitter::emitPipelined(SmallVector<Value> &acc, int64_t steps) {
+  // Prologue: step 0's x staged in buffer 0, its weights in registers.
+  storeX(loadX(kb.index(0)), kb.index(0));
+  SmallVector<Value> weights = loadWeights(kb.index(0));
+  kb.barrier();
+  SmallVector<Value> init(acc);
+  init.append(weights);
+  auto loop = scf::ForOp::create(b, kb.index(0), kb.index(steps), kb.index(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value step = loop.getInductionVar();
     SmallVector<Value> carried(loop.getRegionIterArgs());
-    stageX(step);
+    SmallVector<Value> accIn(carried.begin(), carried.begin() + kTokenTiles);
+    ArrayRef<Value> current = ArrayRef<Value>(carried).drop_front(kTokenTiles);
+    // The next step's loads go out first (the last step reloads itself:
+    // harmless, and no branch in the loop).
+    Value next = kb.min(kb.add(step, 1), steps - 1);
+    SmallVector<Value> nextX = loadX(next);
+    SmallVector<Value> nextWeights = loadWeights(next);
+    Value buffer = kb.rem(step, 2);
+    multiplyStep(current, buffer, accIn);
+    // The other buffer was last read in the previous step, before the
+    // barrier that ended it; this step's readers of `buffer` are done once
+    // every thread reaches the barrier below.
+    storeX(nextX, kb.sub(kb.index(1), buffer));
     kb.barrier();
-    multiplyStep(step, carried);
-    kb.barrier(); // before the next step overwrites the staged x
-    scf::YieldOp::create(b, carried);
+    SmallVector<Value> yielded(accIn);
+    yielded.append(nextWeights);
+    scf::YieldOp::create(b, yielded);
   }
-  storeTile(SmallVector<Value>(loop.getResults()));
+  acc.assign(loop.getResults().begin(), loop.getResults().begin() + kTokenTiles);
 }
 
 } // namespace
@@ -212,6 +292,9 @@ FailureOr<KernelIR> buildGemmKernel(ImplicitLocOpBuilder &b,
                                     const KernelRequest &r, StringRef entry) {
   if (failed(checkLinearRequest(b, r)))
     return failure();
+  if (r.pipelineStages < 0 || r.pipelineStages > 2)
+    return emitError(b.getLoc()) << "linear GEMM: pipeline stages must be 1 or 2, got "
+                                 << r.pipelineStages;
   KernelBuilder kb(b);
   bool int4 = r.format == WeightFormat::Int4Group;
   int64_t chunkK = int4 ? 32 : 8;
@@ -227,8 +310,12 @@ FailureOr<KernelIR> buildGemmKernel(ImplicitLocOpBuilder &b,
   params[abi::kResidual] = {"residual", kb.buffer(kb.f16()), false};
   params[abi::kOut] = {"out", kb.buffer(kb.f16()), false};
   params[abi::kNumTokens] = {"num_tokens", kb.i32(), false};
-  Type staged = kb.workgroupBuffer(kb.vec(2, kb.f16()), kTileTokens * kRowWords);
+  // Two staging buffers when pipelined (35 KB), else one.
+  const int64_t buffers = r.pipelineStages == 1 ? 1 : 2;
+  Type staged = kb.workgroupBuffer(kb.vec(2, kb.f16()), buffers * kTileTokens * kRowWords);
   KernelShell shell = createKernelShell(b, entry, params, {staged}, 32 * kWarps);
+  if (r.maxRegisters > 0) // e.g. three 128-thread blocks per SM need <= 168
+    shell.func->setAttr("nvvm.maxnreg", b.getI32IntegerAttr(r.maxRegisters));
 
   GemmEmitter emitter(kb, r, shell.func.getArguments(),
                       shell.func.getWorkgroupAttributions()[0]);

@@ -61,6 +61,10 @@ check --prefill --kind gemv-int4 --n 512 --k 256 --group 128
 check --prefill --kind gemv-int4 --n 256 --k 704 --group 64 --asym --residual
 check --prefill --kind gemv-int4 --n 100 --k 256 --group 32 --bias
 check --prefill --kind gemv-int4 --n 4096 --k 4096 --group 128
+# The single-stage GEMM and a register-capped pipelined one.
+check --prefill --kind gemv-f16 --n 256 --k 704 --residual --stages 1
+check --prefill --kind gemv-int4 --n 256 --k 704 --group 64 --asym --residual --stages 1
+check --prefill --kind gemv-int4 --n 512 --k 256 --group 128 --asym --max-registers 168
 check --kind embedding --vocab 4096 --hidden 256
 check --kind rms-norm --hidden 256
 check --kind rms-norm --hidden 704
@@ -117,11 +121,17 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
     done
   done
 done
-# Prefill (512 tokens): the GEMM against the decode GEMV run over all rows.
+# Prefill (512 tokens): the GEMM (pipelined, also capped at 168 registers for
+# three blocks per SM, and single-stage) against the decode GEMV run over all
+# rows.
 for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
   set -- $shape
   for fmt in gemv-f16 gemv-int4; do
     "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128 --prefill
+    "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128 --prefill \
+      --max-registers 168
+    "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128 --prefill \
+      --stages 1
     "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128
   done
 done

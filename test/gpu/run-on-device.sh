@@ -31,7 +31,8 @@ provenance="Measured $(date -u +%F) from commit $(cat "$carry/bin/commit" 2>/dev
 PYTHONUNBUFFERED=1 python3 bench/decode_linear.py --gemv-bench "$carry/bin/gemv-bench" \
   --ptx-dir "$carry/ptx-bench" --out-dir "$out" --provenance "$provenance" > "$out/bench.log" 2>&1
 bench_rc=$?
-"$carry/bin/gemv-bench" "$carry/ptx-prefill" --tokens 512 --json "$out/prefill_linear.json" \
+PYTHONUNBUFFERED=1 python3 bench/prefill_linear.py --gemv-bench "$carry/bin/gemv-bench" \
+  --ptx-dir "$carry/ptx-prefill" --out-dir "$out" --provenance "$provenance" \
   > "$out/prefill.log" 2>&1
 prefill_rc=$?
 variants_rc=0
@@ -49,7 +50,7 @@ tail -1 "$out/kernel-check.log"
 echo "== backend-check (exit $backend_rc)"
 grep -E "^(FAIL|==|cuda decode|backend-check|ok   prefill|ok   fork)" "$out/backend-check.log" | head -40
 echo "== prefill linear, 512 tokens (exit $prefill_rc)"
-cut -c1-150 "$out/prefill.log"
+if [[ -f "$out/prefill_linear.md" ]]; then cat "$out/prefill_linear.md"; else tail -20 "$out/prefill.log"; fi
 echo "== int4 variants (exit $variants_rc): $out/int4_gemv_variants.md"
 echo "== decode_linear (exit $bench_rc)"
 if [[ -f "$out/decode_linear.md" ]]; then cat "$out/decode_linear.md"; else tail -20 "$out/bench.log"; fi

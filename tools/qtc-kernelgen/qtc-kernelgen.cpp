@@ -52,8 +52,12 @@ cl::opt<int> programmaticWait(
                     "weights, -1 never (0: default)"),
     cl::init(0));
 cl::opt<int> maxRegisters("max-registers",
-                          cl::desc("GEMV: register limit per thread (.maxnreg; 0: none)"),
+                          cl::desc("GEMV, GEMM: register limit per thread (.maxnreg; 0: none)"),
                           cl::init(0));
+cl::opt<int> stages("stages",
+                    cl::desc("Prefill GEMM: 1 load then multiply, 2 load the next K step "
+                             "while multiplying (0: default, 2)"),
+                    cl::init(0));
 cl::opt<bool> prefill("prefill", cl::desc("Generate the prefill variant"));
 cl::opt<int64_t> hidden("hidden", cl::desc("Row width of row kernels"), cl::init(0));
 cl::opt<int64_t> vocab("vocab", cl::desc("Embedding: table rows"), cl::init(0));
@@ -79,7 +83,7 @@ std::optional<KernelRequest> requestFromFlags() {
       StringSwitch<std::optional<KernelFamily>>(kind)
           .Case("embedding", KernelFamily::Embedding)
           .Case("rms-norm", KernelFamily::RmsNorm)
-          .Cases("gemv-f16", "gemv-int4", KernelFamily::Linear)
+          .Cases({"gemv-f16", "gemv-int4"}, KernelFamily::Linear)
           .Case("rope-kv-append", KernelFamily::RopeKvAppend)
           .Case("attention", KernelFamily::Attention)
           .Case("swiglu", KernelFamily::SwiGlu)
@@ -104,6 +108,7 @@ std::optional<KernelRequest> requestFromFlags() {
   r.dequant = dequant;
   r.programmaticWait = programmaticWait;
   r.maxRegisters = maxRegisters;
+  r.pipelineStages = stages;
   r.hidden = hidden;
   r.vocab = vocab;
   r.heads = heads;

@@ -87,8 +87,11 @@ struct KernelRequest {
   // GEMV on sm_90+: 1 waits for the stream predecessor at the kernel's start,
   // 2 after requesting the first weights, -1 never (plain launch only).
   int programmaticWait = 0;
-  // GEMV: a register limit for ptxas (.maxnreg; 0: none).
+  // GEMV, prefill GEMM: a register limit for ptxas (.maxnreg; 0: none).
   int maxRegisters = 0;
+  // Prefill GEMM: 2 loads the next K step while multiplying this one (two
+  // staging buffers), 1 loads and multiplies in turn (0: default, 2).
+  int pipelineStages = 0;
 };
 
 struct GeneratedKernel {

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Prefill-linear benchmark: qtc's generated GEMM kernels against PyTorch peers.
+
+Llama-2-7B linear shapes (N x K = out x in features) at T prompt tokens
+(default 512), weights cold in L2 as in decode_linear.py, random data,
+CUDA-event medians. Reported in TFLOP/s (2 N K T per call) and as a fraction
+of cuBLAS fp16 measured in the same run:
+
+  - qtc fp16 and W4A16 (int4, group 128, symmetric) GEMMs, timed by
+    gemv-bench --tokens T (test/gpu) from PTX written by qtc-kernelgen;
+    the same folder's decode GEMVs run over all T rows are listed too;
+  - cuBLAS fp16 through torch.nn.functional.linear;
+  - PyTorch's int4 kernel, torch.ops.aten._weight_int4pack_mm (bf16
+    activations, group 128).
+
+  prefill_linear.py --gemv-bench BIN --ptx-dir DIR --out-dir OUT [--tokens T]
+                    [--provenance TEXT]
+  prefill_linear.py --render OUT/prefill_linear.json
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import decode_linear as dl  # noqa: E402  (shared timing helpers)
+
+torch = dl.torch
+
+
+def tflops(n, k, tokens, us):
+    return 2.0 * n * k * tokens / (us * 1e-6) / 1e12
+
+
+def bench_torch_fp16(n, k, tokens, l2):
+    copies = dl.copies_for(n * k * 2, l2)
+    ws = [torch.randn(n, k, dtype=torch.float16, device="cuda") * 0.02 for _ in range(copies)]
+    x = torch.randn(tokens, k, dtype=torch.float16, device="cuda")
+    graph_us, stream_us = dl.time_rotating(lambda i: dl.F.linear(x, ws[i]), copies)
+    return graph_us if graph_us is not None else stream_us
+
+
+def bench_torch_int4(n, k, tokens, l2):
+    copies = dl.copies_for(n * k // 2, l2)
+    ws = [dl.pack_int4_for_torch(n, k) for _ in range(copies)]
+    szs = [(torch.rand(k // dl.GROUP, n, 2, device="cuda") * 0.01).to(torch.bfloat16)
+           for _ in range(copies)]
+    x = torch.randn(tokens, k, dtype=torch.bfloat16, device="cuda")
+    graph_us, stream_us = dl.time_rotating(
+        lambda i: torch.ops.aten._weight_int4pack_mm(x, ws[i], dl.GROUP, szs[i]), copies)
+    return graph_us if graph_us is not None else stream_us
+
+
+def render(result):
+    lines = ["# Prefill linear (%d tokens) on %s" % (result["tokens"], result["device"]), ""]
+    if result.get("provenance"):
+        lines += [result["provenance"], ""]
+    lines += ["Weights cold in L2 (rotating copies > 4x L2), random data, medians of 30 timed "
+              "batches (CUDA graphs where capturable). TFLOP/s count 2 N K T per call; "
+              "'of cuBLAS' is the fraction of cuBLAS fp16's TFLOP/s on the same shape in "
+              "the same run.", "",
+              "| N x K | implementation | us | TFLOP/s | of cuBLAS fp16 |",
+              "|---|---|---:|---:|---:|"]
+    for row in result["rows"]:
+        if "error" in row:
+            lines.append("| %dx%d | %s | error: %s | | |" % (row["n"], row["k"], row["impl"],
+                                                           row["error"]))
+            continue
+        lines.append("| %dx%d | %s | %.1f | %.1f | %.2f |" % (
+            row["n"], row["k"], row["impl"], row["us"], row["tflops"], row["of_cublas"]))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gemv-bench")
+    parser.add_argument("--ptx-dir")
+    parser.add_argument("--out-dir")
+    parser.add_argument("--tokens", type=int, default=512)
+    parser.add_argument("--provenance")
+    parser.add_argument("--render", metavar="JSON")
+    args = parser.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            sys.stdout.write(render(json.load(f)))
+        return
+    if not (args.gemv_bench and args.ptx_dir and args.out_dir):
+        parser.error("--gemv-bench, --ptx-dir and --out-dir are required to run")
+    os.makedirs(args.out_dir, exist_ok=True)
+    l2 = torch.cuda.get_device_properties(0).L2_cache_size
+    qtc_json = os.path.join(args.out_dir, "prefill_qtc.json")
+    proc = subprocess.run([args.gemv_bench, args.ptx_dir, "--tokens", str(args.tokens),
+                           "--json", qtc_json], capture_output=True, text=True)
+    sys.stdout.write(proc.stdout)
+    sys.stderr.write(proc.stderr)
+    with open(qtc_json) as f:
+        qtc = json.load(f)["kernels"]
+    rows = []
+    for n, k in dl.SHAPES:
+        cublas_us = bench_torch_fp16(n, k, args.tokens, l2)
+        peers = [("torch fp16 (cuBLAS)", cublas_us)]
+        try:
+            peers.append(("torch int4 (_weight_int4pack_mm)",
+                          bench_torch_int4(n, k, args.tokens, l2)))
+        except Exception as e:  # a peer that does not run here is reported, not fatal
+            rows.append({"impl": "torch int4 (_weight_int4pack_mm)", "n": n, "k": k,
+                         "error": str(e).splitlines()[0]})
+        torch.cuda.empty_cache()
+        ours = [("qtc %s %s (%s)" % (kern["format"], "GEMM" if kern["entry"].endswith(
+                    "gemm_sm90") else "GEMV over all rows", kern["entry"]), kern["us"])
+                for kern in qtc if kern["n"] == n and kern["k"] == k]
+        cublas = tflops(n, k, args.tokens, cublas_us)
+        for impl, us in ours + peers:
+            t = tflops(n, k, args.tokens, us)
+            rows.append({"impl": impl, "n": n, "k": k, "us": us, "tflops": t,
+                         "of_cublas": t / cublas})
+    result = {"device": torch.cuda.get_device_name(0), "tokens": args.tokens,
+              "provenance": args.provenance, "rows": rows}
+    with open(os.path.join(args.out_dir, "prefill_linear.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    text = render(result)
+    with open(os.path.join(args.out_dir, "prefill_linear.md"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
