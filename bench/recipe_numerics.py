@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import tempfile
 
-RECIPES = ["fp16", "w4a16", "w4a16-asym"]
+RECIPES = ["fp16", "w4a16", "w4a16-asym", "fp16-kvfp8", "w4a16-kvfp8"]
 
 
 def main():
@@ -41,13 +41,15 @@ def main():
                             "--target", "host", "--numerics-report", rep,
                             "--quiet"], check=True)
             layers = json.load(open(rep))["layers"]
-            ppl = json.loads(subprocess.run(
+            scored = json.loads(subprocess.run(
                 [run, art, "--backend", "host", "--json", "--ppl",
                  os.path.join(model, "eval_tokens.bin")],
-                check=True, capture_output=True, text=True).stdout)["ppl"]
+                check=True, capture_output=True, text=True).stdout)
             results["recipes"].append({
-                "recipe": recipe, "ppl": ppl,
-                "artifact_bytes": os.path.getsize(art), "layers": layers})
+                "recipe": recipe, "ppl": scored["ppl"],
+                "artifact_bytes": os.path.getsize(art), "layers": layers,
+                "kv_dtype": scored.get("kv_dtype"),
+                "kv_numerics": scored.get("kv_numerics", [])})
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)
@@ -55,15 +57,19 @@ def main():
     fp16 = results["recipes"][0]["ppl"]
     print(f"kjv-llama-6m, host backend, {results['date']}, commit {commit}; "
           f"PyTorch fp32 reference ppl {ref['eval']['ppl']:.3f}\n")
-    print("| recipe | held-out ppl | vs fp16 | artifact MB | layers | SQNR mean (dB) | SQNR min (dB) | max abs error |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| recipe | held-out ppl | vs fp16 | artifact MB | layers | SQNR mean (dB) | SQNR min (dB) | max abs error | KV cache | KV SQNR min, keys / values (dB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results["recipes"]:
         s = [l["sqnr_db"] for l in r["layers"]]
         e = [l["max_abs_error"] for l in r["layers"]]
         q = (f"{statistics.mean(s):.2f} | {min(s):.2f} | {max(e):.4f}" if s
              else "- | - | -")
+        kv = r["kv_numerics"]
+        kv_sqnr = (f"{min(l['key_sqnr_db'] for l in kv):.1f} / "
+                   f"{min(l['value_sqnr_db'] for l in kv):.1f}" if kv else "-")
         print(f"| {r['recipe']} | {r['ppl']:.3f} | {r['ppl'] / fp16 - 1:+.2%} | "
-              f"{r['artifact_bytes'] / 1e6:.1f} | {len(r['layers'])} | {q} |")
+              f"{r['artifact_bytes'] / 1e6:.1f} | {len(r['layers'])} | {q} | "
+              f"{r['kv_dtype'] or '-'} | {kv_sqnr} |")
 
 
 if __name__ == "__main__":

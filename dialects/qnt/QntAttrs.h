@@ -23,6 +23,10 @@ bool isSignedIntegerFormat(Format format);
 /// nf4 (fixed table) and lut2..lut8 (table given in the encoding).
 bool isTableFormat(Format format);
 
+/// The discardable attribute naming a `tfm.attention`'s `#qnt.kv_scheme`
+/// (set by qtc-quantize-kv-cache, read by the plan builder).
+inline constexpr llvm::StringLiteral kKvSchemeAttrName = "qnt.kv_scheme";
+
 } // namespace qtc::qnt
 
 #define GET_ATTRDEF_CLASSES

@@ -96,8 +96,7 @@ void serializeArtifact(const ArtifactContents &c, llvm::raw_ostream &os) {
         b, k.name.c_str(), k.target.c_str(), k.ptx.c_str(), k.blockX,
         k.blockY, k.sharedBytes, k.tileM, k.tileN, k.splitK, k.programmaticLaunch));
   auto kv = fb::CreateKvCacheSpec(b, c.config.numLayers, c.config.numKvHeads,
-                                  c.config.headDim, c.kvBlockSize,
-                                  fb::KvDType::F16);
+                                  c.config.headDim, c.kvBlockSize, c.kvDType);
   std::vector<flatbuffers::Offset<fb::LayerNumerics>> numerics;
   for (const LayerNumerics &n : c.numerics)
     numerics.push_back(fb::CreateLayerNumericsDirect(

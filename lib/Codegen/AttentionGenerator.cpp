@@ -64,8 +64,12 @@ FailureOr<KernelIR> buildAttentionKernel(ImplicitLocOpBuilder &b,
 
   SmallVector<KernelParam> params(abi::kCount);
   params[abi::kQkv] = {"qkv", kb.buffer(kb.vec(4, kb.f16())), true};
-  params[abi::kKCache] = {"k_cache", kb.buffer(kb.v4i32()), true};
-  params[abi::kVCache] = {"v_cache", kb.buffer(laneValues), true};
+  // fp8 cache: 8-byte key loads, perLane bytes of a value row per lane.
+  const bool fp8 = r.kvFp8;
+  params[abi::kKCache] = {"k_cache", kb.buffer(fp8 ? kb.v2i32() : kb.v4i32()),
+                          true};
+  params[abi::kVCache] = {
+      "v_cache", kb.buffer(fp8 ? kb.e4m3Packed(perLane) : laneValues), true};
   params[abi::kPositions] = {"positions", kb.buffer(kb.i32()), true};
   params[abi::kTokenSeq] = {"token_seq", kb.buffer(kb.i32()), true};
   params[abi::kBlockTables] = {"block_tables", kb.buffer(kb.i32()), true};
@@ -140,7 +144,9 @@ FailureOr<KernelIR> buildAttentionKernel(ImplicitLocOpBuilder &b,
     SmallVector<Value> dot(group, kb.zeros(f32x8));
     Value kBase = kb.div(rowOffset, 8);
     for (int64_t d8 = 0; d8 < headDim / 8; ++d8) {
-      Value k = kb.extF32(kb.loadHalf8(args[abi::kKCache], kb.add(kBase, d8)));
+      Value kAt = kb.add(kBase, d8);
+      Value k = kb.extF32(fp8 ? kb.loadE4M3x8(args[abi::kKCache], kAt)
+                              : kb.loadHalf8(args[abi::kKCache], kAt));
       for (int64_t h = 0; h < group; ++h) {
         int64_t q4 = (h * headDim + d8 * 8) / 4;
         Value lo = kb.load(sharedQ, kb.index(q4));
@@ -169,7 +175,8 @@ FailureOr<KernelIR> buildAttentionKernel(ImplicitLocOpBuilder &b,
     for (int64_t j = 0; j < kChunk; ++j) {
       Value src = kb.index(j);
       Value row = kb.toIndex(kb.shuffleIdx(rowI32, src));
-      Value v = kb.extF32(kb.load(args[abi::kVCache], kb.add(row, lane)));
+      Value vRaw = kb.load(args[abi::kVCache], kb.add(row, lane));
+      Value v = kb.extF32(fp8 ? kb.e4m3ToF16(vRaw) : vRaw);
       for (int64_t h = 0; h < group; ++h) {
         Value pj = kb.shuffleIdx(p[h], src);
         acc[h] = kb.fma(vector::BroadcastOp::create(

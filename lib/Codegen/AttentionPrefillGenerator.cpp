@@ -62,7 +62,7 @@ public:
                Value sharedK, Value sharedVt)
       : kb(kb), b(kb.b), args(args), sharedK(sharedK), sharedVt(sharedVt),
         kvHeads(r.kvHeads), group(r.heads / r.kvHeads), headDim(r.headDim),
-        blockSize(r.kvBlockSize),
+        blockSize(r.kvBlockSize), kvFp8(r.kvFp8),
         qkvWidth((r.heads + 2 * r.kvHeads) * r.headDim),
         outWidth(r.heads * r.headDim) {}
 
@@ -81,6 +81,12 @@ private:
   Value loadI32(int param, Value row) {
     return kb.toIndex(kb.load(args[param], tokenAt(row)));
   }
+  // Eight cache elements (f16, or e4m3 widened to f16) at element
+  // index8 * 8 of the K or V cache.
+  Value loadCache8(int param, Value index8) {
+    return kvFp8 ? kb.loadE4M3x8(args[param], index8)
+                 : kb.loadHalf8(args[param], index8);
+  }
   // Stages keys chunk*16 .. +15 of `seq` (zeros at and past keyEnd).
   void stageChunk(Value chunk, Value seq, Value keyEnd);
   // One pass over keys 0..keyEnd-1 of `seq`; rows r (g and g+8) see keys up
@@ -91,7 +97,9 @@ private:
   ImplicitLocOpBuilder &b;
   ValueRange args;
   Value sharedK, sharedVt;
-  int64_t kvHeads, group, headDim, blockSize, qkvWidth, outWidth;
+  int64_t kvHeads, group, headDim, blockSize;
+  bool kvFp8;
+  int64_t qkvWidth, outWidth;
 
   Value tid, warp, lane, g, q, kvHead, rowBase, numTokens, lastToken;
   Value tableStride;
@@ -140,9 +148,8 @@ void FlashEmitter::stageChunk(Value chunk, Value seq, Value keyEnd) {
     Value key = kb.div(item, vecsPerRow), d8 = kb.rem(item, vecsPerRow);
     Value valid;
     Value row = keyRow(kb.add(firstKey, key), &valid);
-    Value k = kb.select(valid, kb.loadHalf8(args[abi::kKCache],
-                                            kb.add(kb.div(row, 8), d8)),
-                        zero8);
+    Value at = kb.add(kb.div(row, 8), d8);
+    Value k = kb.select(valid, loadCache8(abi::kKCache, at), zero8);
     Value base = kb.add(kb.mul(key, kWords()), kb.mul(d8, 4));
     for (int64_t w = 0; w < 4; ++w)
       kb.store(kb.shuffle(k, {2 * w, 2 * w + 1}), sharedK, kb.add(base, w));
@@ -154,9 +161,8 @@ void FlashEmitter::stageChunk(Value chunk, Value seq, Value keyEnd) {
     for (int e = 0; e < 2; ++e) {
       Value valid;
       Value row = keyRow(kb.add(firstKey, kb.add(kb.mul(pair, 2), e)), &valid);
-      v[e] = kb.select(valid, kb.loadHalf8(args[abi::kVCache],
-                                           kb.add(kb.div(row, 8), d8)),
-                       zero8);
+      Value at = kb.add(kb.div(row, 8), d8);
+      v[e] = kb.select(valid, loadCache8(abi::kVCache, at), zero8);
     }
     Value both = vector::ShuffleOp::create(
         b, v[0], v[1],
@@ -412,8 +418,10 @@ FailureOr<KernelIR> buildFlashPrefillAttentionKernel(ImplicitLocOpBuilder &b,
 
   SmallVector<KernelParam> params(abi::kCount);
   params[abi::kQkv] = {"qkv", kb.buffer(pairType), true};
-  params[abi::kKCache] = {"k_cache", kb.buffer(kb.v4i32()), true};
-  params[abi::kVCache] = {"v_cache", kb.buffer(kb.v4i32()), true};
+  // 16 bytes per 8 f16 elements, 8 per 8 e4m3 ones.
+  Type cacheVector = r.kvFp8 ? kb.v2i32() : kb.v4i32();
+  params[abi::kKCache] = {"k_cache", kb.buffer(cacheVector), true};
+  params[abi::kVCache] = {"v_cache", kb.buffer(cacheVector), true};
   params[abi::kPositions] = {"positions", kb.buffer(kb.i32()), true};
   params[abi::kTokenSeq] = {"token_seq", kb.buffer(kb.i32()), true};
   params[abi::kBlockTables] = {"block_tables", kb.buffer(kb.i32()), true};

@@ -31,7 +31,8 @@ using GeneratorFn = mlir::FailureOr<KernelIR> (*)(mlir::ImplicitLocOpBuilder &,
                                                   llvm::StringRef entry);
 
 // Heads, head_dim and KV block size checks shared by RopeKvAppend and
-// Attention.
+// Attention, and for an fp8 KV cache the target (sm_89+, PTX ISA 8.1 on
+// sm_89).
 mlir::LogicalResult checkAttentionShape(mlir::ImplicitLocOpBuilder &b,
                                         llvm::StringRef what,
                                         const KernelRequest &r);

@@ -110,6 +110,80 @@ void KernelBuilder::storeHalf8(Value halves, Value v4Buffer, Value index8) {
   store(words, v4Buffer, index8);
 }
 
+Value KernelBuilder::loadE4M3x8(Value v2Buffer, Value index8) {
+  return e4m3ToF16(load(v2Buffer, index8));
+}
+
+Type KernelBuilder::e4m3Packed(int64_t bytes) {
+  return bytes == 8 ? Type(v2i32()) : Type(b.getIntegerType(8 * bytes));
+}
+
+// Inline PTX without side effects, one result: LLVM may schedule, merge or
+// drop it like any arithmetic. (The conversions have NVVM intrinsics too;
+// the PTX spells out the operand order, which is what the checks verify.)
+static Value purePtx(ImplicitLocOpBuilder &b, Type result, StringRef ptx,
+                     StringRef constraints, ValueRange operands) {
+  auto op = LLVM::InlineAsmOp::create(
+      b, result, operands, ptx, constraints, /*has_side_effects=*/false,
+      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  return op.getRes();
+}
+
+Value KernelBuilder::packE4M3x2(Value lo, Value hi) {
+  // The first source becomes the upper byte.
+  return purePtx(b, b.getI16Type(), "cvt.rn.satfinite.e4m3x2.f32 $0, $2, $1;",
+                 "=h,f,f", ValueRange{lo, hi});
+}
+
+// cvt.rn.f16x2.e4m3x2 turns the e4m3 bytes of a 16-bit register into
+// f16x2, the low byte into the low half; exact.
+static Value e4m3PairToF16x2(ImplicitLocOpBuilder &b, Value pair) {
+  return purePtx(b, b.getI32Type(), "cvt.rn.f16x2.e4m3x2 $0, $1;", "=r,h",
+                 ValueRange{pair});
+}
+
+// The four e4m3 bytes of an i32 as two f16x2 (bytes 0-1, then 2-3). Taking
+// the word whole keeps loads 32-bit: ptxas gives 16-bit halves of a vector
+// load registers of their own.
+static std::pair<Value, Value> e4m3WordToF16x2(ImplicitLocOpBuilder &b,
+                                              Value word) {
+  Type i32 = b.getI32Type();
+  Type both = LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32});
+  Value out = purePtx(b, both,
+                      "{\n.reg .b16 lo, hi;\nmov.b32 {lo, hi}, $2;\n"
+                      "cvt.rn.f16x2.e4m3x2 $0, lo;\n"
+                      "cvt.rn.f16x2.e4m3x2 $1, hi;\n}",
+                      "=r,=r,r", ValueRange{word});
+  return {LLVM::ExtractValueOp::create(b, out, ArrayRef<int64_t>{0}),
+          LLVM::ExtractValueOp::create(b, out, ArrayRef<int64_t>{1})};
+}
+
+Value KernelBuilder::e4m3ToF16(Value packed) {
+  Type type = packed.getType();
+  if (type.isInteger(8) || type.isInteger(16)) {
+    // A lone byte gets a zero byte above it; its f16 is the low half.
+    bool single = type.isInteger(8);
+    if (single)
+      packed = arith::ExtUIOp::create(b, b.getI16Type(), packed);
+    Value word = vector::BroadcastOp::create(b, vec(1, i32()),
+                                             e4m3PairToF16x2(b, packed));
+    Value halves = vector::BitCastOp::create(b, vec(2, f16()), word);
+    return single ? shuffle(halves, {0}) : halves;
+  }
+  // i32 or vector<N x i32>.
+  SmallVector<Value> words;
+  auto vecType = dyn_cast<VectorType>(type);
+  for (int64_t i = 0; i < (vecType ? vecType.getNumElements() : 1); ++i) {
+    auto [lo, hi] = e4m3WordToF16x2(b, vecType ? extract(packed, i) : packed);
+    words.append({lo, hi});
+  }
+  Value all = vector::FromElementsOp::create(
+      b, vec(static_cast<int64_t>(words.size()), i32()), words);
+  return vector::BitCastOp::create(
+      b, vec(2 * static_cast<int64_t>(words.size()), f16()), all);
+}
+
 static Type withElement(Type type, Type elem) {
   if (auto v = dyn_cast<VectorType>(type))
     return VectorType::get(v.getShape(), elem);

@@ -53,6 +53,11 @@ public:
   }
   // 16 bytes as four i32: the element type of buffers read with v4 loads.
   mlir::VectorType v4i32() { return vec(4, i32()); }
+  // 8 bytes as two i32: eight e4m3 (fp8) elements per load.
+  mlir::VectorType v2i32() { return vec(2, i32()); }
+  // An integer as wide as `bytes` e4m3 elements (1, 2, 4) or v2i32 (8): the
+  // element type of fp8 buffers read `bytes` elements at a time.
+  mlir::Type e4m3Packed(int64_t bytes);
   mlir::MemRefType buffer(mlir::Type elem, int64_t extent = kUnboundedExtent);
   mlir::MemRefType workgroupBuffer(mlir::Type elem, int64_t extent);
 
@@ -93,6 +98,16 @@ public:
   // Eight f16 at element `index8 * 8` of an f16 buffer declared as v4i32.
   mlir::Value loadHalf8(mlir::Value v4Buffer, mlir::Value index8);
   void storeHalf8(mlir::Value halves, mlir::Value v4Buffer, mlir::Value index8);
+  // Eight e4m3 bytes at element `index8 * 8` of an fp8 buffer declared as
+  // v2i32, widened (exactly) to vector<8xf16>.
+  mlir::Value loadE4M3x8(mlir::Value v2Buffer, mlir::Value index8);
+
+  // OCP FP8 E4M3 (qtc/rt/Float8.h) through sm_89+ cvt instructions, as
+  // inline PTX. Two f32 to e4m3 bytes in an i16, `lo` in the low byte:
+  // round to nearest even, saturating to +-448.
+  mlir::Value packE4M3x2(mlir::Value lo, mlir::Value hi);
+  // The e4m3 bytes of an e4m3Packed value (byte 0 first) as vector<n x f16>.
+  mlir::Value e4m3ToF16(mlir::Value packed);
 
   // Floating point.
   mlir::Value extF32(mlir::Value f16Value); // scalar or vector

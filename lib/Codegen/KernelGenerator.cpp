@@ -111,6 +111,8 @@ std::string kernelEntryName(const KernelRequest &r) {
   case KernelFamily::Attention:
     os << "_h" << r.heads << "_kv" << r.kvHeads << "_d" << r.headDim << "_b"
        << r.kvBlockSize;
+    if (r.kvFp8)
+      os << "_kv8";
     // Attention: the decode kernel (one block per token and kv head) also
     // serves prefill unless the flash-style prefill kernel applies.
     if (r.family == KernelFamily::Attention && usesFlashPrefillAttention(r))

@@ -46,9 +46,20 @@ std::vector<float> inverseFrequencies(const KernelRequest &r) {
   return rt::ropeInverseFrequencies(spec);
 }
 
+// 81 for "+ptx81" among the target features, 0 when none is named.
+int ptxIsaVersion(StringRef features) {
+  size_t at = features.find("+ptx");
+  int version = 0;
+  if (at == StringRef::npos ||
+      features.drop_front(at + 4).consumeInteger(10, version))
+    return 0;
+  return version;
+}
+
 } // namespace
 
-// Shared with the attention generator: checks heads, head_dim and block size.
+// Shared with the attention generator: checks heads, head_dim, block size
+// and that the target has the fp8 conversions an fp8 KV cache needs.
 LogicalResult checkAttentionShape(ImplicitLocOpBuilder &b, StringRef what,
                                   const KernelRequest &r) {
   auto fail = [&](const Twine &msg) {
@@ -62,6 +73,16 @@ LogicalResult checkAttentionShape(ImplicitLocOpBuilder &b, StringRef what,
                 Twine(r.headDim));
   if (r.kvBlockSize <= 0)
     return fail("KV block size must be positive");
+  // The e4m3 conversions (cvt ... e4m3x2) exist from sm_89 on; ptxas takes
+  // them on sm_89 from PTX ISA 8.1, on sm_90 from 7.8.
+  if (!r.kvFp8)
+    return success();
+  int sm = smVersion(r.chip);
+  if (sm < 89)
+    return fail("fp8 KV cache needs sm_89 or newer (cvt e4m3), got " + r.chip);
+  if (sm < 90 && ptxIsaVersion(r.features) < 81)
+    return fail("fp8 KV cache on " + r.chip + " needs PTX ISA 8.1 or newer "
+                "(+ptx81), got '" + r.features + "'");
   return success();
 }
 
@@ -84,8 +105,12 @@ FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
 
   SmallVector<KernelParam> params(abi::kCount);
   params[abi::kQkv] = {"qkv", kb.buffer(kb.f16()), false};
-  params[abi::kKCache] = {"k_cache", kb.buffer(kb.f16()), false};
-  params[abi::kVCache] = {"v_cache", kb.buffer(kb.f16()), false};
+  // fp8: K is stored a byte at a time (the two elements of an item are
+  // half a row apart), V two bytes at a time.
+  Type kElem = r.kvFp8 ? kb.e4m3Packed(1) : kb.f16();
+  Type vElem = r.kvFp8 ? kb.e4m3Packed(2) : kb.f16();
+  params[abi::kKCache] = {"k_cache", kb.buffer(kElem), false};
+  params[abi::kVCache] = {"v_cache", kb.buffer(vElem), false};
   params[abi::kPositions] = {"positions", kb.buffer(kb.i32()), true};
   params[abi::kTokenSeq] = {"token_seq", kb.buffer(kb.i32()), true};
   params[abi::kBlockTables] = {"block_tables", kb.buffer(kb.i32()), true};
@@ -136,24 +161,51 @@ FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
     Value angle = arith::MulFOp::create(b, positionF, kb.load(freqs, i));
     Value cos = kb.cosReduced(angle);
     Value sin = kb.sinReduced(angle);
-    Value y1 = kb.truncF16(kb.subF(kb.mulF(x1, cos), kb.mulF(x2, sin)));
-    Value y2 = kb.truncF16(kb.addF(kb.mulF(x2, cos), kb.mulF(x1, sin)));
+    Value y1F32 = kb.subF(kb.mulF(x1, cos), kb.mulF(x2, sin));
+    Value y1 = kb.truncF16(y1F32);
+    Value y2F32 = kb.addF(kb.mulF(x2, cos), kb.mulF(x1, sin));
+    Value y2 = kb.truncF16(y2F32);
     kb.store(y1, args[abi::kQkv], first);
     kb.store(y2, args[abi::kQkv], second);
     Value isKey = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, head,
                                         kb.index(heads));
     kb.ifThen(isKey, [&] {
       Value at = kb.add(cacheRow(kb.sub(head, kb.index(heads))), i);
-      kb.store(y1, args[abi::kKCache], at);
-      kb.store(y2, args[abi::kKCache], kb.add(at, half));
+      if (!r.kvFp8) {
+        kb.store(y1, args[abi::kKCache], at);
+        kb.store(y2, args[abi::kKCache], kb.add(at, half));
+        return;
+      }
+      // From f32, so the key is rounded once.
+      Value pair = kb.packE4M3x2(y1F32, y2F32);
+      Type byte = b.getI8Type();
+      kb.store(arith::TruncIOp::create(b, byte, pair), args[abi::kKCache], at);
+      Value upper = arith::ShRUIOp::create(
+          b, pair, arith::ConstantOp::create(b, b.getI16IntegerAttr(8)));
+      kb.store(arith::TruncIOp::create(b, byte, upper), args[abi::kKCache],
+               kb.add(at, half));
     });
   });
   Value valueBase = kb.add(rowBase, (heads + kvHeads) * headDim);
-  kb.stridedLoop(tid, kvHeads * headDim, threads, [&](Value item) {
-    Value kvHead = kb.div(item, headDim);
-    Value d = kb.rem(item, headDim);
-    Value v = kb.load(args[abi::kQkv], kb.add(valueBase, item));
-    kb.store(v, args[abi::kVCache], kb.add(cacheRow(kvHead), d));
+  if (!r.kvFp8) {
+    kb.stridedLoop(tid, kvHeads * headDim, threads, [&](Value item) {
+      Value kvHead = kb.div(item, headDim);
+      Value d = kb.rem(item, headDim);
+      Value v = kb.load(args[abi::kQkv], kb.add(valueBase, item));
+      kb.store(v, args[abi::kVCache], kb.add(cacheRow(kvHead), d));
+    });
+    return finishKernelIR(b, shell, threads);
+  }
+  // fp8 values: a pair of adjacent dims per item (head_dim is even), one
+  // i16 store of their two bytes.
+  kb.stridedLoop(tid, kvHeads * headDim / 2, threads, [&](Value item) {
+    Value at = kb.mul(item, 2);
+    Value kvHead = kb.div(at, headDim);
+    Value d = kb.rem(at, headDim);
+    Value lo = kb.load(args[abi::kQkv], kb.add(valueBase, at));
+    Value hi = kb.load(args[abi::kQkv], kb.add(valueBase, kb.add(at, 1)));
+    Value pair = kb.packE4M3x2(kb.extF32(lo), kb.extF32(hi));
+    kb.store(pair, args[abi::kVCache], kb.div(kb.add(cacheRow(kvHead), d), 2));
   });
   return finishKernelIR(b, shell, threads);
 }

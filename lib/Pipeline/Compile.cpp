@@ -113,6 +113,14 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
     if (failed(pm.run(*model->module)))
       return failure();
   }
+  if (recipe->kvCache == KvCacheFormat::Fp8E4M3) {
+    QuantizeKvCacheOptions kv;
+    kv.format = "f8e4m3";
+    PassManager pm(&context);
+    pm.addPass(createQuantizeKvCache(kv));
+    if (failed(pm.run(*model->module)))
+      return failure();
+  }
 
   auto models = model->module->getOps<tfm::ModelOp>();
   if (std::distance(models.begin(), models.end()) != 1)

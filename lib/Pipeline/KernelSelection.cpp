@@ -48,6 +48,10 @@ codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
     r.kvHeads = cfg.numKvHeads;
     r.headDim = cfg.headDim;
     r.kvBlockSize = c.kvBlockSize;
+    r.kvFp8 = c.kvDType == fb::KvDType::F8E4M3;
+    // sm_89's e4m3 conversions need PTX ISA 8.1 (sm_90's are in 8.0).
+    if (r.kvFp8)
+      r.features = "+ptx81";
     r.rope.theta = cfg.ropeTheta;
     r.rope.scaling = static_cast<codegen::RopeScalingKind>(cfg.ropeScaling);
     r.rope.factor = cfg.ropeFactor;

@@ -5,6 +5,7 @@
 #include "LinearMatch.h"
 #include "WeightPacking.h"
 
+#include "dialects/qnt/QntAttrs.h"
 #include "dialects/qnt/QntOps.h"
 #include "dialects/tfm/TfmOps.h"
 #include "qtc/Import/WeightStore.h"
@@ -16,6 +17,7 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <map>
+#include <optional>
 
 using namespace mlir;
 
@@ -42,6 +44,10 @@ private:
   LogicalResult lowerLinearGroup(ArrayRef<LinearMatch> members,
                                  Operation *anchor);
   LogicalResult lowerAttention(tfm::AttentionOp op);
+  // The KV dtype `op`'s `qnt.kv_scheme` asks for (f16 without one); every
+  // layer must agree, since the runtime has one cache format.
+  LogicalResult takeKvScheme(tfm::AttentionOp op);
+  std::optional<fb::KvDType> kvDType;
   LogicalResult lowerSwiglu(tfm::SwigluOp op);
   LogicalResult lowerRmsNorm(tfm::RmsNormOp op);
 
@@ -359,6 +365,35 @@ LogicalResult PlanBuilder::lowerLinearGroup(ArrayRef<LinearMatch> members,
   return success();
 }
 
+LogicalResult PlanBuilder::takeKvScheme(tfm::AttentionOp op) {
+  fb::KvDType dtype = fb::KvDType::F16;
+  if (Attribute attr = op->getAttr(qnt::kKvSchemeAttrName)) {
+    auto scheme = dyn_cast<qnt::KvSchemeAttr>(attr);
+    if (!scheme)
+      return op.emitError("'") << qnt::kKvSchemeAttrName << "' must be a #qnt.kv_scheme";
+    auto supported = [](qnt::EncodingAttr e) {
+      return e.getFormat() == qnt::Format::f8e4m3 &&
+             e.getGranularity() == qnt::Granularity::per_tensor;
+    };
+    if (!supported(scheme.getKey()) || !supported(scheme.getValue()) ||
+        scheme.getResidualWindow() != 0 || scheme.getSinkTokens() != 0)
+      return op.emitError("unsupported KV cache scheme ")
+             << scheme << ": the runtime stores f16, or f8e4m3 keys and values "
+             << "with one per-tensor scale and no residual window or sink tokens";
+    if (scheme.getBlockSize() != out.kvBlockSize)
+      return op.emitError("KV scheme block_size ")
+             << scheme.getBlockSize() << " differs from the runtime's " << out.kvBlockSize;
+    dtype = fb::KvDType::F8E4M3;
+  }
+  if (kvDType && *kvDType != dtype)
+    return op.emitError("layers disagree on the KV cache format (")
+           << fb::EnumNameKvDType(*kvDType) << " before, " << fb::EnumNameKvDType(dtype)
+           << " here); the runtime has one cache format";
+  kvDType = dtype;
+  out.kvDType = dtype;
+  return success();
+}
+
 LogicalResult PlanBuilder::lowerAttention(tfm::AttentionOp op) {
   const artifact::ModelConfig &cfg = out.config;
   if (op.getMask())
@@ -381,6 +416,9 @@ LogicalResult PlanBuilder::lowerAttention(tfm::AttentionOp op) {
     return op.emitError("attention scale ")
            << op.getScale().convertToFloat()
            << " is not 1/sqrt(head_dim); the runtime assumes it";
+
+  if (failed(takeKvScheme(op)))
+    return failure();
 
   auto rope = [](Value v) { return v.getDefiningOp<tfm::RopeOp>(); };
   tfm::RopeOp qRope = rope(op.getQuery()), kRope = rope(op.getKey());

@@ -22,6 +22,11 @@ std::string Recipe::describe(const WeightSpec &spec) {
 static FailureOr<Recipe> namedRecipe(StringRef name) {
   Recipe recipe;
   recipe.name = name.str();
+  if (name.consume_back("-kvfp8")) {
+    if (name != "fp16" && name != "w4a16")
+      return failure();
+    recipe.kvCache = KvCacheFormat::Fp8E4M3;
+  }
   if (name == "fp16")
     return recipe;
   if (name == "w4a16" || name == "w4a16-asym") {
@@ -82,7 +87,7 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
     return named;
   if (!nameOrPath.ends_with(".json"))
     return emitError(loc) << "unknown recipe '" << nameOrPath
-                          << "' (named recipes: fp16, w4a16, w4a16-asym; or "
+                          << "' (named recipes: fp16, w4a16, w4a16-asym, fp16-kvfp8, w4a16-kvfp8; or "
                              "a path to a .json recipe)";
 
   auto buffer = llvm::MemoryBuffer::getFile(nameOrPath);
@@ -104,9 +109,9 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
   recipe.name = llvm::sys::path::stem(nameOrPath).str();
   for (const auto &kv : *root) {
     StringRef key = kv.first;
-    if (key != "name" && key != "weights" && key != "lm_head")
+    if (key != "name" && key != "weights" && key != "lm_head" && key != "kv_cache")
       return emitError(loc) << "recipe: unknown key '" << key
-                            << "' (expected name, weights, lm_head)";
+                            << "' (expected name, weights, lm_head, kv_cache)";
   }
   if (std::optional<StringRef> name = root->getString("name"))
     recipe.name = name->str();
@@ -119,6 +124,12 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
       return emitError(loc)
              << "recipe: lm_head must be \"fp16\" or \"weights\"";
     recipe.quantizeLmHead = *mode == "weights";
+  }
+  if (const llvm::json::Value *kv = root->get("kv_cache")) {
+    std::optional<StringRef> format = kv->getAsString();
+    if (!format || (*format != "fp16" && *format != "fp8"))
+      return emitError(loc) << "recipe: kv_cache must be \"fp16\" or \"fp8\"";
+    recipe.kvCache = *format == "fp8" ? KvCacheFormat::Fp8E4M3 : KvCacheFormat::F16;
   }
   return recipe;
 }

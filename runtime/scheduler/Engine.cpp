@@ -59,7 +59,7 @@ private:
 
 uint64_t kvBytesPerBlock(const Artifact &artifact) {
   const fb::KvCacheSpec &kv = artifact.kvCache();
-  const uint64_t element = kv.dtype() == fb::KvDType::F16 ? 2 : 4;
+  const uint64_t element = kvElementBytes(kv.dtype());
   return uint64_t(kv.num_layers()) * 2 * kv.num_kv_heads() * kv.block_size() * kv.head_dim() *
          element;
 }
@@ -123,6 +123,7 @@ Engine::~Engine() = default;
 std::string Engine::backendName() const { return backend_->name(); }
 int Engine::numKvBlocks() const { return allocator_->numBlocks(); }
 int Engine::numFreeKvBlocks() const { return allocator_->numFreeBlocks(); }
+std::vector<KvLayerNumerics> Engine::kvNumerics() const { return backend_->kvNumerics(); }
 bool Engine::makeRoom(int64_t blocks) {
   if (blocks > allocator_->numFreeBlocks() && prefixCache_)
     prefixCache_->evict(static_cast<int>(blocks - allocator_->numFreeBlocks()));

@@ -182,7 +182,8 @@ private:
     if (kv.block_size() <= 0 || kv.block_size() > 4096)
       return invalidArgument("kv_cache: block_size " + std::to_string(kv.block_size()) +
                              " must be in [1, 4096]");
-    if (kv.dtype() != fb::KvDType::F16 && kv.dtype() != fb::KvDType::F32)
+    if (kv.dtype() != fb::KvDType::F16 && kv.dtype() != fb::KvDType::F32 &&
+        kv.dtype() != fb::KvDType::F8E4M3)
       return invalidArgument("kv_cache: unknown dtype " +
                              std::to_string(static_cast<int>(kv.dtype())));
     return Status::ok();

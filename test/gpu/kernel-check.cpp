@@ -3,10 +3,10 @@
 // Runs every kernel listed in <dir>/manifest.txt (written by
 // `qtc-kernelgen --out-dir <dir>`) on fresh random inputs and compares the
 // result with a reference computed here in double precision from the same
-// f16 inputs. Outputs are poisoned (NaN) before each launch and buffers are
-// allocated with poisoned guard rows, so unwritten or out-of-bounds elements
-// show up as failures. Prints one line per kernel and case and a summary;
-// exits non-zero when a check fails.
+// f16 inputs (e4m3 bytes for an fp8 KV cache). Outputs are poisoned (NaN)
+// before each launch and buffers are allocated with poisoned guard rows, so
+// unwritten or out-of-bounds elements show up as failures. Prints one line
+// per kernel and case and a summary; exits non-zero when a check fails.
 //
 //   kernel-check <ptx-dir> [--seed N]
 //
@@ -15,11 +15,13 @@
 #include "DeviceHarness.h"
 
 #include "qtc/rt/Float16.h"
+#include "qtc/rt/Float8.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <numeric>
 #include <random>
 
@@ -419,6 +421,75 @@ Status checkArgmax(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
 // RoPE + KV append, attention
 //===----------------------------------------------------------------------===//
 
+// A K or V cache array: f16 elements, or OCP E4M3 bytes when the manifest
+// says kv_fp8=1 (a missing key means f16). Starts out poisoned (NaN in
+// either format, the harness's 0xFF fill).
+constexpr uint8_t kPoisonE4M3 = 0xFF;
+bool kvFp8(const ManifestEntry &m) { return m.getInt("kv_fp8") != 0; }
+
+struct KvCache {
+  bool fp8;
+  std::vector<uint16_t> halves;
+  std::vector<uint8_t> bytes;
+  KvCache(size_t elems, bool fp8) : fp8(fp8) {
+    if (fp8)
+      bytes.assign(elems, kPoisonE4M3);
+    else
+      halves.assign(elems, kPoisonHalf);
+  }
+  size_t size() const { return fp8 ? bytes.size() : halves.size(); }
+  size_t byteSize() const { return fp8 ? bytes.size() : 2 * halves.size(); }
+  void *data() { return fp8 ? static_cast<void *>(bytes.data()) : halves.data(); }
+  // Stores `x` rounded to the cache's format.
+  void set(size_t i, double x) {
+    if (fp8)
+      bytes[i] = rt::floatToE4M3(static_cast<float>(x));
+    else
+      halves[i] = rt::floatToHalf(static_cast<float>(x));
+  }
+  double get(size_t i) const { return fp8 ? rt::e4m3ToFloat(bytes[i]) : h2d(halves[i]); }
+  bool poisoned(size_t i) const {
+    return fp8 ? bytes[i] == kPoisonE4M3 : halves[i] == kPoisonHalf;
+  }
+  // Every element decoded, for the double-precision references.
+  std::vector<double> decoded() const {
+    std::vector<double> out(size());
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = get(i);
+    return out;
+  }
+  StatusOr<CUdeviceptr> upload(DeviceHarness &h) const {
+    return fp8 ? h.uploadVector(bytes) : h.uploadVector(halves);
+  }
+};
+
+KvCache randomCache(size_t elems, bool fp8) {
+  KvCache c(elems, fp8);
+  std::normal_distribution<double> dist(0.0, 1.0);
+  for (size_t i = 0; i < elems; ++i)
+    c.set(i, dist(rng));
+  return c;
+}
+
+// An e4m3 byte the kernel wrote against the reference value `want`, which
+// the kernel computed to within `slack`. The byte must be one of the codes
+// floatToE4M3 gives over [want - slack, want + slack]: rounding is monotonic,
+// so that is floatToE4M3(want) and, where a rounding boundary lies within
+// the slack, the code across it; a slack far below the code spacing keeps it
+// to these two adjacent codes, so a wrong, swapped or garbage byte fails
+// (counted in cmp.bad). The decoded byte is compared with the decoded
+// exact code, so rel_l2 shows how much the boundary cases moved.
+void compareE4M3(CaseResult &r, uint8_t got, double want, double slack) {
+  uint8_t exact = rt::floatToE4M3(static_cast<float>(want));
+  bool allowed = got == exact ||
+                 (slack > 0 && (got == rt::floatToE4M3(static_cast<float>(want - slack)) ||
+                                got == rt::floatToE4M3(static_cast<float>(want + slack))));
+  if (!allowed)
+    ++r.cmp.bad;
+  else
+    r.cmp.add(rt::e4m3ToFloat(got), rt::e4m3ToFloat(exact));
+}
+
 struct PagedBatch {
   std::vector<int32_t> positions, tokenSeq, blockTables;
   int maxBlocksPerSeq = 0, numBlocks = 0;
@@ -463,14 +534,28 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
                                {{0, 0}, {0, 1}, {0, 4}, {1, 37}, {2, 15}, {2, 16}, {2, 17}, {3, 999}},
                                blockSize);
   const int tokens = static_cast<int>(batch.positions.size());
+  const bool fp8 = kvFp8(m);
   std::vector<uint16_t> qkv = randomHalves(static_cast<size_t>(tokens) * qkvWidth, 1.0);
+  if (fp8) {
+    // The e4m3 edge cases among the first token's values (which go to the
+    // cache unrotated): saturation (infinities included), the largest
+    // codes, ties to even among normal and subnormal codes, signed zero.
+    const double sub = std::ldexp(1.0, -10); // half a subnormal step
+    const double edges[] = {448,      -448,      464,     480,     1000,     -65504,
+                            HUGE_VAL, -HUGE_VAL, sub,     3 * sub, -5 * sub, 17 * sub,
+                            0.0,      -0.0,      0.78125, -2.625,  2.875,    232,
+                            248};
+    for (size_t e = 0; e < std::size(edges); ++e)
+      qkv[(heads + kvHeads) * headDim + e] = rt::floatToHalf(static_cast<float>(edges[e]));
+  }
   ASSIGN_OR_RETURN(dQkv, h.uploadVector(qkv));
   ASSIGN_OR_RETURN(dPositions, h.uploadVector(batch.positions));
   ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
   ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
   size_t cacheElems = static_cast<size_t>(batch.numBlocks) * kvHeads * blockSize * headDim;
-  ASSIGN_OR_RETURN(dK, h.alloc(cacheElems * 2));
-  ASSIGN_OR_RETURN(dV, h.alloc(cacheElems * 2));
+  KvCache k(cacheElems, fp8), v(cacheElems, fp8);
+  ASSIGN_OR_RETURN(dK, h.alloc(k.byteSize()));
+  ASSIGN_OR_RETURN(dV, h.alloc(v.byteSize()));
   std::vector<KernelArg> args(abi::rope_kv_append::kCount);
   args[abi::rope_kv_append::kQkv] = KernelArg::pointer(dQkv);
   args[abi::rope_kv_append::kKCache] = KernelArg::pointer(dK);
@@ -483,13 +568,26 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
   abi::LaunchExtent extent;
   extent.numRows = tokens;
   CHECK_OK(h.launch(f, abi::launchDims(abi::KernelFamily::RopeKvAppend, m.tile(), extent), args));
-  std::vector<uint16_t> outQkv(qkv.size()), k(cacheElems), v(cacheElems);
+  std::vector<uint16_t> outQkv(qkv.size());
   CHECK_OK(h.download(outQkv.data(), dQkv, qkv.size() * 2));
-  CHECK_OK(h.download(k.data(), dK, cacheElems * 2));
-  CHECK_OK(h.download(v.data(), dV, cacheElems * 2));
+  CHECK_OK(h.download(k.data(), dK, k.byteSize()));
+  CHECK_OK(h.download(v.data(), dV, v.byteSize()));
 
   std::vector<float> inv = inverseFrequencies(m.getDouble("theta"), headDim);
   CaseResult r{"rope_kv_append", m.get("entry"), "tokens=8 seqs=4", {}, 1e-3};
+  // fp8: the cache's bytes checked code by code (compareE4M3); rel_l2 is
+  // nonzero only where a key took the code across a rounding boundary.
+  CaseResult c{"rope_kv_append", m.get("entry"), "e4m3 cache", {}, 1e-2};
+  // The kernel's f32 keys differ from the double reference by the sin/cos
+  // approximation (2^-20.5 absolute) and f32 rounding, times |x1| + |x2|:
+  // below 1e-6 of it, allowed 1e-5. Values are f16 inputs converted once,
+  // exact in f32: no slack.
+  auto cacheKey = [&](size_t at, double want, double x1, double x2) {
+    if (fp8)
+      compareE4M3(c, k.bytes[at], want, 1e-5 * (std::fabs(x1) + std::fabs(x2)) + 1e-7);
+    else
+      r.cmp.add(k.get(at), want);
+  };
   std::vector<char> written(cacheElems, 0);
   for (int t = 0; t < tokens; ++t) {
     int pos = batch.positions[t], seq = batch.tokenSeq[t];
@@ -509,23 +607,29 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
         r.cmp.add(h2d(got[hd * headDim + i + half]), y2);
         if (hd >= heads) {
           size_t at = cacheAt(hd - heads, i);
-          r.cmp.add(h2d(k[at]), y1);
-          r.cmp.add(h2d(k[at + half]), y2);
+          cacheKey(at, y1, x1, x2);
+          cacheKey(at + half, y2, x1, x2);
           written[at] = written[at + half] = 1;
         }
       }
     for (int kvh = 0; kvh < kvHeads; ++kvh)
       for (int d = 0; d < headDim; ++d) {
         size_t at = cacheAt(kvh, d);
-        r.cmp.add(h2d(v[at]), h2d(in[(heads + kvHeads + kvh) * headDim + d]));
+        double want = h2d(in[(heads + kvHeads + kvh) * headDim + d]);
+        if (fp8)
+          compareE4M3(c, v.bytes[at], want, 0.0);
+        else
+          r.cmp.add(v.get(at), want);
         written[at] |= 2;
       }
   }
   for (size_t i = 0; i < cacheElems; ++i) {
-    r.untouchedViolations += !(written[i] & 1) && k[i] != kPoisonHalf;
-    r.untouchedViolations += !(written[i] & 2) && v[i] != kPoisonHalf;
+    r.untouchedViolations += !(written[i] & 1) && !k.poisoned(i);
+    r.untouchedViolations += !(written[i] & 2) && !v.poisoned(i);
   }
   report(r);
+  if (fp8)
+    report(c);
   return Status::ok();
 }
 
@@ -535,10 +639,10 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
 // attention family's argument list (KernelAbi.h) writing to `out`.
 rt::StatusOr<std::vector<KernelArg>>
 attentionArgs(DeviceHarness &h, const PagedBatch &batch, const std::vector<uint16_t> &qkv,
-              const std::vector<uint16_t> &k, const std::vector<uint16_t> &v, CUdeviceptr out) {
+              const KvCache &k, const KvCache &v, CUdeviceptr out) {
   ASSIGN_OR_RETURN(dQkv, h.uploadVector(qkv));
-  ASSIGN_OR_RETURN(dK, h.uploadVector(k));
-  ASSIGN_OR_RETURN(dV, h.uploadVector(v));
+  ASSIGN_OR_RETURN(dK, k.upload(h));
+  ASSIGN_OR_RETURN(dV, v.upload(h));
   ASSIGN_OR_RETURN(dPositions, h.uploadVector(batch.positions));
   ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
   ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
@@ -565,9 +669,10 @@ Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f
   PagedBatch batch = makeBatch(lens, rows, blockSize);
   const int tokens = static_cast<int>(batch.positions.size());
   size_t cacheElems = static_cast<size_t>(batch.numBlocks) * kvHeads * blockSize * headDim;
-  // Cached positions hold random keys/values; every other slot stays NaN so
-  // that a read past a token's position poisons its output.
-  std::vector<uint16_t> k(cacheElems, kPoisonHalf), v(cacheElems, kPoisonHalf);
+  // Cached positions hold random keys/values (f16, or e4m3 bytes that the
+  // reference decodes like the kernel); every other slot stays NaN so that a
+  // read past a token's position poisons its output.
+  KvCache k(cacheElems, kvFp8(m)), v(cacheElems, kvFp8(m));
   std::normal_distribution<double> dist(0.0, 1.0);
   auto at = [&](int seq, int pos, int kvHead, int d) {
     int block = batch.blockTables[seq * batch.maxBlocksPerSeq + pos / blockSize];
@@ -578,8 +683,8 @@ Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f
       for (int kvh = 0; kvh < kvHeads; ++kvh)
         for (int d = 0; d < headDim; ++d) {
           size_t i = at(static_cast<int>(s), p, kvh, d);
-          k[i] = rt::floatToHalf(static_cast<float>(dist(rng)));
-          v[i] = rt::floatToHalf(static_cast<float>(dist(rng)));
+          k.set(i, dist(rng));
+          v.set(i, dist(rng));
         }
   // Tokens at the end of their sequence (seqs 0, 1, 3) would read NaN past
   // their position; the others sit inside their sequence (prefill rows).
@@ -596,6 +701,7 @@ Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f
   CHECK_OK(h.download(out.data(), dOut, outElems * 2));
 
   CaseResult r{"attention", m.get("entry"), label, {}, 3e-3};
+  const std::vector<double> kValues = k.decoded(), vValues = v.decoded();
   const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
   for (int t = 0; t < tokens; ++t) {
     int seq = batch.tokenSeq[t], pos = batch.positions[t];
@@ -606,7 +712,8 @@ Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f
       for (int j = 0; j <= pos; ++j) {
         double s = 0;
         for (int d = 0; d < headDim; ++d)
-          s += h2d(qkv[static_cast<size_t>(t) * qkvWidth + hd * headDim + d]) * h2d(k[at(seq, j, kvh, d)]);
+          s += h2d(qkv[static_cast<size_t>(t) * qkvWidth + hd * headDim + d]) *
+               kValues[at(seq, j, kvh, d)];
         scores[j] = s * scale;
         mx = std::max(mx, scores[j]);
       }
@@ -616,7 +723,7 @@ Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f
       for (int d = 0; d < headDim; ++d) {
         double o = 0;
         for (int j = 0; j <= pos; ++j)
-          o += scores[j] * h2d(v[at(seq, j, kvh, d)]);
+          o += scores[j] * vValues[at(seq, j, kvh, d)];
         r.cmp.add(h2d(out[static_cast<size_t>(t) * outWidth + hd * headDim + d]), o / sum);
       }
     }
@@ -642,8 +749,8 @@ Status timeAttentionPrefill(DeviceHarness &h, const ManifestEntry &m, CUfunction
   ASSIGN_OR_RETURN(dOut, h.alloc(static_cast<size_t>(length) * heads * headDim * 2));
   ASSIGN_OR_RETURN(args, attentionArgs(h, batch,
                                        randomHalves(static_cast<size_t>(length) * qkvWidth, 1.0),
-                                       randomHalves(cacheElems, 1.0),
-                                       randomHalves(cacheElems, 1.0), dOut));
+                                       randomCache(cacheElems, kvFp8(m)),
+                                       randomCache(cacheElems, kvFp8(m)), dOut));
   abi::LaunchExtent extent;
   extent.numRows = length;
   extent.numKvHeads = kvHeads;

@@ -85,6 +85,19 @@ check --prefill --kind attention --heads 4 --kv-heads 2 --head-dim 64
 check --prefill --kind attention --heads 32 --kv-heads 8 --head-dim 128
 check --prefill --kind attention --heads 32 --kv-heads 32 --head-dim 128
 check --prefill --kind attention --heads 8 --kv-heads 1 --head-dim 64
+# The same with an fp8 (e4m3) KV cache, and decode at head_dim 32 and 256
+# for the 1- and 8-byte value loads per lane.
+check --kind rope-kv-append --heads 4 --kv-heads 2 --head-dim 64 --kv-fp8
+check --kind rope-kv-append --heads 32 --kv-heads 8 --head-dim 128 --theta 500000 --kv-fp8
+check --kind attention --heads 4 --kv-heads 2 --head-dim 64 --kv-fp8
+check --kind attention --heads 32 --kv-heads 8 --head-dim 128 --kv-fp8
+check --kind attention --heads 32 --kv-heads 32 --head-dim 128 --kv-fp8
+check --kind attention --heads 8 --kv-heads 2 --head-dim 32 --kv-fp8
+check --kind attention --heads 8 --kv-heads 2 --head-dim 256 --kv-fp8
+check --prefill --kind attention --heads 4 --kv-heads 2 --head-dim 64 --kv-fp8
+check --prefill --kind attention --heads 32 --kv-heads 8 --head-dim 128 --kv-fp8
+check --prefill --kind attention --heads 32 --kv-heads 32 --head-dim 128 --kv-fp8
+check --prefill --kind attention --heads 8 --kv-heads 1 --head-dim 64 --kv-fp8
 
 # Llama-2-7B decode shapes: the default schedule and a sweep of warps per
 # tile (split-K inside the block) and K steps in flight.

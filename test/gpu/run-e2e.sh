@@ -29,6 +29,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 cat $src/commit 2>/dev/null | tee "$out/commit.txt"
 
 for a in kjv-fp16 kjv-onnx-fp16; do
+  [[ -f $src/$a.qtc ]] || { echo "SKIP $a (not carried)"; continue; }
   check "reference-cuda-$a" python3 $src/check_reference.py --qtc-run $run \
     --artifact $src/$a.qtc --backend cuda --reference $src/reference.json \
     --eval-tokens $src/eval_tokens.bin --ppl-out "$out/$a.cuda.ppl"
@@ -44,6 +45,23 @@ done
 
 check "ppl-cuda-kjv-w4a16" $run $src/kjv-w4a16.qtc --backend cuda --ppl $src/eval_tokens.bin --json
 rates "$out/logs/ppl-cuda-kjv-w4a16.log"
+
+# The fp8 (e4m3) KV cache: the same reference checks with the lossy-cache
+# top-5 tolerance of test/e2e/kjv-kvfp8.test, and cuda within 0.5% of host.
+if [[ -f $src/kjv-kvfp8.qtc ]]; then
+  check "reference-cuda-kjv-kvfp8" python3 $src/check_reference.py --qtc-run $run \
+    --artifact $src/kjv-kvfp8.qtc --backend cuda --reference $src/reference.json \
+    --eval-tokens $src/eval_tokens.bin --ppl-tol 0.01 --top5-logit-tol 0.2 \
+    --ppl-out "$out/kjv-kvfp8.cuda.ppl"
+  check "ppl-host-kjv-kvfp8" python3 $src/check_reference.py --qtc-run $run \
+    --artifact $src/kjv-kvfp8.qtc --backend host --skip-tokens --reference $src/reference.json \
+    --eval-tokens $src/eval_tokens.bin --ppl-tol 0.01 --ppl-out "$out/kjv-kvfp8.host.ppl"
+  if [[ -s $out/kjv-kvfp8.cuda.ppl && -s $out/kjv-kvfp8.host.ppl ]]; then
+    check "cuda-vs-host-kjv-kvfp8" python3 -c "
+import sys; c=float(open('$out/kjv-kvfp8.cuda.ppl').read()); h=float(open('$out/kjv-kvfp8.host.ppl').read())
+r=abs(c-h)/h; print(f'ok   cuda {c:.4f} host {h:.4f} rel {r:.4%}'); sys.exit(r > 0.005)"
+  fi
+fi
 
 check memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
   $run $src/kjv-w4a16.qtc --backend cuda --prompt "In the beginning" -n 16 --greedy

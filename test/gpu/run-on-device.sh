@@ -17,7 +17,8 @@ backend_rc=0
 : > "$out/backend-check.log"
 # The artifacts prepare-carry.sh compiled, else those of scripts/gpu-prepare.
 artifacts=("$carry"/artifacts/*.qtc)
-[[ -f ${artifacts[0]} ]] || artifacts=("$carry"/e2e/kjv-fp16.qtc "$carry"/e2e/kjv-w4a16.qtc)
+[[ -f ${artifacts[0]} ]] || artifacts=("$carry"/e2e/kjv-fp16.qtc "$carry"/e2e/kjv-w4a16.qtc \
+                                        "$carry"/e2e/kjv-kvfp8.qtc)
 for artifact in "${artifacts[@]}"; do
   [[ -f $artifact ]] || continue
   echo "== $artifact" >> "$out/backend-check.log"

@@ -66,6 +66,8 @@ cl::opt<int> kvHeads("kv-heads", cl::desc("KV heads"), cl::init(0));
 cl::opt<int> headDim("head-dim", cl::desc("Head dimension"), cl::init(0));
 cl::opt<int> blockSize("block-size", cl::desc("KV block size"), cl::init(16));
 cl::opt<double> theta("theta", cl::desc("RoPE theta"), cl::init(10000.0));
+cl::opt<bool> kvFp8("kv-fp8",
+                    cl::desc("RoPE + KV append, attention: fp8 (e4m3) KV cache"));
 cl::opt<float> epsilon("eps", cl::desc("RmsNorm epsilon"), cl::init(1e-5f));
 cl::opt<std::string> target("target", cl::desc("GPU chip"), cl::init("sm_90"));
 cl::opt<std::string> features("features", cl::desc("PTX ISA feature"),
@@ -116,6 +118,7 @@ std::optional<KernelRequest> requestFromFlags() {
   r.headDim = headDim;
   r.kvBlockSize = blockSize;
   r.rope.theta = theta;
+  r.kvFp8 = kvFp8;
   r.epsilon = epsilon;
   r.chip = target;
   r.features = features;
@@ -137,7 +140,8 @@ void printManifestLine(raw_ostream &os, const KernelRequest &r,
      << " block_x=" << k.tile.blockX << " shared_bytes=" << k.tile.sharedBytes
      << " tile_m=" << k.tile.tileM << " tile_n=" << k.tile.tileN
      << " split_k=" << k.tile.splitK
-     << " programmatic=" << (k.tile.programmaticLaunch ? 1 : 0) << "\n";
+     << " programmatic=" << (k.tile.programmaticLaunch ? 1 : 0)
+     << " kv_fp8=" << (r.kvFp8 ? 1 : 0) << "\n";
 }
 
 } // namespace

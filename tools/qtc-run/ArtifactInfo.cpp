@@ -80,6 +80,7 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
                 {"kernels", kernels},
                 {"argmax_kernels", argmaxKernels},
                 {"kv_block_size", artifact.kvCache().block_size()},
+                {"kv_dtype", fb::EnumNameKvDType(artifact.kvCache().dtype())},
                 {"has_tokenizer", !artifact.tokenizerModel().empty()},
                 {"numerics", numerics}};
     std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
@@ -92,6 +93,8 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
   std::printf("model: %s, vocab %d, hidden %d, %d layers, %d heads (%d KV) of %d, MLP %d\n",
               str(c.architecture()).c_str(), c.vocab_size(), c.hidden_size(), c.num_layers(),
               c.num_heads(), c.num_kv_heads(), c.head_dim(), c.intermediate_size());
+  std::printf("kv cache: %s, blocks of %d tokens\n",
+              fb::EnumNameKvDType(artifact.kvCache().dtype()), artifact.kvCache().block_size());
   std::printf("plan: %zu steps; kernels: %zu for %s\n", steps.size(), kernels.size(),
               targets.empty() ? "no GPU target (host only)" : targets.dump().c_str());
   for (const auto &[target, kernel] : argmaxKernels.items())

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <fstream>
@@ -287,6 +288,19 @@ Status runPerplexity(rt::Engine &engine, const RunOptions &options) {
     out["predicted_tokens"] = result->predictedTokens;
     out["processed_tokens"] = result->processedTokens;
     out["tokens_per_s"] = result->tokensPerSecond();
+    // What the cache's dtype did to the keys and values (host backend).
+    std::vector<rt::KvLayerNumerics> kv = engine.kvNumerics();
+    if (!kv.empty()) {
+      json layers = json::array();
+      for (size_t l = 0; l < kv.size(); ++l)
+        layers.push_back({{"layer", l},
+                          {"key_sqnr_db", kv[l].keySqnrDb},
+                          {"value_sqnr_db", kv[l].valueSqnrDb},
+                          {"key_max_abs_error", kv[l].keyMaxAbsError},
+                          {"value_max_abs_error", kv[l].valueMaxAbsError}});
+      out["kv_dtype"] = rt::fb::EnumNameKvDType(engine.artifact().kvCache().dtype());
+      out["kv_numerics"] = layers;
+    }
     printJson(out);
     return Status::ok();
   }
@@ -298,6 +312,18 @@ Status runPerplexity(rt::Engine &engine, const RunOptions &options) {
   std::printf("processed %lld tokens in %.3f s: %.1f tokens/s\n",
               static_cast<long long>(result->processedTokens), result->seconds,
               result->tokensPerSecond());
+  std::vector<rt::KvLayerNumerics> kv = engine.kvNumerics();
+  if (!kv.empty()) {
+    double key = INFINITY, value = INFINITY;
+    for (const rt::KvLayerNumerics &layer : kv) {
+      key = std::min(key, layer.keySqnrDb);
+      value = std::min(value, layer.valueSqnrDb);
+    }
+    std::printf("kv cache %s: SQNR of the stored keys >= %.1f dB, values >= %.1f dB "
+                "(%zu layers)\n",
+                rt::fb::EnumNameKvDType(engine.artifact().kvCache().dtype()), key, value,
+                kv.size());
+  }
   return Status::ok();
 }
 

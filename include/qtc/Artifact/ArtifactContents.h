@@ -76,6 +76,7 @@ struct ArtifactContents {
   std::vector<std::string> targets;
   std::vector<Kernel> kernels;
   int kvBlockSize = 16;
+  fb::KvDType kvDType = fb::KvDType::F16;
   std::vector<uint8_t> tokenizerModel;
   std::vector<LayerNumerics> numerics;
 };

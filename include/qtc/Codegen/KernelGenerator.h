@@ -71,6 +71,10 @@ struct KernelRequest {
   int headDim = 0;
   int kvBlockSize = 16;
   RopeSpec rope;
+  // The paged KV cache holds OCP FP8 E4M3 bytes (runtime/include/qtc/rt/
+  // Float8.h) instead of f16: RopeKvAppend stores with round-to-nearest-even
+  // saturation, Attention widens what it reads. Needs sm_89 or newer.
+  bool kvFp8 = false;
 
   // Target: `chip` is an sm_XX name, `features` the PTX ISA ("+ptx80").
   std::string chip = "sm_90";

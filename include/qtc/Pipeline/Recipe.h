@@ -1,19 +1,23 @@
 //===- Recipe.h - Quantization recipes ------------------------------------===//
 //
 // A recipe says how each part of a model is stored and computed. Recipes are
-// named (`fp16`, `w4a16`, `w4a16-asym`) or JSON files:
+// named (`fp16`, `w4a16`, `w4a16-asym`, and `fp16-kvfp8`, `w4a16-kvfp8` with
+// an fp8 KV cache) or JSON files:
 //
 //   {
 //     "name": "my-w4",
 //     "weights": {"format": "int4", "group_size": 128, "symmetric": false,
 //                 "smaller_groups": true},
-//     "lm_head": "fp16"
+//     "lm_head": "fp16",
+//     "kv_cache": "fp8"
 //   }
 //
 // `weights` applies to every linear layer except the lm_head, which keeps
 // fp16 unless "lm_head" says "weights" (quantize it like the others). The
 // named int4 recipes use group 128 with smaller_groups: a layer whose input
 // features 128 does not divide gets the largest power-of-two group that does.
+// `kv_cache` is "fp16" (default) or "fp8": keys and values cached as OCP FP8
+// E4M3 with scale 1 (half the KV memory; sm_89+ on the GPU).
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_PIPELINE_RECIPE_H
@@ -38,10 +42,13 @@ struct WeightSpec {
   bool smallerGroups = false;
 };
 
+enum class KvCacheFormat { F16, Fp8E4M3 };
+
 struct Recipe {
   std::string name = "fp16";
   WeightSpec linear;
   bool quantizeLmHead = false;
+  KvCacheFormat kvCache = KvCacheFormat::F16;
 
   // "fp16", "int4-g128-sym", ...: how a linear layer with this spec is stored.
   static std::string describe(const WeightSpec &spec);

@@ -53,4 +53,31 @@ def QuantizeWeights : Pass<"qtc-quantize-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def QuantizeKvCache : Pass<"qtc-quantize-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Choose how the paged KV cache stores keys and values";
+  let description = [{
+    Attaches a `#qnt.kv_scheme` (attribute `qnt.kv_scheme`) to every
+    `tfm.attention`: the keys and values that attention reads from the paged
+    cache are stored in `format`, one per-tensor scale of 1 (no calibration;
+    values beyond the format's range saturate). The plan builder turns the
+    scheme into the artifact's KV dtype, and the kernel generators store and
+    load that format. `f8e4m3` (OCP FP8 E4M3, largest finite 448) halves the
+    KV memory of an f16 cache.
+
+    ```mlir
+    %a = tfm.attention %q, %k, %v {..., qnt.kv_scheme = #qnt.kv_scheme<
+           key = <format = f8e4m3, granularity = per_tensor, scale_type = f32>,
+           value = <format = f8e4m3, granularity = per_tensor, scale_type = f32>,
+           block_size = 16>}
+    ```
+  }];
+  let dependentDialects = ["::qtc::qnt::QntDialect"];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"f8e4m3\"",
+           "Cached key/value format: f8e4m3">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"16",
+           "Tokens per cache block">,
+  ];
+}
+
 #endif // QTC_TRANSFORMS_PASSES_TD

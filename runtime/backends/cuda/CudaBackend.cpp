@@ -291,8 +291,10 @@ Status CudaBackend::allocateBuffers(const Artifact &artifact) {
   const fb::Plan &plan = artifact.plan();
   const fb::ModelConfig &config = artifact.config();
   const fb::KvCacheSpec &kv = artifact.kvCache();
-  if (kv.dtype() != fb::KvDType::F16)
-    return failedPrecondition("cuda backend: only an f16 KV cache is supported");
+  if (kv.dtype() != fb::KvDType::F16 && kv.dtype() != fb::KvDType::F8E4M3)
+    return failedPrecondition(std::string("cuda backend: a KV cache of ") +
+                              fb::EnumNameKvDType(kv.dtype()) +
+                              " is not supported (f16 or fp8 e4m3)");
 
   size_t total = 0;
   slotOffsets_.clear();
@@ -310,7 +312,8 @@ Status CudaBackend::allocateBuffers(const Artifact &artifact) {
 
   numLayers_ = kv.num_layers();
   numKvHeads_ = kv.num_kv_heads();
-  kvBlockBytes_ = static_cast<size_t>(kv.num_kv_heads()) * kv.block_size() * kv.head_dim() * 2;
+  kvBlockBytes_ = static_cast<size_t>(kv.num_kv_heads()) * kv.block_size() * kv.head_dim() *
+                 kvElementBytes(kv.dtype());
   kvLayerBytes_ = kvBlockBytes_ * options_.numKvBlocks;
   StatusOr<DeviceMemory> pool =
       DeviceMemory::allocate(api_, 2 * kvLayerBytes_ * numLayers_, "the KV cache");

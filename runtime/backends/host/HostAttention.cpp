@@ -5,6 +5,7 @@
 #include "HostVectorize.h"
 
 #include "qtc/rt/Float16.h"
+#include "qtc/rt/Float8.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,14 +15,62 @@
 namespace qtc::rt::host {
 
 void HostKvCache::allocate(int numLayers, const AttentionShape &shape, int numBlocks,
-                           bool roundToHalf) {
+                           fb::KvDType dtype) {
   shape_ = shape;
   numBlocks_ = numBlocks;
-  roundToHalf_ = roundToHalf;
+  dtype_ = dtype;
   const size_t perLayer = static_cast<size_t>(numBlocks) * shape.numKvHeads * shape.blockSize *
                           shape.headDim;
   keys_.assign(numLayers, std::vector<float>(perLayer, 0.0f));
   values_.assign(numLayers, std::vector<float>(perLayer, 0.0f));
+  errors_.assign(numLayers, ErrorSums());
+}
+
+float HostKvCache::round(float value) const {
+  switch (dtype_) {
+  case fb::KvDType::F16:
+    return roundToHalf(value);
+  case fb::KvDType::F8E4M3:
+    return roundToE4M3(value);
+  case fb::KvDType::F32:
+    return value;
+  }
+  return value;
+}
+
+void HostKvCache::store(int layer, int block, int kvHead, int slot, const float *k,
+                        const float *v) {
+  const int hd = shape_.headDim;
+  ErrorSums &sums = errors_[layer];
+  float *dst[2] = {keys(layer, block, kvHead) + slot * hd, values(layer, block, kvHead) + slot * hd};
+  const float *src[2] = {k, v};
+  for (int which = 0; which < 2; ++which)
+    for (int i = 0; i < hd; ++i) {
+      const float stored = round(src[which][i]);
+      const double error = static_cast<double>(stored) - src[which][i];
+      dst[which][i] = stored;
+      sums.signal[which] += static_cast<double>(src[which][i]) * src[which][i];
+      sums.noise[which] += error * error;
+      sums.maxError[which] = std::max(sums.maxError[which], static_cast<float>(std::fabs(error)));
+    }
+  sums.count += hd;
+}
+
+std::vector<KvLayerNumerics> HostKvCache::numerics() const {
+  auto sqnrDb = [](double signal, double noise) {
+    return noise > 0 ? 10.0 * std::log10(signal / noise) : INFINITY;
+  };
+  std::vector<KvLayerNumerics> out;
+  for (const ErrorSums &sums : errors_) {
+    KvLayerNumerics n;
+    n.keySqnrDb = sqnrDb(sums.signal[0], sums.noise[0]);
+    n.valueSqnrDb = sqnrDb(sums.signal[1], sums.noise[1]);
+    n.keyMaxAbsError = sums.maxError[0];
+    n.valueMaxAbsError = sums.maxError[1];
+    n.values = sums.count;
+    out.push_back(n);
+  }
+  return out;
 }
 
 void HostKvCache::copyBlock(int src, int dst) {
@@ -44,7 +93,6 @@ static void rotateHalf(float *x, const float *cos, const float *sin, int half) {
 void ropeKvAppend(const BatchView &batch, const AttentionShape &shape, const RopeTable &rope,
                   int layer, float *qkv, HostKvCache &cache) {
   const int hd = shape.headDim, half = hd / 2;
-  const bool toHalf = cache.roundsToHalf();
   for (int t = 0; t < batch.numTokens; ++t) {
     float *row = qkv + static_cast<size_t>(t) * shape.qkvWidth();
     const int pos = batch.positions[t];
@@ -58,14 +106,8 @@ void ropeKvAppend(const BatchView &batch, const AttentionShape &shape, const Rop
     const int slot = pos % shape.blockSize;
     const float *k = row + shape.numHeads * hd;
     const float *v = k + shape.numKvHeads * hd;
-    for (int g = 0; g < shape.numKvHeads; ++g) {
-      float *kDst = cache.keys(layer, block, g) + slot * hd;
-      float *vDst = cache.values(layer, block, g) + slot * hd;
-      for (int i = 0; i < hd; ++i) {
-        kDst[i] = toHalf ? roundToHalf(k[g * hd + i]) : k[g * hd + i];
-        vDst[i] = toHalf ? roundToHalf(v[g * hd + i]) : v[g * hd + i];
-      }
-    }
+    for (int g = 0; g < shape.numKvHeads; ++g)
+      cache.store(layer, block, g, slot, k + g * hd, v + g * hd);
   }
 }
 

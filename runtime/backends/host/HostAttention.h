@@ -2,8 +2,9 @@
 //
 // The cache keeps, per layer and for K and V, [block, kv_head, slot, head_dim]
 // as the schema lays it out. Values are stored as f32 already rounded to the
-// KV dtype (f16 by default): the numbers equal a device's f16 cache, and the
-// attention loops read them without converting.
+// KV dtype (f16, or fp8 e4m3 with the GPU's rounding, qtc/rt/Float8.h): the
+// numbers equal a device's cache, and the attention loops read them without
+// converting.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_RT_BACKENDS_HOST_HOSTATTENTION_H
@@ -11,6 +12,7 @@
 
 #include "RopeTable.h"
 
+#include "qtc/rt/Artifact.h"
 #include "qtc/rt/Backend.h"
 
 #include <vector>
@@ -27,10 +29,11 @@ struct AttentionShape {
 
 class HostKvCache {
 public:
-  void allocate(int numLayers, const AttentionShape &shape, int numBlocks, bool roundToHalf);
+  void allocate(int numLayers, const AttentionShape &shape, int numBlocks, fb::KvDType dtype);
   int numBlocks() const { return numBlocks_; }
   int blockSize() const { return shape_.blockSize; }
-  bool roundsToHalf() const { return roundToHalf_; }
+  // `value` as the cache's dtype stores it.
+  float round(float value) const;
 
   // [blockSize, headDim] of one kv head in one block.
   float *keys(int layer, int block, int kvHead) { return at(keys_, layer, block, kvHead); }
@@ -45,6 +48,11 @@ public:
   // Copies block `src` to `dst` in every layer, keys and values.
   void copyBlock(int src, int dst);
 
+  // Stores `k` and `v` (headDim each, unrounded) at `slot` of `block` for
+  // kv head `kvHead` of `layer`, rounded to the dtype, and records the error.
+  void store(int layer, int block, int kvHead, int slot, const float *k, const float *v);
+  std::vector<KvLayerNumerics> numerics() const;
+
 private:
   float *at(std::vector<std::vector<float>> &store, int layer, int block, int kvHead) {
     return store[layer].data() + (static_cast<size_t>(block) * shape_.numKvHeads + kvHead) *
@@ -53,7 +61,15 @@ private:
 
   AttentionShape shape_;
   int numBlocks_ = 0;
-  bool roundToHalf_ = true;
+  fb::KvDType dtype_ = fb::KvDType::F16;
+  // Per layer: sums of squared values and of squared rounding errors, and
+  // the largest error, for keys [0] and values [1].
+  struct ErrorSums {
+    double signal[2] = {0, 0}, noise[2] = {0, 0};
+    float maxError[2] = {0, 0};
+    int64_t count = 0;
+  };
+  std::vector<ErrorSums> errors_;
   std::vector<std::vector<float>> keys_, values_; // per layer
 };
 

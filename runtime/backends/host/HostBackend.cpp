@@ -44,6 +44,7 @@ public:
   Status forward(const BatchView &batch, std::vector<float> &logits) override;
   Status forwardGreedy(const BatchView &batch, std::vector<int32_t> &ids) override;
   Status copyKvBlock(int srcBlock, int dstBlock) override;
+  std::vector<KvLayerNumerics> kvNumerics() const override { return cache_.numerics(); }
 
 private:
   // Runs every step; the logits are left in the logits slot.
@@ -78,8 +79,7 @@ Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &opti
   const fb::KvCacheSpec &kv = artifact.kvCache();
   shape_ = {config.num_heads(), config.num_kv_heads(), config.head_dim(), kv.block_size()};
   rope_.build(config);
-  cache_.allocate(config.num_layers(), shape_, options.numKvBlocks,
-                  kv.dtype() == fb::KvDType::F16);
+  cache_.allocate(config.num_layers(), shape_, options.numKvBlocks, kv.dtype());
 
   floatTensors_.clear();
   auto floatTensor = [&](int index) -> const std::vector<float> * {

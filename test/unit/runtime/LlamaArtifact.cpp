@@ -3,6 +3,7 @@
 #include "LlamaArtifact.h"
 
 #include "qtc/rt/Float16.h"
+#include "qtc/rt/Float8.h"
 
 #include <cmath>
 #include <string>
@@ -167,7 +168,7 @@ LlamaWeights randomLlamaWeights(const LlamaShape &s, uint32_t seed) {
 }
 
 std::vector<float> referenceLlamaLogits(const LlamaShape &s, const LlamaWeights &w,
-                                        const std::vector<int32_t> &ids, bool roundKvToHalf) {
+                                        const std::vector<int32_t> &ids, fb::KvDType kvDtype) {
   const int T = static_cast<int>(ids.size()), H = s.hidden, hd = s.headDim;
   const int qkvW = s.qkvWidth(), attnW = s.heads * hd, F = s.intermediate;
   std::vector<double> x(static_cast<size_t>(T) * H), n, qkv, y;
@@ -189,10 +190,13 @@ std::vector<float> referenceLlamaLogits(const LlamaShape &s, const LlamaWeights 
           v[i + hd / 2] = b * std::cos(angle) + a * std::sin(angle);
         }
       }
-    if (roundKvToHalf)
+    if (kvDtype != fb::KvDType::F32)
       for (int t = 0; t < T; ++t)
-        for (int i = s.heads * hd; i < qkvW; ++i)
-          qkv[t * qkvW + i] = roundToHalf(static_cast<float>(qkv[t * qkvW + i]));
+        for (int i = s.heads * hd; i < qkvW; ++i) {
+          const float value = static_cast<float>(qkv[t * qkvW + i]);
+          qkv[t * qkvW + i] =
+              kvDtype == fb::KvDType::F16 ? roundToHalf(value) : roundToE4M3(value);
+        }
     std::vector<double> attn(static_cast<size_t>(T) * attnW, 0.0);
     const int group = s.heads / s.kvHeads;
     for (int t = 0; t < T; ++t)

@@ -72,10 +72,11 @@ LlamaWeights addLlama(TestArtifactBuilder &builder, const LlamaShape &shape,
 // Random weights of `shape`, scaled to keep activations of order one.
 LlamaWeights randomLlamaWeights(const LlamaShape &shape, uint32_t seed);
 
-// [ids.size(), vocab] logits of one sequence. `roundKvToHalf` rounds k and v
-// as an f16 KV cache stores them.
+// [ids.size(), vocab] logits of one sequence, k and v rounded as a KV cache
+// of `kvDtype` stores them.
 std::vector<float> referenceLlamaLogits(const LlamaShape &shape, const LlamaWeights &weights,
-                                        const std::vector<int32_t> &ids, bool roundKvToHalf);
+                                        const std::vector<int32_t> &ids,
+                                        fb::KvDType kvDtype = fb::KvDType::F16);
 
 } // namespace qtc::rt::test
 

@@ -26,6 +26,19 @@ namespace qtc::rt {
 
 class MappedFile;
 
+// Bytes per cached key or value element.
+inline size_t kvElementBytes(fb::KvDType dtype) {
+  switch (dtype) {
+  case fb::KvDType::F8E4M3:
+    return 1;
+  case fb::KvDType::F16:
+    return 2;
+  case fb::KvDType::F32:
+    return 4;
+  }
+  return 4;
+}
+
 // Bytes that `numElements` elements of `dtype` occupy (i4: two per byte,
 // rounded up). Returns false on an unknown dtype or overflow.
 bool dtypeStorageBytes(fb::DType dtype, uint64_t numElements, uint64_t &bytes);

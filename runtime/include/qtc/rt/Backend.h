@@ -51,6 +51,14 @@ struct BackendOptions {
   int hostThreads = 0;          // host only: threads per large step (0: up to 2)
 };
 
+// What storing keys and values in the KV cache's dtype did to those written
+// so far in one layer: the numerics record of a quantized cache.
+struct KvLayerNumerics {
+  double keySqnrDb = 0, valueSqnrDb = 0;
+  float keyMaxAbsError = 0, valueMaxAbsError = 0;
+  int64_t values = 0; // keys (and as many values) written
+};
+
 class Backend {
 public:
   virtual ~Backend() = default;
@@ -69,6 +77,9 @@ public:
   virtual Status forwardGreedy(const BatchView &batch, std::vector<int32_t> &ids) = 0;
   // Copies one physical KV block (all layers) to another: copy-on-write.
   virtual Status copyKvBlock(int srcBlock, int dstBlock) = 0;
+  // Per layer, since prepare(); empty where the backend cannot observe it
+  // (the host backend measures it; the CUDA kernels do not).
+  virtual std::vector<KvLayerNumerics> kvNumerics() const { return {}; }
 };
 
 std::unique_ptr<Backend> createHostBackend();

@@ -19,6 +19,7 @@
 #define QTC_RT_ENGINE_H
 
 #include "qtc/rt/Artifact.h"
+#include "qtc/rt/Backend.h"
 #include "qtc/rt/Status.h"
 
 #include <cstdint>
@@ -181,6 +182,9 @@ public:
   const std::string &backendNote() const { return backendNote_; }
   int numKvBlocks() const;
   int numFreeKvBlocks() const;
+  // What the KV cache's dtype did to the keys and values stored since
+  // creation, per layer (host backend; empty on cuda): see Backend.h.
+  std::vector<KvLayerNumerics> kvNumerics() const;
   // Blocks the prefix cache holds (0 without EngineOptions::prefixCaching),
   // and dropping them all.
   int numPrefixCachedBlocks() const;
