@@ -237,6 +237,14 @@ Status Engine::checkIds(const std::vector<int32_t> &ids, const char *what) const
   return Status::ok();
 }
 
+Status Engine::checkSampling(const SamplingOptions &sampling, const char *what) const {
+  if (!sampling.greedy && (!(sampling.temperature > 0) || !std::isfinite(sampling.temperature)))
+    return invalidArgument(std::string(what) + ": temperature must be positive");
+  if (sampling.topK < 0)
+    return invalidArgument(std::string(what) + ": topK is negative");
+  return Status::ok();
+}
+
 Status Engine::prepareChunks(const std::vector<SequenceChunk> &chunks, bool decodeOnly,
                              BatchBuilder &builder) {
   std::vector<std::pair<BlockAllocator::SeqId, int>> requests;
@@ -277,11 +285,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
   if (options.samplesPerPrompt < 1)
     return invalidArgument("generate: samplesPerPrompt must be at least 1, got " +
                            std::to_string(options.samplesPerPrompt));
-  if (!options.sampling.greedy &&
-      (!(options.sampling.temperature > 0) || !std::isfinite(options.sampling.temperature)))
-    return invalidArgument("generate: temperature must be positive");
-  if (options.sampling.topK < 0)
-    return invalidArgument("generate: topK is negative");
+  QTC_RT_RETURN_IF_ERROR(checkSampling(options.sampling, "generate"));
   const size_t samples = static_cast<size_t>(options.samplesPerPrompt);
   const int blockSize = allocator_->blockSize();
   for (size_t p = 0; p < prompts.size(); ++p) {

@@ -54,11 +54,7 @@ StatusOr<RequestId> Engine::addRequest(std::vector<int32_t> prompt,
   if (options.maxNewTokens < 1)
     return invalidArgument("request: maxNewTokens must be at least 1, got " +
                            std::to_string(options.maxNewTokens));
-  if (!options.sampling.greedy &&
-      (!(options.sampling.temperature > 0) || !std::isfinite(options.sampling.temperature)))
-    return invalidArgument("request: temperature must be positive");
-  if (options.sampling.topK < 0)
-    return invalidArgument("request: topK is negative");
+  QTC_RT_RETURN_IF_ERROR(checkSampling(options.sampling, "request"));
   const int64_t length = static_cast<int64_t>(prompt.size()) + options.maxNewTokens - 1;
   if (length > config.max_positions())
     return invalidArgument("request of " + std::to_string(prompt.size()) + " tokens plus " +

@@ -263,28 +263,16 @@ TEST(Engine, SamplingIsSeededAndRespectsTopK) {
 }
 
 TEST(Engine, StopsAtEos) {
-  TinyModel probe = makeModel();
-  auto engine = makeEngine(probe);
-  ASSERT_TRUE(engine);
-  std::vector<int32_t> prompt = {7, 3, 11, 2};
-  GenerateOptions options;
-  options.maxNewTokens = 10;
-  options.stopAtEos = false;
-  auto free = engine->generate({prompt}, options);
-  ASSERT_TRUE(free);
-  // Rebuild the same model with its third greedy token as eos.
-  LlamaArtifactOptions artifactOptions;
-  artifactOptions.eosId = free->tokens[0][2];
-  TinyModel m = makeModel(artifactOptions);
+  std::vector<int32_t> prompt = {7, 3, 11, 2}, free;
+  // The same model with its third greedy token as eos.
+  TinyModel m = modelStoppingAt(prompt, 2, 10, free);
   auto stopping = makeEngine(m);
   ASSERT_TRUE(stopping);
-  options.stopAtEos = true;
+  GenerateOptions options;
+  options.maxNewTokens = 10;
   auto stopped = stopping->generate({prompt}, options);
   ASSERT_TRUE(stopped);
-  const auto &tokens = stopped->tokens[0];
-  auto eosAt = std::find(free->tokens[0].begin(), free->tokens[0].end(), artifactOptions.eosId);
-  std::vector<int32_t> expected(free->tokens[0].begin(), eosAt + 1);
-  EXPECT_EQ(tokens, expected);
+  EXPECT_EQ(stopped->tokens[0], upToEos(free, free[2]));
 }
 
 TEST(Engine, PerplexityMatchesReference) {

@@ -27,17 +27,6 @@ using ::testing::HasSubstr;
 
 namespace {
 
-std::unique_ptr<Engine> hostEngine(const TestArtifactBuilder &builder, EngineOptions options = {}) {
-  options.backend = BackendKind::kHost;
-  auto artifact = builder.load();
-  EXPECT_TRUE(artifact) << artifact.status().toString();
-  if (!artifact)
-    return nullptr;
-  auto engine = Engine::create(std::move(*artifact), options);
-  EXPECT_TRUE(engine) << engine.status().toString();
-  return engine ? std::move(*engine) : nullptr;
-}
-
 // Greedy generation, and the same through the logits path: top-1 sampling
 // brings the logits back and picks the most likely (lowest id on ties).
 void expectGreedyEqualsLogitsPath(Engine &engine, const std::vector<std::vector<int32_t>> &prompts,
@@ -150,7 +139,7 @@ TEST(GreedyDecoding, GenerationEqualsTheLogitsPathOnRandomArtifacts) {
     addLlama(builder, shape, randomLlamaWeights(shape, 23), artifactOptions);
     EngineOptions small;
     small.maxTokensPerCall = 6; // prompts split across calls, decode in batches
-    auto engine = hostEngine(builder, small);
+    auto engine = makeEngine(builder, small);
     ASSERT_TRUE(engine);
     std::mt19937 rng(31);
     std::vector<std::vector<int32_t>> prompts;
@@ -171,7 +160,7 @@ TEST(GreedyDecoding, TiesGoToTheLowestId) {
             weights.lmHead.begin() + half * shape.hidden);
   TestArtifactBuilder builder;
   addLlama(builder, shape, weights, {});
-  auto engine = hostEngine(builder);
+  auto engine = makeEngine(builder);
   ASSERT_TRUE(engine);
   std::mt19937 rng(2);
   std::vector<std::vector<int32_t>> prompts = {randomIds(rng, 5, shape.vocab),

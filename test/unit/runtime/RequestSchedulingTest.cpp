@@ -224,26 +224,18 @@ TEST(RequestScheduling, AbortFreesTheRequestAndLeavesOthersAlone) {
 }
 
 TEST(RequestScheduling, StopsAtEosWithItsReason) {
-  TinyModel probe = makeModel();
-  auto probeEngine = makeEngine(probe);
-  ASSERT_TRUE(probeEngine);
-  std::vector<int32_t> prompt = {7, 3, 11, 2};
-  RequestOptions options;
-  options.maxNewTokens = 10;
-  options.stopAtEos = false;
-  std::vector<int32_t> free = generateAlone(*probeEngine, prompt, options);
-  LlamaArtifactOptions artifactOptions;
-  artifactOptions.eosId = free[2]; // the same model, its third greedy token as eos
-  TinyModel m = makeModel(artifactOptions);
+  std::vector<int32_t> prompt = {7, 3, 11, 2}, free;
+  // The same model with its third greedy token as eos.
+  TinyModel m = modelStoppingAt(prompt, 2, 10, free);
   auto engine = makeEngine(m);
   ASSERT_TRUE(engine);
-  options.stopAtEos = true;
+  RequestOptions options;
+  options.maxNewTokens = 10;
   auto id = engine->addRequest(prompt, options);
   ASSERT_TRUE(id);
   Collected c;
   runToCompletion(*engine, c);
-  const size_t eosAt = std::find(free.begin(), free.end(), artifactOptions.eosId) - free.begin();
-  EXPECT_EQ(c.tokens[*id], std::vector<int32_t>(free.begin(), free.begin() + eosAt + 1));
+  EXPECT_EQ(c.tokens[*id], upToEos(free, free[2]));
   EXPECT_EQ(c.finish[*id], FinishReason::kEos);
   EXPECT_STREQ(finishReasonName(FinishReason::kEos), "eos");
 }

@@ -236,6 +236,7 @@ private:
   // Ends a running request: its sequence is freed.
   void retireRequest(size_t runningIndex);
   Status checkIds(const std::vector<int32_t> &ids, const char *what) const;
+  Status checkSampling(const SamplingOptions &sampling, const char *what) const;
   // Whether `blocks` KV blocks are free, after evicting prefix-cached ones
   // no sequence uses if that is what it takes.
   bool makeRoom(int64_t blocks);
