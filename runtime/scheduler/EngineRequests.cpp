@@ -3,11 +3,14 @@
 // addRequest/step/abortRequest (Engine.h). Each step is one backend call:
 // a decode token for every running request whose prompt is prefilled, then
 // prompt chunks of running requests and of waiting requests admitted now,
-// within maxTokensPerCall tokens. Admission is first come first served and
-// reserves each request's worst case (prompt + maxNewTokens) in the KV pool,
+// within maxTokensPerCall tokens. Admission is first come first served; a
+// request that does not fit yet waits (and holds up those behind it, so that
+// large requests are not starved). kGuaranteedNoEvict reserves each
+// request's worst case (prompt + maxNewTokens) in the KV pool at admission,
 // so appends of running requests cannot fail for lack of blocks and nothing
-// is ever preempted; a request that does not fit yet waits (and holds up
-// those behind it, so that large requests are not starved).
+// is ever preempted. kMaxUtilization admits on the prompt alone and, when a
+// step's appends do not fit, preempts the newest running requests (last in,
+// first out, so the oldest always progress) and prefills them again later.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +40,7 @@ const char *finishReasonName(FinishReason reason) {
   return "";
 }
 
+int64_t Engine::numPreemptions() const { return requests_->preemptions; }
 int Engine::numWaitingRequests() const { return static_cast<int>(requests_->waiting.size()); }
 int Engine::numRunningRequests() const { return static_cast<int>(requests_->running.size()); }
 
@@ -94,21 +98,47 @@ Status Engine::abortRequest(RequestId id) {
   return notFound("no request " + std::to_string(id) + " (finished, aborted or never added)");
 }
 
+void Engine::preemptRequest(size_t runningIndex) {
+  std::vector<Requests::Request> &running = requests_->running;
+  Requests::Request r = std::move(running[runningIndex]);
+  running.erase(running.begin() + static_cast<std::ptrdiff_t>(runningIndex));
+  (void)allocator_->freeSequence(r.seq);
+  r.seq = -1;
+  r.prefilled = 0;
+  r.context = r.prompt;
+  r.context.insert(r.context.end(), r.tokens.begin(), r.tokens.end());
+  ++requests_->preemptions;
+  requests_->waiting.push_front(std::move(r));
+}
+
+int64_t Engine::blocksToAppend(const std::vector<SequenceChunk> &chunks) const {
+  int64_t blocks = 0;
+  for (const SequenceChunk &chunk : chunks)
+    blocks += std::max<int64_t>(0, allocator_->blocksFor(allocator_->length(chunk.seq) + chunk.count) -
+                                       static_cast<int64_t>(allocator_->blockTable(chunk.seq).size()));
+  return blocks;
+}
+
 void Engine::admitRequests() {
   const int blockSize = allocator_->blockSize();
-  // What the running requests may still append. generate() or score() run
-  // between steps may have left prefix-cached blocks in the pool: make room
-  // for this first.
+  const bool reserveWorstCase =
+      options_.capacityPolicy == EngineOptions::CapacityPolicy::kGuaranteedNoEvict;
+  // What the running requests may still append (kGuaranteedNoEvict), or one
+  // block each for their next tokens (kMaxUtilization). generate() or score()
+  // run between steps may have left prefix-cached blocks in the pool: make
+  // room for this first.
   int64_t reserved = 0;
   for (const Requests::Request &r : requests_->running)
-    reserved += r.worstCaseBlocks - static_cast<int64_t>(allocator_->blockTable(r.seq).size());
+    reserved += reserveWorstCase ? r.worstCaseBlocks - static_cast<int64_t>(
+                                                          allocator_->blockTable(r.seq).size())
+                                 : 1;
   (void)makeRoom(reserved);
   while (!requests_->waiting.empty() &&
          static_cast<int>(requests_->running.size()) < options_.maxRunningRequests) {
     Requests::Request &r = requests_->waiting.front();
     std::vector<int32_t> cached;
-    if (prefixCache_) // at least the prompt's last token is prefilled: its logits start the output
-      cached = prefixCache_->match(r.prompt, (static_cast<int>(r.prompt.size()) - 1) / blockSize);
+    if (prefixCache_) // at least the context's last token is prefilled: its logits come next
+      cached = prefixCache_->match(r.context, (static_cast<int>(r.context.size()) - 1) / blockSize);
     // The sequence takes its references to the cached blocks first, so that
     // making room cannot evict them.
     StatusOr<BlockAllocator::SeqId> seq =
@@ -116,7 +146,10 @@ void Engine::admitRequests() {
                        : allocator_->createSequenceFrom(cached);
     if (!seq)
       break;
-    const int64_t need = r.worstCaseBlocks - static_cast<int64_t>(cached.size());
+    const int64_t need =
+        (reserveWorstCase ? r.worstCaseBlocks
+                          : allocator_->blocksFor(static_cast<int64_t>(r.context.size()))) -
+        static_cast<int64_t>(cached.size());
     if (!makeRoom(reserved + need)) {
       (void)allocator_->freeSequence(*seq);
       break;
@@ -124,7 +157,8 @@ void Engine::admitRequests() {
     reserved += need;
     r.seq = *seq;
     r.prefilled = static_cast<int>(cached.size()) * blockSize;
-    r.cachedPromptTokens = r.prefilled;
+    if (r.tokens.empty()) // a preempted request reports its first admission's
+      r.cachedPromptTokens = r.prefilled;
     requests_->running.push_back(std::move(r));
     requests_->waiting.pop_front();
   }
@@ -135,28 +169,42 @@ StatusOr<std::vector<RequestOutput>> Engine::step() {
   std::vector<Requests::Request> &running = requests_->running;
   std::vector<SequenceChunk> chunks;
   std::vector<size_t> chunkRequest; // running index per chunk
-  for (size_t i = 0; i < running.size(); ++i) {
-    Requests::Request &r = running[i];
-    if (!r.prefillDone())
-      continue;
-    const int position = static_cast<int>(r.prompt.size() + r.tokens.size()) - 1;
-    chunks.push_back({r.seq, &r.tokens.back(), 1, position, SequenceChunk::Logits::kLast});
-    chunkRequest.push_back(i);
-  }
-  int budget = options_.maxTokensPerCall - static_cast<int>(chunks.size());
-  const size_t decodes = chunks.size();
-  for (size_t i = 0; i < running.size() && budget > 0; ++i) {
-    Requests::Request &r = running[i];
-    if (r.prefillDone())
-      continue;
-    const int size = static_cast<int>(r.prompt.size());
-    const int count = std::min(size - r.prefilled, budget);
-    const bool last = r.prefilled + count == size;
-    chunks.push_back({r.seq, r.prompt.data() + r.prefilled, count, r.prefilled,
-                      last ? SequenceChunk::Logits::kLast : SequenceChunk::Logits::kNone});
-    chunkRequest.push_back(i);
-    budget -= count;
-  }
+  size_t decodes = 0;
+  auto plan = [&] {
+    chunks.clear();
+    chunkRequest.clear();
+    for (size_t i = 0; i < running.size(); ++i) {
+      Requests::Request &r = running[i];
+      if (!r.prefillDone())
+        continue;
+      const int position = static_cast<int>(r.prompt.size() + r.tokens.size()) - 1;
+      chunks.push_back({r.seq, &r.tokens.back(), 1, position, SequenceChunk::Logits::kLast});
+      chunkRequest.push_back(i);
+    }
+    int budget = options_.maxTokensPerCall - static_cast<int>(chunks.size());
+    decodes = chunks.size();
+    for (size_t i = 0; i < running.size() && budget > 0; ++i) {
+      Requests::Request &r = running[i];
+      if (r.prefillDone())
+        continue;
+      const int size = static_cast<int>(r.context.size());
+      const int count = std::min(size - r.prefilled, budget);
+      const bool last = r.prefilled + count == size;
+      chunks.push_back({r.seq, r.context.data() + r.prefilled, count, r.prefilled,
+                        last ? SequenceChunk::Logits::kLast : SequenceChunk::Logits::kNone});
+      chunkRequest.push_back(i);
+      budget -= count;
+    }
+  };
+  plan();
+  // kMaxUtilization: preempt the newest until this step's appends fit (the
+  // oldest alone always fits: addRequest refused anything larger than the
+  // pool).
+  if (options_.capacityPolicy == EngineOptions::CapacityPolicy::kMaxUtilization)
+    while (running.size() > 1 && !makeRoom(blocksToAppend(chunks))) {
+      preemptRequest(running.size() - 1);
+      plan();
+    }
   std::vector<RequestOutput> outputs;
   if (chunks.empty())
     return outputs;
@@ -193,7 +241,7 @@ StatusOr<std::vector<RequestOutput>> Engine::step() {
     Requests::Request &r = running[chunkRequest[c]];
     if (c >= decodes) {
       r.prefilled += chunks[c].count;
-      if (r.prefillDone() && prefixCache_)
+      if (r.prefillDone() && prefixCache_ && r.context.size() == r.prompt.size())
         QTC_RT_RETURN_IF_ERROR(prefixCache_->insert(r.prompt, allocator_->blockTable(r.seq),
                                                     static_cast<int>(r.prompt.size()) / blockSize));
     }

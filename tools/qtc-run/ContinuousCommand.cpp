@@ -131,6 +131,7 @@ Status runContinuous(rt::Engine &engine, const RunOptions &options) {
     out["mode"] = "continuous";
     out["request_rate"] = options.requestRate;
     out["max_running"] = options.engine.maxRunningRequests;
+    out["preemptions"] = engine.numPreemptions();
     json requests = json::array();
     for (size_t i = 0; i < count; ++i) {
       const RequestRecord &r = records[i];
@@ -179,9 +180,10 @@ Status runContinuous(rt::Engine &engine, const RunOptions &options) {
     std::cout << "  (" << r.tokens.size() << " tokens, " << rt::finishReasonName(r.finish)
               << ")\n";
   }
-  std::printf("served %zu requests in %.3f s (%d steps, up to %d requests per step): "
-              "%.1f tokens/s, %.2f requests/s\n",
-              count, seconds, steps, largestStep, tokensPerSecond, requestsPerSecond);
+  std::printf("served %zu requests in %.3f s (%d steps, up to %d requests per step, "
+              "%lld preempted): %.1f tokens/s, %.2f requests/s\n",
+              count, seconds, steps, largestStep, static_cast<long long>(engine.numPreemptions()),
+              tokensPerSecond, requestsPerSecond);
   std::printf("time to first token: median %.2f ms, p90 %.2f ms; time per output token: "
               "median %.2f ms; latency: median %.2f ms\n",
               1e3 * quantile(ttft, 0.5), 1e3 * quantile(ttft, 0.9), 1e3 * quantile(tpot, 0.5),

@@ -85,6 +85,9 @@ continuous batching:
   --request-rate R         requests arrive as a Poisson process of R per second (seeded by
                            --seed; default: all at once)
   --max-running N          requests running at once, the rest wait (default 64)
+  --preempt                admit requests when their prompt fits and preempt the newest
+                           when the KV cache runs out (recomputed later), instead of
+                           admitting only when prompt + -n tokens fit
 
 engine:
   --backend auto|cuda|host backend to run on (default auto: cuda if available)
@@ -103,7 +106,7 @@ output:
 StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
   RunOptions options;
   bool sawScore = false, sawGreedy = false, sawTemperature = false, sawN = false;
-  bool sawMaxRunning = false;
+  bool sawMaxRunning = false, sawPreempt = false;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &arg = args[i];
@@ -157,6 +160,9 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
       if (!(*r > 0))
         return invalidArgument("--request-rate must be positive");
       options.requestRate = *r;
+    } else if (arg == "--preempt") {
+      options.engine.capacityPolicy = rt::EngineOptions::CapacityPolicy::kMaxUtilization;
+      sawPreempt = true;
     } else if (arg == "--max-running") {
       QTC_TAKE(n, integer(1, 1 << 20));
       options.engine.maxRunningRequests = static_cast<int>(*n);
@@ -255,8 +261,8 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
     return invalidArgument("--batch applies to generation only");
   if (options.samples > 1 && options.mode != Mode::kGenerate)
     return invalidArgument("--samples applies to generation only");
-  if ((options.requestRate > 0 || sawMaxRunning) && !options.continuous)
-    return invalidArgument("--request-rate and --max-running apply to --continuous only");
+  if ((options.requestRate > 0 || sawMaxRunning || sawPreempt) && !options.continuous)
+    return invalidArgument("--request-rate, --max-running and --preempt apply to --continuous only");
   if (options.continuous && options.mode != Mode::kGenerate)
     return invalidArgument("--continuous applies to generation only");
   if (options.continuous && options.samples > 1)

@@ -328,3 +328,75 @@ TEST(RequestScheduling, RejectsBadRequests) {
   ASSERT_TRUE(outputs);
   EXPECT_TRUE(outputs->empty());
 }
+
+// kMaxUtilization admits on the prompt alone and preempts the newest
+// requests when a step does not fit: in a tight pool (a request arriving
+// every step, each needing up to all 6 of its blocks), requests are
+// preempted, prefilled again with their generated tokens, and still get
+// exactly the tokens they would get alone, greedy or sampled.
+TEST(RequestScheduling, MaxUtilizationPreemptsAndRecomputes) {
+  TinyModel m = makeModel();
+  EngineOptions engineOptions;
+  engineOptions.numKvBlocks = 6; // 96 token slots; a request needs up to 6 blocks
+  engineOptions.maxTokensPerCall = 32;
+  engineOptions.capacityPolicy = EngineOptions::CapacityPolicy::kMaxUtilization;
+  auto engine = makeEngine(m, engineOptions);
+  ASSERT_TRUE(engine);
+  std::mt19937 rng(23);
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<RequestOptions> options;
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 10; ++i) {
+    prompts.push_back(randomIds(rng, 4 + static_cast<int>(rng() % 30), m.shape.vocab));
+    RequestOptions o;
+    o.maxNewTokens = 10 + static_cast<int>(rng() % 40);
+    o.stopAtEos = false;
+    if (i % 2) {
+      o.sampling.greedy = false;
+      o.sampling.temperature = 1.1f;
+      o.sampling.seed = 50 + i;
+    }
+    options.push_back(o);
+  }
+  Collected c;
+  int mostRunning = 0;
+  for (size_t i = 0; i < prompts.size() || engine->hasUnfinishedRequests();) {
+    if (i < prompts.size()) {
+      auto id = engine->addRequest(prompts[i], options[i]);
+      ASSERT_TRUE(id) << id.status().toString();
+      ids.push_back(*id);
+      ++i;
+    }
+    stepInto(*engine, c);
+    mostRunning = std::max(mostRunning, engine->numRunningRequests());
+    ASSERT_LT(c.steps, 5000);
+    // Never more blocks in use than the pool has (the allocator would have
+    // failed an append), and all of them back at the end.
+    ASSERT_GE(engine->numFreeKvBlocks(), 0);
+  }
+  EXPECT_GE(engine->numPreemptions(), 2);
+  RecordProperty("preemptions", std::to_string(engine->numPreemptions()));
+  RecordProperty("most_running", std::to_string(mostRunning));
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(c.tokens[ids[i]], generateAlone(*engine, prompts[i], options[i])) << "request " << i;
+    EXPECT_EQ(c.finish[ids[i]], FinishReason::kLength);
+  }
+  EXPECT_EQ(engine->numFreeKvBlocks(), 6);
+
+  // The same traffic under kGuaranteedNoEvict never preempts, and runs fewer
+  // requests at once.
+  engineOptions.capacityPolicy = EngineOptions::CapacityPolicy::kGuaranteedNoEvict;
+  auto reserving = makeEngine(m, engineOptions);
+  ASSERT_TRUE(reserving);
+  Collected r;
+  int mostReserved = 0;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    ASSERT_TRUE(reserving->addRequest(prompts[i], options[i]));
+  while (reserving->hasUnfinishedRequests()) {
+    stepInto(*reserving, r);
+    mostReserved = std::max(mostReserved, reserving->numRunningRequests());
+    ASSERT_LT(r.steps, 5000);
+  }
+  EXPECT_EQ(reserving->numPreemptions(), 0);
+  EXPECT_LT(mostReserved, mostRunning);
+}

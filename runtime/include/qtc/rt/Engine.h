@@ -63,6 +63,15 @@ struct EngineOptions {
   bool prefixCaching = false;
   // Requests (addRequest/step) decoding or prefilling at once; more wait.
   int maxRunningRequests = 64;
+  // When addRequest'ed requests are admitted (TensorRT-LLM's capacity
+  // scheduler policies). kGuaranteedNoEvict: once the pool holds the
+  // request's prompt plus maxNewTokens beside what running requests may still
+  // need; nothing is ever preempted. kMaxUtilization: once the pool holds its
+  // prompt now; when a step's tokens do not fit, the most recently admitted
+  // requests are preempted (their blocks freed, their prompt and generated
+  // tokens prefilled again on readmission, vLLM's recompute preemption).
+  enum class CapacityPolicy { kGuaranteedNoEvict, kMaxUtilization };
+  CapacityPolicy capacityPolicy = CapacityPolicy::kGuaranteedNoEvict;
 };
 
 struct SamplingOptions {
@@ -104,12 +113,14 @@ struct GenerateResult {
 };
 
 // Continuous batching (vLLM's add_request/step, TensorRT-LLM's in-flight
-// batching). A request is admitted, first come first served, once the KV pool
-// can hold its prompt plus maxNewTokens on top of what the running requests
-// may still need (TensorRT-LLM's guaranteed-no-evict policy), so running
-// requests never run out of blocks and are never preempted. A request's
-// tokens equal those of generate() on its prompt alone with the same options
-// (its sampler is that of sequence 0 of such a call).
+// batching). Requests are admitted first come first served under
+// EngineOptions::capacityPolicy: by default once the KV pool can hold the
+// prompt plus maxNewTokens on top of what the running requests may still
+// need, so running requests never run out of blocks; or, with
+// kMaxUtilization, as soon as the prompt fits, preempting the newest
+// requests when the pool runs out. A request's tokens equal those of
+// generate() on its prompt alone with the same options (its sampler is that
+// of sequence 0 of such a call) whatever was preempted.
 using RequestId = int64_t;
 
 struct RequestOptions {
@@ -224,6 +235,8 @@ public:
   int numWaitingRequests() const;
   int numRunningRequests() const;
   int maxRunningRequests() const { return options_.maxRunningRequests; }
+  // Requests preempted since creation (kMaxUtilization only).
+  int64_t numPreemptions() const;
   // Applies from the next admission; running requests beyond it finish.
   Status setMaxRunningRequests(int count);
   bool hasUnfinishedRequests() const { return numWaitingRequests() + numRunningRequests() > 0; }
@@ -235,6 +248,11 @@ private:
   void admitRequests();
   // Ends a running request: its sequence is freed.
   void retireRequest(size_t runningIndex);
+  // Frees a running request's blocks and queues it first among the waiting,
+  // to prefill its prompt and generated tokens again.
+  void preemptRequest(size_t runningIndex);
+  // KV blocks that `chunks` need beyond what their sequences hold.
+  int64_t blocksToAppend(const std::vector<SequenceChunk> &chunks) const;
   Status checkIds(const std::vector<int32_t> &ids, const char *what) const;
   Status checkSampling(const SamplingOptions &sampling, const char *what) const;
   // Whether `blocks` KV blocks are free, after evicting prefix-cached ones
