@@ -260,6 +260,20 @@ qtc_status qtc_engine_set_max_running(qtc_engine *engine, int count) {
   });
 }
 
+qtc_status qtc_engine_set_preemption(qtc_engine *engine, int enable) {
+  return guarded([&] {
+    if (!engine)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_engine_set_preemption: null engine");
+    engine->engine->setCapacityPolicy(enable ? EngineOptions::CapacityPolicy::kMaxUtilization
+                                             : EngineOptions::CapacityPolicy::kGuaranteedNoEvict);
+    return succeed();
+  });
+}
+
+int64_t qtc_engine_preemptions(const qtc_engine *engine) {
+  return engine ? engine->engine->numPreemptions() : 0;
+}
+
 qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int64_t num_tokens,
                           int window, int64_t max_tokens, double *out_perplexity) {
   return guarded([&] {

@@ -225,3 +225,43 @@ TEST_F(CApiTest, RequestsMatchCppEngine) {
   EXPECT_EQ(qtc_add_request(engine_, a.data(), 6, 0, nullptr, 1, &third), QTC_INVALID_ARGUMENT);
   EXPECT_THAT(qtc_last_error(), HasSubstr("maxNewTokens must be at least 1"));
 }
+
+// Preemption through the C API: in a pool of 4 blocks, two requests of 20
+// prompt tokens (2 blocks each) are both admitted, but at 20 + 19 tokens
+// (3 blocks each) they no longer fit together: one is preempted, and both
+// still give the C++ engine's tokens.
+TEST_F(CApiTest, PreemptionKeepsTokens) {
+  qtc_engine_options options;
+  qtc_engine_options_init(&options);
+  options.backend = QTC_BACKEND_HOST;
+  options.num_kv_blocks = 4;
+  qtc_engine *small = nullptr;
+  ASSERT_EQ(qtc_engine_create(path_.c_str(), &options, &small), QTC_OK) << qtc_last_error();
+  ASSERT_EQ(qtc_engine_set_preemption(small, 1), QTC_OK);
+  std::vector<int32_t> a(20), b(20);
+  for (int i = 0; i < 20; ++i) {
+    a[i] = 1 + (7 * i) % 90;
+    b[i] = 1 + (11 * i + 3) % 90;
+  }
+  qtc_request_id ids[2];
+  ASSERT_EQ(qtc_add_request(small, a.data(), 20, 20, nullptr, 0, &ids[0]), QTC_OK);
+  ASSERT_EQ(qtc_add_request(small, b.data(), 20, 20, nullptr, 0, &ids[1]), QTC_OK);
+  std::map<qtc_request_id, std::vector<int32_t>> tokens;
+  std::vector<qtc_request_output> outputs(qtc_engine_max_running(small));
+  int count = 0;
+  for (int steps = 0; qtc_engine_unfinished_requests(small) > 0 && steps < 200; ++steps) {
+    ASSERT_EQ(qtc_step(small, outputs.data(), static_cast<int>(outputs.size()), &count), QTC_OK)
+        << qtc_last_error();
+    for (int i = 0; i < count; ++i)
+      tokens[outputs[i].id].push_back(outputs[i].token);
+  }
+  EXPECT_GE(qtc_engine_preemptions(small), 1);
+  GenerateOptions generate;
+  generate.maxNewTokens = 20;
+  generate.stopAtEos = false;
+  auto alone = cpp_->generate({a, b}, generate);
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(tokens[ids[0]], alone->tokens[0]);
+  EXPECT_EQ(tokens[ids[1]], alone->tokens[1]);
+  qtc_engine_destroy(small);
+}

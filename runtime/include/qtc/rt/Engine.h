@@ -239,6 +239,10 @@ public:
   int64_t numPreemptions() const;
   // Applies from the next admission; running requests beyond it finish.
   Status setMaxRunningRequests(int count);
+  // Applies from the next step (EngineOptions::capacityPolicy).
+  void setCapacityPolicy(EngineOptions::CapacityPolicy policy) {
+    options_.capacityPolicy = policy;
+  }
   bool hasUnfinishedRequests() const { return numWaitingRequests() + numRunningRequests() > 0; }
 
 private:

@@ -136,6 +136,12 @@ QTC_API int qtc_engine_unfinished_requests(const qtc_engine *engine);
 /* Requests running at once (default 64), and changing it (>= 1). */
 QTC_API int qtc_engine_max_running(const qtc_engine *engine);
 QTC_API qtc_status qtc_engine_set_max_running(qtc_engine *engine, int count);
+/* nonzero: admit requests when their prompt fits and preempt the newest when
+ * the KV cache runs out (recomputed later); 0 (default): admit only when the
+ * prompt plus max_new_tokens fit. See qtc::rt::EngineOptions::capacityPolicy. */
+QTC_API qtc_status qtc_engine_set_preemption(qtc_engine *engine, int enable);
+/* Requests preempted since the engine was created. */
+QTC_API int64_t qtc_engine_preemptions(const qtc_engine *engine);
 
 /* Perplexity over the first max_tokens (0: all) of tokens in non-overlapping
  * windows of `window` tokens. */
