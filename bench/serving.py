@@ -15,6 +15,9 @@ Runs (each one qtc-run process, --backend as given):
   rate R       requests arriving as a seeded Poisson process of R per second,
                for R at 0.5 and 0.9 of the request throughput the
                all-at-once continuous run measured
+  small pool   all at once into --small-pool KV blocks (default 64), under
+               each capacity policy: reserve every request's worst case
+               (default), or admit on the prompt and preempt (--preempt)
 Reported: generated tokens/s, requests/s, time to first token (from arrival),
 time per output token, latency; and how many requests' greedy tokens equal
 the static run's (continuous steps mix prefill chunks with decode tokens, so
@@ -65,6 +68,18 @@ def render(result):
     lines += ["", "Greedy tokens equal to the static run's: %d of %d requests (continuous, all at "
               "once, <= %d running)." % (result["equal_requests"], result["prompts"],
                                           result["max_running"]), ""]
+    if result.get("small_pool"):
+        lines += ["A pool of %d KV blocks, all requests at once, <= %d running:" % (
+                      result["small_pool_blocks"], result["max_running"]), "",
+                  "| policy | requests per step (max) | preemptions | tokens/s | TTFT median ms "
+                  "| latency median ms | greedy tokens equal to the static run's |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for row in result["small_pool"]:
+            lines.append("| %s | %d | %d | %.0f | %.2f | %.2f | %d / %d |" % (
+                row["policy"], row["largest_step"], row["preemptions"], row["tokens_per_s"],
+                1e3 * row["ttft_median_s"], 1e3 * row["latency_median_s"], row["equal_requests"],
+                result["prompts"]))
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -78,6 +93,8 @@ def main():
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--max-running", type=int, default=64)
     parser.add_argument("--kv-blocks", type=int, default=2048)
+    parser.add_argument("--small-pool", type=int, default=64,
+                        help="KV blocks of the capacity-policy rows (0: skip them)")
     parser.add_argument("--provenance")
     parser.add_argument("--render", metavar="JSON")
     args = parser.parse_args()
@@ -112,10 +129,22 @@ def main():
         at_rate = run(continuous + ["--request-rate", "%.3f" % rate, "--seed", "1"])
         rows.append(dict({"run": "continuous, Poisson %.0f requests/s (%.1fx)" % (rate, fraction)},
                          **{k: at_rate[k] for k in keys}))
+    small_pool = []
+    if args.small_pool:
+        pool = [a if a != str(args.kv_blocks) else str(args.small_pool) for a in continuous]
+        for policy, extra in (("reserve worst case", []), ("preempt (recompute)", ["--preempt"])):
+            d = run(pool + extra)
+            small_pool.append({
+                "policy": policy, "largest_step": d["largest_step"],
+                "preemptions": d["preemptions"], "tokens_per_s": d["tokens_per_s"],
+                "ttft_median_s": d["ttft_median_s"], "latency_median_s": d["latency_median_s"],
+                "equal_requests": sum(s["tokens"] == r["tokens"]
+                                      for s, r in zip(static["sequences"], d["requests"]))})
     result = {"artifact": os.path.basename(args.artifact), "backend": static["backend"],
               "provenance": args.provenance, "prompts": prompts,
               "max_new_tokens": args.max_new_tokens, "max_running": args.max_running,
-              "kv_blocks": args.kv_blocks, "equal_requests": equal, "rows": rows}
+              "kv_blocks": args.kv_blocks, "equal_requests": equal, "rows": rows,
+              "small_pool_blocks": args.small_pool, "small_pool": small_pool}
     name = os.path.splitext(os.path.basename(args.artifact))[0]
     with open(os.path.join(args.out_dir, "serving_%s.json" % name), "w") as f:
         json.dump(result, f, indent=1)
