@@ -98,13 +98,14 @@ def copies_for(bytes_per_copy, l2):
     return max(2, math.ceil(4 * l2 / bytes_per_copy))
 
 
-def bench_torch_fp16(n, k, l2):
+def bench_torch_fp16(n, k, l2, tokens=1):
+    """cuBLAS fp16 on `tokens` rows (prefill_linear.py times 512)."""
     copies = copies_for(n * k * 2, l2)
     ws = [torch.randn(n, k, dtype=torch.float16, device="cuda") * 0.02 for _ in range(copies)]
-    x = torch.randn(1, k, dtype=torch.float16, device="cuda")
+    x = torch.randn(tokens, k, dtype=torch.float16, device="cuda")
     graph_us, stream_us = time_rotating(lambda i: F.linear(x, ws[i]), copies)
     return result_row("torch fp16 (cuBLAS)", n, k, graph_us, stream_us,
-                      n * k * 2 + k * 2 + n * 2)
+                      n * k * 2 + tokens * (k * 2 + n * 2))
 
 
 def pack_int4_for_torch(n, k):
@@ -118,17 +119,17 @@ def pack_int4_for_torch(n, k):
         return torch.ops.aten._convert_weight_to_int4pack(q, 8)
 
 
-def bench_torch_int4(n, k, l2):
+def bench_torch_int4(n, k, l2, tokens=1):
     weight_bytes = n * k // 2 + (k // GROUP) * n * 2 * 2
     copies = copies_for(weight_bytes, l2)
     ws = [pack_int4_for_torch(n, k) for _ in range(copies)]
     szs = [(torch.rand(k // GROUP, n, 2, device="cuda") * 0.01).to(torch.bfloat16)
            for _ in range(copies)]
-    x = torch.randn(1, k, dtype=torch.bfloat16, device="cuda")
+    x = torch.randn(tokens, k, dtype=torch.bfloat16, device="cuda")
     graph_us, stream_us = time_rotating(
         lambda i: torch.ops.aten._weight_int4pack_mm(x, ws[i], GROUP, szs[i]), copies)
     return result_row("torch int4 (_weight_int4pack_mm)", n, k, graph_us, stream_us,
-                      weight_bytes + k * 2 + n * 2)
+                      weight_bytes + tokens * (k * 2 + n * 2))
 
 
 def run_qtc(bench_binary, ptx_dir, out_dir, plain_launch=False, only=None):

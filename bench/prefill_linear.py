@@ -33,25 +33,6 @@ def tflops(n, k, tokens, us):
     return 2.0 * n * k * tokens / (us * 1e-6) / 1e12
 
 
-def bench_torch_fp16(n, k, tokens, l2):
-    copies = dl.copies_for(n * k * 2, l2)
-    ws = [torch.randn(n, k, dtype=torch.float16, device="cuda") * 0.02 for _ in range(copies)]
-    x = torch.randn(tokens, k, dtype=torch.float16, device="cuda")
-    graph_us, stream_us = dl.time_rotating(lambda i: dl.F.linear(x, ws[i]), copies)
-    return graph_us if graph_us is not None else stream_us
-
-
-def bench_torch_int4(n, k, tokens, l2):
-    copies = dl.copies_for(n * k // 2, l2)
-    ws = [dl.pack_int4_for_torch(n, k) for _ in range(copies)]
-    szs = [(torch.rand(k // dl.GROUP, n, 2, device="cuda") * 0.01).to(torch.bfloat16)
-           for _ in range(copies)]
-    x = torch.randn(tokens, k, dtype=torch.bfloat16, device="cuda")
-    graph_us, stream_us = dl.time_rotating(
-        lambda i: torch.ops.aten._weight_int4pack_mm(x, ws[i], dl.GROUP, szs[i]), copies)
-    return graph_us if graph_us is not None else stream_us
-
-
 def render(result):
     lines = ["# Prefill linear (%d tokens) on %s" % (result["tokens"], result["device"]), ""]
     if result.get("provenance"):
@@ -99,11 +80,11 @@ def main():
         qtc = json.load(f)["kernels"]
     rows = []
     for n, k in dl.SHAPES:
-        cublas_us = bench_torch_fp16(n, k, args.tokens, l2)
+        cublas_us = dl.bench_torch_fp16(n, k, l2, args.tokens)["us"]
         peers = [("torch fp16 (cuBLAS)", cublas_us)]
         try:
             peers.append(("torch int4 (_weight_int4pack_mm)",
-                          bench_torch_int4(n, k, args.tokens, l2)))
+                          dl.bench_torch_int4(n, k, l2, args.tokens)["us"]))
         except Exception as e:  # a peer that does not run here is reported, not fatal
             rows.append({"impl": "torch int4 (_weight_int4pack_mm)", "n": n, "k": k,
                          "error": str(e).splitlines()[0]})

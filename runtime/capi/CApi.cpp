@@ -49,6 +49,18 @@ qtc_status guarded(Body &&body) {
   }
 }
 
+// NULL: the defaults (greedy).
+SamplingOptions samplingFrom(const qtc_sampling *sampling) {
+  SamplingOptions options;
+  if (sampling) {
+    options.greedy = sampling->greedy != 0;
+    options.temperature = sampling->temperature;
+    options.topK = sampling->top_k;
+    options.seed = sampling->seed;
+  }
+  return options;
+}
+
 } // namespace
 
 extern "C" {
@@ -139,12 +151,7 @@ qtc_status qtc_generate_samples(qtc_engine *engine, const int32_t *const *prompt
     options.maxNewTokens = max_new_tokens;
     options.stopAtEos = stop_at_eos != 0;
     options.samplesPerPrompt = samples_per_prompt;
-    if (sampling) {
-      options.sampling.greedy = sampling->greedy != 0;
-      options.sampling.temperature = sampling->temperature;
-      options.sampling.topK = sampling->top_k;
-      options.sampling.seed = sampling->seed;
-    }
+    options.sampling = samplingFrom(sampling);
     StatusOr<GenerateResult> result = engine->engine->generate(batch, options);
     if (!result)
       return fail(result.status());
@@ -189,12 +196,7 @@ qtc_status qtc_add_request(qtc_engine *engine, const int32_t *prompt, int prompt
     RequestOptions options;
     options.maxNewTokens = max_new_tokens;
     options.stopAtEos = stop_at_eos != 0;
-    if (sampling) {
-      options.sampling.greedy = sampling->greedy != 0;
-      options.sampling.temperature = sampling->temperature;
-      options.sampling.topK = sampling->top_k;
-      options.sampling.seed = sampling->seed;
-    }
+    options.sampling = samplingFrom(sampling);
     StatusOr<RequestId> id =
         engine->engine->addRequest(std::vector<int32_t>(prompt, prompt + prompt_length), options);
     if (!id)

@@ -165,18 +165,7 @@ Status runContinuous(rt::Engine &engine, const RunOptions &options) {
   for (size_t i = 0; i < count; ++i) {
     const RequestRecord &r = records[i];
     std::cout << "[" << i << "] ";
-    if (engine.tokenizer()) {
-      // Decoded with the prompt, so the first new piece keeps its space.
-      std::vector<int32_t> all = (*prompts)[i];
-      all.insert(all.end(), r.tokens.begin(), r.tokens.end());
-      StatusOr<std::string> text = engine.decode(all);
-      if (!text)
-        return text.status();
-      std::cout << *text;
-    } else {
-      for (size_t t = 0; t < r.tokens.size(); ++t)
-        std::cout << (t ? "," : "") << r.tokens[t];
-    }
+    QTC_RT_RETURN_IF_ERROR(printContinuation(engine, (*prompts)[i], r.tokens));
     std::cout << "  (" << r.tokens.size() << " tokens, " << rt::finishReasonName(r.finish)
               << ")\n";
   }

@@ -97,6 +97,23 @@ StatusOr<std::string> textOf(const rt::Engine &engine, const std::vector<int32_t
   return engine.decode(ids);
 }
 
+Status printContinuation(const rt::Engine &engine, const std::vector<int32_t> &prompt,
+                         const std::vector<int32_t> &tokens) {
+  if (!engine.tokenizer()) {
+    for (size_t t = 0; t < tokens.size(); ++t)
+      std::cout << (t ? "," : "") << tokens[t];
+    return Status::ok();
+  }
+  // Decoded with the prompt, so the first new piece keeps its space.
+  std::vector<int32_t> all = prompt;
+  all.insert(all.end(), tokens.begin(), tokens.end());
+  StatusOr<std::string> text = engine.decode(all);
+  if (!text)
+    return text.status();
+  std::cout << *text;
+  return Status::ok();
+}
+
 // The prompts of a generate: --prompts-file's non-empty lines, each encoded,
 // or the one prompt; then --batch copies of each.
 StatusOr<std::vector<std::vector<int32_t>>> generatePrompts(const rt::Engine &engine,
@@ -202,19 +219,8 @@ Status runGenerate(rt::Engine &engine, const RunOptions &options) {
   for (size_t i = 0; i < result->tokens.size(); ++i) {
     if (result->tokens.size() > 1)
       std::cout << "[" << i << "] ";
-    if (engine.tokenizer()) {
-      // Decoded with the prompt, so the first new piece keeps its space.
-      std::vector<int32_t> all = promptOf(i);
-      all.insert(all.end(), result->tokens[i].begin(), result->tokens[i].end());
-      StatusOr<std::string> text = engine.decode(all);
-      if (!text)
-        return text.status();
-      std::cout << *text << "\n";
-    } else {
-      for (size_t t = 0; t < result->tokens[i].size(); ++t)
-        std::cout << (t ? "," : "") << result->tokens[i][t];
-      std::cout << "\n";
-    }
+    QTC_RT_RETURN_IF_ERROR(printContinuation(engine, promptOf(i), result->tokens[i]));
+    std::cout << "\n";
   }
   std::printf("generated %lld tokens in %.3f s: %.1f tokens/s (prefill %.1f tokens/s, "
               "decode %.1f tokens/s)\n",

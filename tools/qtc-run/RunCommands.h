@@ -33,6 +33,10 @@ rt::StatusOr<std::vector<std::vector<int32_t>>> generatePrompts(const rt::Engine
 nlohmann::json baseJson(const rt::Engine &engine);
 void printBackend(const rt::Engine &engine);
 void printJson(const nlohmann::json &object);
+// Prints `prompt` + `tokens` as text (decoded together), or the token ids
+// when the artifact has no tokenizer; no newline.
+rt::Status printContinuation(const rt::Engine &engine, const std::vector<int32_t> &prompt,
+                             const std::vector<int32_t> &tokens);
 // Text of `ids`, or empty when the artifact has no tokenizer.
 rt::StatusOr<std::string> textOf(const rt::Engine &engine, const std::vector<int32_t> &ids);
 

@@ -30,7 +30,6 @@
 
 namespace qtc::rt {
 
-class Backend;
 class BatchBuilder;
 class BlockAllocator;
 class PrefixCache;
