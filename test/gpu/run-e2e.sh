@@ -28,40 +28,35 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 # The commit scripts/gpu-prepare built the tools and artifacts from.
 cat $src/commit 2>/dev/null | tee "$out/commit.txt"
 
-for a in kjv-fp16 kjv-onnx-fp16; do
-  [[ -f $src/$a.qtc ]] || { echo "SKIP $a (not carried)"; continue; }
+# The reference checks of the CI e2e tests for artifact $1 on --backend cuda,
+# its perplexity on --backend host, and the two within 0.5% of each other;
+# further arguments go to check_reference.py on both backends. An artifact
+# that was not carried is skipped.
+reference_checks() {
+  local a=$1; shift
+  [[ -f $src/$a.qtc ]] || { echo "SKIP $a (not carried)"; return; }
   check "reference-cuda-$a" python3 $src/check_reference.py --qtc-run $run \
     --artifact $src/$a.qtc --backend cuda --reference $src/reference.json \
-    --eval-tokens $src/eval_tokens.bin --ppl-out "$out/$a.cuda.ppl"
+    --eval-tokens $src/eval_tokens.bin --ppl-out "$out/$a.cuda.ppl" "$@"
   check "ppl-host-$a" python3 $src/check_reference.py --qtc-run $run \
     --artifact $src/$a.qtc --backend host --skip-tokens --reference $src/reference.json \
-    --eval-tokens $src/eval_tokens.bin --ppl-out "$out/$a.host.ppl"
+    --eval-tokens $src/eval_tokens.bin --ppl-out "$out/$a.host.ppl" "$@"
   if [[ -s $out/$a.cuda.ppl && -s $out/$a.host.ppl ]]; then
     check "cuda-vs-host-$a" python3 -c "
 import sys; c=float(open('$out/$a.cuda.ppl').read()); h=float(open('$out/$a.host.ppl').read())
 r=abs(c-h)/h; print(f'ok   cuda {c:.4f} host {h:.4f} rel {r:.4%}'); sys.exit(r > 0.005)"
   fi
-done
+}
+
+reference_checks kjv-fp16
+reference_checks kjv-onnx-fp16
 
 check "ppl-cuda-kjv-w4a16" $run $src/kjv-w4a16.qtc --backend cuda --ppl $src/eval_tokens.bin --json
 rates "$out/logs/ppl-cuda-kjv-w4a16.log"
 
-# The fp8 (e4m3) KV cache: the same reference checks with the lossy-cache
-# top-5 tolerance of test/e2e/kjv-kvfp8.test, and cuda within 0.5% of host.
-if [[ -f $src/kjv-kvfp8.qtc ]]; then
-  check "reference-cuda-kjv-kvfp8" python3 $src/check_reference.py --qtc-run $run \
-    --artifact $src/kjv-kvfp8.qtc --backend cuda --reference $src/reference.json \
-    --eval-tokens $src/eval_tokens.bin --ppl-tol 0.01 --top5-logit-tol 0.2 \
-    --ppl-out "$out/kjv-kvfp8.cuda.ppl"
-  check "ppl-host-kjv-kvfp8" python3 $src/check_reference.py --qtc-run $run \
-    --artifact $src/kjv-kvfp8.qtc --backend host --skip-tokens --reference $src/reference.json \
-    --eval-tokens $src/eval_tokens.bin --ppl-tol 0.01 --ppl-out "$out/kjv-kvfp8.host.ppl"
-  if [[ -s $out/kjv-kvfp8.cuda.ppl && -s $out/kjv-kvfp8.host.ppl ]]; then
-    check "cuda-vs-host-kjv-kvfp8" python3 -c "
-import sys; c=float(open('$out/kjv-kvfp8.cuda.ppl').read()); h=float(open('$out/kjv-kvfp8.host.ppl').read())
-r=abs(c-h)/h; print(f'ok   cuda {c:.4f} host {h:.4f} rel {r:.4%}'); sys.exit(r > 0.005)"
-  fi
-fi
+# The fp8 (e4m3) KV cache, with the lossy-cache tolerances of
+# test/e2e/kjv-kvfp8.test.
+reference_checks kjv-kvfp8 --ppl-tol 0.01 --top5-logit-tol 0.2
 
 check memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
   $run $src/kjv-w4a16.qtc --backend cuda --prompt "In the beginning" -n 16 --greedy
