@@ -63,6 +63,18 @@ LogicalResult QuantizeOp::verify() {
   return verifySameWeight(*this, getInput().getType(), getResult().getType());
 }
 
+LogicalResult QuantizedWeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("name must not be empty");
+  if (getMethod().empty())
+    return emitOpError("method must not be empty");
+  if (getMaxAbsError().convertToFloat() < 0)
+    return emitOpError("max_abs_error must be non-negative");
+  WeightType type = getResult().getType();
+  return verifyEncodingForShape(*this, "weight", type.getEncoding(),
+                                type.getShape());
+}
+
 LogicalResult DequantizeOp::verify() {
   return verifySameWeight(*this, getResult().getType(), getInput().getType());
 }

@@ -23,10 +23,11 @@ def Qnt_KvCache : Resource<"::qtc::qnt::KvCacheResource">;
 def Qnt_QuantizeOp : Qnt_Op<"quantize", [Pure]> {
   let summary = "Quantizes a weight into its result type's encoding";
   let description = [{
-    Declares that `input` is stored as `!qnt.weight` with the result type's
-    encoding. The quantize-weights pass computes the values, scales and zero
-    points (RTN, GPTQ, AWQ, ...) from the weight store; the IR records the
-    decision. Shape and element type carry over unchanged.
+    Declares that `input` is to be stored as `!qnt.weight` with the result
+    type's encoding: the decision `qtc-quantize-weights` makes. A weight
+    quantizer (`qtc-rtn`, `qtc-gptq`) then computes the values and replaces
+    the op with `qnt.quantized_weight`. Shape and element type carry over
+    unchanged.
 
     ```mlir
     %q = qnt.quantize %w : tensor<768x256xf16>
@@ -39,6 +40,35 @@ def Qnt_QuantizeOp : Qnt_Op<"quantize", [Pure]> {
   let assemblyFormat = [{
     $input attr-dict `:` type($input) `->` qualified(type($result))
   }];
+  let hasVerifier = 1;
+}
+
+def Qnt_QuantizedWeightOp : Qnt_Op<"quantized_weight", [Pure]> {
+  let summary = "A weight whose quantized values have been computed";
+  let description = [{
+    The result of a weight quantizer (`qtc-rtn`, `qtc-gptq`): the codes,
+    scales and zero points of the weight `name`, in the result type's
+    encoding, live in the model's weight store beside the IR (under `name`
+    with the suffixes `.qdata`, `.qscales` and `.qzeros`), as the original
+    weights do. `method` names the quantizer; `sqnr_db` and `max_abs_error`
+    measure the dequantized weight against the original, and, when the
+    quantizer had calibration statistics, `output_sqnr_db` measures the
+    layer's output over the calibration activations
+    (`10 log10(tr(W H W^T) / tr(dW H dW^T))`, H = X^T X). The plan packs the
+    stored values into the kernels' layout.
+
+    ```mlir
+    %q = qnt.quantized_weight "model.layers.0.self_attn.q_proj.weight"
+        {method = "gptq", sqnr_db = 18.1 : f32, max_abs_error = 0.011 : f32,
+         output_sqnr_db = 24.3 : f32}
+        : !qnt.weight<768x256, f16, #qnt.encoding<format = i4, granularity = per_group,
+                                                  group_size = 128, scale_type = f16>>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrAttr:$method, F32Attr:$sqnr_db,
+                       F32Attr:$max_abs_error, OptionalAttr<F32Attr>:$output_sqnr_db);
+  let results = (outs Qnt_WeightType:$result);
+  let assemblyFormat = "$name attr-dict `:` qualified(type($result))";
   let hasVerifier = 1;
 }
 

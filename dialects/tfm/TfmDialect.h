@@ -5,6 +5,10 @@
 
 #include "mlir/IR/Dialect.h"
 
+namespace qtc {
+class WeightContext; // qtc/Transforms/WeightContext.h
+} // namespace qtc
+
 #include "dialects/tfm/TfmDialect.h.inc"
 
 #endif // QTC_DIALECTS_TFM_TFMDIALECT_H

@@ -36,6 +36,18 @@ def Tfm_Dialect : Dialect {
   let extraClassDeclaration = [{
     // Defined beside the attribute storage classes, which must be complete.
     void registerAttributes();
+
+    // The bytes behind this context's `tfm.weight` handles, and what passes
+    // computed from them (quantized weights, calibration statistics). Set by
+    // whoever imported the model: `qtc compile`, the JIT API, or
+    // `qtc-opt --qtc-weights=MODEL`; null when only the IR is at hand.
+    void setWeightContext(::qtc::WeightContext *context) { weightContext = context; }
+    ::qtc::WeightContext *getWeightContext() const { return weightContext; }
+
+  private:
+    ::qtc::WeightContext *weightContext = nullptr;
+
+  public:
   }];
 }
 

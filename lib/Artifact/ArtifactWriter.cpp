@@ -100,7 +100,8 @@ void serializeArtifact(const ArtifactContents &c, llvm::raw_ostream &os) {
   std::vector<flatbuffers::Offset<fb::LayerNumerics>> numerics;
   for (const LayerNumerics &n : c.numerics)
     numerics.push_back(fb::CreateLayerNumericsDirect(
-        b, n.name.c_str(), n.format.c_str(), n.sqnrDb, n.maxAbsError));
+        b, n.name.c_str(), n.format.c_str(), n.sqnrDb, n.maxAbsError,
+        n.method.empty() ? nullptr : n.method.c_str(), n.outputSqnrDb));
 
   auto root = fb::CreateArtifact(
       b, rt::kSchemaVersion, b.CreateString(c.producer),

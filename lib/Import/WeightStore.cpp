@@ -151,6 +151,20 @@ llvm::StringRef WeightStore::adoptBytes(std::unique_ptr<std::string> bytes) {
   return view;
 }
 
+bool WeightStore::addOwned(llvm::StringRef name, DType dtype,
+                           llvm::ArrayRef<int64_t> shape, std::string bytes) {
+  WeightRef ref;
+  ref.dtype = dtype;
+  ref.shape.assign(shape.begin(), shape.end());
+  if (static_cast<size_t>(ref.numElements()) * dtypeByteSize(dtype) !=
+      bytes.size())
+    return false;
+  llvm::StringRef view = adoptBytes(std::make_unique<std::string>(std::move(bytes)));
+  ref.data = view.data();
+  ref.byteSize = view.size();
+  return add(name, std::move(ref));
+}
+
 bool WeightStore::add(llvm::StringRef name, WeightRef ref) {
   std::lock_guard<std::mutex> lock(impl->mutex);
   Entry entry;

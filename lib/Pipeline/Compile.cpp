@@ -8,12 +8,15 @@
 #include "qtc/Pipeline/PlanBuilder.h"
 #include "qtc/Pipeline/Recipe.h"
 #include "qtc/Transforms/Passes.h"
+#include "qtc/Transforms/WeightContext.h"
 
 #include "dialects/qnt/QntDialect.h"
 #include "dialects/tfm/TfmOps.h"
 
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -23,6 +26,7 @@
 #include "llvm/Support/Timer.h"
 
 #include <chrono>
+#include <cmath>
 
 using namespace mlir;
 
@@ -63,18 +67,22 @@ private:
   std::chrono::steady_clock::time_point start;
 };
 
-LogicalResult readTokenizer(Location loc, const CompileOptions &options,
+// The tokenizer the options name, else tokenizer.model beside the model;
+// empty when there is none (the artifact then takes token ids only).
+std::string findTokenizer(const CompileOptions &options) {
+  if (!options.tokenizerPath.empty())
+    return options.tokenizerPath;
+  SmallString<256> guess(options.modelPath);
+  if (!llvm::sys::fs::is_directory(guess))
+    llvm::sys::path::remove_filename(guess);
+  llvm::sys::path::append(guess, "tokenizer.model");
+  return llvm::sys::fs::exists(guess) ? std::string(guess) : std::string();
+}
+
+LogicalResult readTokenizer(Location loc, StringRef path,
                             std::vector<uint8_t> &bytes) {
-  std::string path = options.tokenizerPath;
-  if (path.empty()) {
-    SmallString<256> guess(options.modelPath);
-    if (!llvm::sys::fs::is_directory(guess))
-      llvm::sys::path::remove_filename(guess);
-    llvm::sys::path::append(guess, "tokenizer.model");
-    if (!llvm::sys::fs::exists(guess))
-      return success(); // artifacts without a tokenizer take token ids only
-    path = std::string(guess);
-  }
+  if (path.empty())
+    return success();
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
     return emitError(loc) << "cannot read tokenizer '" << path
@@ -86,6 +94,54 @@ LogicalResult readTokenizer(Location loc, const CompileOptions &options,
 
 } // namespace
 
+LogicalResult buildQuantizationPipeline(OpPassManager &pm, const Recipe &recipe,
+                                        const CompileOptions &options,
+                                        StringRef tokenizerPath) {
+  if (recipe.needsCalibration()) {
+    CalibrateOptions calibrate;
+    calibrate.data = options.calibrationData.empty() ? recipe.calibration.data
+                                                     : options.calibrationData;
+    calibrate.tokenizer = tokenizerPath.str();
+    calibrate.tokens = options.calibrationTokens > 0 ? options.calibrationTokens
+                                                     : recipe.calibration.tokens;
+    calibrate.seqLen = recipe.calibration.seqLen;
+    calibrate.seed = recipe.calibration.seed;
+    pm.addPass(createCalibrate(calibrate));
+  }
+  if (recipe.linear.format != WeightFormat::F16 &&
+      recipe.linear.method == WeightMethod::Awq) {
+    AwqOptions awq;
+    awq.groupSize = recipe.linear.groupSize;
+    awq.symmetric = recipe.linear.symmetric;
+    awq.smallerGroups = recipe.linear.smallerGroups;
+    pm.addPass(createAwq(awq));
+  }
+  if (recipe.linear.format != WeightFormat::F16) {
+    QuantizeWeightsOptions quantize;
+    quantize.format = "int4";
+    quantize.groupSize = recipe.linear.groupSize;
+    quantize.symmetric = recipe.linear.symmetric;
+    quantize.includeLmHead = recipe.quantizeLmHead;
+    quantize.smallerGroups = recipe.linear.smallerGroups;
+    pm.addPass(createQuantizeWeights(quantize));
+    if (recipe.linear.method == WeightMethod::Gptq) {
+      GptqOptions gptq;
+      gptq.dampening = recipe.linear.gptq.dampening;
+      gptq.blockSize = recipe.linear.gptq.blockSize;
+      gptq.actOrder = recipe.linear.gptq.actOrder;
+      pm.addPass(createGptq(gptq));
+    } else {
+      pm.addPass(createRoundToNearest());
+    }
+  }
+  if (recipe.kvCache == KvCacheFormat::Fp8E4M3) {
+    QuantizeKvCacheOptions kv;
+    kv.format = "f8e4m3";
+    pm.addPass(createQuantizeKvCache(kv));
+  }
+  return success();
+}
+
 FailureOr<artifact::ArtifactContents>
 compileToContents(MLIRContext &context, const CompileOptions &options) {
   Location loc = FileLineColLoc::get(&context, options.modelPath, 0, 0);
@@ -95,32 +151,26 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
   if (failed(recipe))
     return failure();
 
+  std::string tokenizerPath = findTokenizer(options);
   progress.stage("import " + options.modelPath);
   FailureOr<ImportedModel> model = importModel(context, options.modelPath);
   if (failed(model))
     return failure();
 
   progress.stage("quantize (recipe " + recipe->name + ")");
-  if (recipe->linear.format != WeightFormat::F16) {
-    QuantizeWeightsOptions quantize;
-    quantize.format = "int4";
-    quantize.groupSize = recipe->linear.groupSize;
-    quantize.symmetric = recipe->linear.symmetric;
-    quantize.includeLmHead = recipe->quantizeLmHead;
-    quantize.smallerGroups = recipe->linear.smallerGroups;
-    PassManager pm(&context);
-    pm.addPass(createQuantizeWeights(quantize));
-    if (failed(pm.run(*model->module)))
-      return failure();
-  }
-  if (recipe->kvCache == KvCacheFormat::Fp8E4M3) {
-    QuantizeKvCacheOptions kv;
-    kv.format = "f8e4m3";
-    PassManager pm(&context);
-    pm.addPass(createQuantizeKvCache(kv));
-    if (failed(pm.run(*model->module)))
-      return failure();
-  }
+  // Passes that read or compute weights reach them through the context.
+  WeightContext weights(model->weights);
+  weights.progress = options.progress;
+  WeightContext::attach(&context, &weights);
+  auto detach = llvm::make_scope_exit(
+      [&] { WeightContext::attach(&context, nullptr); });
+  PassManager pm(&context);
+  if (options.passManagerCommandLine && failed(applyPassManagerCLOptions(pm)))
+    return emitError(loc) << "cannot apply the pass-manager command-line options";
+  if (failed(buildQuantizationPipeline(pm, *recipe, options, tokenizerPath)))
+    return failure();
+  if (failed(pm.run(*model->module)))
+    return failure();
 
   auto models = model->module->getOps<tfm::ModelOp>();
   if (std::distance(models.begin(), models.end()) != 1)
@@ -143,7 +193,7 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
     return failure();
 
   progress.stage("tokenizer and numerics");
-  if (failed(readTokenizer(loc, options, contents.tokenizerModel)))
+  if (failed(readTokenizer(loc, tokenizerPath, contents.tokenizerModel)))
     return failure();
   progress.finish();
   if (options.progress && !contents.numerics.empty()) {
@@ -163,10 +213,16 @@ LogicalResult writeNumericsReport(const artifact::ArtifactContents &contents,
                                   StringRef path, Location loc) {
   llvm::json::Array layers;
   for (const artifact::LayerNumerics &n : contents.numerics)
-    layers.push_back(llvm::json::Object{{"name", n.name},
-                                        {"format", n.format},
-                                        {"sqnr_db", n.sqnrDb},
-                                        {"max_abs_error", n.maxAbsError}});
+  {
+    llvm::json::Object layer{{"name", n.name},
+                             {"format", n.format},
+                             {"method", n.method},
+                             {"sqnr_db", n.sqnrDb},
+                             {"max_abs_error", n.maxAbsError}};
+    if (!std::isnan(n.outputSqnrDb))
+      layer["output_sqnr_db"] = n.outputSqnrDb;
+    layers.push_back(std::move(layer));
+  }
   llvm::json::Object report{{"recipe", contents.recipe},
                             {"producer", contents.producer},
                             {"layers", std::move(layers)}};

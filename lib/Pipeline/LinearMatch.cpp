@@ -6,19 +6,17 @@
 #include "dialects/qnt/QntTypes.h"
 #include "dialects/tfm/TfmOps.h"
 
-#include "qtc/Pipeline/Recipe.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 
 namespace qtc {
 
 std::string describeSpec(const LinearSpec &spec) {
-  WeightSpec weights;
-  weights.format =
-      spec.format == LinearFormat::Int4 ? WeightFormat::Int4 : WeightFormat::F16;
-  weights.groupSize = spec.groupSize;
-  weights.symmetric = spec.symmetric;
-  return Recipe::describe(weights);
+  if (spec.format == LinearFormat::F16)
+    return "fp16";
+  return llvm::formatv("int4-g{0}-{1}", spec.groupSize,
+                       spec.symmetric ? "sym" : "asym");
 }
 
 namespace {
@@ -42,9 +40,14 @@ std::optional<LinearMatch> fill(Operation *op, Value input, Value weight,
           : cast<ShapedType>(weight.getType()).getShape();
   m.outFeatures = shape[0];
   m.inFeatures = shape[1];
-  if (auto quantize = weight.getDefiningOp<qnt::QuantizeOp>()) {
-    auto qtype = cast<qnt::WeightType>(quantize.getResult().getType());
-    qnt::EncodingAttr enc = qtype.getEncoding();
+  if (weight.getDefiningOp<qnt::QuantizeOp>()) {
+    m.error = "weight is marked for quantization but its values were never "
+              "computed: run a weight quantizer (qtc-rtn, qtc-gptq) after "
+              "qtc-quantize-weights";
+    return m;
+  }
+  if (auto quantized = weight.getDefiningOp<qnt::QuantizedWeightOp>()) {
+    qnt::EncodingAttr enc = quantized.getResult().getType().getEncoding();
     bool int4 = enc.getFormat() == qnt::Format::i4 ||
                 enc.getFormat() == qnt::Format::u4;
     if (!int4 || enc.getGranularity() != qnt::Granularity::per_group ||
@@ -58,14 +61,14 @@ std::optional<LinearMatch> fill(Operation *op, Value input, Value weight,
     }
     m.spec = {LinearFormat::Int4, static_cast<int>(enc.getGroupSize()),
               enc.getSymmetric()};
-    weight = quantize.getInput();
-  }
-  std::optional<std::string> name = weightName(weight);
-  if (!name) {
+    m.quantized = quantized;
+    m.weightName = quantized.getName().str();
+  } else if (std::optional<std::string> name = weightName(weight)) {
+    m.weightName = *name;
+  } else {
     m.error = "linear weight must be a tfm.weight for the runtime plan";
     return m;
   }
-  m.weightName = *name;
   if (bias) {
     m.biasName = weightName(bias);
     if (!m.biasName)

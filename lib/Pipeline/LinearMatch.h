@@ -34,6 +34,8 @@ struct LinearMatch {
   std::string weightName;
   std::optional<std::string> biasName;
   LinearSpec spec;
+  // The qnt.quantized_weight behind an int4 spec (its values are stored).
+  mlir::Operation *quantized = nullptr;
   int64_t inFeatures = 0, outFeatures = 0;
   // Why the plan cannot lower this linear (e.g. its weight is computed
   // rather than a tfm.weight); empty when it can.

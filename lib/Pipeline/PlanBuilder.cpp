@@ -9,6 +9,7 @@
 #include "dialects/qnt/QntOps.h"
 #include "dialects/tfm/TfmOps.h"
 #include "qtc/Import/WeightStore.h"
+#include "qtc/Transforms/WeightContext.h"
 
 #include "mlir/IR/Block.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -179,16 +180,16 @@ PlanBuilder::packLinear(ArrayRef<LinearMatch> members, artifact::Step &step,
     return tensorIds;
   }
 
-  SmallVector<WeightMatrix> matrices;
-  for (const LinearMatch &m : members) {
-    FailureOr<WeightMatrix> w = readWeight(weights, m.weightName, m.op->getLoc());
-    if (failed(w))
-      return failure();
-    matrices.push_back(std::move(*w));
-  }
-  WeightMatrix fused = concatRows(matrices);
-
   if (first.spec.format == LinearFormat::F16) {
+    SmallVector<WeightMatrix> matrices;
+    for (const LinearMatch &m : members) {
+      FailureOr<WeightMatrix> w =
+          readWeight(weights, m.weightName, m.op->getLoc());
+      if (failed(w))
+        return failure();
+      matrices.push_back(std::move(*w));
+    }
+    WeightMatrix fused = concatRows(matrices);
     step.format = fb::WeightFormat::Dense;
     artifact::Tensor t;
     t.name = groupName;
@@ -198,15 +199,39 @@ PlanBuilder::packLinear(ArrayRef<LinearMatch> members, artifact::Step &step,
     out.tensors.push_back(std::move(t));
     tensorIds.push_back(static_cast<int>(out.tensors.size()) - 1);
   } else {
+    // The quantizer stored each member's Int4Group parts; rows of a fused
+    // group are the members' rows one after another, which for this
+    // row-major layout is their bytes one after another.
     step.format = fb::WeightFormat::Int4Group;
     step.groupSize = first.spec.groupSize;
     step.symmetric = first.spec.symmetric;
-    FailureOr<PackedInt4> packedOr = packInt4(
-        fused, first.spec.groupSize, first.spec.symmetric, loc, groupName);
-    if (failed(packedOr))
-      return failure();
-    PackedInt4 &packed = *packedOr;
-    int64_t rows = fused.shape[0], cols = fused.shape[1];
+    std::vector<uint8_t> data, scales, zeros;
+    auto append = [](std::vector<uint8_t> &dst, const void *src, size_t n) {
+      const auto *bytes = static_cast<const uint8_t *>(src);
+      dst.insert(dst.end(), bytes, bytes + n);
+    };
+    for (const LinearMatch &m : members) {
+      FailureOr<quant::Int4GroupWeight> q = loadInt4Group(
+          weights, m.weightName, m.outFeatures, m.inFeatures,
+          first.spec.groupSize, first.spec.symmetric, m.op->getLoc());
+      if (failed(q))
+        return failure();
+      append(data, q->data.data(), q->data.size());
+      append(scales, q->scales.data(), q->scales.size() * 2);
+      if (!first.spec.symmetric)
+        append(zeros, q->zeros.data(), q->zeros.size() * 2);
+      auto quantized = cast<qnt::QuantizedWeightOp>(m.quantized);
+      artifact::LayerNumerics n;
+      n.name = m.weightName;
+      n.format = describeSpec(m.spec);
+      n.method = quantized.getMethod().str();
+      n.sqnrDb = quantized.getSqnrDb().convertToFloat();
+      n.maxAbsError = quantized.getMaxAbsError().convertToFloat();
+      if (std::optional<APFloat> o = quantized.getOutputSqnrDb())
+        n.outputSqnrDb = o->convertToFloat();
+      out.numerics.push_back(std::move(n));
+    }
+    int64_t rows = step.outFeatures, cols = first.inFeatures;
     int64_t groups = cols / first.spec.groupSize;
     auto add = [&](std::string suffix, fb::DType dtype,
                    std::vector<int64_t> shape, std::vector<uint8_t> bytes) {
@@ -215,23 +240,13 @@ PlanBuilder::packLinear(ArrayRef<LinearMatch> members, artifact::Step &step,
       return static_cast<int>(out.tensors.size()) - 1;
     };
     tensorIds.push_back(add(".qweight", fb::DType::U8, {rows, cols / 2},
-                            std::move(packed.data)));
+                            std::move(data)));
     tensorIds.push_back(add(".scales", fb::DType::F16, {rows, groups},
-                            std::move(packed.scales)));
+                            std::move(scales)));
     tensorIds.push_back(first.spec.symmetric
                             ? -1
                             : add(".zeros", fb::DType::F16, {rows, groups},
-                                  std::move(packed.zeros)));
-    // One numerics record per original layer: its rows of the fused matrix.
-    int64_t row = 0;
-    for (size_t i = 0; i < members.size(); ++i) {
-      LayerError err =
-          measureError(fused, packed.dequantized, row, matrices[i].shape[0]);
-      row += matrices[i].shape[0];
-      out.numerics.push_back({members[i].weightName,
-                              describeSpec(members[i].spec), err.sqnrDb,
-                              err.maxAbsError});
-    }
+                                  std::move(zeros)));
   }
 
   // Biases (Qwen2's q/k/v) concatenate like the rows they belong to.
@@ -346,8 +361,12 @@ LogicalResult PlanBuilder::lowerLinearGroup(ArrayRef<LinearMatch> members,
     step.inputs.push_back(*res);
   }
 
-  for (const LinearMatch &m : members)
+  std::vector<std::string> &names =
+      out.linearWeightsOfStep[static_cast<int>(out.steps.size())];
+  for (const LinearMatch &m : members) {
     done.insert(m.op);
+    names.push_back(m.weightName);
+  }
   StringRef name = members.size() == 3   ? "qkv"
                    : members.size() == 2 ? "gate_up"
                    : residualAdd         ? "hidden"
@@ -518,7 +537,7 @@ LogicalResult PlanBuilder::lowerRmsNorm(tfm::RmsNormOp op) {
 LogicalResult PlanBuilder::lowerOp(Operation *op) {
   // Weights (dense or quantized) are packed at their users; ropes fuse into
   // the RopeKvAppend of their attention.
-  if (done.contains(op) || isa<tfm::WeightOp, qnt::QuantizeOp, tfm::RopeOp>(op))
+  if (done.contains(op) || isa<tfm::WeightOp, qnt::QuantizeOp, qnt::QuantizedWeightOp, tfm::RopeOp>(op))
     return success();
   if (auto emb = dyn_cast<tfm::EmbeddingOp>(op)) {
     Block &body = model.getBody().front();

@@ -2,6 +2,8 @@
 
 #include "qtc/Pipeline/Recipe.h"
 
+#include "LinearMatch.h"
+
 #include "mlir/IR/Location.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -13,27 +15,38 @@ using namespace mlir;
 namespace qtc {
 
 std::string Recipe::describe(const WeightSpec &spec) {
-  if (spec.format == WeightFormat::F16)
-    return "fp16";
-  return llvm::formatv("int4-g{0}-{1}", spec.groupSize,
-                       spec.symmetric ? "sym" : "asym");
+  LinearSpec linear;
+  linear.format =
+      spec.format == WeightFormat::Int4 ? LinearFormat::Int4 : LinearFormat::F16;
+  linear.groupSize = spec.groupSize;
+  linear.symmetric = spec.symmetric;
+  return describeSpec(linear);
 }
 
 static FailureOr<Recipe> namedRecipe(StringRef name) {
   Recipe recipe;
   recipe.name = name.str();
   if (name.consume_back("-kvfp8")) {
-    if (name != "fp16" && name != "w4a16")
+    if (name != "fp16" && name != "w4a16" && name != "w4a16-rtn")
       return failure();
     recipe.kvCache = KvCacheFormat::Fp8E4M3;
   }
   if (name == "fp16")
     return recipe;
+  if (name == "w4a16-awq") {
+    recipe.linear.format = WeightFormat::Int4;
+    recipe.linear.groupSize = 128;
+    recipe.linear.smallerGroups = true;
+    recipe.linear.method = WeightMethod::Awq;
+    return recipe;
+  }
+  bool rtn = name.consume_back("-rtn");
   if (name == "w4a16" || name == "w4a16-asym") {
     recipe.linear.format = WeightFormat::Int4;
     recipe.linear.groupSize = 128;
     recipe.linear.symmetric = name == "w4a16";
     recipe.linear.smallerGroups = true;
+    recipe.linear.method = rtn ? WeightMethod::Rtn : WeightMethod::Gptq;
     return recipe;
   }
   return failure();
@@ -44,10 +57,10 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
   for (const auto &kv : obj) {
     StringRef key = kv.first;
     if (key != "format" && key != "group_size" && key != "symmetric" &&
-        key != "smaller_groups")
+        key != "smaller_groups" && key != "method" && key != "gptq")
       return emitError(loc) << "recipe: unknown key 'weights." << key
                             << "' (expected format, group_size, symmetric, "
-                               "smaller_groups)";
+                               "smaller_groups, method, gptq)";
   }
   std::optional<StringRef> format = obj.getString("format");
   if (!format)
@@ -79,6 +92,82 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
       return emitError(loc) << "recipe: weights.smaller_groups must be a boolean";
     spec.smallerGroups = *smaller;
   }
+  if (const llvm::json::Value *m = obj.get("method")) {
+    std::optional<StringRef> method = m->getAsString();
+    if (!method || (*method != "rtn" && *method != "gptq" && *method != "awq"))
+      return emitError(loc)
+             << "recipe: weights.method must be \"rtn\", \"gptq\" or \"awq\"";
+    spec.method = *method == "gptq"  ? WeightMethod::Gptq
+                  : *method == "awq" ? WeightMethod::Awq
+                                     : WeightMethod::Rtn;
+  }
+  if (const llvm::json::Value *g = obj.get("gptq")) {
+    const llvm::json::Object *gptq = g->getAsObject();
+    if (!gptq)
+      return emitError(loc) << "recipe: weights.gptq must be an object";
+    for (const auto &kv : *gptq) {
+      StringRef key = kv.first;
+      if (key != "dampening" && key != "block_size" && key != "act_order")
+        return emitError(loc) << "recipe: unknown key 'weights.gptq." << key
+                              << "' (expected dampening, block_size, act_order)";
+    }
+    if (const llvm::json::Value *d = gptq->get("dampening")) {
+      std::optional<double> damp = d->getAsNumber();
+      if (!damp || *damp < 0 || *damp > 1)
+        return emitError(loc) << "recipe: weights.gptq.dampening must be a number in [0, 1]";
+      spec.gptq.dampening = *damp;
+    }
+    if (const llvm::json::Value *b = gptq->get("block_size")) {
+      std::optional<int64_t> block = b->getAsInteger();
+      if (!block || *block <= 0 || *block > 65536)
+        return emitError(loc) << "recipe: weights.gptq.block_size must be an integer in [1, 65536]";
+      spec.gptq.blockSize = static_cast<int>(*block);
+    }
+    if (const llvm::json::Value *a = gptq->get("act_order")) {
+      std::optional<bool> act = a->getAsBoolean();
+      if (!act)
+        return emitError(loc) << "recipe: weights.gptq.act_order must be a boolean";
+      spec.gptq.actOrder = *act;
+    }
+  }
+  if (spec.format == WeightFormat::F16 && spec.method != WeightMethod::Rtn)
+    return emitError(loc) << "recipe: weights.method applies to quantized "
+                             "formats; fp16 weights are not quantized";
+  return success();
+}
+
+static LogicalResult parseCalibration(Location loc, const llvm::json::Object &obj,
+                                      CalibrationSpec &spec) {
+  for (const auto &kv : obj) {
+    StringRef key = kv.first;
+    if (key != "data" && key != "tokens" && key != "seq_len" && key != "seed")
+      return emitError(loc) << "recipe: unknown key 'calibration." << key
+                            << "' (expected data, tokens, seq_len, seed)";
+  }
+  if (const llvm::json::Value *d = obj.get("data")) {
+    std::optional<StringRef> data = d->getAsString();
+    if (!data)
+      return emitError(loc) << "recipe: calibration.data must be a file path";
+    spec.data = data->str();
+  }
+  if (const llvm::json::Value *t = obj.get("tokens")) {
+    std::optional<int64_t> tokens = t->getAsInteger();
+    if (!tokens || *tokens <= 0)
+      return emitError(loc) << "recipe: calibration.tokens must be a positive integer";
+    spec.tokens = *tokens;
+  }
+  if (const llvm::json::Value *l = obj.get("seq_len")) {
+    std::optional<int64_t> len = l->getAsInteger();
+    if (!len || *len < 2)
+      return emitError(loc) << "recipe: calibration.seq_len must be an integer >= 2";
+    spec.seqLen = *len;
+  }
+  if (const llvm::json::Value *s = obj.get("seed")) {
+    std::optional<int64_t> seed = s->getAsInteger();
+    if (!seed || *seed < 0)
+      return emitError(loc) << "recipe: calibration.seed must be a non-negative integer";
+    spec.seed = static_cast<uint64_t>(*seed);
+  }
   return success();
 }
 
@@ -87,8 +176,10 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
     return named;
   if (!nameOrPath.ends_with(".json"))
     return emitError(loc) << "unknown recipe '" << nameOrPath
-                          << "' (named recipes: fp16, w4a16, w4a16-asym, fp16-kvfp8, w4a16-kvfp8; or "
-                             "a path to a .json recipe)";
+                          << "' (named recipes: fp16, w4a16, w4a16-asym, "
+                             "w4a16-awq, w4a16-rtn, w4a16-asym-rtn, fp16-kvfp8, "
+                             "w4a16-kvfp8, w4a16-rtn-kvfp8; or a path to a "
+                             ".json recipe)";
 
   auto buffer = llvm::MemoryBuffer::getFile(nameOrPath);
   if (!buffer)
@@ -109,15 +200,31 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
   recipe.name = llvm::sys::path::stem(nameOrPath).str();
   for (const auto &kv : *root) {
     StringRef key = kv.first;
-    if (key != "name" && key != "weights" && key != "lm_head" && key != "kv_cache")
+    if (key != "name" && key != "weights" && key != "lm_head" &&
+        key != "kv_cache" && key != "calibration")
       return emitError(loc) << "recipe: unknown key '" << key
-                            << "' (expected name, weights, lm_head, kv_cache)";
+                            << "' (expected name, weights, lm_head, kv_cache, "
+                               "calibration)";
   }
   if (std::optional<StringRef> name = root->getString("name"))
     recipe.name = name->str();
   if (const llvm::json::Object *weights = root->getObject("weights"))
     if (failed(parseWeights(loc, *weights, recipe.linear)))
       return failure();
+  if (const llvm::json::Value *c = root->get("calibration")) {
+    const llvm::json::Object *calibration = c->getAsObject();
+    if (!calibration)
+      return emitError(loc) << "recipe: calibration must be an object";
+    if (failed(parseCalibration(loc, *calibration, recipe.calibration)))
+      return failure();
+    // A relative data path is relative to the recipe file.
+    if (!recipe.calibration.data.empty() &&
+        llvm::sys::path::is_relative(recipe.calibration.data)) {
+      SmallString<256> path = llvm::sys::path::parent_path(nameOrPath);
+      llvm::sys::path::append(path, recipe.calibration.data);
+      recipe.calibration.data = std::string(path);
+    }
+  }
   if (const llvm::json::Value *lm = root->get("lm_head")) {
     std::optional<StringRef> mode = lm->getAsString();
     if (!mode || (*mode != "fp16" && *mode != "weights"))

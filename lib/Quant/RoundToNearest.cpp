@@ -13,22 +13,15 @@ using namespace qtc::quant;
 
 namespace {
 
-/// One group's grid: code q stands for (q - zero) * scale.
-struct GroupGrid {
-  uint16_t scaleBits = 0;
-  double scale = 0.0; // the stored f16 scale, exactly
-  int zero = 0;
-};
-
 llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
 /// Stores `scale` as f16 rounded as `rounding` says; fails when f16 cannot
 /// hold it.
-llvm::Expected<GroupGrid> gridWithScale(double scale, int zero,
-                                        llvm::RoundingMode rounding) {
-  GroupGrid grid;
+llvm::Expected<Int4Grid> gridWithScale(double scale, int zero,
+                                       llvm::RoundingMode rounding) {
+  Int4Grid grid;
   grid.scaleBits = toHalfBits(scale, rounding);
   grid.scale = fromHalfBits(grid.scaleBits);
   grid.zero = zero;
@@ -37,33 +30,33 @@ llvm::Expected<GroupGrid> gridWithScale(double scale, int zero,
   return grid;
 }
 
-llvm::Expected<GroupGrid> symmetricGrid(llvm::ArrayRef<float> group) {
+llvm::Expected<Int4Grid> symmetricGrid(llvm::ArrayRef<float> group) {
   double absMax = 0.0;
   for (float value : group)
     absMax = std::max(absMax, std::fabs(static_cast<double>(value)));
   if (absMax == 0.0)
-    return GroupGrid{0, 0.0, kInt4SymmetricZero};
+    return Int4Grid{0, 0.0, kInt4SymmetricZero};
   // Rounding the scale up keeps absmax / scale within the 7 steps either side.
   return gridWithScale(absMax / (kInt4MaxCode - kInt4SymmetricZero),
                        kInt4SymmetricZero,
                        llvm::RoundingMode::TowardPositive);
 }
 
-llvm::Expected<GroupGrid> asymmetricGrid(llvm::ArrayRef<float> group) {
+llvm::Expected<Int4Grid> asymmetricGrid(llvm::ArrayRef<float> group) {
   auto [minIt, maxIt] = std::minmax_element(group.begin(), group.end());
   double lo = *minIt, hi = *maxIt;
   if (lo == hi) {
     // A constant group c: scale |c| with code 1 (c > 0) or 14 under zero 15
     // (c < 0) reproduces c exactly whenever f16 holds it.
     if (lo == 0.0)
-      return GroupGrid{0, 0.0, 0};
+      return Int4Grid{0, 0.0, 0};
     return gridWithScale(std::fabs(lo), lo > 0.0 ? 0 : kInt4MaxCode,
                          llvm::RoundingMode::NearestTiesToEven);
   }
   lo = std::min(lo, 0.0);
   hi = std::max(hi, 0.0);
   // Rounding the scale up keeps the widened range within 15 steps.
-  llvm::Expected<GroupGrid> grid = gridWithScale(
+  llvm::Expected<Int4Grid> grid = gridWithScale(
       (hi - lo) / kInt4MaxCode, 0, llvm::RoundingMode::TowardPositive);
   if (grid)
     grid->zero = static_cast<int>(
@@ -72,17 +65,24 @@ llvm::Expected<GroupGrid> asymmetricGrid(llvm::ArrayRef<float> group) {
   return grid;
 }
 
-/// The code nearest `value` on `grid` (ties to even, std::nearbyint's
-/// default rounding mode).
-uint8_t quantizeValue(float value, const GroupGrid &grid) {
+} // namespace
+
+llvm::Expected<Int4Grid> qtc::quant::int4GroupGrid(llvm::ArrayRef<float> group,
+                                                   bool symmetric) {
+  for (float value : group)
+    if (!std::isfinite(value))
+      return fail("int4 group holds a non-finite value");
+  return symmetric ? symmetricGrid(group) : asymmetricGrid(group);
+}
+
+// Ties go to even: std::nearbyint's default rounding mode.
+uint8_t qtc::quant::int4Code(double value, const Int4Grid &grid) {
   if (grid.scale == 0.0)
     return static_cast<uint8_t>(grid.zero);
   double code = std::nearbyint(value / grid.scale) + grid.zero;
   return static_cast<uint8_t>(
       std::clamp(code, 0.0, static_cast<double>(kInt4MaxCode)));
 }
-
-} // namespace
 
 llvm::Expected<Int4GroupWeight>
 qtc::quant::quantizeInt4GroupRtn(llvm::ArrayRef<float> weight,
@@ -117,8 +117,7 @@ qtc::quant::quantizeInt4GroupRtn(llvm::ArrayRef<float> weight,
     for (int64_t group = 0; group < result.groupsPerRow(); ++group) {
       llvm::ArrayRef<float> values =
           rowValues.slice(group * options.groupSize, options.groupSize);
-      llvm::Expected<GroupGrid> grid =
-          options.symmetric ? symmetricGrid(values) : asymmetricGrid(values);
+      llvm::Expected<Int4Grid> grid = int4GroupGrid(values, options.symmetric);
       if (!grid)
         return fail("row " + llvm::Twine(row) + ", group " +
                     llvm::Twine(group) + ": " +
@@ -128,7 +127,7 @@ qtc::quant::quantizeInt4GroupRtn(llvm::ArrayRef<float> weight,
       if (!options.symmetric)
         result.zeros[slot] = toHalfBits(grid->zero);
       for (int64_t k = 0; k < options.groupSize; ++k)
-        codes[group * options.groupSize + k] = quantizeValue(values[k], *grid);
+        codes[group * options.groupSize + k] = int4Code(values[k], *grid);
     }
     packInt4(codes, llvm::MutableArrayRef<uint8_t>(result.data)
                         .slice(row * (inFeatures / 2), inFeatures / 2));

@@ -1,5 +1,7 @@
 //===- QuantizeWeights.cpp - Store linear weights in a quantized encoding -===//
 
+#include "GroupSize.h"
+
 #include "qtc/Transforms/Passes.h"
 
 #include "dialects/qnt/QntDialect.h"
@@ -9,7 +11,6 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "llvm/Support/MathExtras.h"
 
 namespace qtc {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
@@ -40,28 +41,13 @@ struct QuantizeWeightsPass
         /*lut=*/DenseF32ArrayAttr());
   }
 
-  // Replaces `op` (a tfm.linear or tfm.lm_head) with quantize + qlinear.
-  // The group for a layer of `in` input features: group-size, or with
-  // smaller-groups the largest power of two below it that divides `in`.
-  std::optional<int64_t> groupFor(int64_t in) {
-    int64_t group = groupSize;
-    if (in % group == 0)
-      return group;
-    if (!smallerGroups)
-      return std::nullopt;
-    for (group = llvm::PowerOf2Ceil(groupSize) / 2; group >= 2; group /= 2)
-      if (in % group == 0)
-        return group;
-    return std::nullopt;
-  }
-
   LogicalResult rewrite(Operation *op, Value input, Value weight, Value bias) {
     auto weightOp = weight.getDefiningOp<tfm::WeightOp>();
     if (!weightOp)
       return success(); // computed weights stay dense
     auto type = cast<RankedTensorType>(weight.getType());
     int64_t in = type.getShape()[1];
-    std::optional<int64_t> group = groupFor(in);
+    std::optional<int64_t> group = groupForInputs(in, groupSize, smallerGroups);
     if (!group)
       return op->emitError("group size ")
              << static_cast<int64_t>(groupSize) << " does not divide the "

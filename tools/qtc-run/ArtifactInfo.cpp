@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -61,11 +62,16 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
     }
   json numerics = json::array();
   if (root.numerics())
-    for (const fb::LayerNumerics *n : *root.numerics())
-      numerics.push_back({{"name", str(n->name())},
-                          {"format", str(n->format())},
-                          {"sqnr_db", n->sqnr_db()},
-                          {"max_abs_error", n->max_abs_error()}});
+    for (const fb::LayerNumerics *n : *root.numerics()) {
+      json layer = {{"name", str(n->name())},
+                    {"format", str(n->format())},
+                    {"method", str(n->method())},
+                    {"sqnr_db", n->sqnr_db()},
+                    {"max_abs_error", n->max_abs_error()}};
+      if (!std::isnan(n->output_sqnr_db()))
+        layer["output_sqnr_db"] = n->output_sqnr_db();
+      numerics.push_back(std::move(layer));
+    }
 
   if (options.json) {
     json out = {{"mode", "info"},

@@ -3,7 +3,8 @@
 //   qtc import MODEL                 print the imported tfm graph
 //   qtc compile MODEL -o OUT.qtc     compile to an artifact
 //     [--recipe fp16|w4a16|w4a16-asym|FILE.json] [--target sm_90[,sm_80]]
-//     [--tokenizer tokenizer.model]
+//     [--tokenizer tokenizer.model] [--calib FILE] [--calib-tokens N]
+//     [--mlir-print-ir-after-all and the other pass-manager options]
 //
 // MODEL is an .onnx file or a Hugging Face checkpoint folder.
 //
@@ -13,7 +14,9 @@
 #include "qtc/Pipeline/Compile.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -53,6 +56,17 @@ static cl::opt<std::string> numericsReport(
     cl::sub(compileCmd));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(compileCmd));
+static cl::opt<std::string> calibrationData(
+    "calib", cl::value_desc("FILE"),
+    cl::desc("Calibration data for recipes that calibrate (w4a16 by GPTQ): "
+             "text, tokenized with the model's tokenizer, or int32 token ids "
+             "(.bin). Default: the recipe's, else data-free (the model "
+             "samples its own calibration text)"),
+    cl::sub(compileCmd));
+static cl::opt<int64_t> calibrationTokens(
+    "calib-tokens", cl::init(0), cl::value_desc("N"),
+    cl::desc("Calibration tokens in all (default: the recipe's, 8192)"),
+    cl::sub(compileCmd));
 
 static void printVersion(raw_ostream &os) {
   os << "qtc " << QTC_VERSION << " (MLIR " << LLVM_VERSION_STRING << ")\n";
@@ -75,6 +89,9 @@ static int runCompile(mlir::MLIRContext &context) {
   options.recipe = recipe;
   options.tokenizerPath = tokenizer;
   options.numericsReportPath = numericsReport;
+  options.calibrationData = calibrationData;
+  options.calibrationTokens = calibrationTokens;
+  options.passManagerCommandLine = true;
   options.targets.clear();
   if (targets != "host") {
     SmallVector<StringRef> parts;
@@ -91,6 +108,14 @@ static int runCompile(mlir::MLIRContext &context) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::SetVersionPrinter(printVersion);
+  // --mlir-print-ir-after-all, --mlir-timing, ...: shown for `qtc compile`,
+  // whose quantization runs as a pass pipeline.
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  for (auto &entry : cl::getRegisteredOptions(cl::SubCommand::getTopLevel()))
+    if (entry.first.starts_with("mlir-"))
+      entry.second->addSubCommand(compileCmd);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "qtc: compiler for quantized transformer inference\n\n"

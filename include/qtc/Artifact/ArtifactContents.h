@@ -11,6 +11,8 @@
 #include "qtc/rt/artifact_generated.h"
 
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,7 +62,10 @@ struct ModelConfig {
 
 struct LayerNumerics {
   std::string name, format;
+  std::string method; // the quantizer: "rtn", "gptq"
   float sqnrDb = 0.0f, maxAbsError = 0.0f;
+  // Output SQNR over the calibration activations; NaN when uncalibrated.
+  float outputSqnrDb = std::numeric_limits<float>::quiet_NaN();
 };
 
 struct ArtifactContents {
@@ -79,6 +84,10 @@ struct ArtifactContents {
   fb::KvDType kvDType = fb::KvDType::F16;
   std::vector<uint8_t> tokenizerModel;
   std::vector<LayerNumerics> numerics;
+  // Compiler side only, not serialized: per step index, the weight names of
+  // the linears a Linear step computes (q, k and v of a fused step), so that
+  // what the runtime observes of a step maps back to the IR's linears.
+  std::map<int, std::vector<std::string>> linearWeightsOfStep;
 };
 
 } // namespace qtc::artifact

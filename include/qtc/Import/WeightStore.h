@@ -92,6 +92,12 @@ public:
   /// name is already taken.
   bool add(llvm::StringRef name, WeightRef ref);
 
+  /// Registers `name` as a tensor of `dtype` and `shape` whose bytes the
+  /// store takes over: what a pass computes (a quantizer's codes and scales).
+  /// Returns false if the name is taken or the byte count does not match.
+  bool addOwned(llvm::StringRef name, DType dtype,
+                llvm::ArrayRef<int64_t> shape, std::string bytes);
+
   /// Registers `name` as the [1, 0] transpose of the rank-2 tensor `source`
   /// (which must point into memory the store keeps alive). The transposed
   /// copy is made on first lookup, so importing a model whose source stores

@@ -10,6 +10,7 @@
 #include "qtc/Artifact/ArtifactContents.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -26,15 +27,34 @@ struct CompileOptions {
   // artifact runs on the host backend only.
   std::vector<std::string> targets = {"sm_90"};
   std::string tokenizerPath;  // default: tokenizer.model beside the model
+  // Calibration tokens (text or .bin ids) for recipes that calibrate; they
+  // override the recipe's. Empty data: the recipe's, else data-free.
+  std::string calibrationData;
+  int64_t calibrationTokens = 0; // 0: the recipe's
   // When set, the per-layer numerics (SQNR, max error) are written here as
   // JSON besides being stored in the artifact.
   std::string numericsReportPath;
+  // Apply MLIR's pass-manager command-line options (--mlir-print-ir-after-all,
+  // --mlir-timing, ...) to the quantization pipeline; the caller must have
+  // registered them (mlir::registerPassManagerCLOptions), as the qtc CLI does.
+  bool passManagerCommandLine = false;
   // Progress lines (stage and layer) go here; null for quiet.
   llvm::raw_ostream *progress = nullptr;
 };
 
 // Registers every dialect the pipeline uses in `context`.
 void loadPipelineDialects(mlir::MLIRContext &context);
+
+struct Recipe;
+
+// Adds the quantization passes `recipe` asks for to `pm`, in order:
+// qtc-calibrate (methods that need activation statistics), qtc-quantize-weights,
+// the weight quantizer (qtc-rtn or qtc-gptq), qtc-quantize-kv-cache.
+// `tokenizerPath` tokenizes text calibration data.
+mlir::LogicalResult buildQuantizationPipeline(mlir::OpPassManager &pm,
+                                              const Recipe &recipe,
+                                              const CompileOptions &options,
+                                              llvm::StringRef tokenizerPath);
 
 // Runs the pipeline up to the artifact's contents (the JIT API serializes
 // them in memory). Errors are emitted as diagnostics on `context`.

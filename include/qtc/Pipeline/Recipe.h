@@ -1,13 +1,19 @@
 //===- Recipe.h - Quantization recipes ------------------------------------===//
 //
 // A recipe says how each part of a model is stored and computed. Recipes are
-// named (`fp16`, `w4a16`, `w4a16-asym`, and `fp16-kvfp8`, `w4a16-kvfp8` with
-// an fp8 KV cache) or JSON files:
+// named (`fp16`; `w4a16` and `w4a16-asym`, int4 by GPTQ; `w4a16-awq`, int4
+// by AWQ scales and round-to-nearest; `w4a16-rtn` and `w4a16-asym-rtn`, int4
+// by round-to-nearest; `fp16-kvfp8`, `w4a16-kvfp8` with an fp8 KV cache) or
+// JSON files:
 //
 //   {
 //     "name": "my-w4",
 //     "weights": {"format": "int4", "group_size": 128, "symmetric": false,
-//                 "smaller_groups": true},
+//                 "smaller_groups": true, "method": "gptq",
+//                 "gptq": {"dampening": 0.01, "block_size": 128,
+//                          "act_order": true}},
+//     "calibration": {"tokens": 8192, "seq_len": 256, "seed": 0,
+//                     "data": "calib.txt"},
 //     "lm_head": "fp16",
 //     "kv_cache": "fp8"
 //   }
@@ -16,6 +22,9 @@
 // fp16 unless "lm_head" says "weights" (quantize it like the others). The
 // named int4 recipes use group 128 with smaller_groups: a layer whose input
 // features 128 does not divide gets the largest power-of-two group that does.
+// `method` is "rtn" (default for JSON), "gptq" or "awq", which calibrate first:
+// `calibration.data` is a text or .bin token-id file, and without it the
+// model samples its own calibration text (data-free).
 // `kv_cache` is "fp16" (default) or "fp8": keys and values cached as OCP FP8
 // E4M3 with scale 1 (half the KV memory; sm_89+ on the GPU).
 //
@@ -33,6 +42,16 @@ namespace qtc {
 
 enum class WeightFormat { F16, Int4 };
 
+// The algorithm that computes quantized weights (a pass each).
+// Awq: activation-aware scales folded into the producing ops, then RTN.
+enum class WeightMethod { Rtn, Gptq, Awq };
+
+struct GptqSpec {
+  double dampening = 0.01;
+  int blockSize = 128;
+  bool actOrder = true;
+};
+
 struct WeightSpec {
   WeightFormat format = WeightFormat::F16;
   int groupSize = 128;   // Int4 only
@@ -40,6 +59,16 @@ struct WeightSpec {
   // Int4: a layer whose input features groupSize does not divide uses the
   // largest power-of-two group that does, instead of failing.
   bool smallerGroups = false;
+  WeightMethod method = WeightMethod::Rtn;
+  GptqSpec gptq;
+};
+
+// What qtc-calibrate runs on, for methods that need activation statistics.
+struct CalibrationSpec {
+  std::string data; // text or .bin token ids; empty: data-free sampling
+  int64_t tokens = 8192;
+  int64_t seqLen = 256;
+  uint64_t seed = 0;
 };
 
 enum class KvCacheFormat { F16, Fp8E4M3 };
@@ -49,6 +78,13 @@ struct Recipe {
   WeightSpec linear;
   bool quantizeLmHead = false;
   KvCacheFormat kvCache = KvCacheFormat::F16;
+  CalibrationSpec calibration;
+
+  // Whether compiling this recipe runs qtc-calibrate.
+  bool needsCalibration() const {
+    return linear.format != WeightFormat::F16 &&
+           linear.method != WeightMethod::Rtn;
+  }
 
   // "fp16", "int4-g128-sym", ...: how a linear layer with this spec is stored.
   static std::string describe(const WeightSpec &spec);

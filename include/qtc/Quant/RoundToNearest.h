@@ -27,6 +27,32 @@ struct Int4GroupOptions {
   bool symmetric = true;
 };
 
+/// One group's grid: code q stands for (q - zero) * scale. Every int4
+/// quantizer picks its codes on this grid, so what it chose is what the
+/// kernels decode.
+struct Int4Grid {
+  uint16_t scaleBits = 0; // the f16 scale as stored
+  double scale = 0.0;     // its value, exactly; 0 for an all-zero group
+  int zero = 0;           // in [0, 15]
+};
+
+/// The grid of one group of weights, as Int4GroupOptions::symmetric
+/// describes; a group whose values are all equal gets the exact grid
+/// quantizeInt4GroupRtn documents. Fails on non-finite values and on scales
+/// beyond f16's range.
+llvm::Expected<Int4Grid> int4GroupGrid(llvm::ArrayRef<float> group,
+                                       bool symmetric);
+
+/// The code nearest `value` on `grid`, clamped to [0, 15] (ties to even);
+/// the zero point when the scale is 0. `value` must be finite.
+uint8_t int4Code(double value, const Int4Grid &grid);
+
+/// The value code `code` stands for on `grid`. Exact in float too (a small
+/// integer times an f16), so it equals what dequantizeInt4Group gives.
+inline double int4Value(uint8_t code, const Int4Grid &grid) {
+  return (static_cast<int>(code) - grid.zero) * grid.scale;
+}
+
 /// Quantizes a row-major [outFeatures, inFeatures] weight to int4 groups.
 ///
 /// Scales are rounded up to f16 before codes are chosen, so every weight `w`

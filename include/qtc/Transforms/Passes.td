@@ -20,9 +20,8 @@ def QuantizeWeights : Pass<"qtc-quantize-weights", "::mlir::ModuleOp"> {
     The lm_head keeps its dense weight unless `include-lm-head` is set, in
     which case `tfm.lm_head` becomes a `qnt.qlinear` too.
 
-    The pass records the decision only; values, scales and zero points are
-    computed from the weight store when the artifact is packed (round to
-    nearest), which also records each layer's SQNR and maximum error.
+    The pass makes the decision only; a weight quantizer (`qtc-rtn`,
+    `qtc-gptq`) then computes the values, scales and zero points.
 
     A group size that does not divide a layer's input features is an error
     naming the weight, unless `smaller-groups` is set: then that layer uses
@@ -50,6 +49,143 @@ def QuantizeWeights : Pass<"qtc-quantize-weights", "::mlir::ModuleOp"> {
     Option<"smallerGroups", "smaller-groups", "bool", /*default=*/"false",
            "Where group-size does not divide a layer's input features, use "
            "the largest power-of-two group that does">,
+  ];
+}
+
+def Calibrate : Pass<"qtc-calibrate", "::mlir::ModuleOp"> {
+  let summary = "Gather activation statistics by running the model on the runtime";
+  let description = [{
+    Builds the runtime plan of the model as it stands (unquantized weights
+    in f16, or those a quantizer already computed), runs it on the runtime's
+    host backend over calibration tokens, and records for the input of
+    every linear the statistics the quantizers need: X^T X (GPTQ's Hessian)
+    and per-channel max and mean |x| (AWQ, SmoothQuant). The statistics stay
+    beside the IR in the model's weight context, keyed by weight name; the
+    IR is unchanged.
+
+    The tokens come from `data`: a file of int32 little-endian token ids
+    (`.bin`) or text (any other file), tokenized with the model's
+    SentencePiece tokenizer (`tokenizer`), cut into sequences of `seq-len`
+    tokens each starting with the model's bos token. Without `data` the
+    calibration is data-free, as in LLM-QAT: the model writes its own
+    calibration text, each sequence starting from a random token, its next
+    three tokens greedy and the rest sampled from the model's distribution
+    (temperature 1, eos excluded), with `seed`. `tokens` bounds the total.
+
+    Needs the model's weights (`qtc compile`, or `qtc-opt --qtc-weights=MODEL`).
+    Prints the tokens used and the time taken where `qtc compile` shows progress.
+  }];
+  let options = [
+    Option<"data", "data", "std::string", /*default=*/"\"\"",
+           "Calibration tokens: .bin int32 ids or a text file; empty: "
+           "data-free, sampled from the model">,
+    Option<"tokenizer", "tokenizer", "std::string", /*default=*/"\"\"",
+           "SentencePiece tokenizer.model for a text `data` file">,
+    Option<"tokens", "tokens", "int64_t", /*default=*/"8192",
+           "Calibration tokens in all">,
+    Option<"seqLen", "seq-len", "int64_t", /*default=*/"256",
+           "Tokens per calibration sequence">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of data-free sampling">,
+  ];
+}
+
+def Awq : Pass<"qtc-awq", "::mlir::ModuleOp"> {
+  let summary = "Activation-aware per-channel weight scaling (AWQ)";
+  let description = [{
+    AWQ (Lin et al., 2023): the input channels that carry large activations
+    matter most, so scale those weight columns up before quantization (their
+    relative rounding error shrinks) and fold the inverse scale into the op
+    that produces the input, leaving the fp32 function unchanged. For each
+    pair found — an RMSNorm and the linears reading it (q, k, v; gate, up),
+    and the up projection feeding a SwiGLU and the down projection reading
+    it — the scale is `s = mean|x|^alpha` (normalized so max*min = 1) with
+    alpha searched over `grid` points of [0, 1), minimising the summed
+    output error of the consumers' round-to-nearest int4 weights in the
+    grid `group-size` / `symmetric` / `smaller-groups` describe (match the
+    `qtc-quantize-weights` that follows), over the calibration activations
+    (error = tr(dW H dW^T), H = X^T X; alpha = 0 is plain RTN, so the search
+    never does worse by this measure). v -> o is left alone, as the
+    reference implementation does for grouped-query attention.
+
+    With `clip`, each scaled consumer's weight groups are then clamped to the
+    fraction of their range (1 down to 0.5, per row and group) that
+    minimises the group's output error under round-to-nearest (AWQ's
+    auto-clip); q and k, which feed RoPE and every attention score, are not
+    clipped, as in the reference.
+
+    Scaled weights are stored beside the originals (f32, names suffixed
+    `.awq`) and their `tfm.weight` handles renamed; calibration statistics
+    are re-registered for the scaled inputs, so `qtc-gptq` can follow.
+    Needs the model's weights and `qtc-calibrate`'s statistics.
+  }];
+  let options = [
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Group size of the int4 grid the scales are searched for">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric or asymmetric int4 grid">,
+    Option<"smallerGroups", "smaller-groups", "bool", /*default=*/"false",
+           "As qtc-quantize-weights: smaller power-of-two groups where "
+           "group-size does not divide a layer">,
+    Option<"grid", "grid", "int64_t", /*default=*/"20",
+           "Points of the alpha search over [0, 1)">,
+    Option<"clip", "clip", "bool", /*default=*/"true",
+           "Search a per-group clipping range after scaling">,
+  ];
+}
+
+def RoundToNearest : Pass<"qtc-rtn", "::mlir::ModuleOp"> {
+  let summary = "Quantize weights by rounding each to its group's nearest code";
+  let description = [{
+    Computes every `qnt.quantize` of a `tfm.weight` by round-to-nearest
+    (RTN): each group's grid is fixed by its range (symmetric: absmax / 7;
+    asymmetric: the range widened to include 0, in 15 steps) and every weight
+    goes to the nearest code. The codes, f16 scales and zeros are stored in
+    the model's weight store and the op becomes `qnt.quantized_weight` with
+    the weight's SQNR and maximum error (and, where calibration statistics
+    exist, the output SQNR over the calibration activations).
+
+    Needs the model's weights (`qtc compile`, or `qtc-opt --qtc-weights=MODEL`).
+
+    ```mlir
+    %q = qnt.quantize %w : tensor<768x256xf16> -> !qnt.weight<768x256, f16, #enc>
+    // becomes
+    %q = qnt.quantized_weight "model.layers.0.self_attn.q_proj.weight"
+        {max_abs_error = 0.0107 : f32, method = "rtn", sqnr_db = 18.8 : f32}
+        : !qnt.weight<768x256, f16, #enc>
+    ```
+  }];
+  let dependentDialects = ["::qtc::qnt::QntDialect"];
+}
+
+def Gptq : Pass<"qtc-gptq", "::mlir::ModuleOp"> {
+  let summary = "Quantize weights with GPTQ against calibration statistics";
+  let description = [{
+    Computes every `qnt.quantize` of a `tfm.weight` with GPTQ (Frantar et
+    al., 2022): columns are quantized one at a time and the rounding error of
+    each is spread over the columns not yet quantized through the inverse of
+    the layer's input Hessian H = X^T X, minimising the output error
+    ||X W^T - X Q^T|| over the calibration activations rather than the weight
+    error. `act-order` visits columns by decreasing H diagonal (the inputs
+    that carry the most energy first); groups stay contiguous in the
+    original column order (static groups: each group's grid comes from its
+    unquantized weights), so the result has the layout RTN produces and the
+    kernels read. `dampening` adds that fraction of the mean diagonal to H;
+    `block-size` columns are updated lazily at a time.
+
+    Needs the model's weights and calibration statistics of every quantized
+    linear's input (run `qtc-calibrate` first). Results are stored and the
+    op becomes `qnt.quantized_weight` with `method = "gptq"`, the weight SQNR
+    and maximum error, and the output SQNR over the calibration activations.
+  }];
+  let dependentDialects = ["::qtc::qnt::QntDialect"];
+  let options = [
+    Option<"dampening", "dampening", "double", /*default=*/"0.01",
+           "Fraction of the mean Hessian diagonal added to the diagonal">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Columns per lazy-batch update block">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"true",
+           "Quantize columns by decreasing Hessian diagonal">,
   ];
 }
 

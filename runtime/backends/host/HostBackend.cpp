@@ -45,6 +45,10 @@ public:
   Status forwardGreedy(const BatchView &batch, std::vector<int32_t> &ids) override;
   Status copyKvBlock(int srcBlock, int dstBlock) override;
   std::vector<KvLayerNumerics> kvNumerics() const override { return cache_.numerics(); }
+  Status setLinearInputObserver(LinearInputObserver *observer) override {
+    observer_ = observer;
+    return Status::ok();
+  }
 
 private:
   // Runs every step; the logits are left in the logits slot.
@@ -52,6 +56,7 @@ private:
   float *slot(int index) { return slots_[index].data(); }
 
   const Artifact *artifact_ = nullptr;
+  LinearInputObserver *observer_ = nullptr;
   BackendOptions options_;
   int threads_ = 1;
   AttentionShape shape_;
@@ -140,7 +145,8 @@ Status HostBackend::runPlan(const BatchView &batch) {
     return failedPrecondition("host backend: forward before prepare");
   QTC_RT_RETURN_IF_ERROR(validateBatch(batch, limits_));
   const fb::Plan &plan = artifact_->plan();
-  for (const PreparedStep &step : steps_) {
+  for (size_t stepIndex = 0; stepIndex < steps_.size(); ++stepIndex) {
+    const PreparedStep &step = steps_[stepIndex];
     const int in0 = step.inputs.empty() ? -1 : step.inputs[0];
     const int out0 = step.outputs.empty() ? -1 : step.outputs[0];
     const int rows = in0 >= 0 ? slotRows_[in0] : batch.numTokens;
@@ -158,6 +164,8 @@ Status HostBackend::runPlan(const BatchView &batch) {
       break;
     case fb::StepKind::Linear: {
       const float *residual = step.inputs.size() > 1 ? slot(step.inputs[1]) : nullptr;
+      if (observer_)
+        observer_->observeLinearInput(static_cast<int>(stepIndex), slot(in0), rows, inWidth);
       step.linear->run(slot(in0), rows, residual, slot(out0), threads_);
       slotRows_[out0] = rows;
       break;

@@ -5,6 +5,7 @@
 #include "qtc/Pipeline/Compile.h"
 #include "qtc/Pipeline/PlanBuilder.h"
 #include "qtc/Transforms/Passes.h"
+#include "qtc/Transforms/WeightContext.h"
 
 #include "dialects/tfm/TfmOps.h"
 
@@ -13,6 +14,8 @@
 #include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 using namespace qtc;
 namespace fb = artifact::fb;
@@ -32,6 +35,30 @@ protected:
     for (const artifact::Step &s : c.steps)
       out.push_back(s.kind);
     return out;
+  }
+
+  // qtc-quantize-weights with `options`, then `quantizer` (qtc-rtn unless
+  // given), with the model's weights attached as `qtc compile` does.
+  mlir::LogicalResult quantize(test::TinyModel &model,
+                               const QuantizeWeightsOptions &options,
+                               bool gptq = false) {
+    WeightContext weights(model.weights);
+    WeightContext::attach(&context, &weights);
+    mlir::PassManager pm(&context);
+    if (gptq) {
+      CalibrateOptions calibrate;
+      calibrate.tokens = 256;
+      calibrate.seqLen = 32;
+      pm.addPass(createCalibrate(calibrate));
+    }
+    pm.addPass(createQuantizeWeights(options));
+    if (gptq)
+      pm.addPass(createGptq());
+    else
+      pm.addPass(createRoundToNearest());
+    mlir::LogicalResult result = pm.run(*model.module);
+    WeightContext::attach(&context, nullptr);
+    return result;
   }
 
   mlir::MLIRContext context;
@@ -94,9 +121,7 @@ TEST_F(PlanBuilderTest, Int4RecipePacksGroupsAndRecordsNumerics) {
   QuantizeWeightsOptions options;
   options.groupSize = 8;
   options.symmetric = false;
-  mlir::PassManager pm(&context);
-  pm.addPass(createQuantizeWeights(options));
-  ASSERT_TRUE(mlir::succeeded(pm.run(*model.module)));
+  ASSERT_TRUE(mlir::succeeded(quantize(model, options)));
 
   artifact::ArtifactContents c;
   ASSERT_TRUE(mlir::succeeded(
@@ -117,6 +142,8 @@ TEST_F(PlanBuilderTest, Int4RecipePacksGroupsAndRecordsNumerics) {
   EXPECT_EQ(c.numerics[0].name, "model.layers.0.self_attn.q_proj.weight");
   for (const artifact::LayerNumerics &n : c.numerics) {
     EXPECT_EQ(n.format, "int4-g8-asym");
+    EXPECT_EQ(n.method, "rtn");
+    EXPECT_TRUE(std::isnan(n.outputSqnrDb)) << "uncalibrated: " << n.name;
     EXPECT_GT(n.sqnrDb, 15.0f) << n.name;
     EXPECT_LT(n.sqnrDb, 40.0f) << n.name;
     EXPECT_GT(n.maxAbsError, 0.0f) << n.name;
@@ -129,9 +156,7 @@ TEST_F(PlanBuilderTest, Int4SymmetricStoresNoZeros) {
   test::TinyModel model = test::buildTinyModel(context);
   QuantizeWeightsOptions options;
   options.groupSize = 8;
-  mlir::PassManager pm(&context);
-  pm.addPass(createQuantizeWeights(options));
-  ASSERT_TRUE(mlir::succeeded(pm.run(*model.module)));
+  ASSERT_TRUE(mlir::succeeded(quantize(model, options)));
   artifact::ArtifactContents c;
   ASSERT_TRUE(mlir::succeeded(
       buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
@@ -142,6 +167,44 @@ TEST_F(PlanBuilderTest, Int4SymmetricStoresNoZeros) {
   EXPECT_EQ(qkv.weights[2], -1);
   for (const artifact::LayerNumerics &n : c.numerics)
     EXPECT_EQ(n.format, "int4-g8-sym");
+}
+
+// A weight marked for quantization whose values no quantizer computed is an
+// error at the plan, not a silent RTN.
+TEST_F(PlanBuilderTest, RejectsQuantizeWithoutQuantizer) {
+  test::TinyModel model = test::buildTinyModel(context);
+  QuantizeWeightsOptions options;
+  options.groupSize = 8;
+  mlir::PassManager pm(&context);
+  pm.addPass(createQuantizeWeights(options));
+  ASSERT_TRUE(mlir::succeeded(pm.run(*model.module)));
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    diagnostics += d.str();
+    return mlir::success();
+  });
+  artifact::ArtifactContents c;
+  EXPECT_TRUE(mlir::failed(
+      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+  EXPECT_NE(diagnostics.find("never computed"), std::string::npos) << diagnostics;
+}
+
+// GPTQ after calibration on the host backend: every layer records its method
+// and an output SQNR over the calibration activations.
+TEST_F(PlanBuilderTest, GptqRecordsCalibratedNumerics) {
+  test::TinyModel model = test::buildTinyModel(context);
+  QuantizeWeightsOptions options;
+  options.groupSize = 8;
+  ASSERT_TRUE(mlir::succeeded(quantize(model, options, /*gptq=*/true)));
+  artifact::ArtifactContents c;
+  ASSERT_TRUE(mlir::succeeded(
+      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+  ASSERT_EQ(c.numerics.size(), 7u);
+  for (const artifact::LayerNumerics &n : c.numerics) {
+    EXPECT_EQ(n.method, "gptq");
+    EXPECT_TRUE(std::isfinite(n.outputSqnrDb)) << n.name;
+    EXPECT_GT(n.outputSqnrDb, 10.0f) << n.name;
+  }
 }
 
 TEST_F(PlanBuilderTest, RejectsAttentionWithoutRope) {

@@ -59,6 +59,17 @@ struct KvLayerNumerics {
   int64_t values = 0; // keys (and as many values) written
 };
 
+// Sees the input rows of every Linear step just before the step runs: the
+// compiler's calibration collects activation statistics through it (per
+// linear input: X^T X for GPTQ, channel ranges for AWQ and SmoothQuant).
+// Rows are f32, row-major [rows, width]; the pointer is valid during the call.
+class LinearInputObserver {
+public:
+  virtual ~LinearInputObserver() = default;
+  virtual void observeLinearInput(int stepIndex, const float *rows, int numRows,
+                                  int width) = 0;
+};
+
 class Backend {
 public:
   virtual ~Backend() = default;
@@ -80,6 +91,12 @@ public:
   // Per layer, since prepare(); empty where the backend cannot observe it
   // (the host backend measures it; the CUDA kernels do not).
   virtual std::vector<KvLayerNumerics> kvNumerics() const { return {}; }
+  // Installs (or with nullptr removes) an observer of Linear inputs. The host
+  // backend supports it; a backend that does not returns kFailedPrecondition.
+  virtual Status setLinearInputObserver(LinearInputObserver *observer) {
+    (void)observer;
+    return failedPrecondition(name() + " backend: linear-input observers are not supported");
+  }
 };
 
 std::unique_ptr<Backend> createHostBackend();

@@ -1,0 +1,94 @@
+//===- WeightContext.h - The bytes beside the IR that passes share -*- C++ -*-===//
+//
+// `tfm.weight` ops are handles; the bytes live in a WeightStore. Passes that
+// read weights (quantizers) or learn from running the model (calibration)
+// reach that store, and what they computed, through the WeightContext set on
+// the MLIRContext's tfm dialect by whoever imported the model (`qtc compile`,
+// the JIT API, `qtc-opt --qtc-weights=MODEL`). Large results stay out of the
+// IR as the weights do: a quantizer's codes and scales are stored tensors
+// named after their weight, calibration statistics are kept per linear.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QTC_TRANSFORMS_WEIGHTCONTEXT_H
+#define QTC_TRANSFORMS_WEIGHTCONTEXT_H
+
+#include "qtc/Quant/ActivationStatistics.h"
+#include "qtc/Quant/Int4Group.h"
+
+#include "mlir/IR/Location.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mlir {
+class MLIRContext;
+class Operation;
+} // namespace mlir
+
+namespace qtc {
+
+class WeightStore;
+
+// How the calibration statistics were gathered, for reports.
+struct CalibrationRecord {
+  std::string source;      // "sampled from the model" or the data file
+  int64_t sequences = 0;
+  int64_t tokens = 0;
+  double seconds = 0;
+};
+
+class WeightContext {
+public:
+  explicit WeightContext(WeightStore &store) : store_(store) {}
+
+  WeightStore &store() { return store_; }
+  const WeightStore &store() const { return store_; }
+
+  // Calibration statistics of the input a linear reads, by the name of the
+  // linear's weight; linears reading one input share one set.
+  void setInputStatistics(llvm::StringRef weightName,
+                          std::shared_ptr<const quant::ActivationStatistics> stats);
+  const quant::ActivationStatistics *inputStatistics(llvm::StringRef weightName) const;
+  std::optional<CalibrationRecord> calibration;
+
+  // Where long passes report progress (a terminal); null for quiet.
+  llvm::raw_ostream *progress = nullptr;
+
+  // The weight context of `context`'s tfm dialect, or null.
+  static WeightContext *get(mlir::MLIRContext *context);
+  // Loads the tfm dialect into `context` and sets `weights` on it (null
+  // clears it). The caller keeps `weights` alive while passes run.
+  static void attach(mlir::MLIRContext *context, WeightContext *weights);
+  // get(), or an error at `op` saying that `pass` needs the model's weights.
+  static mlir::FailureOr<WeightContext *> require(mlir::Operation *op,
+                                                  llvm::StringRef pass);
+
+private:
+  WeightStore &store_;
+  llvm::StringMap<std::shared_ptr<const quant::ActivationStatistics>> inputs_;
+};
+
+// The names a quantizer stores a weight's Int4Group parts under.
+std::string quantizedDataName(llvm::StringRef weight);
+std::string quantizedScalesName(llvm::StringRef weight);
+std::string quantizedZerosName(llvm::StringRef weight);
+
+// Stores `q` as the quantized form of `weight` (u8 data [out, in/2], f16
+// scales and, asymmetric only, zeros [out, in/group]).
+mlir::LogicalResult storeInt4Group(WeightStore &store, llvm::StringRef weight,
+                                   const quant::Int4GroupWeight &q,
+                                   mlir::Location loc);
+// Reads back what storeInt4Group stored for `weight`, checking its shapes
+// against the expected ones.
+mlir::FailureOr<quant::Int4GroupWeight>
+loadInt4Group(const WeightStore &store, llvm::StringRef weight,
+              int64_t outFeatures, int64_t inFeatures, int64_t groupSize,
+              bool symmetric, mlir::Location loc);
+
+} // namespace qtc
+
+#endif // QTC_TRANSFORMS_WEIGHTCONTEXT_H

@@ -1,0 +1,124 @@
+//===- QuantizeTargets.cpp - What a weight quantizer pass works on --------===//
+
+#include "QuantizeTargets.h"
+
+#include "dialects/qnt/QntAttrs.h"
+#include "dialects/qnt/QntTypes.h"
+#include "dialects/tfm/TfmOps.h"
+#include "qtc/Quant/ActivationStatistics.h"
+#include "qtc/Quant/Gptq.h"
+#include "qtc/Quant/Numerics.h"
+#include "qtc/Transforms/WeightContext.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/Format.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace qtc {
+
+FailureOr<SmallVector<QuantizeTarget>> collectQuantizeTargets(ModuleOp module,
+                                                              StringRef pass) {
+  SmallVector<QuantizeTarget> targets;
+  WalkResult walk = module.walk([&](qnt::QuantizeOp op) {
+    auto weight = op.getInput().getDefiningOp<tfm::WeightOp>();
+    if (!weight) {
+      op.emitError(pass) << " quantizes stored weights only; this input is "
+                            "computed in the graph";
+      return WalkResult::interrupt();
+    }
+    qnt::EncodingAttr enc = op.getResult().getType().getEncoding();
+    bool int4 = enc.getFormat() == qnt::Format::i4 || enc.getFormat() == qnt::Format::u4;
+    if (!int4 || enc.getGranularity() != qnt::Granularity::per_group ||
+        enc.getAxis() != 1 || !enc.getScaleType().isF16() ||
+        (!enc.getSymmetric() && !(enc.getZeroType() && enc.getZeroType().isF16()))) {
+      op.emitError(pass) << " computes int4 weights in groups along the "
+                            "input channels with f16 scales; got " << enc;
+      return WalkResult::interrupt();
+    }
+    QuantizeTarget t;
+    t.op = op;
+    t.weightName = weight.getName().str();
+    t.grid.groupSize = enc.getGroupSize();
+    t.grid.symmetric = enc.getSymmetric();
+    targets.push_back(std::move(t));
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return targets;
+}
+
+namespace {
+
+double decibels(double signal, double noise) {
+  if (noise <= 0)
+    return signal > 0 ? 200.0 : 0.0; // exact: report a finite, large figure
+  return 10.0 * std::log10(signal / noise);
+}
+
+} // namespace
+
+LogicalResult materializeQuantized(const QuantizeTarget &target,
+                                   const WeightMatrix &original,
+                                   const quant::Int4GroupWeight &q,
+                                   StringRef method,
+                                   const quant::ActivationStatistics *stats,
+                                   WeightContext &weights) {
+  qnt::QuantizeOp op = target.op;
+  Location loc = op.getLoc();
+  llvm::Expected<std::vector<float>> deq = quant::dequantizeInt4Group(q);
+  if (!deq)
+    return op.emitError("dequantizing '")
+           << target.weightName << "': " << llvm::toString(deq.takeError());
+  llvm::Expected<quant::ErrorStats> err = quant::measureError(original.values, *deq);
+  if (!err)
+    return op.emitError("measuring '")
+           << target.weightName << "': " << llvm::toString(err.takeError());
+
+  std::optional<double> outputSqnr;
+  if (stats && stats->width() == q.inFeatures && stats->rows() > 0) {
+    std::vector<double> h = stats->gram();
+    std::vector<float> zeros(original.values.size(), 0.0f);
+    llvm::Expected<double> noise = quant::hessianWeightedError(
+        original.values, *deq, q.outFeatures, q.inFeatures, h);
+    llvm::Expected<double> signal = quant::hessianWeightedError(
+        original.values, zeros, q.outFeatures, q.inFeatures, h);
+    if (!noise || !signal) {
+      llvm::consumeError(noise.takeError());
+      llvm::consumeError(signal.takeError());
+      return op.emitError("measuring the output error of '")
+             << target.weightName << "' failed";
+    }
+    outputSqnr = decibels(*signal, *noise);
+  }
+
+  if (failed(storeInt4Group(weights.store(), target.weightName, q, loc)))
+    return failure();
+  OpBuilder b(op);
+  auto replacement = qnt::QuantizedWeightOp::create(
+      b, loc, op.getResult().getType(), b.getStringAttr(target.weightName),
+      b.getStringAttr(method),
+      b.getF32FloatAttr(static_cast<float>(err->sqnrDb)),
+      b.getF32FloatAttr(static_cast<float>(err->maxAbsError)),
+      outputSqnr ? b.getF32FloatAttr(static_cast<float>(*outputSqnr)) : FloatAttr());
+  op.getResult().replaceAllUsesWith(replacement.getResult());
+  op.erase();
+  if (weights.progress) {
+    *weights.progress << llvm::format("  %-4s %-48s %5lldx%-5lld SQNR %6.2f dB",
+                                      method.str().c_str(),
+                                      target.weightName.c_str(),
+                                      static_cast<long long>(q.outFeatures),
+                                      static_cast<long long>(q.inFeatures),
+                                      err->sqnrDb);
+    if (outputSqnr)
+      *weights.progress << llvm::format(", output %6.2f dB", *outputSqnr);
+    *weights.progress << "\n";
+    weights.progress->flush();
+  }
+  return success();
+}
+
+} // namespace qtc
