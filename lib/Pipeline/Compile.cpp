@@ -114,6 +114,8 @@ LogicalResult buildQuantizationPipeline(OpPassManager &pm, const Recipe &recipe,
     awq.groupSize = recipe.linear.groupSize;
     awq.symmetric = recipe.linear.symmetric;
     awq.smallerGroups = recipe.linear.smallerGroups;
+    awq.grid = recipe.linear.awq.grid;
+    awq.clip = recipe.linear.awq.clip;
     pm.addPass(createAwq(awq));
   }
   if (recipe.linear.format != WeightFormat::F16) {

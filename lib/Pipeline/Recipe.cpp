@@ -57,10 +57,11 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
   for (const auto &kv : obj) {
     StringRef key = kv.first;
     if (key != "format" && key != "group_size" && key != "symmetric" &&
-        key != "smaller_groups" && key != "method" && key != "gptq")
+        key != "smaller_groups" && key != "method" && key != "gptq" &&
+        key != "awq")
       return emitError(loc) << "recipe: unknown key 'weights." << key
                             << "' (expected format, group_size, symmetric, "
-                               "smaller_groups, method, gptq)";
+                               "smaller_groups, method, gptq, awq)";
   }
   std::optional<StringRef> format = obj.getString("format");
   if (!format)
@@ -128,6 +129,29 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
       if (!act)
         return emitError(loc) << "recipe: weights.gptq.act_order must be a boolean";
       spec.gptq.actOrder = *act;
+    }
+  }
+  if (const llvm::json::Value *a = obj.get("awq")) {
+    const llvm::json::Object *awq = a->getAsObject();
+    if (!awq)
+      return emitError(loc) << "recipe: weights.awq must be an object";
+    for (const auto &kv : *awq) {
+      StringRef key = kv.first;
+      if (key != "grid" && key != "clip")
+        return emitError(loc) << "recipe: unknown key 'weights.awq." << key
+                              << "' (expected grid, clip)";
+    }
+    if (const llvm::json::Value *g = awq->get("grid")) {
+      std::optional<int64_t> grid = g->getAsInteger();
+      if (!grid || *grid < 1 || *grid > 1000)
+        return emitError(loc) << "recipe: weights.awq.grid must be an integer in [1, 1000]";
+      spec.awq.grid = static_cast<int>(*grid);
+    }
+    if (const llvm::json::Value *c = awq->get("clip")) {
+      std::optional<bool> clip = c->getAsBoolean();
+      if (!clip)
+        return emitError(loc) << "recipe: weights.awq.clip must be a boolean";
+      spec.awq.clip = *clip;
     }
   }
   if (spec.format == WeightFormat::F16 && spec.method != WeightMethod::Rtn)

@@ -51,8 +51,25 @@ r=abs(c-h)/h; print(f'ok   cuda {c:.4f} host {h:.4f} rel {r:.4%}'); sys.exit(r >
 reference_checks kjv-fp16
 reference_checks kjv-onnx-fp16
 
-check "ppl-cuda-kjv-w4a16" $run $src/kjv-w4a16.qtc --backend cuda --ppl $src/eval_tokens.bin --json
-rates "$out/logs/ppl-cuda-kjv-w4a16.log"
+# The int4 artifacts (GPTQ, RTN, AWQ): perplexity on both backends, within
+# 0.5% of each other, and each beside the fp16 artifact's on the CUDA backend.
+for a in kjv-w4a16 kjv-w4a16-rtn kjv-w4a16-awq; do
+  [[ -f $src/$a.qtc ]] || { echo "SKIP $a (not carried)"; continue; }
+  for backend in cuda host; do
+    check "ppl-$backend-$a" $run $src/$a.qtc --backend $backend --ppl $src/eval_tokens.bin --json
+    python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ppl'])" \
+      "$out/logs/ppl-$backend-$a.log" > "$out/$a.$backend.ppl" 2>/dev/null
+  done
+  rates "$out/logs/ppl-cuda-$a.log"
+  if [[ -s $out/$a.cuda.ppl && -s $out/$a.host.ppl && -s $out/kjv-fp16.cuda.ppl ]]; then
+    check "cuda-vs-host-$a" python3 -c "
+import sys; c=float(open('$out/$a.cuda.ppl').read()); h=float(open('$out/$a.host.ppl').read())
+f=float(open('$out/kjv-fp16.cuda.ppl').read()); r=abs(c-h)/h
+print(f'ok   cuda {c:.4f} host {h:.4f} rel {r:.4%}; vs fp16 on cuda {c/f-1:+.3%}'); sys.exit(r > 0.005)"
+  else
+    echo "FAIL cuda-vs-host-$a (missing perplexity)"; status=1
+  fi
+done
 
 # The fp8 (e4m3) KV cache, with the lossy-cache tolerances of
 # test/e2e/kjv-kvfp8.test.

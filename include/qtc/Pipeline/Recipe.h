@@ -11,7 +11,8 @@
 //     "weights": {"format": "int4", "group_size": 128, "symmetric": false,
 //                 "smaller_groups": true, "method": "gptq",
 //                 "gptq": {"dampening": 0.01, "block_size": 128,
-//                          "act_order": true}},
+//                          "act_order": true},
+//                 "awq": {"grid": 20, "clip": true}},
 //     "calibration": {"tokens": 8192, "seq_len": 256, "seed": 0,
 //                     "data": "calib.txt"},
 //     "lm_head": "fp16",
@@ -52,6 +53,11 @@ struct GptqSpec {
   bool actOrder = true;
 };
 
+struct AwqSpec {
+  int grid = 20;     // alpha search points over [0, 1)
+  bool clip = true;  // per-group clipping search after scaling
+};
+
 struct WeightSpec {
   WeightFormat format = WeightFormat::F16;
   int groupSize = 128;   // Int4 only
@@ -61,6 +67,7 @@ struct WeightSpec {
   bool smallerGroups = false;
   WeightMethod method = WeightMethod::Rtn;
   GptqSpec gptq;
+  AwqSpec awq;
 };
 
 // What qtc-calibrate runs on, for methods that need activation statistics.

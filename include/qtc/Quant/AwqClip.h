@@ -27,11 +27,11 @@ struct ClipSearchOptions {
 };
 
 /// Clamps each group of the row-major [outFeatures, inFeatures] `weight` to
-/// +-ratio * max|w|, the ratio chosen per row and group to minimise
-/// d^T H_g d, where d = RTN(clamped) - original over the group's columns and
-/// H_g the group's diagonal block of `hessian` ([in, in], sum of x x^T). A
-/// ratio of 1 leaves the group as it is, so no group's error grows. Returns
-/// the mean chosen ratio.
+/// +-ratio * max|w|, the ratio chosen per row and group, one group after
+/// another, to minimise the row's output error d^T H d, where d =
+/// RTN(clamped) - original over the whole row and `hessian` ([in, in]) the
+/// sum of x x^T. Each choice includes ratio 1 (no clamp), so the row's error
+/// never grows over RTN's. Returns the mean chosen ratio.
 llvm::Expected<double> clipGroupsForOutputError(llvm::MutableArrayRef<float> weight,
                                                 int64_t outFeatures,
                                                 int64_t inFeatures,
