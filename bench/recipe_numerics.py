@@ -15,7 +15,8 @@ import statistics
 import subprocess
 import tempfile
 
-RECIPES = ["fp16", "w4a16", "w4a16-asym", "fp16-kvfp8", "w4a16-kvfp8"]
+RECIPES = ["fp16", "w4a16-rtn", "w4a16-asym-rtn", "w4a16", "w4a16-asym", "w4a16-awq",
+           "fp16-kvfp8", "w4a16-kvfp8"]
 
 
 def main():
@@ -57,19 +58,21 @@ def main():
     fp16 = results["recipes"][0]["ppl"]
     print(f"kjv-llama-6m, host backend, {results['date']}, commit {commit}; "
           f"PyTorch fp32 reference ppl {ref['eval']['ppl']:.3f}\n")
-    print("| recipe | held-out ppl | vs fp16 | artifact MB | layers | SQNR mean (dB) | SQNR min (dB) | max abs error | KV cache | KV SQNR min, keys / values (dB) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| recipe | held-out ppl | vs fp16 | artifact MB | layers | SQNR mean (dB) | SQNR min (dB) | max abs error | output SQNR mean (dB) | KV cache | KV SQNR min, keys / values (dB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["recipes"]:
         s = [l["sqnr_db"] for l in r["layers"]]
         e = [l["max_abs_error"] for l in r["layers"]]
         q = (f"{statistics.mean(s):.2f} | {min(s):.2f} | {max(e):.4f}" if s
              else "- | - | -")
+        o = [l["output_sqnr_db"] for l in r["layers"] if "output_sqnr_db" in l]
+        out_sqnr = f"{statistics.mean(o):.2f}" if o else "-"
         kv = r["kv_numerics"]
         kv_sqnr = (f"{min(l['key_sqnr_db'] for l in kv):.1f} / "
                    f"{min(l['value_sqnr_db'] for l in kv):.1f}" if kv else "-")
         print(f"| {r['recipe']} | {r['ppl']:.3f} | {r['ppl'] / fp16 - 1:+.2%} | "
               f"{r['artifact_bytes'] / 1e6:.1f} | {len(r['layers'])} | {q} | "
-              f"{r['kv_dtype'] or '-'} | {kv_sqnr} |")
+              f"{out_sqnr} | {r['kv_dtype'] or '-'} | {kv_sqnr} |")
 
 
 if __name__ == "__main__":
