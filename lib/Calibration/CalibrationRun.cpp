@@ -74,8 +74,22 @@ startHostRun(const artifact::ArtifactContents &contents, int64_t seqLen,
 // sequence i owning blocks [i * blocksPerSeq, (i + 1) * blocksPerSeq).
 struct Batch {
   std::vector<int32_t> ids, positions, tokenSeq, seqLens, blockTables, logitRows;
+  int numSeqs = 0;
 
-  rt::BatchView view(int numSeqs, int blocksPerSeq) {
+  // Adds the next sequence, whose tokens from position `from` on are new in
+  // this call; its last token's logits are wanted.
+  void addSequence(const std::vector<int32_t> &tokens, size_t from) {
+    for (size_t p = from; p < tokens.size(); ++p) {
+      ids.push_back(tokens[p]);
+      positions.push_back(static_cast<int32_t>(p));
+      tokenSeq.push_back(numSeqs);
+    }
+    seqLens.push_back(static_cast<int32_t>(tokens.size()));
+    logitRows.push_back(static_cast<int32_t>(ids.size()) - 1);
+    ++numSeqs;
+  }
+
+  rt::BatchView view(int blocksPerSeq) {
     blockTables.resize(static_cast<size_t>(numSeqs) * blocksPerSeq);
     for (size_t i = 0; i < blockTables.size(); ++i)
       blockTables[i] = static_cast<int32_t>(i);
@@ -127,25 +141,15 @@ observeSequences(const artifact::ArtifactContents &contents,
   HostRun &r = **run;
   for (size_t next = 0; next < sequences.size();) {
     Batch batch;
-    int numSeqs = 0;
-    while (next < sequences.size() && numSeqs < kMaxSequencesPerCall &&
-           batch.ids.size() + sequences[next].size() <= kMaxTokensPerCall) {
-      const std::vector<int32_t> &seq = sequences[next++];
-      for (size_t p = 0; p < seq.size(); ++p) {
-        batch.ids.push_back(seq[p]);
-        batch.positions.push_back(static_cast<int32_t>(p));
-        batch.tokenSeq.push_back(numSeqs);
-      }
-      batch.seqLens.push_back(static_cast<int32_t>(seq.size()));
-      batch.logitRows.push_back(static_cast<int32_t>(batch.ids.size()) - 1);
-      ++numSeqs;
-    }
-    if (numSeqs == 0)
+    while (next < sequences.size() && batch.numSeqs < kMaxSequencesPerCall &&
+           batch.ids.size() + sequences[next].size() <= kMaxTokensPerCall)
+      batch.addSequence(sequences[next++], 0);
+    if (batch.numSeqs == 0)
       return emitError(loc) << "calibration sequence of "
                             << sequences[next].size()
                             << " tokens exceeds one call's " << kMaxTokensPerCall;
     std::vector<int32_t> unused;
-    if (rt::Status s = r.backend->forwardGreedy(batch.view(numSeqs, r.blocksPerSeq), unused);
+    if (rt::Status s = r.backend->forwardGreedy(batch.view(r.blocksPerSeq), unused);
         !s.ok())
       return emitError(loc) << "calibration run: " << s.message();
   }
@@ -188,26 +192,19 @@ observeSampling(const artifact::ArtifactContents &contents,
     size_t fed = 0;
     while (static_cast<int64_t>(seqs[0].size()) <= options.seqLen) {
       Batch batch;
-      for (int s = 0; s < numSeqs; ++s) {
-        for (size_t p = fed; p < seqs[s].size(); ++p) {
-          batch.ids.push_back(seqs[s][p]);
-          batch.positions.push_back(static_cast<int32_t>(p));
-          batch.tokenSeq.push_back(s);
-        }
-        batch.seqLens.push_back(static_cast<int32_t>(seqs[s].size()));
-        batch.logitRows.push_back(static_cast<int32_t>(batch.ids.size()) - 1);
-      }
+      for (const std::vector<int32_t> &seq : seqs)
+        batch.addSequence(seq, fed);
       fed = seqs[0].size();
       if (static_cast<int64_t>(seqs[0].size()) == options.seqLen) {
         // The last token goes through the linears too; its logits are not needed.
         std::vector<int32_t> unused;
-        if (rt::Status s = r.backend->forwardGreedy(batch.view(numSeqs, r.blocksPerSeq), unused);
+        if (rt::Status s = r.backend->forwardGreedy(batch.view(r.blocksPerSeq), unused);
             !s.ok())
           return emitError(loc) << "calibration sampling: " << s.message();
         break;
       }
       std::vector<float> logits;
-      if (rt::Status s = r.backend->forward(batch.view(numSeqs, r.blocksPerSeq), logits);
+      if (rt::Status s = r.backend->forward(batch.view(r.blocksPerSeq), logits);
           !s.ok())
         return emitError(loc) << "calibration sampling: " << s.message();
       const int generated = static_cast<int>(seqs[0].size()) - (bos >= 0 ? 2 : 1);

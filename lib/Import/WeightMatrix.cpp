@@ -13,16 +13,6 @@
 using namespace mlir;
 
 namespace qtc {
-namespace {
-
-float bf16ToFloat(uint16_t bits) {
-  uint32_t word = static_cast<uint32_t>(bits) << 16;
-  float value;
-  std::memcpy(&value, &word, sizeof value);
-  return value;
-}
-
-} // namespace
 
 FailureOr<WeightMatrix> readWeight(const WeightStore &weights, StringRef name,
                                    Location loc) {
@@ -49,7 +39,7 @@ FailureOr<WeightMatrix> readWeight(const WeightStore &weights, StringRef name,
     for (int64_t i = 0; i < n; ++i) {
       uint16_t h;
       std::memcpy(&h, bytes + 2 * i, 2);
-      m.values[i] = bf16ToFloat(h);
+      m.values[i] = rt::bf16ToFloat(h);
     }
     break;
   default:

@@ -5,6 +5,7 @@
 #include "dialects/qnt/QntOps.h"
 #include "dialects/qnt/QntTypes.h"
 #include "dialects/tfm/TfmOps.h"
+#include "qtc/Transforms/WeightContext.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -48,11 +49,7 @@ std::optional<LinearMatch> fill(Operation *op, Value input, Value weight,
   }
   if (auto quantized = weight.getDefiningOp<qnt::QuantizedWeightOp>()) {
     qnt::EncodingAttr enc = quantized.getResult().getType().getEncoding();
-    bool int4 = enc.getFormat() == qnt::Format::i4 ||
-                enc.getFormat() == qnt::Format::u4;
-    if (!int4 || enc.getGranularity() != qnt::Granularity::per_group ||
-        enc.getAxis() != 1 || !enc.getScaleType().isF16() ||
-        (!enc.getSymmetric() && !(enc.getZeroType() && enc.getZeroType().isF16()))) {
+    if (!isInt4GroupEncoding(enc)) {
       llvm::raw_string_ostream os(m.error);
       os << "the runtime has int4 kernels with f16 scales grouped along the "
             "input channels only; got "

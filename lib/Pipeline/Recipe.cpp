@@ -5,6 +5,7 @@
 #include "LinearMatch.h"
 
 #include "mlir/IR/Location.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -52,17 +53,24 @@ static FailureOr<Recipe> namedRecipe(StringRef name) {
   return failure();
 }
 
-static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
-                                  WeightSpec &spec) {
+// Refuses a key of `obj` not in `allowed`, naming it as `prefix` + key.
+static LogicalResult checkKeys(Location loc, const llvm::json::Object &obj,
+                               StringRef prefix, ArrayRef<StringRef> allowed) {
   for (const auto &kv : obj) {
     StringRef key = kv.first;
-    if (key != "format" && key != "group_size" && key != "symmetric" &&
-        key != "smaller_groups" && key != "method" && key != "gptq" &&
-        key != "awq")
-      return emitError(loc) << "recipe: unknown key 'weights." << key
-                            << "' (expected format, group_size, symmetric, "
-                               "smaller_groups, method, gptq, awq)";
+    if (!llvm::is_contained(allowed, key))
+      return emitError(loc) << "recipe: unknown key '" << prefix << key
+                            << "' (expected " << llvm::join(allowed, ", ") << ")";
   }
+  return success();
+}
+
+static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
+                                  WeightSpec &spec) {
+  if (failed(checkKeys(loc, obj, "weights.",
+                       {"format", "group_size", "symmetric", "smaller_groups",
+                        "method", "gptq", "awq"})))
+    return failure();
   std::optional<StringRef> format = obj.getString("format");
   if (!format)
     return emitError(loc) << "recipe: 'weights.format' is required";
@@ -106,12 +114,9 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
     const llvm::json::Object *gptq = g->getAsObject();
     if (!gptq)
       return emitError(loc) << "recipe: weights.gptq must be an object";
-    for (const auto &kv : *gptq) {
-      StringRef key = kv.first;
-      if (key != "dampening" && key != "block_size" && key != "act_order")
-        return emitError(loc) << "recipe: unknown key 'weights.gptq." << key
-                              << "' (expected dampening, block_size, act_order)";
-    }
+    if (failed(checkKeys(loc, *gptq, "weights.gptq.",
+                         {"dampening", "block_size", "act_order"})))
+      return failure();
     if (const llvm::json::Value *d = gptq->get("dampening")) {
       std::optional<double> damp = d->getAsNumber();
       if (!damp || *damp < 0 || *damp > 1)
@@ -135,12 +140,8 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
     const llvm::json::Object *awq = a->getAsObject();
     if (!awq)
       return emitError(loc) << "recipe: weights.awq must be an object";
-    for (const auto &kv : *awq) {
-      StringRef key = kv.first;
-      if (key != "grid" && key != "clip")
-        return emitError(loc) << "recipe: unknown key 'weights.awq." << key
-                              << "' (expected grid, clip)";
-    }
+    if (failed(checkKeys(loc, *awq, "weights.awq.", {"grid", "clip"})))
+      return failure();
     if (const llvm::json::Value *g = awq->get("grid")) {
       std::optional<int64_t> grid = g->getAsInteger();
       if (!grid || *grid < 1 || *grid > 1000)
@@ -162,12 +163,9 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
 
 static LogicalResult parseCalibration(Location loc, const llvm::json::Object &obj,
                                       CalibrationSpec &spec) {
-  for (const auto &kv : obj) {
-    StringRef key = kv.first;
-    if (key != "data" && key != "tokens" && key != "seq_len" && key != "seed")
-      return emitError(loc) << "recipe: unknown key 'calibration." << key
-                            << "' (expected data, tokens, seq_len, seed)";
-  }
+  if (failed(checkKeys(loc, obj, "calibration.",
+                       {"data", "tokens", "seq_len", "seed"})))
+    return failure();
   if (const llvm::json::Value *d = obj.get("data")) {
     std::optional<StringRef> data = d->getAsString();
     if (!data)
@@ -222,14 +220,9 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
 
   Recipe recipe;
   recipe.name = llvm::sys::path::stem(nameOrPath).str();
-  for (const auto &kv : *root) {
-    StringRef key = kv.first;
-    if (key != "name" && key != "weights" && key != "lm_head" &&
-        key != "kv_cache" && key != "calibration")
-      return emitError(loc) << "recipe: unknown key '" << key
-                            << "' (expected name, weights, lm_head, kv_cache, "
-                               "calibration)";
-  }
+  if (failed(checkKeys(loc, *root, "",
+                       {"name", "weights", "lm_head", "kv_cache", "calibration"})))
+    return failure();
   if (std::optional<StringRef> name = root->getString("name"))
     recipe.name = name->str();
   if (const llvm::json::Object *weights = root->getObject("weights"))

@@ -18,7 +18,10 @@
 using namespace mlir;
 
 namespace qtc {
+namespace {
 
+// The qnt.quantize ops of `module` in order. Fails (naming `pass`) at one
+// whose input is not a tfm.weight or whose encoding no quantizer computes.
 FailureOr<SmallVector<QuantizeTarget>> collectQuantizeTargets(ModuleOp module,
                                                               StringRef pass) {
   SmallVector<QuantizeTarget> targets;
@@ -30,10 +33,7 @@ FailureOr<SmallVector<QuantizeTarget>> collectQuantizeTargets(ModuleOp module,
       return WalkResult::interrupt();
     }
     qnt::EncodingAttr enc = op.getResult().getType().getEncoding();
-    bool int4 = enc.getFormat() == qnt::Format::i4 || enc.getFormat() == qnt::Format::u4;
-    if (!int4 || enc.getGranularity() != qnt::Granularity::per_group ||
-        enc.getAxis() != 1 || !enc.getScaleType().isF16() ||
-        (!enc.getSymmetric() && !(enc.getZeroType() && enc.getZeroType().isF16()))) {
+    if (!isInt4GroupEncoding(enc)) {
       op.emitError(pass) << " computes int4 weights in groups along the "
                             "input channels with f16 scales; got " << enc;
       return WalkResult::interrupt();
@@ -51,21 +51,20 @@ FailureOr<SmallVector<QuantizeTarget>> collectQuantizeTargets(ModuleOp module,
   return targets;
 }
 
-namespace {
-
 double decibels(double signal, double noise) {
   if (noise <= 0)
     return signal > 0 ? 200.0 : 0.0; // exact: report a finite, large figure
   return 10.0 * std::log10(signal / noise);
 }
 
-} // namespace
-
+// Stores `q` as `target`'s quantized weight, measures it against `original`
+// (weight SQNR and max error; given the input's `hessian`, the output SQNR
+// over the calibration activations) and replaces the qnt.quantize with a
+// qnt.quantized_weight of `method`.
 LogicalResult materializeQuantized(const QuantizeTarget &target,
                                    const WeightMatrix &original,
                                    const quant::Int4GroupWeight &q,
-                                   StringRef method,
-                                   const quant::ActivationStatistics *stats,
+                                   StringRef method, ArrayRef<double> hessian,
                                    WeightContext &weights) {
   qnt::QuantizeOp op = target.op;
   Location loc = op.getLoc();
@@ -79,8 +78,8 @@ LogicalResult materializeQuantized(const QuantizeTarget &target,
            << target.weightName << "': " << llvm::toString(err.takeError());
 
   std::optional<double> outputSqnr;
-  if (stats && stats->width() == q.inFeatures && stats->rows() > 0) {
-    std::vector<double> h = stats->gram();
+  if (!hessian.empty()) {
+    ArrayRef<double> h = hessian;
     std::vector<float> zeros(original.values.size(), 0.0f);
     llvm::Expected<double> noise = quant::hessianWeightedError(
         original.values, *deq, q.outFeatures, q.inFeatures, h);
@@ -117,6 +116,48 @@ LogicalResult materializeQuantized(const QuantizeTarget &target,
       *weights.progress << llvm::format(", output %6.2f dB", *outputSqnr);
     *weights.progress << "\n";
     weights.progress->flush();
+  }
+  return success();
+}
+
+} // namespace
+
+LogicalResult quantizeTargets(ModuleOp module, StringRef pass, StringRef method,
+                              QuantizeFunction quantize) {
+  FailureOr<WeightContext *> weights = WeightContext::require(module, pass);
+  if (failed(weights))
+    return failure();
+  FailureOr<SmallVector<QuantizeTarget>> targets =
+      collectQuantizeTargets(module, pass);
+  if (failed(targets))
+    return failure();
+  // q, k and v (gate and up) read one input and come one after another:
+  // keep the last Hessian rather than rebuilding it for each.
+  const quant::ActivationStatistics *hessianOf = nullptr;
+  std::vector<double> hessian;
+  for (QuantizeTarget &t : *targets) {
+    FailureOr<WeightMatrix> w =
+        readWeight((*weights)->store(), t.weightName, t.op.getLoc());
+    if (failed(w))
+      return failure();
+    const quant::ActivationStatistics *stats =
+        (*weights)->inputStatistics(t.weightName);
+    if (stats && stats->rows() == 0)
+      stats = nullptr;
+    if (stats && stats->width() != w->shape[1])
+      return t.op.emitError(pass)
+             << ": calibration statistics of '" << t.weightName << "' are "
+             << stats->width() << " channels wide; the weight has "
+             << w->shape[1] << " inputs";
+    if (!stats)
+      hessian.clear();
+    else if (stats != hessianOf)
+      hessian = stats->gram();
+    hessianOf = stats;
+    FailureOr<quant::Int4GroupWeight> q = quantize(t, *w, hessian);
+    if (failed(q) ||
+        failed(materializeQuantized(t, *w, *q, method, hessian, **weights)))
+      return failure();
   }
   return success();
 }

@@ -3,7 +3,8 @@
 // Every weight quantizer (qtc-rtn, qtc-gptq) finds the same ops (qnt.quantize
 // of a tfm.weight in an int4 group encoding) and ends the same way: store the
 // result beside the IR, measure it, and replace the op with
-// qnt.quantized_weight. One definition of both halves.
+// qnt.quantized_weight. One definition of both halves; the passes supply the
+// algorithm in between.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_LIB_TRANSFORMS_QUANTIZETARGETS_H
@@ -19,33 +20,27 @@
 
 namespace qtc {
 
-class WeightContext;
-namespace quant {
-class ActivationStatistics;
-} // namespace quant
-
 struct QuantizeTarget {
   qnt::QuantizeOp op;
   std::string weightName;
   quant::Int4GroupOptions grid;
 };
 
-// The qnt.quantize ops of `module` in order. Fails (naming `pass`) at one
-// whose input is not a tfm.weight or whose encoding no quantizer computes
-// (int4 or uint4 per_group along the input channels with f16 scales).
-mlir::FailureOr<llvm::SmallVector<QuantizeTarget>>
-collectQuantizeTargets(mlir::ModuleOp module, llvm::StringRef pass);
+// What a weight quantizer computes for `target` from its weight and the
+// Hessian X^T X of its input (empty without calibration statistics); errors
+// are emitted at target.op.
+using QuantizeFunction = llvm::function_ref<mlir::FailureOr<quant::Int4GroupWeight>(
+    const QuantizeTarget &target, const WeightMatrix &weight,
+    llvm::ArrayRef<double> hessian)>;
 
-// Stores `q` as `target`'s quantized weight, measures it against `original`
-// (weight SQNR and max error; with `stats`, the output SQNR over the
-// calibration activations) and replaces the qnt.quantize with a
+// The work every weight quantizer pass does around its algorithm: needs the
+// model's weights (naming `pass`), finds the targets, reads each weight, runs
+// `quantize`, then stores the result, measures it (weight SQNR and max error;
+// with a Hessian, the output SQNR) and replaces the qnt.quantize with a
 // qnt.quantized_weight of `method`.
-mlir::LogicalResult materializeQuantized(const QuantizeTarget &target,
-                                         const WeightMatrix &original,
-                                         const quant::Int4GroupWeight &q,
-                                         llvm::StringRef method,
-                                         const quant::ActivationStatistics *stats,
-                                         WeightContext &weights);
+mlir::LogicalResult quantizeTargets(mlir::ModuleOp module, llvm::StringRef pass,
+                                    llvm::StringRef method,
+                                    QuantizeFunction quantize);
 
 } // namespace qtc
 

@@ -4,7 +4,6 @@
 
 #include "qtc/Quant/RoundToNearest.h"
 #include "qtc/Transforms/Passes.h"
-#include "qtc/Transforms/WeightContext.h"
 
 namespace qtc {
 #define GEN_PASS_DEF_ROUNDTONEAREST
@@ -19,31 +18,19 @@ namespace {
 struct RoundToNearestPass
     : public impl::RoundToNearestBase<RoundToNearestPass> {
   void runOnOperation() override {
-    FailureOr<WeightContext *> weights =
-        WeightContext::require(getOperation(), "qtc-rtn");
-    if (failed(weights))
-      return signalPassFailure();
-    FailureOr<SmallVector<QuantizeTarget>> targets =
-        collectQuantizeTargets(getOperation(), "qtc-rtn");
-    if (failed(targets))
-      return signalPassFailure();
-    for (QuantizeTarget &t : *targets) {
-      FailureOr<WeightMatrix> w =
-          readWeight((*weights)->store(), t.weightName, t.op.getLoc());
-      if (failed(w))
-        return signalPassFailure();
+    auto rtn = [](const QuantizeTarget &t, const WeightMatrix &w,
+                  ArrayRef<double>) -> FailureOr<quant::Int4GroupWeight> {
       llvm::Expected<quant::Int4GroupWeight> q = quant::quantizeInt4GroupRtn(
-          w->values, w->shape[0], w->shape[1], t.grid);
+          w.values, w.shape[0], w.shape[1], t.grid);
       if (!q) {
-        t.op.emitError("quantizing '")
-            << t.weightName << "': " << llvm::toString(q.takeError());
-        return signalPassFailure();
+        qnt::QuantizeOp op = t.op;
+        return op.emitError("quantizing '")
+               << t.weightName << "': " << llvm::toString(q.takeError());
       }
-      if (failed(materializeQuantized(t, *w, *q, "rtn",
-                                      (*weights)->inputStatistics(t.weightName),
-                                      **weights)))
-        return signalPassFailure();
-    }
+      return std::move(*q);
+    };
+    if (failed(quantizeTargets(getOperation(), "qtc-rtn", "rtn", rtn)))
+      signalPassFailure();
   }
 };
 

@@ -43,6 +43,13 @@ FailureOr<WeightContext *> WeightContext::require(Operation *op, StringRef pass)
                                 "--qtc-weights=MODEL";
 }
 
+bool isInt4GroupEncoding(qnt::EncodingAttr enc) {
+  bool int4 = enc.getFormat() == qnt::Format::i4 || enc.getFormat() == qnt::Format::u4;
+  return int4 && enc.getGranularity() == qnt::Granularity::per_group &&
+         enc.getAxis() == 1 && enc.getScaleType().isF16() &&
+         (enc.getSymmetric() || (enc.getZeroType() && enc.getZeroType().isF16()));
+}
+
 std::string quantizedDataName(StringRef weight) { return (weight + ".qdata").str(); }
 std::string quantizedScalesName(StringRef weight) { return (weight + ".qscales").str(); }
 std::string quantizedZerosName(StringRef weight) { return (weight + ".qzeros").str(); }

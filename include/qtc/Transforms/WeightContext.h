@@ -12,6 +12,7 @@
 #ifndef QTC_TRANSFORMS_WEIGHTCONTEXT_H
 #define QTC_TRANSFORMS_WEIGHTCONTEXT_H
 
+#include "dialects/qnt/QntAttrs.h"
 #include "qtc/Quant/ActivationStatistics.h"
 #include "qtc/Quant/Int4Group.h"
 
@@ -71,6 +72,11 @@ private:
   WeightStore &store_;
   llvm::StringMap<std::shared_ptr<const quant::ActivationStatistics>> inputs_;
 };
+
+// Whether weights of `encoding` are stored as Int4Group: int4 or uint4 in
+// groups along the input channels with f16 scales (and f16 zeros when
+// asymmetric). What the quantizers compute and the plan packs.
+bool isInt4GroupEncoding(qnt::EncodingAttr encoding);
 
 // The names a quantizer stores a weight's Int4Group parts under.
 std::string quantizedDataName(llvm::StringRef weight);
