@@ -8,15 +8,16 @@
 #ifndef QTC_INITALLDIALECTS_H
 #define QTC_INITALLDIALECTS_H
 
+#include "dialects/chain/ChainDialect.h"
 #include "dialects/qnt/QntDialect.h"
 #include "dialects/tfm/TfmDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 
 namespace qtc {
 
-/// Adds the tfm and qnt dialects to `registry`.
+/// Adds the tfm, qnt and chain dialects to `registry`.
 inline void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<tfm::TfmDialect, qnt::QntDialect>();
+  registry.insert<tfm::TfmDialect, qnt::QntDialect, chain::ChainDialect>();
 }
 
 } // namespace qtc

@@ -2,8 +2,9 @@
 
 #include "CalibrationRun.h"
 
+#include "dialects/chain/ChainDialect.h"
 #include "dialects/tfm/TfmOps.h"
-#include "qtc/Pipeline/PlanBuilder.h"
+#include "qtc/Chain/Plan.h"
 #include "qtc/Transforms/Passes.h"
 #include "qtc/Transforms/WeightContext.h"
 
@@ -46,7 +47,7 @@ struct CalibratePass : public impl::CalibrateBase<CalibratePass> {
 
     auto start = std::chrono::steady_clock::now();
     artifact::ArtifactContents plan;
-    if (failed(buildPlan(model, weights.store(), plan, /*progress=*/nullptr)))
+    if (failed(buildPlan(module, weights.store(), plan)))
       return signalPassFailure();
 
     Location loc = model.getLoc();

@@ -4,12 +4,13 @@
 
 #include "KernelSelection.h"
 #include "qtc/Artifact/ArtifactWriter.h"
+#include "qtc/Chain/Plan.h"
 #include "qtc/Import/Import.h"
-#include "qtc/Pipeline/PlanBuilder.h"
 #include "qtc/Pipeline/Recipe.h"
 #include "qtc/Transforms/Passes.h"
 #include "qtc/Transforms/WeightContext.h"
 
+#include "dialects/chain/ChainOps.h"
 #include "dialects/qnt/QntDialect.h"
 #include "dialects/tfm/TfmOps.h"
 
@@ -34,7 +35,7 @@ namespace qtc {
 
 void loadPipelineDialects(MLIRContext &context) {
   registerImportDialects(context);
-  context.loadDialect<tfm::TfmDialect, qnt::QntDialect>();
+  context.loadDialect<tfm::TfmDialect, qnt::QntDialect, chain::ChainDialect>();
   loadCodegenDialects(context);
 }
 
@@ -174,23 +175,30 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
   if (failed(pm.run(*model->module)))
     return failure();
 
-  auto models = model->module->getOps<tfm::ModelOp>();
-  if (std::distance(models.begin(), models.end()) != 1)
-    return emitError(loc) << "expected exactly one tfm.model after import";
-  tfm::ModelOp modelOp = *models.begin();
-
-  progress.stage("plan and pack weights");
+  progress.stage("plan: fuse kernel chains, pack weights, assign slots");
+  PassManager planPm(&context);
+  if (options.passManagerCommandLine &&
+      failed(applyPassManagerCLOptions(planPm)))
+    return emitError(loc) << "cannot apply the pass-manager command-line options";
+  buildPlanPipeline(planPm);
+  if (failed(planPm.run(*model->module)))
+    return failure();
+  FailureOr<chain::PlanOp> plan = findPlan(*model->module);
+  if (failed(plan))
+    return failure();
   artifact::ArtifactContents contents;
   contents.producer = std::string("qtc ") + QTC_VERSION;
   contents.recipe = recipe->name;
-  if (failed(buildPlan(modelOp, model->weights, contents, progress.stream())))
+  std::vector<Operation *> stepOps;
+  if (failed(translateToArtifact(*plan, model->weights, contents, &stepOps,
+                                 progress.stream())))
     return failure();
 
   progress.stage("generate kernels for " +
                  (options.targets.empty()
                       ? std::string("no GPU target (host only)")
                       : llvm::join(options.targets, ",")));
-  if (failed(generateKernels(context, loc, options.targets, contents,
+  if (failed(generateKernels(context, loc, options.targets, contents, stepOps,
                              progress.stream())))
     return failure();
 

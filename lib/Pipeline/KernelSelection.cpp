@@ -2,11 +2,14 @@
 
 #include "KernelSelection.h"
 
+#include "dialects/chain/ChainOps.h"
 #include "qtc/Codegen/KernelGenerator.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 
@@ -15,40 +18,20 @@ namespace {
 
 namespace fb = artifact::fb;
 
+// The kernel request of a step, read off the chain op behind it: the op's
+// attributes and row types are what the generator specializes on.
 codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
-                                  const artifact::Step &step, bool decode) {
+                                  Operation *op, bool decode) {
   const artifact::ModelConfig &cfg = c.config;
   codegen::KernelRequest r;
-  r.family = static_cast<codegen::KernelFamily>(step.kind);
   r.decode = decode;
-  auto width = [&](int slot) { return c.slots[slot].width; };
-  switch (step.kind) {
-  case fb::StepKind::Embedding:
-    r.hidden = width(step.outputs[0]);
-    r.vocab = cfg.vocabSize;
-    break;
-  case fb::StepKind::RmsNorm:
-    r.hidden = width(step.outputs[0]);
-    r.epsilon = step.epsilon;
-    break;
-  case fb::StepKind::Linear:
-    r.inFeatures = step.inFeatures;
-    r.outFeatures = step.outFeatures;
-    r.format = step.format == fb::WeightFormat::Int4Group
-                   ? codegen::WeightFormat::Int4Group
-                   : codegen::WeightFormat::Dense;
-    r.groupSize = step.groupSize;
-    r.symmetric = step.symmetric;
-    r.hasBias = step.weights.size() > 3 && step.weights[3] >= 0;
-    r.hasResidual = step.inputs.size() > 1;
-    break;
-  case fb::StepKind::RopeKvAppend:
-  case fb::StepKind::Attention:
-    r.heads = cfg.numHeads;
-    r.kvHeads = cfg.numKvHeads;
-    r.headDim = cfg.headDim;
+  auto width = [](Value v) { return chain::rowWidth(v.getType()); };
+  auto attention = [&](auto a) {
+    r.heads = static_cast<int>(a.getHeads());
+    r.kvHeads = static_cast<int>(a.getKvHeads());
+    r.headDim = static_cast<int>(a.getHeadDim());
     r.kvBlockSize = c.kvBlockSize;
-    r.kvFp8 = c.kvDType == fb::KvDType::F8E4M3;
+    r.kvFp8 = a.getKvScheme().has_value();
     // sm_89's e4m3 conversions need PTX ISA 8.1 (sm_90's are in 8.0).
     if (r.kvFp8)
       r.features = "+ptx81";
@@ -58,15 +41,50 @@ codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
     r.rope.lowFreqFactor = cfg.ropeLowFreqFactor;
     r.rope.highFreqFactor = cfg.ropeHighFreqFactor;
     r.rope.originalMaxPositions = cfg.ropeOriginalMaxPositions;
-    break;
-  case fb::StepKind::SwiGlu:
-    r.hidden = width(step.outputs[0]);
-    break;
-  case fb::StepKind::Add:
-  case fb::StepKind::GatherRows:
-    r.hidden = width(step.outputs[0]);
-    break;
-  }
+  };
+  llvm::TypeSwitch<Operation *>(op)
+      .Case([&](chain::EmbeddingOp e) {
+        r.family = codegen::KernelFamily::Embedding;
+        r.hidden = width(e.getResult());
+        r.vocab = cfg.vocabSize;
+      })
+      .Case([&](chain::RmsNormOp n) {
+        r.family = codegen::KernelFamily::RmsNorm;
+        r.hidden = width(n.getResult());
+        r.epsilon = n.getEpsilon().convertToFloat();
+      })
+      .Case([&](chain::LinearOp l) {
+        r.family = codegen::KernelFamily::Linear;
+        r.inFeatures = l.getInFeatures();
+        r.outFeatures = l.getOutFeatures();
+        if (qnt::EncodingAttr enc = l.getEncodingAttr()) {
+          r.format = codegen::WeightFormat::Int4Group;
+          r.groupSize = enc.getGroupSize();
+          r.symmetric = enc.getSymmetric();
+        }
+        r.hasBias = static_cast<bool>(l.getBiasAttr());
+        r.hasResidual = static_cast<bool>(l.getResidual());
+      })
+      .Case([&](chain::RopeKvAppendOp a) {
+        r.family = codegen::KernelFamily::RopeKvAppend;
+        attention(a);
+      })
+      .Case([&](chain::AttentionOp a) {
+        r.family = codegen::KernelFamily::Attention;
+        attention(a);
+      })
+      .Case([&](chain::SwigluOp s) {
+        r.family = codegen::KernelFamily::SwiGlu;
+        r.hidden = width(s.getResult());
+      })
+      .Case([&](chain::AddOp a) {
+        r.family = codegen::KernelFamily::Add;
+        r.hidden = width(a.getResult());
+      })
+      .Case([&](chain::GatherRowsOp g) {
+        r.family = codegen::KernelFamily::GatherRows;
+        r.hidden = width(g.getResult());
+      });
   return r;
 }
 
@@ -86,6 +104,7 @@ void loadCodegenDialects(MLIRContext &context) {
 LogicalResult generateKernels(MLIRContext &context, Location loc,
                               ArrayRef<std::string> targets,
                               artifact::ArtifactContents &c,
+                              ArrayRef<Operation *> stepOps,
                               llvm::raw_ostream *progress) {
   c.targets.assign(targets.begin(), targets.end());
   llvm::StringMap<int> generated; // "<target>/<entry>" -> kernel index
@@ -118,14 +137,16 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
     return index;
   };
 
-  for (artifact::Step &step : c.steps) {
+  if (stepOps.size() != c.steps.size())
+    return emitError(loc) << "kernel generation needs the op behind every step";
+  for (auto [step, op] : llvm::zip(c.steps, stepOps)) {
     step.kernelIds.clear();
     step.decodeKernelIds.clear();
     for (const std::string &target : targets) {
       if (!StringRef(target).starts_with("sm_"))
         return emitError(loc) << "unknown GPU target '" << target
                               << "' (expected sm_XX, e.g. sm_90)";
-      codegen::KernelRequest r = requestFor(c, step, /*decode=*/false);
+      codegen::KernelRequest r = requestFor(c, op, /*decode=*/false);
       r.chip = target;
       FailureOr<int> prefill = kernelFor(r);
       if (failed(prefill))

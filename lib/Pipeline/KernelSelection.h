@@ -15,7 +15,7 @@ namespace qtc {
 // Loads what kernel generation needs into `context`.
 void loadCodegenDialects(mlir::MLIRContext &context);
 
-// For every step and target, generates the prefill kernel (Step.kernel_ids)
+// For every step (its chain op in `stepOps`, parallel to contents.steps) and target, generates the prefill kernel (Step.kernel_ids)
 // and, where a faster schedule exists for one token per sequence, the decode
 // kernel (Step.decode_kernel_ids), and per target the argmax_rows kernel
 // over the logits for greedy sampling (Plan.argmax_kernel_ids; -1 where the
@@ -24,6 +24,7 @@ mlir::LogicalResult generateKernels(mlir::MLIRContext &context,
                                     mlir::Location loc,
                                     llvm::ArrayRef<std::string> targets,
                                     artifact::ArtifactContents &contents,
+                                    llvm::ArrayRef<mlir::Operation *> stepOps,
                                     llvm::raw_ostream *progress);
 
 } // namespace qtc

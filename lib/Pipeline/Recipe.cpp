@@ -2,7 +2,7 @@
 
 #include "qtc/Pipeline/Recipe.h"
 
-#include "LinearMatch.h"
+#include "qtc/Chain/Plan.h"
 
 #include "mlir/IR/Location.h"
 #include "llvm/ADT/StringExtras.h"
@@ -16,12 +16,9 @@ using namespace mlir;
 namespace qtc {
 
 std::string Recipe::describe(const WeightSpec &spec) {
-  LinearSpec linear;
-  linear.format =
-      spec.format == WeightFormat::Int4 ? LinearFormat::Int4 : LinearFormat::F16;
-  linear.groupSize = spec.groupSize;
-  linear.symmetric = spec.symmetric;
-  return describeSpec(linear);
+  if (spec.format == WeightFormat::F16)
+    return "fp16";
+  return int4GroupFormatName(spec.groupSize, spec.symmetric);
 }
 
 static FailureOr<Recipe> namedRecipe(StringRef name) {

@@ -8,6 +8,7 @@
 #include "qtc/InitAllDialects.h"
 #ifdef QTC_HAVE_TRANSFORMS
 #include "dialects/tfm/TfmDialect.h"
+#include "qtc/Chain/Plan.h"
 #include "qtc/Import/Import.h"
 #include "qtc/Transforms/Passes.h"
 #include "qtc/Transforms/WeightContext.h"
@@ -85,6 +86,7 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
 #ifdef QTC_HAVE_TRANSFORMS
   qtc::registerQTCPasses();
+  qtc::registerPlanPipeline();
 #endif
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "qtc optimizer driver\n", registry));

@@ -75,6 +75,7 @@ def Calibrate : Pass<"qtc-calibrate", "::mlir::ModuleOp"> {
     Needs the model's weights (`qtc compile`, or `qtc-opt --qtc-weights=MODEL`).
     Prints the tokens used and the time taken where `qtc compile` shows progress.
   }];
+  let dependentDialects = ["::qtc::chain::ChainDialect"];
   let options = [
     Option<"data", "data", "std::string", /*default=*/"\"\"",
            "Calibration tokens: .bin int32 ids or a text file; empty: "
@@ -214,6 +215,101 @@ def QuantizeKvCache : Pass<"qtc-quantize-kv-cache", "::mlir::ModuleOp"> {
     Option<"blockSize", "block-size", "int64_t", /*default=*/"16",
            "Tokens per cache block">,
   ];
+}
+
+//===----------------------------------------------------------------------===//
+// The plan: tfm/qnt -> chain, fused into the runtime's kernel chains
+//===----------------------------------------------------------------------===//
+
+def LowerToChain : Pass<"qtc-lower-to-chain", "::mlir::ModuleOp"> {
+  let summary = "Lower a tfm.model (with qnt weights) to a chain.plan, op by op";
+  let description = [{
+    Replaces the module's `tfm.model` with a `chain.plan` holding one chain
+    op per graph op: `tfm.embedding`, `tfm.rms_norm`, `tfm.linear`,
+    `tfm.lm_head` and `qnt.qlinear` (with the `qnt.quantized_weight`'s
+    encoding and numerics), `tfm.rope`, `tfm.swiglu` (`chain.concat` of gate
+    and up, then `chain.swiglu`), `tfm.attention` (`chain.concat` of q, k and
+    v, `chain.kv_append`, `chain.attention`) and `tfm.add`; the logits go
+    through `chain.gather_rows` to `chain.return`. Weights stay named by
+    their source. Structures the runtime cannot run (masks, non-causal or
+    sliding-window attention, a scale other than 1/sqrt(head_dim), RoPE or
+    heads that differ from the model config, a weight marked for
+    quantization but never computed) are errors at the op.
+
+    ```mlir
+    %y = tfm.linear %x, %w : tensor<?x256xf32>, tensor<768x256xf16> -> tensor<?x768xf32>
+    // becomes
+    %y = chain.linear %x {in_features = 256 : i64, rows = array<i64: 768>, sources = ["w"]}
+        : (!chain.tokens<256>) -> !chain.tokens<768>
+    ```
+  }];
+  let dependentDialects = ["::qtc::chain::ChainDialect"];
+}
+
+def ChainFuseRopeKvAppend : Pass<"qtc-chain-fuse-rope-kv-append", "::mlir::ModuleOp"> {
+  let summary = "Move RoPE of q and k into the KV-cache append";
+  let description = [{
+    `chain.kv_append` of `chain.concat(rope(q), rope(k), v)`, each rope used
+    once and rotating the layer's q and kv heads, becomes
+    `chain.rope_kv_append` of `chain.concat(q, k, v)`: one kernel rotates q
+    and k in place and appends k and v to the paged cache.
+  }];
+}
+
+def ChainConcatProjections : Pass<"qtc-chain-concat-projections", "::mlir::ModuleOp"> {
+  let summary = "Fuse a concat of linears of one input into one linear";
+  let description = [{
+    `chain.concat` of `chain.linear`s that read the same input, are used
+    only by the concat and share a weight encoding becomes one
+    `chain.linear` whose weight is their rows one after another (q|k|v,
+    gate|up), with their biases and numerics. Linears of one input in
+    different encodings cannot share a kernel: an error naming both.
+  }];
+}
+
+def ChainFuseResidual : Pass<"qtc-chain-fuse-residual", "::mlir::ModuleOp"> {
+  let summary = "Fold a residual add into the linear that feeds it";
+  let description = [{
+    `chain.add(r, chain.linear(x))`, the linear used only by the add and
+    without a residual yet, becomes `chain.linear(x) residual(r)`: the add
+    happens in the GEMM/GEMV epilogue.
+  }];
+}
+
+def ChainGatherLogitRows : Pass<"qtc-chain-gather-logit-rows", "::mlir::ModuleOp"> {
+  let summary = "Gather the logit rows as early as the row-wise ops allow";
+  let description = [{
+    Moves `chain.gather_rows` above row-wise ops with one use
+    (`chain.rms_norm`, `chain.linear` without a residual, `chain.swiglu`),
+    so that they run on the rows whose logits are wanted only: for a decoder,
+    the final norm and the lm_head run on one row per sequence instead of
+    every prefill token.
+  }];
+}
+
+def ChainPackWeights : Pass<"qtc-chain-pack-weights", "::mlir::ModuleOp"> {
+  let summary = "Lay out every weight as its kernel reads it (chain.tensor)";
+  let description = [{
+    For every embedding, norm and linear, computes the tensors its kernel
+    reads from the source weights in the weight store and declares them as
+    `chain.tensor`: dense weights in f16 (the rows of a fused linear
+    concatenated), int4 weights as the quantizer's codes, scales and zero
+    points of each source, rows concatenated, and biases (zeros for a source
+    without one). A single dense weight packed twice (a tied lm_head and the
+    embedding table) is one tensor. Non-finite weights are an error naming
+    the weight. Needs the model's weights.
+  }];
+}
+
+def ChainAssignSlots : Pass<"qtc-chain-assign-slots", "::mlir::ModuleOp"> {
+  let summary = "Give every value an activation buffer, reused by liveness";
+  let description = [{
+    Walks the plan in order and sets each op's `slot`: a buffer of the
+    result's width that no live value holds, taken from those freed once
+    their last reader ran, or a new one. `chain.rope_kv_append` writes its
+    operand's buffer in place; an op's result never shares its operands'
+    buffers. The plan's `slot_widths` and `slot_names` list the buffers.
+  }];
 }
 
 #endif // QTC_TRANSFORMS_PASSES_TD

@@ -1,9 +1,9 @@
-//===- PlanBuilderTest.cpp - tfm/qnt -> artifact plan ---------------------===//
+//===- PlanTest.cpp - tfm/qnt -> artifact plan ---------------------===//
 
 #include "TinyModel.h"
 
 #include "qtc/Pipeline/Compile.h"
-#include "qtc/Pipeline/PlanBuilder.h"
+#include "qtc/Chain/Plan.h"
 #include "qtc/Transforms/Passes.h"
 #include "qtc/Transforms/WeightContext.h"
 
@@ -22,13 +22,9 @@ namespace fb = artifact::fb;
 
 namespace {
 
-class PlanBuilderTest : public ::testing::Test {
+class PlanTest : public ::testing::Test {
 protected:
-  PlanBuilderTest() { loadPipelineDialects(context); }
-
-  mlir::Operation *modelOp(mlir::ModuleOp module) {
-    return (*module.getOps<tfm::ModelOp>().begin()).getOperation();
-  }
+  PlanTest() { loadPipelineDialects(context); }
 
   std::vector<fb::StepKind> kinds(const artifact::ArtifactContents &c) {
     std::vector<fb::StepKind> out;
@@ -64,11 +60,11 @@ protected:
   mlir::MLIRContext context;
 };
 
-TEST_F(PlanBuilderTest, FusesProjectionsResidualsAndRope) {
+TEST_F(PlanTest, FusesProjectionsResidualsAndRope) {
   test::TinyModel model = test::buildTinyModel(context);
   artifact::ArtifactContents c;
   ASSERT_TRUE(mlir::succeeded(
-      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+      buildPlan(*model.module, model.weights, c)));
 
   using K = fb::StepKind;
   std::vector<K> expected = {K::Embedding, K::RmsNorm,     K::Linear,
@@ -99,11 +95,11 @@ TEST_F(PlanBuilderTest, FusesProjectionsResidualsAndRope) {
   EXPECT_TRUE(c.numerics.empty());
 }
 
-TEST_F(PlanBuilderTest, ReusesSlotsByLiveness) {
+TEST_F(PlanTest, ReusesSlotsByLiveness) {
   test::TinyModel model = test::buildTinyModel(context);
   artifact::ArtifactContents c;
   ASSERT_TRUE(mlir::succeeded(
-      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+      buildPlan(*model.module, model.weights, c)));
   // No step may write a slot it also reads, except RopeKvAppend (in place).
   for (const artifact::Step &s : c.steps) {
     if (s.kind == fb::StepKind::RopeKvAppend)
@@ -116,7 +112,7 @@ TEST_F(PlanBuilderTest, ReusesSlotsByLiveness) {
   EXPECT_LT(c.slots.size(), 12u);
 }
 
-TEST_F(PlanBuilderTest, Int4RecipePacksGroupsAndRecordsNumerics) {
+TEST_F(PlanTest, Int4RecipePacksGroupsAndRecordsNumerics) {
   test::TinyModel model = test::buildTinyModel(context);
   QuantizeWeightsOptions options;
   options.groupSize = 8;
@@ -125,7 +121,7 @@ TEST_F(PlanBuilderTest, Int4RecipePacksGroupsAndRecordsNumerics) {
 
   artifact::ArtifactContents c;
   ASSERT_TRUE(mlir::succeeded(
-      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+      buildPlan(*model.module, model.weights, c)));
   const artifact::Step &qkv = c.steps[2];
   EXPECT_EQ(qkv.format, fb::WeightFormat::Int4Group);
   EXPECT_EQ(qkv.groupSize, 8);
@@ -152,14 +148,14 @@ TEST_F(PlanBuilderTest, Int4RecipePacksGroupsAndRecordsNumerics) {
 
 // Symmetric int4 stores no zero points (regression: packing them copied from
 // a null pointer, which UBSan reports under the asan preset).
-TEST_F(PlanBuilderTest, Int4SymmetricStoresNoZeros) {
+TEST_F(PlanTest, Int4SymmetricStoresNoZeros) {
   test::TinyModel model = test::buildTinyModel(context);
   QuantizeWeightsOptions options;
   options.groupSize = 8;
   ASSERT_TRUE(mlir::succeeded(quantize(model, options)));
   artifact::ArtifactContents c;
   ASSERT_TRUE(mlir::succeeded(
-      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+      buildPlan(*model.module, model.weights, c)));
   const artifact::Step &qkv = c.steps[2];
   EXPECT_EQ(qkv.format, fb::WeightFormat::Int4Group);
   EXPECT_TRUE(qkv.symmetric);
@@ -171,7 +167,7 @@ TEST_F(PlanBuilderTest, Int4SymmetricStoresNoZeros) {
 
 // A weight marked for quantization whose values no quantizer computed is an
 // error at the plan, not a silent RTN.
-TEST_F(PlanBuilderTest, RejectsQuantizeWithoutQuantizer) {
+TEST_F(PlanTest, RejectsQuantizeWithoutQuantizer) {
   test::TinyModel model = test::buildTinyModel(context);
   QuantizeWeightsOptions options;
   options.groupSize = 8;
@@ -185,20 +181,20 @@ TEST_F(PlanBuilderTest, RejectsQuantizeWithoutQuantizer) {
   });
   artifact::ArtifactContents c;
   EXPECT_TRUE(mlir::failed(
-      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+      buildPlan(*model.module, model.weights, c)));
   EXPECT_NE(diagnostics.find("never computed"), std::string::npos) << diagnostics;
 }
 
 // GPTQ after calibration on the host backend: every layer records its method
 // and an output SQNR over the calibration activations.
-TEST_F(PlanBuilderTest, GptqRecordsCalibratedNumerics) {
+TEST_F(PlanTest, GptqRecordsCalibratedNumerics) {
   test::TinyModel model = test::buildTinyModel(context);
   QuantizeWeightsOptions options;
   options.groupSize = 8;
   ASSERT_TRUE(mlir::succeeded(quantize(model, options, /*gptq=*/true)));
   artifact::ArtifactContents c;
   ASSERT_TRUE(mlir::succeeded(
-      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+      buildPlan(*model.module, model.weights, c)));
   ASSERT_EQ(c.numerics.size(), 7u);
   for (const artifact::LayerNumerics &n : c.numerics) {
     EXPECT_EQ(n.method, "gptq");
@@ -207,7 +203,7 @@ TEST_F(PlanBuilderTest, GptqRecordsCalibratedNumerics) {
   }
 }
 
-TEST_F(PlanBuilderTest, RejectsAttentionWithoutRope) {
+TEST_F(PlanTest, RejectsAttentionWithoutRope) {
   std::string src = test::tinyModelSource();
   // Feed the unrotated query to the attention.
   size_t at = src.find("tfm.attention %qr");
@@ -224,12 +220,12 @@ TEST_F(PlanBuilderTest, RejectsAttentionWithoutRope) {
   });
   artifact::ArtifactContents c;
   EXPECT_TRUE(mlir::failed(
-      buildPlan(modelOp(*module), weights.weights, c, nullptr)));
+      buildPlan(*module, weights.weights, c)));
   EXPECT_NE(message.find("RoPE-rotated query and key"), std::string::npos)
       << message;
 }
 
-TEST_F(PlanBuilderTest, RejectsNonFiniteWeights) {
+TEST_F(PlanTest, RejectsNonFiniteWeights) {
   test::TinyModel model = test::buildTinyModel(context);
   // Poison one element of the o_proj weight with a NaN.
   std::optional<WeightRef> ref =
@@ -244,7 +240,7 @@ TEST_F(PlanBuilderTest, RejectsNonFiniteWeights) {
   });
   artifact::ArtifactContents c;
   EXPECT_TRUE(mlir::failed(
-      buildPlan(modelOp(*model.module), model.weights, c, nullptr)));
+      buildPlan(*model.module, model.weights, c)));
   EXPECT_NE(message.find("'model.layers.0.self_attn.o_proj.weight' holds a "
                          "non-finite value"),
             std::string::npos)

@@ -1,6 +1,6 @@
 //===- WeightPacking.h - Weights in the layouts the kernels read ----------===//
-#ifndef QTC_LIB_PIPELINE_WEIGHTPACKING_H
-#define QTC_LIB_PIPELINE_WEIGHTPACKING_H
+#ifndef QTC_LIB_CHAIN_WEIGHTPACKING_H
+#define QTC_LIB_CHAIN_WEIGHTPACKING_H
 
 #include "qtc/Import/WeightMatrix.h"
 
@@ -17,4 +17,4 @@ std::vector<uint8_t> packF16(llvm::ArrayRef<float> values);
 
 } // namespace qtc
 
-#endif // QTC_LIB_PIPELINE_WEIGHTPACKING_H
+#endif // QTC_LIB_CHAIN_WEIGHTPACKING_H

@@ -1,0 +1,389 @@
+//===- ChainToArtifact.cpp - A chain.plan as the artifact's plan ----------===//
+//
+// A translation, not a lowering: every decision (fusion, weight layout,
+// buffers) was made by a pass; this writes the plan's ops as the runtime's
+// steps, its chain.tensor declarations as the tensor table, and checks that
+// nothing is left that no kernel executes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtc/Chain/Plan.h"
+
+#include "dialects/chain/ChainOps.h"
+#include "qtc/Import/WeightStore.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <optional>
+
+using namespace mlir;
+
+namespace qtc {
+
+std::string int4GroupFormatName(int64_t groupSize, bool symmetric) {
+  return llvm::formatv("int4-g{0}-{1}", groupSize, symmetric ? "sym" : "asym");
+}
+
+namespace {
+
+namespace fb = artifact::fb;
+
+class Translation {
+public:
+  Translation(chain::PlanOp plan, const WeightStore &store,
+              artifact::ArtifactContents &out, std::vector<Operation *> *stepOps,
+              llvm::raw_ostream *progress)
+      : plan(plan), store(store), out(out), stepOps(stepOps),
+        progress(progress) {}
+
+  LogicalResult run();
+
+private:
+  void fillConfig();
+  LogicalResult tensor(chain::TensorOp op);
+  LogicalResult step(Operation *op);
+  LogicalResult linear(chain::LinearOp op, artifact::Step &step);
+  LogicalResult kvCache(Operation *op, std::optional<qnt::KvSchemeAttr> scheme);
+
+  FailureOr<int> slot(Value v, Operation *user);
+  FailureOr<int> tensorIndex(FlatSymbolRefAttr symbol, Operation *user,
+                             StringRef role);
+
+  chain::PlanOp plan;
+  const WeightStore &store;
+  artifact::ArtifactContents &out;
+  std::vector<Operation *> *stepOps;
+  llvm::raw_ostream *progress;
+  llvm::StringMap<int> tensors;
+  std::optional<fb::KvDType> kvDType;
+  int layers = 0;
+};
+
+void Translation::fillConfig() {
+  tfm::ModelConfigAttr c = plan.getConfig();
+  artifact::ModelConfig &cfg = out.config;
+  cfg.architecture = c.getArchitecture().str();
+  cfg.vocabSize = c.getVocabSize();
+  cfg.hiddenSize = c.getHiddenSize();
+  cfg.numLayers = c.getNumLayers();
+  cfg.numHeads = c.getNumHeads();
+  cfg.numKvHeads = c.getNumKvHeads();
+  cfg.headDim = c.getHeadDim();
+  cfg.intermediateSize = c.getIntermediateSize();
+  cfg.maxPositions = c.getMaxPositions();
+  cfg.rmsNormEps = c.getRmsNormEps().convertToFloat();
+  cfg.ropeTheta = c.getRopeTheta().convertToFloat();
+  cfg.bosTokenId = c.getBosTokenId();
+  cfg.eosTokenId = c.getEosTokenId();
+  if (tfm::RopeScalingAttr s = c.getRopeScaling()) {
+    switch (s.getKind()) {
+    case tfm::RopeScalingKind::none:
+      cfg.ropeScaling = fb::RopeScaling::None;
+      break;
+    case tfm::RopeScalingKind::linear:
+      cfg.ropeScaling = fb::RopeScaling::Linear;
+      break;
+    case tfm::RopeScalingKind::llama3:
+      cfg.ropeScaling = fb::RopeScaling::Llama3;
+      break;
+    }
+    cfg.ropeFactor = s.getFactor().convertToFloat();
+    cfg.ropeLowFreqFactor = s.getLowFreqFactor().convertToFloat();
+    cfg.ropeHighFreqFactor = s.getHighFreqFactor().convertToFloat();
+    cfg.ropeOriginalMaxPositions = s.getOriginalMaxPositions();
+  }
+}
+
+FailureOr<int> Translation::slot(Value v, Operation *user) {
+  Operation *def = v.getDefiningOp();
+  auto attr = def ? def->getAttrOfType<IntegerAttr>("slot") : IntegerAttr();
+  if (!attr)
+    return user->emitError("operand has no activation slot: run "
+                           "qtc-chain-assign-slots first");
+  return static_cast<int>(attr.getInt());
+}
+
+FailureOr<int> Translation::tensorIndex(FlatSymbolRefAttr symbol,
+                                        Operation *user, StringRef role) {
+  if (!symbol)
+    return user->emitError("'")
+           << role << "' is not packed: run qtc-chain-pack-weights first";
+  auto it = tensors.find(symbol.getValue());
+  if (it == tensors.end())
+    return user->emitError("'") << role << "' names an undeclared tensor "
+                                << symbol;
+  return it->second;
+}
+
+LogicalResult Translation::tensor(chain::TensorOp op) {
+  auto type = cast<RankedTensorType>(op.getType());
+  artifact::Tensor t;
+  t.name = op.getSymName().str();
+  Type e = type.getElementType();
+  if (e.isF16())
+    t.dtype = fb::DType::F16;
+  else if (e.isUnsignedInteger(8))
+    t.dtype = fb::DType::U8;
+  else if (e.isF32())
+    t.dtype = fb::DType::F32;
+  else
+    return op.emitError("no artifact dtype for ") << e;
+  t.shape.assign(type.getShape().begin(), type.getShape().end());
+  std::optional<WeightRef> bytes = store.lookup(packedTensorKey(t.name));
+  if (!bytes)
+    return op.emitError("the weight store has no bytes for packed tensor '")
+           << t.name << "'";
+  const auto *data = static_cast<const uint8_t *>(bytes->data);
+  t.bytes.assign(data, data + bytes->byteSize);
+  tensors[t.name] = static_cast<int>(out.tensors.size());
+  out.tensors.push_back(std::move(t));
+  return success();
+}
+
+LogicalResult Translation::kvCache(Operation *op,
+                                   std::optional<qnt::KvSchemeAttr> scheme) {
+  fb::KvDType dtype = fb::KvDType::F16;
+  if (scheme) {
+    auto supported = [](qnt::EncodingAttr e) {
+      return e.getFormat() == qnt::Format::f8e4m3 &&
+             e.getGranularity() == qnt::Granularity::per_tensor;
+    };
+    if (!supported(scheme->getKey()) || !supported(scheme->getValue()) ||
+        scheme->getResidualWindow() != 0 || scheme->getSinkTokens() != 0)
+      return op->emitError("unsupported KV cache scheme ")
+             << *scheme << ": the runtime stores f16, or f8e4m3 keys and "
+             << "values with one per-tensor scale and no residual window or "
+                "sink tokens";
+    if (scheme->getBlockSize() != out.kvBlockSize)
+      return op->emitError("KV scheme block_size ")
+             << scheme->getBlockSize() << " differs from the runtime's "
+             << out.kvBlockSize;
+    dtype = fb::KvDType::F8E4M3;
+  }
+  if (kvDType && *kvDType != dtype)
+    return op->emitError("layers disagree on the KV cache format (")
+           << fb::EnumNameKvDType(*kvDType) << " before, "
+           << fb::EnumNameKvDType(dtype)
+           << " here); the runtime has one cache format";
+  kvDType = dtype;
+  out.kvDType = dtype;
+  return success();
+}
+
+LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
+  step.kind = fb::StepKind::Linear;
+  step.inFeatures = static_cast<int>(op.getInFeatures());
+  step.outFeatures = static_cast<int>(op.getOutFeatures());
+  FailureOr<int> x = slot(op.getInput(), op);
+  if (failed(x))
+    return failure();
+  step.inputs.push_back(*x);
+  if (Value r = op.getResidual()) {
+    FailureOr<int> res = slot(r, op);
+    if (failed(res))
+      return failure();
+    step.inputs.push_back(*res);
+  }
+  FailureOr<int> w = tensorIndex(op.getWeightAttr(), op, "weight");
+  if (failed(w))
+    return failure();
+  step.weights.push_back(*w);
+  std::string format = "fp16";
+  if (qnt::EncodingAttr enc = op.getEncodingAttr()) {
+    step.format = fb::WeightFormat::Int4Group;
+    step.groupSize = static_cast<int>(enc.getGroupSize());
+    step.symmetric = enc.getSymmetric();
+    format = int4GroupFormatName(enc.getGroupSize(), enc.getSymmetric());
+    FailureOr<int> s = tensorIndex(op.getScalesAttr(), op, "scales");
+    if (failed(s))
+      return failure();
+    step.weights.push_back(*s);
+    if (step.symmetric) {
+      step.weights.push_back(-1);
+    } else {
+      FailureOr<int> z = tensorIndex(op.getZerosAttr(), op, "zeros");
+      if (failed(z))
+        return failure();
+      step.weights.push_back(*z);
+    }
+  }
+  if (op.getBiasAttr()) {
+    FailureOr<int> b = tensorIndex(op.getBiasAttr(), op, "bias");
+    if (failed(b))
+      return failure();
+    step.weights.resize(3, -1);
+    step.weights.push_back(*b);
+  }
+  std::vector<std::string> &names =
+      out.linearWeightsOfStep[static_cast<int>(out.steps.size())];
+  for (Attribute s : op.getSources())
+    names.push_back(cast<StringAttr>(s).getValue().str());
+  if (std::optional<ArrayAttr> numerics = op.getNumerics()) {
+    for (Attribute a : *numerics) {
+      auto n = cast<chain::WeightNumericsAttr>(a);
+      artifact::LayerNumerics layer;
+      layer.name = n.getWeight().str();
+      layer.format = format;
+      layer.method = n.getMethod().str();
+      layer.sqnrDb = n.getSqnrDb().getValueAsDouble();
+      layer.maxAbsError = n.getMaxAbsError().getValueAsDouble();
+      if (FloatAttr o = n.getOutputSqnrDb())
+        layer.outputSqnrDb = o.getValueAsDouble();
+      out.numerics.push_back(std::move(layer));
+    }
+  }
+  return success();
+}
+
+LogicalResult Translation::step(Operation *op) {
+  artifact::Step step;
+  auto unfused = [&](StringRef why) {
+    return op->emitError("'") << op->getName() << "' has no kernel in the "
+                              << "runtime: " << why;
+  };
+  LogicalResult result =
+      llvm::TypeSwitch<Operation *, LogicalResult>(op)
+          .Case([&](chain::EmbeddingOp e) {
+            step.kind = fb::StepKind::Embedding;
+            FailureOr<int> t = tensorIndex(e.getTableAttr(), op, "table");
+            if (failed(t))
+              return failure();
+            step.weights = {*t};
+            return success();
+          })
+          .Case([&](chain::RmsNormOp n) {
+            step.kind = fb::StepKind::RmsNorm;
+            step.epsilon = n.getEpsilon().convertToFloat();
+            FailureOr<int> t = tensorIndex(n.getWeightAttr(), op, "weight");
+            FailureOr<int> x = slot(n.getInput(), op);
+            if (failed(t) || failed(x))
+              return failure();
+            step.weights = {*t};
+            step.inputs = {*x};
+            return success();
+          })
+          .Case([&](chain::LinearOp l) { return linear(l, step); })
+          .Case([&](chain::RopeKvAppendOp a) {
+            step.kind = fb::StepKind::RopeKvAppend;
+            step.layer = static_cast<int>(a.getLayer());
+            FailureOr<int> x = slot(a.getQkv(), op);
+            if (failed(x) || failed(kvCache(op, a.getKvScheme())))
+              return failure();
+            step.inputs = {*x};
+            return success();
+          })
+          .Case([&](chain::AttentionOp a) {
+            step.kind = fb::StepKind::Attention;
+            step.layer = static_cast<int>(a.getLayer());
+            FailureOr<int> x = slot(a.getQkv(), op);
+            if (failed(x) || failed(kvCache(op, a.getKvScheme())))
+              return failure();
+            step.inputs = {*x};
+            ++layers;
+            if (progress)
+              *progress << "  layer " << layers << "/" << out.config.numLayers
+                        << "\n";
+            return success();
+          })
+          .Case([&](chain::SwigluOp s) {
+            step.kind = fb::StepKind::SwiGlu;
+            FailureOr<int> x = slot(s.getGateUp(), op);
+            if (failed(x))
+              return failure();
+            step.inputs = {*x};
+            return success();
+          })
+          .Case([&](chain::AddOp a) {
+            step.kind = fb::StepKind::Add;
+            FailureOr<int> l = slot(a.getLhs(), op), r = slot(a.getRhs(), op);
+            if (failed(l) || failed(r))
+              return failure();
+            step.inputs = {*l, *r};
+            return success();
+          })
+          .Case([&](chain::GatherRowsOp g) {
+            step.kind = fb::StepKind::GatherRows;
+            FailureOr<int> x = slot(g.getInput(), op);
+            if (failed(x))
+              return failure();
+            step.inputs = {*x};
+            return success();
+          })
+          .Case([&](chain::ConcatOp) {
+            return unfused("q|k|v and gate|up rows must come from one linear "
+                           "(qtc-chain-concat-projections fuses linears of "
+                           "one input)");
+          })
+          .Case([&](chain::RopeOp) {
+            return unfused("RoPE runs only inside the KV-cache append, so "
+                           "attention expects RoPE-rotated query and key of "
+                           "one q|k|v projection "
+                           "(qtc-chain-fuse-rope-kv-append)");
+          })
+          .Case([&](chain::KvAppendOp) {
+            return unfused("the runtime appends to the KV cache only "
+                           "together with RoPE of q and k: attention expects "
+                           "RoPE-rotated query and key "
+                           "(qtc-chain-fuse-rope-kv-append)");
+          })
+          .Default([&](Operation *) {
+            return op->emitError("'") << op->getName()
+                                      << "' has no step in the runtime plan";
+          });
+  if (failed(result))
+    return failure();
+  FailureOr<int> o = slot(op->getResult(0), op);
+  if (failed(o))
+    return failure();
+  step.outputs = {*o};
+  out.steps.push_back(std::move(step));
+  if (stepOps)
+    stepOps->push_back(op);
+  return success();
+}
+
+LogicalResult Translation::run() {
+  fillConfig();
+  std::optional<ArrayRef<int64_t>> widths = plan.getSlotWidths();
+  std::optional<ArrayAttr> names = plan.getSlotNames();
+  if (!widths || !names)
+    return plan.emitError("the plan has no slots: run qtc-chain-assign-slots "
+                          "first");
+  for (auto [width, name] : llvm::zip(*widths, *names))
+    out.slots.push_back({cast<StringAttr>(name).getValue().str(),
+                         static_cast<int>(width)});
+  for (Operation &op : plan.getBlock()) {
+    if (auto t = dyn_cast<chain::TensorOp>(op)) {
+      if (failed(tensor(t)))
+        return failure();
+      continue;
+    }
+    if (auto ret = dyn_cast<chain::ReturnOp>(op)) {
+      FailureOr<int> s = slot(ret.getLogits(), &op);
+      if (failed(s))
+        return failure();
+      out.logitsSlot = *s;
+      continue;
+    }
+    if (failed(step(&op)))
+      return failure();
+  }
+  if (layers != out.config.numLayers)
+    return plan.emitError("plan has ")
+           << layers << " attention layers but the config says "
+           << out.config.numLayers;
+  return success();
+}
+
+} // namespace
+
+LogicalResult translateToArtifact(chain::PlanOp plan, const WeightStore &store,
+                                  artifact::ArtifactContents &contents,
+                                  std::vector<Operation *> *stepOps,
+                                  llvm::raw_ostream *progress) {
+  return Translation(plan, store, contents, stepOps, progress).run();
+}
+
+} // namespace qtc

@@ -1,0 +1,237 @@
+//===- PackWeights.cpp - Every weight in the layout its kernel reads ------===//
+
+#include "qtc/Chain/Plan.h"
+
+#include "WeightPacking.h"
+
+#include "dialects/chain/ChainOps.h"
+#include "qtc/Import/WeightStore.h"
+#include "qtc/Transforms/Passes.h"
+#include "qtc/Transforms/WeightContext.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace qtc {
+#define GEN_PASS_DEF_CHAINPACKWEIGHTS
+#include "qtc/Transforms/Passes.h.inc"
+} // namespace qtc
+
+using namespace mlir;
+
+namespace qtc {
+
+std::string packedTensorKey(StringRef symbol) {
+  return ("packed:" + symbol).str();
+}
+
+namespace {
+
+class WeightPacker {
+public:
+  WeightPacker(chain::PlanOp plan, WeightStore &store)
+      : plan(plan), store(store), symbols(plan), b(plan.getContext()) {
+    // New tensors go after the ones already declared, in creation order.
+    b.setInsertionPointToStart(&plan.getBlock());
+    for (chain::TensorOp t : plan.getBlock().getOps<chain::TensorOp>())
+      b.setInsertionPointAfter(t);
+  }
+
+  LogicalResult pack(chain::EmbeddingOp op);
+  LogicalResult pack(chain::RmsNormOp op);
+  LogicalResult pack(chain::LinearOp op);
+
+private:
+  // The f16 tensor `name` of `sources`' rows one after another.
+  FailureOr<FlatSymbolRefAttr> dense(StringRef name, ArrayRef<StringRef> sources,
+                                     Location loc);
+  // Declares `name` with bytes `bytes`; a name packed before (by an earlier
+  // lowering of the same, immutable, sources) is reused.
+  FailureOr<FlatSymbolRefAttr> declare(StringRef name, DType dtype,
+                                       Type element, ArrayRef<int64_t> shape,
+                                       std::vector<uint8_t> bytes, Location loc);
+
+  chain::PlanOp plan;
+  WeightStore &store;
+  SymbolTable symbols;
+  OpBuilder b;
+};
+
+FailureOr<FlatSymbolRefAttr>
+WeightPacker::declare(StringRef name, DType dtype, Type element,
+                      ArrayRef<int64_t> shape, std::vector<uint8_t> bytes,
+                      Location loc) {
+  auto ref = FlatSymbolRefAttr::get(b.getContext(), name);
+  auto type = RankedTensorType::get(shape, element);
+  if (auto existing = symbols.lookup<chain::TensorOp>(name)) {
+    if (existing.getType() != type)
+      return emitError(loc) << "packed tensor '" << name << "' declared as "
+                            << existing.getType() << " and " << type;
+    return ref;
+  }
+  std::string key = packedTensorKey(name);
+  if (std::optional<WeightType> stored = store.typeOf(key)) {
+    if (stored->dtype != dtype || ArrayRef<int64_t>(stored->shape) != shape)
+      return emitError(loc) << "the weight store holds '" << key
+                            << "' with another type or shape";
+  } else if (!store.addOwned(key, dtype, shape,
+                             std::string(bytes.begin(), bytes.end()))) {
+    return emitError(loc) << "cannot store packed tensor '" << name << "'";
+  }
+  auto tensor = b.create<chain::TensorOp>(loc, b.getStringAttr(name), type);
+  symbols.insert(tensor);
+  b.setInsertionPointAfter(tensor);
+  return ref;
+}
+
+FailureOr<FlatSymbolRefAttr> WeightPacker::dense(StringRef name,
+                                                 ArrayRef<StringRef> sources,
+                                                 Location loc) {
+  if (auto existing = symbols.lookup<chain::TensorOp>(name))
+    return FlatSymbolRefAttr::get(existing);
+  SmallVector<WeightMatrix> parts;
+  for (StringRef source : sources) {
+    FailureOr<WeightMatrix> w = readWeight(store, source, loc);
+    if (failed(w))
+      return failure();
+    parts.push_back(std::move(*w));
+  }
+  WeightMatrix whole = parts.size() == 1 ? std::move(parts.front())
+                                         : concatRows(parts);
+  return declare(name, DType::F16, b.getF16Type(), whole.shape,
+                 packF16(whole.values), loc);
+}
+
+LogicalResult WeightPacker::pack(chain::EmbeddingOp op) {
+  FailureOr<FlatSymbolRefAttr> t = dense(op.getSource(), {op.getSource()}, op.getLoc());
+  if (failed(t))
+    return failure();
+  op.setTableAttr(*t);
+  return success();
+}
+
+LogicalResult WeightPacker::pack(chain::RmsNormOp op) {
+  FailureOr<FlatSymbolRefAttr> t = dense(op.getSource(), {op.getSource()}, op.getLoc());
+  if (failed(t))
+    return failure();
+  op.setWeightAttr(*t);
+  return success();
+}
+
+LogicalResult WeightPacker::pack(chain::LinearOp op) {
+  Location loc = op.getLoc();
+  SmallVector<StringRef> sources;
+  for (Attribute a : op.getSources())
+    sources.push_back(cast<StringAttr>(a).getValue());
+  std::string base = llvm::join(sources, "|");
+  int64_t rows = op.getOutFeatures(), cols = op.getInFeatures();
+
+  if (qnt::EncodingAttr enc = op.getEncodingAttr()) {
+    // The quantizer stored each source's Int4Group parts; rows of a fused
+    // linear are the sources' rows one after another, which for this
+    // row-major layout is their bytes one after another.
+    int64_t group = enc.getGroupSize();
+    bool symmetric = enc.getSymmetric();
+    std::vector<uint8_t> data, scales, zeros;
+    auto append = [](std::vector<uint8_t> &dst, const void *src, size_t n) {
+      const auto *bytes = static_cast<const uint8_t *>(src);
+      dst.insert(dst.end(), bytes, bytes + n);
+    };
+    for (auto [source, sourceRows] : llvm::zip(sources, op.getRows())) {
+      FailureOr<quant::Int4GroupWeight> q =
+          loadInt4Group(store, source, sourceRows, cols, group, symmetric, loc);
+      if (failed(q))
+        return failure();
+      append(data, q->data.data(), q->data.size());
+      append(scales, q->scales.data(), q->scales.size() * 2);
+      if (!symmetric)
+        append(zeros, q->zeros.data(), q->zeros.size() * 2);
+    }
+    Type u8 = b.getIntegerType(8, /*isSigned=*/false);
+    FailureOr<FlatSymbolRefAttr> w =
+        declare(base + ".qweight", DType::U8, u8, {rows, cols / 2}, std::move(data), loc);
+    FailureOr<FlatSymbolRefAttr> s = declare(
+        base + ".scales", DType::F16, b.getF16Type(), {rows, cols / group},
+        std::move(scales), loc);
+    if (failed(w) || failed(s))
+      return failure();
+    op.setWeightAttr(*w);
+    op.setScalesAttr(*s);
+    if (!symmetric) {
+      FailureOr<FlatSymbolRefAttr> z = declare(
+          base + ".zeros", DType::F16, b.getF16Type(), {rows, cols / group},
+          std::move(zeros), loc);
+      if (failed(z))
+        return failure();
+      op.setZerosAttr(*z);
+    }
+  } else {
+    FailureOr<FlatSymbolRefAttr> w = dense(base, sources, loc);
+    if (failed(w))
+      return failure();
+    op.setWeightAttr(*w);
+  }
+
+  // Biases concatenate like the rows they belong to.
+  if (std::optional<ArrayAttr> biases = op.getBiases()) {
+    std::vector<float> bias;
+    for (auto [name, sourceRows] : llvm::zip(*biases, op.getRows())) {
+      StringRef biasName = cast<StringAttr>(name).getValue();
+      if (biasName.empty()) {
+        bias.insert(bias.end(), sourceRows, 0.0f);
+        continue;
+      }
+      FailureOr<WeightMatrix> v = readWeight(store, biasName, loc);
+      if (failed(v))
+        return failure();
+      bias.insert(bias.end(), v->values.begin(), v->values.end());
+    }
+    FailureOr<FlatSymbolRefAttr> t =
+        declare(base + ".bias", DType::F16, b.getF16Type(),
+                {static_cast<int64_t>(bias.size())}, packF16(bias), loc);
+    if (failed(t))
+      return failure();
+    op.setBiasAttr(*t);
+  }
+  return success();
+}
+
+struct ChainPackWeightsPass
+    : public impl::ChainPackWeightsBase<ChainPackWeightsPass> {
+  void runOnOperation() override {
+    FailureOr<WeightContext *> weights =
+        WeightContext::require(getOperation(), "qtc-chain-pack-weights");
+    if (failed(weights))
+      return signalPassFailure();
+    for (chain::PlanOp plan : getOperation().getOps<chain::PlanOp>())
+      if (failed(packWeights(plan, (*weights)->store())))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
+
+LogicalResult packWeights(chain::PlanOp plan, WeightStore &store) {
+  WeightPacker packer(plan, store);
+  for (Operation &op : llvm::make_early_inc_range(plan.getBlock())) {
+    LogicalResult result =
+        llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+            .Case([&](chain::EmbeddingOp e) {
+              return e.getTableAttr() ? success() : packer.pack(e);
+            })
+            .Case([&](chain::RmsNormOp n) {
+              return n.getWeightAttr() ? success() : packer.pack(n);
+            })
+            .Case([&](chain::LinearOp l) {
+              return l.getWeightAttr() ? success() : packer.pack(l);
+            })
+            .Default([](Operation *) { return success(); });
+    if (failed(result))
+      return failure();
+  }
+  return success();
+}
+
+} // namespace qtc
