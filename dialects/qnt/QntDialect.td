@@ -20,12 +20,12 @@ def Qnt_Dialect : Dialect {
     graph. An `#qnt.encoding` says how values are stored: the number format
     (int2..8, fp8 e4m3/e5m2, fp4 e2m1, nf4, lookup tables), how scales are
     shared (per tensor, channel, group or token), symmetry and the scale and
-    zero-point types. Quantized weights have the type
-    `!qnt.weight<[out]x[in], original-type, encoding>`; `qnt.qlinear`
-    consumes them. Rotations (`qnt.hadamard`, `qnt.rotate`), outlier columns
-    (`qnt.split_outliers`), activation rounding (`qnt.quantize_act`) and the
-    KV cache (`qnt.kv_store`, `qnt.kv_load` with a `#qnt.kv_scheme`) complete
-    the picture the kernel fuser lowers.
+    zero-point types. `qtc-quantize-weights` marks a weight for an encoding
+    (`qnt.quantize`), a weight quantizer (`qtc-rtn`, `qtc-gptq`) computes it
+    (`qnt.quantized_weight`, type `!qnt.weight<[out]x[in], original-type,
+    encoding>`), and `qnt.qlinear` consumes it. `qtc-quantize-kv-cache` sets a
+    `#qnt.kv_scheme` on each attention. `qtc-lower-to-chain` carries the
+    encodings into the kernel chains.
 
     Quantized values are `q` in the format's range; a value is recovered as
     `(q - zero) * scale` (symmetric encodings have no stored zero: signed

@@ -13,17 +13,6 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-namespace qtc::qnt {
-
-/// The paged KV cache: kv_store writes it and kv_load reads it, which orders
-/// them and keeps stores alive although they have no results.
-struct KvCacheResource
-    : public mlir::SideEffects::Resource::Base<KvCacheResource> {
-  llvm::StringRef getName() final { return "qnt.kv_cache"; }
-};
-
-} // namespace qtc::qnt
-
 #define GET_OP_CLASSES
 #include "dialects/qnt/QntOps.h.inc"
 

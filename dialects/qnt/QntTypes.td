@@ -11,7 +11,7 @@ def Qnt_WeightType : TypeDef<Qnt_Dialect, "Weight"> {
   let summary = "A quantized [out, in] weight matrix";
   let description = [{
     The value of a weight after quantization: its static `[out, in]` shape,
-    the element type it had before (what `qnt.dequantize` gives back) and the
+    the element type it had before (what the kernels compute in) and the
     `#qnt.encoding` its values, scales and zero points are stored in. The
     packed bytes live in the weight store, like those of `tfm.weight`.
     `group_size` must divide the dimension `axis` groups run along.

@@ -26,47 +26,54 @@
 
 using namespace llvm;
 
+// `qtc --help` lists these and the MLIR pass-manager options only; LLVM's
+// global flags (backends, codegen tuning) are hidden, as mlir-opt and
+// iree-compile hide theirs.
+static cl::OptionCategory qtcCategory("qtc options");
+static cl::OptionCategory mlirCategory(
+    "Pass-manager and IR printing options (qtc compile)");
+
 static cl::SubCommand importCmd("import", "Import a model and print its tfm graph");
 static cl::SubCommand compileCmd("compile", "Compile a model to a .qtc artifact");
 
 static cl::opt<std::string> importModelPath(cl::Positional, cl::Required,
-                                            cl::desc("MODEL"), cl::sub(importCmd));
+                                            cl::desc("MODEL"), cl::sub(importCmd), cl::cat(qtcCategory));
 
 static cl::opt<std::string> compileModelPath(cl::Positional, cl::Required,
-                                             cl::desc("MODEL"), cl::sub(compileCmd));
+                                             cl::desc("MODEL"), cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<std::string> outputPath("o", cl::Required, cl::value_desc("OUT.qtc"),
                                        cl::desc("Artifact to write"),
-                                       cl::sub(compileCmd));
+                                       cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<std::string>
     recipe("recipe", cl::init("fp16"),
            cl::desc("Quantization recipe: fp16, w4a16, w4a16-asym or a .json file"),
-           cl::sub(compileCmd));
+           cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<std::string>
     targets("target", cl::init("sm_90"),
             cl::desc("Comma-separated GPU targets (sm_80, sm_90, ...), or "
                      "'host' for an artifact without GPU kernels"),
-            cl::sub(compileCmd));
+            cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<std::string>
     tokenizer("tokenizer", cl::desc("SentencePiece tokenizer.model (default: "
                                     "tokenizer.model beside the model)"),
-              cl::sub(compileCmd));
+              cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<std::string> numericsReport(
     "numerics-report", cl::value_desc("FILE.json"),
     cl::desc("Write per-layer quantization numerics (SQNR, max error) as JSON"),
-    cl::sub(compileCmd));
+    cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
-                           cl::sub(compileCmd));
+                           cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<std::string> calibrationData(
     "calib", cl::value_desc("FILE"),
     cl::desc("Calibration data for recipes that calibrate (w4a16 by GPTQ): "
              "text, tokenized with the model's tokenizer, or int32 token ids "
              "(.bin). Default: the recipe's, else data-free (the model "
              "samples its own calibration text)"),
-    cl::sub(compileCmd));
+    cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<int64_t> calibrationTokens(
     "calib-tokens", cl::init(0), cl::value_desc("N"),
     cl::desc("Calibration tokens in all (default: the recipe's, 8192)"),
-    cl::sub(compileCmd));
+    cl::sub(compileCmd), cl::cat(qtcCategory));
 
 static void printVersion(raw_ostream &os) {
   os << "qtc " << QTC_VERSION << " (MLIR " << LLVM_VERSION_STRING << ")\n";
@@ -114,8 +121,13 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
   for (auto &entry : cl::getRegisteredOptions(cl::SubCommand::getTopLevel()))
-    if (entry.first.starts_with("mlir-"))
+    if (entry.first.starts_with("mlir-")) {
       entry.second->addSubCommand(compileCmd);
+      entry.second->addCategory(mlirCategory);
+    }
+  for (cl::SubCommand *sub :
+       {&cl::SubCommand::getTopLevel(), &importCmd, &compileCmd})
+    cl::HideUnrelatedOptions({&qtcCategory, &mlirCategory}, *sub);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "qtc: compiler for quantized transformer inference\n\n"

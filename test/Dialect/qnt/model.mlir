@@ -1,9 +1,8 @@
 // RUN: qtc-opt %s --verify-roundtrip | FileCheck %s
 
 // The one-layer Llama of test/Dialect/tfm/model.mlir after quantization:
-// int4 g128 weights (asymmetric MLP down projection behind an online
-// Hadamard), int8 per-token activations into o_proj, and a KIVI-style 4-bit
-// KV cache that attention reads back.
+// int4 g128 weights (an asymmetric MLP down projection in groups of 64) and a
+// KIVI-style 4-bit KV cache scheme on the attention.
 
 // CHECK-DAG: #i4_g128 = #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>
 // CHECK-DAG: #u4_g64_asym = #qnt.encoding<format = u4, granularity = per_group, group_size = 64, symmetric = false, scale_type = f16, zero_type = f16>
@@ -11,7 +10,6 @@
 
 #w4 = #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>
 #w4asym = #qnt.encoding<format = u4, granularity = per_group, group_size = 64, symmetric = false, scale_type = f16, zero_type = f16>
-#a8 = #qnt.encoding<format = i8, granularity = per_token, scale_type = f32>
 #kv4 = #qnt.kv_scheme<
   key = <format = i4, granularity = per_channel, axis = 0, symmetric = false, scale_type = f16, zero_type = f16>,
   value = <format = i4, granularity = per_token, symmetric = false, scale_type = f16, zero_type = f16>,
@@ -20,11 +18,7 @@
 // CHECK-LABEL: tfm.model @kjv_one_layer_w4
 // CHECK:         %[[WQ:.*]] = qnt.quantize %{{.*}} : tensor<256x256xf16> -> !qnt.weight<256x256, f16, #i4_g128>
 // CHECK:         %[[Q:.*]] = qnt.qlinear %{{.*}}, %[[WQ]] : tensor<?x256xf32>, !qnt.weight<256x256, f16, #i4_g128> -> tensor<?x256xf32>
-// CHECK:         qnt.kv_store %{{.*}}, %{{.*}} at %{{.*}} {layer = 0 : i64, scheme = #kv_scheme}
-// CHECK:         %[[KC:.*]], %[[VC:.*]] = qnt.kv_load {layer = 0 : i64, scheme = #kv_scheme}
-// CHECK:         tfm.attention %{{.*}}, %[[KC]], %[[VC]] {causal
-// CHECK:         qnt.quantize_act %{{.*}} {encoding = #i8_token}
-// CHECK:         qnt.hadamard %{{.*}} {online, size = 64 : i64} : tensor<?x704xf32>
+// CHECK:         tfm.attention {{.*}}qnt.kv_scheme = #kv_scheme
 // CHECK:         qnt.qlinear %{{.*}}, %{{.*}} : tensor<?x704xf32>, !qnt.weight<256x704, f16, #u4_g64_asym> -> tensor<?x256xf32>
 // CHECK:         tfm.output %{{.*}} : tensor<?x4096xf32>
 tfm.model @kjv_one_layer_w4 attributes {config = #tfm.model_config<
@@ -49,14 +43,11 @@ tfm.model @kjv_one_layer_w4 attributes {config = #tfm.model_config<
   %v = qnt.qlinear %n, %wv4 : tensor<?x256xf32>, !qnt.weight<128x256, f16, #w4> -> tensor<?x128xf32>
   %qr = tfm.rope %q, %pos {head_dim = 64, theta = 1.0e+04 : f32} : tensor<?x256xf32>, tensor<?xi64>
   %kr = tfm.rope %k, %pos {head_dim = 64, theta = 1.0e+04 : f32} : tensor<?x128xf32>, tensor<?xi64>
-  qnt.kv_store %kr, %v at %pos {layer = 0, scheme = #kv4} : tensor<?x128xf32>, tensor<?x128xf32>, tensor<?xi64>
-  %kc, %vc = qnt.kv_load {layer = 0, scheme = #kv4} : tensor<?x128xf32>, tensor<?x128xf32>
-  %a = tfm.attention %qr, %kc, %vc {num_heads = 4, num_kv_heads = 2, head_dim = 64, causal, scale = 0.125 : f32}
+  %a = tfm.attention %qr, %kr, %v {num_heads = 4, num_kv_heads = 2, head_dim = 64, causal, scale = 0.125 : f32, qnt.kv_scheme = #kv4}
       : tensor<?x256xf32>, tensor<?x128xf32>, tensor<?x128xf32>
-  %aq = qnt.quantize_act %a {encoding = #a8} : tensor<?x256xf32>
   %wo = tfm.weight "model.layers.0.self_attn.o_proj.weight" : tensor<256x256xf16>
   %wo4 = qnt.quantize %wo : tensor<256x256xf16> -> !qnt.weight<256x256, f16, #w4>
-  %o = qnt.qlinear %aq, %wo4 : tensor<?x256xf32>, !qnt.weight<256x256, f16, #w4> -> tensor<?x256xf32>
+  %o = qnt.qlinear %a, %wo4 : tensor<?x256xf32>, !qnt.weight<256x256, f16, #w4> -> tensor<?x256xf32>
   %x1 = tfm.add %x0, %o : tensor<?x256xf32>
 
   %w_post = tfm.weight "model.layers.0.post_attention_layernorm.weight" : tensor<256xf16>
@@ -68,11 +59,9 @@ tfm.model @kjv_one_layer_w4 attributes {config = #tfm.model_config<
   %wup4 = qnt.quantize %wup : tensor<704x256xf16> -> !qnt.weight<704x256, f16, #w4>
   %u = qnt.qlinear %n2, %wup4 : tensor<?x256xf32>, !qnt.weight<704x256, f16, #w4> -> tensor<?x704xf32>
   %s = tfm.swiglu %g, %u : tensor<?x704xf32>
-  // 704 = 11 * 64: Hadamard blocks of 64 (folded into down_proj offline).
-  %sh = qnt.hadamard %s {size = 64, online} : tensor<?x704xf32>
   %wdown = tfm.weight "model.layers.0.mlp.down_proj.weight" : tensor<256x704xf16>
   %wdown4 = qnt.quantize %wdown : tensor<256x704xf16> -> !qnt.weight<256x704, f16, #w4asym>
-  %d = qnt.qlinear %sh, %wdown4 : tensor<?x704xf32>, !qnt.weight<256x704, f16, #w4asym> -> tensor<?x256xf32>
+  %d = qnt.qlinear %s, %wdown4 : tensor<?x704xf32>, !qnt.weight<256x704, f16, #w4asym> -> tensor<?x256xf32>
   %x2 = tfm.add %x1, %d : tensor<?x256xf32>
 
   %w_norm = tfm.weight "model.norm.weight" : tensor<256xf16>

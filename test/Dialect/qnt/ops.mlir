@@ -82,12 +82,10 @@ func.func @encodings(
 }
 
 // CHECK-LABEL: func.func @weights(
-func.func @weights(%w: tensor<768x256xf16>) -> tensor<768x256xf16> {
-  // CHECK: %[[Q:.*]] = qnt.quantize %{{.*}} : tensor<768x256xf16> -> !qnt.weight<768x256, f16, #i4_g128>
+func.func @weights(%w: tensor<768x256xf16>) -> !qnt.weight<768x256, f16, #i4g128> {
+  // CHECK: qnt.quantize %{{.*}} : tensor<768x256xf16> -> !qnt.weight<768x256, f16, #i4_g128>
   %q = qnt.quantize %w : tensor<768x256xf16> -> !qnt.weight<768x256, f16, #i4g128>
-  // CHECK: qnt.dequantize %[[Q]] : !qnt.weight<768x256, f16, #i4_g128> -> tensor<768x256xf16>
-  %d = qnt.dequantize %q : !qnt.weight<768x256, f16, #i4g128> -> tensor<768x256xf16>
-  return %d : tensor<768x256xf16>
+  return %q : !qnt.weight<768x256, f16, #i4g128>
 }
 
 // CHECK-LABEL: func.func @qlinear(
@@ -103,49 +101,21 @@ func.func @qlinear(%x: tensor<?x256xf32>, %w: !qnt.weight<768x256, f16, #i4g128>
   return
 }
 
-// CHECK-LABEL: func.func @split_outliers(
-func.func @split_outliers(%w: tensor<768x256xf16>) {
-  // CHECK: %{{.*}}, %{{.*}} = qnt.split_outliers %{{.*}} {columns = array<i64: 0, 17, 255>} : tensor<768x256xf16> -> tensor<768x256xf16>, tensor<768x3xf16>
-  %dense, %outliers = qnt.split_outliers %w {columns = array<i64: 0, 17, 255>}
-      : tensor<768x256xf16> -> tensor<768x256xf16>, tensor<768x3xf16>
+// Activation encodings (per token, per tensor, grouped asymmetric).
+// CHECK-LABEL: func.func @activation_encodings()
+// CHECK-SAME:    encodings = [#i8_token, #f8e4m3_tensor1, #u4_g128_asym]
+func.func @activation_encodings() attributes {encodings = [
+    #qnt.encoding<format = i8, granularity = per_token, scale_type = f32>,
+    #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>,
+    #qnt.encoding<format = u4, granularity = per_group, group_size = 128, symmetric = false, scale_type = f16, zero_type = f16>]} {
   return
 }
 
-// CHECK-LABEL: func.func @rotations(
-func.func @rotations(%x: tensor<?x256xf32>, %m: tensor<256x256xf32>, %y: tensor<4x?x128xf32>) {
-  // CHECK: qnt.hadamard %{{.*}} {online, size = 64 : i64} : tensor<?x256xf32>
-  %0 = qnt.hadamard %x {size = 64, online} : tensor<?x256xf32>
-  // CHECK: qnt.hadamard %{{.*}} {size = 256 : i64} : tensor<?x256xf32>
-  %1 = qnt.hadamard %x {size = 256} : tensor<?x256xf32>
-  // CHECK: qnt.hadamard %{{.*}} {size = 2 : i64} : tensor<4x?x128xf32>
-  %2 = qnt.hadamard %y {size = 2} : tensor<4x?x128xf32>
-  // CHECK: qnt.rotate %{{.*}}, %{{.*}} : tensor<?x256xf32>, tensor<256x256xf32>
-  %3 = qnt.rotate %x, %m : tensor<?x256xf32>, tensor<256x256xf32>
+// KV cache schemes: KIVI-style 2-bit, and (default block of 16 tokens) fp8
+// keys with grouped int8 values.
+// CHECK-LABEL: func.func @kv_schemes()
+// CHECK-SAME:    schemes = [#kv_scheme, #kv_scheme1]
+func.func @kv_schemes() attributes {schemes = [#kivi,
+    #qnt.kv_scheme<key = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, value = #qnt.encoding<format = i8, granularity = per_group, group_size = 64, scale_type = f16>>]} {
   return
-}
-
-// CHECK-LABEL: func.func @activations(
-func.func @activations(%x: tensor<?x256xf32>) {
-  // Dynamic per-token int8 (SmoothQuant W8A8).
-  // CHECK: qnt.quantize_act %{{.*}} {encoding = #i8_token} : tensor<?x256xf32>
-  %0 = qnt.quantize_act %x {encoding = #qnt.encoding<format = i8, granularity = per_token, scale_type = f32>} : tensor<?x256xf32>
-  // Static per-tensor fp8 with a calibrated scale.
-  // CHECK: qnt.quantize_act %{{.*}} {encoding = #f8e4m3_tensor1, scale = 2.500000e-02 : f32} : tensor<?x256xf32>
-  %1 = qnt.quantize_act %x {encoding = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, scale = 0.025 : f32} : tensor<?x256xf32>
-  // Asymmetric 4-bit groups of 128 (Atom).
-  // CHECK: qnt.quantize_act %{{.*}} {encoding = #u4_g128_asym} : tensor<?x256xf32>
-  %2 = qnt.quantize_act %x {encoding = #qnt.encoding<format = u4, granularity = per_group, group_size = 128, symmetric = false, scale_type = f16, zero_type = f16>} : tensor<?x256xf32>
-  return
-}
-
-// CHECK-LABEL: func.func @kv_cache(
-func.func @kv_cache(%k: tensor<?x128xf32>, %v: tensor<?x128xf32>, %pos: tensor<?xi64>) -> (tensor<?x128xf32>, tensor<?x128xf32>) {
-  // CHECK: qnt.kv_store %{{.*}}, %{{.*}} at %{{.*}} {layer = 3 : i64, scheme = #kv_scheme} : tensor<?x128xf32>, tensor<?x128xf32>, tensor<?xi64>
-  qnt.kv_store %k, %v at %pos {layer = 3, scheme = #kivi} : tensor<?x128xf32>, tensor<?x128xf32>, tensor<?xi64>
-  // CHECK: %{{.*}}, %{{.*}} = qnt.kv_load {layer = 3 : i64, scheme = #kv_scheme} : tensor<?x128xf32>, tensor<?x128xf32>
-  %kc, %vc = qnt.kv_load {layer = 3, scheme = #kivi} : tensor<?x128xf32>, tensor<?x128xf32>
-  // The default block of 16 tokens; fp8 and grouped int8 with full encodings.
-  // CHECK: %{{.*}}, %{{.*}} = qnt.kv_load {layer = 0 : i64, scheme = #kv_scheme1} : tensor<?x128xf32>, tensor<?x128xf32>
-  %k0, %v0 = qnt.kv_load {layer = 0, scheme = #qnt.kv_scheme<key = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, value = #qnt.encoding<format = i8, granularity = per_group, group_size = 64, scale_type = f16>>} : tensor<?x128xf32>, tensor<?x128xf32>
-  return %kc, %vc : tensor<?x128xf32>, tensor<?x128xf32>
 }
