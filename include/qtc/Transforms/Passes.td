@@ -196,8 +196,8 @@ def QuantizeKvCache : Pass<"qtc-quantize-kv-cache", "::mlir::ModuleOp"> {
     Attaches a `#qnt.kv_scheme` (attribute `qnt.kv_scheme`) to every
     `tfm.attention`: the keys and values that attention reads from the paged
     cache are stored in `format`, one per-tensor scale of 1 (no calibration;
-    values beyond the format's range saturate). The plan builder turns the
-    scheme into the artifact's KV dtype, and the kernel generators store and
+    values beyond the format's range saturate). `qtc-lower-to-chain` carries the
+    scheme to the chain ops and the artifact's KV dtype; the kernel generators store and
     load that format. `f8e4m3` (OCP FP8 E4M3, largest finite 448) halves the
     KV memory of an f16 cache.
 
