@@ -101,7 +101,8 @@ void serializeArtifact(const ArtifactContents &c, llvm::raw_ostream &os) {
   for (const LayerNumerics &n : c.numerics)
     numerics.push_back(fb::CreateLayerNumericsDirect(
         b, n.name.c_str(), n.format.c_str(), n.sqnrDb, n.maxAbsError,
-        n.method.empty() ? nullptr : n.method.c_str(), n.outputSqnrDb));
+        n.method.empty() ? nullptr : n.method.c_str(), n.outputSqnrDb,
+        n.outFeatures, n.inFeatures, n.bits, n.groupSize, n.bytes));
 
   auto root = fb::CreateArtifact(
       b, rt::kSchemaVersion, b.CreateString(c.producer),

@@ -221,7 +221,8 @@ LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
   for (Attribute s : op.getSources())
     names.push_back(cast<StringAttr>(s).getValue().str());
   if (std::optional<ArrayAttr> numerics = op.getNumerics()) {
-    for (Attribute a : *numerics) {
+    qnt::EncodingAttr enc = op.getEncodingAttr();
+    for (auto [a, rows] : llvm::zip(*numerics, op.getRows())) {
       auto n = cast<chain::WeightNumericsAttr>(a);
       artifact::LayerNumerics layer;
       layer.name = n.getWeight().str();
@@ -231,6 +232,16 @@ LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
       layer.maxAbsError = n.getMaxAbsError().getValueAsDouble();
       if (FloatAttr o = n.getOutputSqnrDb())
         layer.outputSqnrDb = o.getValueAsDouble();
+      layer.outFeatures = static_cast<int>(rows);
+      layer.inFeatures = step.inFeatures;
+      if (enc) {
+        // Int4Group: packed codes, f16 scales (and zeros) per group.
+        int64_t groups = step.inFeatures / enc.getGroupSize();
+        layer.bits = static_cast<int>(enc.getBits());
+        layer.groupSize = static_cast<int>(enc.getGroupSize());
+        layer.bytes = rows * (step.inFeatures * layer.bits / 8) +
+                      rows * groups * 2 * (enc.getSymmetric() ? 1 : 2);
+      }
       out.numerics.push_back(std::move(layer));
     }
   }

@@ -228,7 +228,12 @@ LogicalResult writeNumericsReport(const artifact::ArtifactContents &contents,
                              {"format", n.format},
                              {"method", n.method},
                              {"sqnr_db", n.sqnrDb},
-                             {"max_abs_error", n.maxAbsError}};
+                             {"max_abs_error", n.maxAbsError},
+                             {"bits", n.bits},
+                             {"group_size", n.groupSize},
+                             {"out_features", n.outFeatures},
+                             {"in_features", n.inFeatures},
+                             {"bytes", static_cast<int64_t>(n.bytes)}};
     if (!std::isnan(n.outputSqnrDb))
       layer["output_sqnr_db"] = n.outputSqnrDb;
     layers.push_back(std::move(layer));

@@ -5,11 +5,13 @@
 //     [--recipe fp16|w4a16|w4a16-asym|FILE.json] [--target sm_90[,sm_80]]
 //     [--tokenizer tokenizer.model] [--calib FILE] [--calib-tokens N]
 //     [--mlir-print-ir-after-all and the other pass-manager options]
+//   qtc quant-report ART.qtc [--json] per-layer quantization of an artifact
 //
 // MODEL is an .onnx file or a Hugging Face checkpoint folder.
 //
 //===----------------------------------------------------------------------===//
 
+#include "QuantReport.h"
 #include "qtc/Import/Import.h"
 #include "qtc/Pipeline/Compile.h"
 
@@ -35,9 +37,18 @@ static cl::OptionCategory mlirCategory(
 
 static cl::SubCommand importCmd("import", "Import a model and print its tfm graph");
 static cl::SubCommand compileCmd("compile", "Compile a model to a .qtc artifact");
+static cl::SubCommand reportCmd(
+    "quant-report", "Per-layer quantization of an artifact: format, bits, "
+                    "group, SQNR, max error, bytes");
 
 static cl::opt<std::string> importModelPath(cl::Positional, cl::Required,
                                             cl::desc("MODEL"), cl::sub(importCmd), cl::cat(qtcCategory));
+
+static cl::opt<std::string> reportArtifactPath(cl::Positional, cl::Required,
+                                               cl::desc("ARTIFACT.qtc"),
+                                               cl::sub(reportCmd), cl::cat(qtcCategory));
+static cl::opt<bool> reportJson("json", cl::desc("Print the report as JSON"),
+                                cl::sub(reportCmd), cl::cat(qtcCategory));
 
 static cl::opt<std::string> compileModelPath(cl::Positional, cl::Required,
                                              cl::desc("MODEL"), cl::sub(compileCmd), cl::cat(qtcCategory));
@@ -126,13 +137,14 @@ int main(int argc, char **argv) {
       entry.second->addCategory(mlirCategory);
     }
   for (cl::SubCommand *sub :
-       {&cl::SubCommand::getTopLevel(), &importCmd, &compileCmd})
+       {&cl::SubCommand::getTopLevel(), &importCmd, &compileCmd, &reportCmd})
     cl::HideUnrelatedOptions({&qtcCategory, &mlirCategory}, *sub);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "qtc: compiler for quantized transformer inference\n\n"
           "  qtc import MODEL\n"
-          "  qtc compile MODEL -o OUT.qtc [--recipe R] [--target sm_90]\n",
+          "  qtc compile MODEL -o OUT.qtc [--recipe R] [--target sm_90]\n"
+          "  qtc quant-report ARTIFACT.qtc [--json]\n",
           &errs()))
     return 1;
 
@@ -146,6 +158,9 @@ int main(int argc, char **argv) {
     return runImport(context);
   if (compileCmd)
     return runCompile(context);
-  errs() << "qtc: expected a subcommand (import, compile); see qtc --help\n";
+  if (reportCmd)
+    return qtc::printQuantReport(reportArtifactPath, reportJson, outs(), errs());
+  errs() << "qtc: expected a subcommand (import, compile, quant-report); see "
+            "qtc --help\n";
   return 1;
 }

@@ -66,6 +66,9 @@ struct LayerNumerics {
   float sqnrDb = 0.0f, maxAbsError = 0.0f;
   // Output SQNR over the calibration activations; NaN when uncalibrated.
   float outputSqnrDb = std::numeric_limits<float>::quiet_NaN();
+  // The stored weight: shape, bits per value, group, bytes with scales/zeros.
+  int outFeatures = 0, inFeatures = 0, bits = 0, groupSize = 0;
+  uint64_t bytes = 0;
 };
 
 struct ArtifactContents {
