@@ -84,9 +84,8 @@ private:
 struct ChainAssignSlotsPass
     : public impl::ChainAssignSlotsBase<ChainAssignSlotsPass> {
   void runOnOperation() override {
-    for (chain::PlanOp plan : getOperation().getOps<chain::PlanOp>())
-      if (failed(assignSlots(plan)))
-        return signalPassFailure();
+    if (failed(forEachPlan(getOperation(), assignSlots)))
+      signalPassFailure();
   }
 };
 

@@ -45,9 +45,8 @@ SmallVector<chain::LinearOp> fusableLinears(chain::ConcatOp concat) {
 struct ChainConcatProjectionsPass
     : public impl::ChainConcatProjectionsBase<ChainConcatProjectionsPass> {
   void runOnOperation() override {
-    for (chain::PlanOp plan : getOperation().getOps<chain::PlanOp>())
-      if (failed(concatProjections(plan)))
-        return signalPassFailure();
+    if (failed(forEachPlan(getOperation(), concatProjections)))
+      signalPassFailure();
   }
 };
 

@@ -29,9 +29,8 @@ chain::LinearOp fusable(Value v) {
 struct ChainFuseResidualPass
     : public impl::ChainFuseResidualBase<ChainFuseResidualPass> {
   void runOnOperation() override {
-    for (chain::PlanOp plan : getOperation().getOps<chain::PlanOp>())
-      if (failed(fuseResidual(plan)))
-        return signalPassFailure();
+    if (failed(forEachPlan(getOperation(), fuseResidual)))
+      signalPassFailure();
   }
 };
 

@@ -30,9 +30,8 @@ chain::RopeOp soleRope(Value v, int64_t heads, int64_t headDim) {
 struct ChainFuseRopeKvAppendPass
     : public impl::ChainFuseRopeKvAppendBase<ChainFuseRopeKvAppendPass> {
   void runOnOperation() override {
-    for (chain::PlanOp plan : getOperation().getOps<chain::PlanOp>())
-      if (failed(fuseRopeKvAppend(plan)))
-        return signalPassFailure();
+    if (failed(forEachPlan(getOperation(), fuseRopeKvAppend)))
+      signalPassFailure();
   }
 };
 

@@ -28,9 +28,8 @@ bool isRowWise(Operation *op) {
 struct ChainGatherLogitRowsPass
     : public impl::ChainGatherLogitRowsBase<ChainGatherLogitRowsPass> {
   void runOnOperation() override {
-    for (chain::PlanOp plan : getOperation().getOps<chain::PlanOp>())
-      if (failed(gatherLogitRows(plan)))
-        return signalPassFailure();
+    if (failed(forEachPlan(getOperation(), gatherLogitRows)))
+      signalPassFailure();
   }
 };
 

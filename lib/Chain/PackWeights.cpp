@@ -205,9 +205,11 @@ struct ChainPackWeightsPass
         WeightContext::require(getOperation(), "qtc-chain-pack-weights");
     if (failed(weights))
       return signalPassFailure();
-    for (chain::PlanOp plan : getOperation().getOps<chain::PlanOp>())
-      if (failed(packWeights(plan, (*weights)->store())))
-        return signalPassFailure();
+    WeightStore &store = (*weights)->store();
+    if (failed(forEachPlan(getOperation(), [&](chain::PlanOp plan) {
+          return packWeights(plan, store);
+        })))
+      signalPassFailure();
   }
 };
 

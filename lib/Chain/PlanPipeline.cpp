@@ -29,6 +29,14 @@ void registerPlanPipeline() {
       buildPlanPipeline);
 }
 
+LogicalResult forEachPlan(ModuleOp module,
+                          function_ref<LogicalResult(chain::PlanOp)> stage) {
+  for (chain::PlanOp plan : module.getOps<chain::PlanOp>())
+    if (failed(stage(plan)))
+      return failure();
+  return success();
+}
+
 FailureOr<chain::PlanOp> findPlan(ModuleOp module) {
   SmallVector<chain::PlanOp> plans(module.getOps<chain::PlanOp>());
   if (plans.size() != 1)

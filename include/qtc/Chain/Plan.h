@@ -56,6 +56,11 @@ void buildPlanPipeline(mlir::OpPassManager &pm);
 // Registers `qtc-plan` for qtc-opt --pass-pipeline and -qtc-plan.
 void registerPlanPipeline();
 
+// Runs `stage` on every chain.plan of `module` (what each chain pass does).
+mlir::LogicalResult
+forEachPlan(mlir::ModuleOp module,
+            llvm::function_ref<mlir::LogicalResult(chain::PlanOp)> stage);
+
 // The module's single chain.plan, or an error on the module.
 mlir::FailureOr<chain::PlanOp> findPlan(mlir::ModuleOp module);
 
