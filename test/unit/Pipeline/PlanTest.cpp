@@ -249,3 +249,41 @@ TEST_F(PlanTest, RejectsNonFiniteWeights) {
 }
 
 } // namespace
+
+// A KV scheme the runtime has no cache format for is refused by name when
+// the plan is translated, not silently stored as f16.
+TEST_F(PlanTest, RejectsUnsupportedKvScheme) {
+  std::string src = test::tinyModelSource();
+  size_t at = src.find("causal, scale");
+  ASSERT_NE(at, std::string::npos);
+  src.insert(at, "qnt.kv_scheme = #qnt.kv_scheme<key = <format = i4, "
+                 "granularity = per_channel, axis = 0, scale_type = f16>, "
+                 "value = <format = i4, granularity = per_token, "
+                 "scale_type = f16>>, ");
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(src, &context);
+  ASSERT_TRUE(module);
+  test::TinyModel weights = test::buildTinyModel(context);
+
+  std::string message;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    message = d.str();
+    return mlir::success();
+  });
+  artifact::ArtifactContents c;
+  EXPECT_TRUE(mlir::failed(buildPlan(*module, weights.weights, c)));
+  EXPECT_NE(message.find("unsupported KV cache scheme"), std::string::npos)
+      << message;
+}
+
+// The fp8 scheme reaches the artifact's KV dtype through the chain ops.
+TEST_F(PlanTest, Fp8KvSchemeSetsTheCacheFormat) {
+  test::TinyModel model = test::buildTinyModel(context);
+  mlir::PassManager pm(&context);
+  QuantizeKvCacheOptions kv;
+  kv.format = "f8e4m3";
+  pm.addPass(createQuantizeKvCache(kv));
+  ASSERT_TRUE(mlir::succeeded(pm.run(*model.module)));
+  artifact::ArtifactContents c;
+  ASSERT_TRUE(mlir::succeeded(buildPlan(*model.module, model.weights, c)));
+  EXPECT_EQ(c.kvDType, fb::KvDType::F8E4M3);
+}
