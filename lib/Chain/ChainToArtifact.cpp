@@ -176,16 +176,6 @@ LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
   step.kind = fb::StepKind::Linear;
   step.inFeatures = static_cast<int>(op.getInFeatures());
   step.outFeatures = static_cast<int>(op.getOutFeatures());
-  FailureOr<int> x = slot(op.getInput(), op);
-  if (failed(x))
-    return failure();
-  step.inputs.push_back(*x);
-  if (Value r = op.getResidual()) {
-    FailureOr<int> res = slot(r, op);
-    if (failed(res))
-      return failure();
-    step.inputs.push_back(*res);
-  }
   FailureOr<int> w = tensorIndex(op.getWeightAttr(), op, "weight");
   if (failed(w))
     return failure();
@@ -254,6 +244,14 @@ LogicalResult Translation::step(Operation *op) {
     return op->emitError("'") << op->getName() << "' has no kernel in the "
                               << "runtime: " << why;
   };
+  auto cacheStep = [&](fb::StepKind kind, int64_t layer,
+                       std::optional<qnt::KvSchemeAttr> scheme) {
+    step.kind = kind;
+    step.layer = static_cast<int>(layer);
+    return kvCache(op, scheme);
+  };
+  // Kind and attributes per op; the inputs are the operands' slots in
+  // order for every kind (a linear's residual second).
   LogicalResult result =
       llvm::TypeSwitch<Operation *, LogicalResult>(op)
           .Case([&](chain::EmbeddingOp e) {
@@ -268,58 +266,36 @@ LogicalResult Translation::step(Operation *op) {
             step.kind = fb::StepKind::RmsNorm;
             step.epsilon = n.getEpsilon().convertToFloat();
             FailureOr<int> t = tensorIndex(n.getWeightAttr(), op, "weight");
-            FailureOr<int> x = slot(n.getInput(), op);
-            if (failed(t) || failed(x))
+            if (failed(t))
               return failure();
             step.weights = {*t};
-            step.inputs = {*x};
             return success();
           })
           .Case([&](chain::LinearOp l) { return linear(l, step); })
           .Case([&](chain::RopeKvAppendOp a) {
-            step.kind = fb::StepKind::RopeKvAppend;
-            step.layer = static_cast<int>(a.getLayer());
-            FailureOr<int> x = slot(a.getQkv(), op);
-            if (failed(x) || failed(kvCache(op, a.getKvScheme())))
-              return failure();
-            step.inputs = {*x};
-            return success();
+            return cacheStep(fb::StepKind::RopeKvAppend, a.getLayer(),
+                             a.getKvScheme());
           })
           .Case([&](chain::AttentionOp a) {
-            step.kind = fb::StepKind::Attention;
-            step.layer = static_cast<int>(a.getLayer());
-            FailureOr<int> x = slot(a.getQkv(), op);
-            if (failed(x) || failed(kvCache(op, a.getKvScheme())))
+            if (failed(cacheStep(fb::StepKind::Attention, a.getLayer(),
+                                 a.getKvScheme())))
               return failure();
-            step.inputs = {*x};
             ++layers;
             if (progress)
               *progress << "  layer " << layers << "/" << out.config.numLayers
                         << "\n";
             return success();
           })
-          .Case([&](chain::SwigluOp s) {
+          .Case([&](chain::SwigluOp) {
             step.kind = fb::StepKind::SwiGlu;
-            FailureOr<int> x = slot(s.getGateUp(), op);
-            if (failed(x))
-              return failure();
-            step.inputs = {*x};
             return success();
           })
-          .Case([&](chain::AddOp a) {
+          .Case([&](chain::AddOp) {
             step.kind = fb::StepKind::Add;
-            FailureOr<int> l = slot(a.getLhs(), op), r = slot(a.getRhs(), op);
-            if (failed(l) || failed(r))
-              return failure();
-            step.inputs = {*l, *r};
             return success();
           })
-          .Case([&](chain::GatherRowsOp g) {
+          .Case([&](chain::GatherRowsOp) {
             step.kind = fb::StepKind::GatherRows;
-            FailureOr<int> x = slot(g.getInput(), op);
-            if (failed(x))
-              return failure();
-            step.inputs = {*x};
             return success();
           })
           .Case([&](chain::ConcatOp) {
@@ -345,6 +321,12 @@ LogicalResult Translation::step(Operation *op) {
           });
   if (failed(result))
     return failure();
+  for (Value operand : op->getOperands()) {
+    FailureOr<int> in = slot(operand, op);
+    if (failed(in))
+      return failure();
+    step.inputs.push_back(*in);
+  }
   FailureOr<int> o = slot(op->getResult(0), op);
   if (failed(o))
     return failure();

@@ -57,6 +57,30 @@ protected:
     return result;
   }
 
+  // Builds the plan of `module`, expecting it to fail, and returns what it
+  // reported.
+  std::string planDiagnostics(mlir::ModuleOp module, WeightStore &weights) {
+    std::string diagnostics;
+    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+      diagnostics += d.str();
+      return mlir::success();
+    });
+    artifact::ArtifactContents c;
+    EXPECT_TRUE(mlir::failed(buildPlan(module, weights, c)));
+    return diagnostics;
+  }
+
+  // planDiagnostics() of the tiny model's source as edited to `src`, with
+  // the tiny model's weights.
+  std::string tinyPlanDiagnostics(const std::string &src) {
+    auto module = mlir::parseSourceString<mlir::ModuleOp>(src, &context);
+    EXPECT_TRUE(module);
+    if (!module)
+      return {};
+    test::TinyModel weights = test::buildTinyModel(context);
+    return planDiagnostics(*module, weights.weights);
+  }
+
   mlir::MLIRContext context;
 };
 
@@ -174,14 +198,7 @@ TEST_F(PlanTest, RejectsQuantizeWithoutQuantizer) {
   mlir::PassManager pm(&context);
   pm.addPass(createQuantizeWeights(options));
   ASSERT_TRUE(mlir::succeeded(pm.run(*model.module)));
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-    diagnostics += d.str();
-    return mlir::success();
-  });
-  artifact::ArtifactContents c;
-  EXPECT_TRUE(mlir::failed(
-      buildPlan(*model.module, model.weights, c)));
+  std::string diagnostics = planDiagnostics(*model.module, model.weights);
   EXPECT_NE(diagnostics.find("never computed"), std::string::npos) << diagnostics;
 }
 
@@ -209,18 +226,7 @@ TEST_F(PlanTest, RejectsAttentionWithoutRope) {
   size_t at = src.find("tfm.attention %qr");
   ASSERT_NE(at, std::string::npos);
   src.replace(at, std::string("tfm.attention %qr").size(), "tfm.attention %q");
-  auto module = mlir::parseSourceString<mlir::ModuleOp>(src, &context);
-  ASSERT_TRUE(module);
-  test::TinyModel weights = test::buildTinyModel(context);
-
-  std::string message;
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-    message = d.str();
-    return mlir::success();
-  });
-  artifact::ArtifactContents c;
-  EXPECT_TRUE(mlir::failed(
-      buildPlan(*module, weights.weights, c)));
+  std::string message = tinyPlanDiagnostics(src);
   EXPECT_NE(message.find("RoPE-rotated query and key"), std::string::npos)
       << message;
 }
@@ -233,22 +239,13 @@ TEST_F(PlanTest, RejectsNonFiniteWeights) {
   ASSERT_TRUE(ref);
   const_cast<uint16_t *>(static_cast<const uint16_t *>(ref->data))[5] = 0x7e00;
 
-  std::string message;
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-    message = d.str();
-    return mlir::success();
-  });
-  artifact::ArtifactContents c;
-  EXPECT_TRUE(mlir::failed(
-      buildPlan(*model.module, model.weights, c)));
+  std::string message = planDiagnostics(*model.module, model.weights);
   EXPECT_NE(message.find("'model.layers.0.self_attn.o_proj.weight' holds a "
                          "non-finite value"),
             std::string::npos)
       << message;
   EXPECT_NE(message.find("element 5"), std::string::npos) << message;
 }
-
-} // namespace
 
 // A KV scheme the runtime has no cache format for is refused by name when
 // the plan is translated, not silently stored as f16.
@@ -260,17 +257,7 @@ TEST_F(PlanTest, RejectsUnsupportedKvScheme) {
                  "granularity = per_channel, axis = 0, scale_type = f16>, "
                  "value = <format = i4, granularity = per_token, "
                  "scale_type = f16>>, ");
-  auto module = mlir::parseSourceString<mlir::ModuleOp>(src, &context);
-  ASSERT_TRUE(module);
-  test::TinyModel weights = test::buildTinyModel(context);
-
-  std::string message;
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-    message = d.str();
-    return mlir::success();
-  });
-  artifact::ArtifactContents c;
-  EXPECT_TRUE(mlir::failed(buildPlan(*module, weights.weights, c)));
+  std::string message = tinyPlanDiagnostics(src);
   EXPECT_NE(message.find("unsupported KV cache scheme"), std::string::npos)
       << message;
 }
@@ -287,3 +274,5 @@ TEST_F(PlanTest, Fp8KvSchemeSetsTheCacheFormat) {
   ASSERT_TRUE(mlir::succeeded(buildPlan(*model.module, model.weights, c)));
   EXPECT_EQ(c.kvDType, fb::KvDType::F8E4M3);
 }
+
+} // namespace
