@@ -111,7 +111,9 @@ def Chain_LinearOp : Chain_Op<"linear", [Pure,
   let description = [{
     The rows of `W` are those of the source weights `sources` one after
     another (`rows` each; several after `qtc-chain-concat-projections`), all
-    stored in `encoding` (dense f16 when absent). `biases` names each
+    stored in `encoding` (dense f16 when absent); `input_encoding` quantizes
+    each input row before the multiply (per-token int8 or fp8, from
+    `qnt.qlinear`). `biases` names each
     source's bias ("" for none). `residual`, added in the epilogue, comes from
     `qtc-chain-fuse-residual`; `numerics` from the weight quantizer.
     `qtc-chain-pack-weights` sets the packed tensors: `weight` (f16 rows or
@@ -130,6 +132,7 @@ def Chain_LinearOp : Chain_Op<"linear", [Pure,
                             I64Attr:$in_features,
                             OptionalAttr<StrArrayAttr>:$biases,
                             OptionalAttr<Qnt_EncodingAttr>:$encoding,
+                            OptionalAttr<Qnt_EncodingAttr>:$input_encoding,
                             OptionalAttr<TypedArrayAttrBase<Chain_WeightNumericsAttr,
                                 "weight numerics">>:$numerics,
                             OptionalAttr<FlatSymbolRefAttr>:$weight,

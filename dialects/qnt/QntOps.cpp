@@ -66,6 +66,14 @@ LogicalResult QLinearOp::verify() {
       failed(expectSize(*this, "result rows", result.getDimSize(0),
                         "the input rows", input.getDimSize(0))))
     return failure();
+  if (EncodingAttr act = getInputEncodingAttr()) {
+    if (act.getGranularity() != Granularity::per_token ||
+        (act.getFormat() != Format::i8 && act.getFormat() != Format::f8e4m3) ||
+        !act.getScaleType().isF32() || !act.getSymmetric())
+      return emitOpError("input_encoding must be symmetric per_token i8 or "
+                         "f8e4m3 with f32 scales, got ")
+             << act;
+  }
   if (getBias())
     return expectSize(*this, "bias length", getBias().getType().getDimSize(0),
                       "the weight output width", weight.getOutFeatures());

@@ -75,12 +75,19 @@ def Qnt_QLinearOp : Qnt_Op<"qlinear", [Pure]> {
     weight `[out, in]` with scales along its input dimension (`axis = 1`),
     the optional `bias` `[out]`, the result `[tokens, out]`.
 
+    `input_encoding`, set by `qtc-quantize-activations`, quantizes each input
+    row dynamically before the multiply (`per_token`, i8 or f8e4m3 with f32
+    scales): the product is then of codes, as in W8A8.
+
     ```mlir
     %y = qnt.qlinear %x, %q : tensor<?x256xf32>, !qnt.weight<768x256, f16, #enc> -> tensor<?x768xf32>
+    %z = qnt.qlinear %x, %q8 {input_encoding = #qnt.encoding<format = i8,
+             granularity = per_token, scale_type = f32>} : ...
     ```
   }];
   let arguments = (ins Qnt_Activation:$input, Qnt_WeightType:$weight,
-                       Optional<1DTensorOf<[AnyFloat]>>:$bias);
+                       Optional<1DTensorOf<[AnyFloat]>>:$bias,
+                       OptionalAttr<Qnt_EncodingAttr>:$input_encoding);
   let results = (outs Qnt_Activation:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,`

@@ -65,7 +65,7 @@ flatbuffers::Offset<fb::Plan> buildPlan(flatbuffers::FlatBufferBuilder &b,
     steps.push_back(fb::CreateStepDirect(
         b, s.kind, &s.inputs, &s.outputs, &s.weights, s.layer, s.format,
         s.inFeatures, s.outFeatures, s.groupSize, s.symmetric, s.epsilon,
-        &s.kernelIds, &s.decodeKernelIds));
+        &s.kernelIds, &s.decodeKernelIds, s.activation));
   }
   return fb::CreatePlanDirect(b, &slots, &steps, /*input_ids_slot=*/-1,
                               c.logitsSlot, &c.argmaxKernelIds);

@@ -22,10 +22,6 @@ using namespace mlir;
 
 namespace qtc {
 
-std::string int4GroupFormatName(int64_t groupSize, bool symmetric) {
-  return llvm::formatv("int4-g{0}-{1}", groupSize, symmetric ? "sym" : "asym");
-}
-
 namespace {
 
 namespace fb = artifact::fb;
@@ -126,6 +122,8 @@ LogicalResult Translation::tensor(chain::TensorOp op) {
     t.dtype = fb::DType::F16;
   else if (e.isUnsignedInteger(8))
     t.dtype = fb::DType::U8;
+  else if (e.isSignedInteger(8))
+    t.dtype = fb::DType::I8;
   else if (e.isF32())
     t.dtype = fb::DType::F32;
   else
@@ -182,10 +180,17 @@ LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
   step.weights.push_back(*w);
   std::string format = "fp16";
   if (qnt::EncodingAttr enc = op.getEncodingAttr()) {
-    step.format = fb::WeightFormat::Int4Group;
-    step.groupSize = static_cast<int>(enc.getGroupSize());
+    FailureOr<fb::WeightFormat> stored =
+        storedWeightFormat(enc, op.getInFeatures(), op.getLoc());
+    if (failed(stored))
+      return failure();
+    step.format = *stored;
+    // Int8Group and Fp8Channel record their group; per-row scales span `in`.
+    step.groupSize = enc.getGranularity() == qnt::Granularity::per_channel
+                         ? step.inFeatures
+                         : static_cast<int>(enc.getGroupSize());
     step.symmetric = enc.getSymmetric();
-    format = int4GroupFormatName(enc.getGroupSize(), enc.getSymmetric());
+    format = weightFormatName(enc, op.getInFeatures());
     FailureOr<int> s = tensorIndex(op.getScalesAttr(), op, "scales");
     if (failed(s))
       return failure();
@@ -198,6 +203,19 @@ LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
         return failure();
       step.weights.push_back(*z);
     }
+  }
+  if (qnt::EncodingAttr act = op.getInputEncodingAttr()) {
+    // The kernels multiply codes of one grid: int8 x int8 with one scale
+    // per row, fp8 x fp8.
+    bool int8 = act.getFormat() == qnt::Format::i8;
+    fb::WeightFormat needs = int8 ? fb::WeightFormat::Int8Group : fb::WeightFormat::Fp8Channel;
+    if (step.format != needs || step.groupSize != step.inFeatures)
+      return op.emitError(int8 ? "int8" : "fp8")
+             << " activations need " << (int8 ? "int8" : "fp8")
+             << " weights with one scale per output row; this linear's are "
+             << format;
+    step.activation = int8 ? fb::ActivationQuant::Int8PerToken
+                           : fb::ActivationQuant::Fp8PerToken;
   }
   if (op.getBiasAttr()) {
     FailureOr<int> b = tensorIndex(op.getBiasAttr(), op, "bias");
@@ -225,12 +243,16 @@ LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
       layer.outFeatures = static_cast<int>(rows);
       layer.inFeatures = step.inFeatures;
       if (enc) {
-        // Int4Group: packed codes, f16 scales (and zeros) per group.
-        int64_t groups = step.inFeatures / enc.getGroupSize();
+        // Codes at their storage width (int3 travels in int4 nibbles), then
+        // f16 scales (and zeros) per group, or one f32 scale per row (fp8).
+        int64_t groups = step.inFeatures / step.groupSize;
         layer.bits = static_cast<int>(enc.getBits());
-        layer.groupSize = static_cast<int>(enc.getGroupSize());
-        layer.bytes = rows * (step.inFeatures * layer.bits / 8) +
-                      rows * groups * 2 * (enc.getSymmetric() ? 1 : 2);
+        layer.groupSize = step.groupSize;
+        int64_t storedBits = step.format == fb::WeightFormat::Int4Group ? 4 : 8;
+        int64_t scaleBytes = step.format == fb::WeightFormat::Fp8Channel
+                                 ? 4
+                                 : groups * 2 * (enc.getSymmetric() ? 1 : 2);
+        layer.bytes = rows * (step.inFeatures * storedBits / 8) + rows * scaleBytes;
       }
       out.numerics.push_back(std::move(layer));
     }

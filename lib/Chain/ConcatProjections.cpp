@@ -65,6 +65,12 @@ LogicalResult concatProjections(chain::PlanOp plan) {
                            "one weight format; got ")
                << describeEncoding(l.getEncodingAttr()) << " and "
                << describeEncoding(first.getEncodingAttr());
+    for (chain::LinearOp l : linears)
+      if (l.getInputEncodingAttr() != first.getInputEncodingAttr())
+        return l.emitError("linears fused into one kernel chain must quantize "
+                           "their shared input one way; got ")
+               << describeEncoding(l.getInputEncodingAttr()) << " and "
+               << describeEncoding(first.getInputEncodingAttr());
 
     OpBuilder b(concat);
     SmallVector<Attribute> sources, biases, numerics;
@@ -87,7 +93,7 @@ LogicalResult concatProjections(chain::PlanOp plan) {
         /*residual=*/Value(), b.getArrayAttr(sources),
         b.getDenseI64ArrayAttr(rows), first.getInFeaturesAttr(),
         anyBias ? b.getArrayAttr(biases) : ArrayAttr(),
-        first.getEncodingAttr(),
+        first.getEncodingAttr(), first.getInputEncodingAttr(),
         numerics.empty() ? ArrayAttr() : b.getArrayAttr(numerics),
         /*weight=*/nullptr, /*scales=*/nullptr, /*zeros=*/nullptr,
         /*bias=*/nullptr, /*slot=*/nullptr);

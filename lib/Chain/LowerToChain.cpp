@@ -71,7 +71,9 @@ LogicalResult ChainLowering::lowerLinear(Operation *op, Value input,
     return failure();
   std::optional<StringRef> source;
   ArrayRef<int64_t> shape;
-  qnt::EncodingAttr encoding;
+  qnt::EncodingAttr encoding, inputEncoding;
+  if (auto q = dyn_cast<qnt::QLinearOp>(op))
+    inputEncoding = q.getInputEncodingAttr();
   ArrayAttr numerics, biases;
   if (weight.getDefiningOp<qnt::QuantizeOp>())
     return op->emitError("weight is marked for quantization but its values "
@@ -79,10 +81,9 @@ LogicalResult ChainLowering::lowerLinear(Operation *op, Value input,
                          "(qtc-rtn, qtc-gptq) after qtc-quantize-weights");
   if (auto q = weight.getDefiningOp<qnt::QuantizedWeightOp>()) {
     qnt::WeightType type = q.getResult().getType();
-    if (!isInt4GroupEncoding(type.getEncoding()))
-      return op->emitError("the runtime has int4 kernels with f16 scales "
-                           "grouped along the input channels only; got ")
-             << type.getEncoding();
+    if (failed(storedWeightFormat(type.getEncoding(), type.getShape()[1],
+                                  op->getLoc())))
+      return failure();
     source = q.getName();
     shape = type.getShape();
     encoding = type.getEncoding();
@@ -108,7 +109,7 @@ LogicalResult ChainLowering::lowerLinear(Operation *op, Value input,
   auto linear = b.create<chain::LinearOp>(
       op->getLoc(), tokens(shape[0]), *x, /*residual=*/Value(),
       b.getStrArrayAttr({*source}), b.getDenseI64ArrayAttr({shape[0]}),
-      b.getI64IntegerAttr(shape[1]), biases, encoding, numerics,
+      b.getI64IntegerAttr(shape[1]), biases, encoding, inputEncoding, numerics,
       /*weight=*/nullptr, /*scales=*/nullptr, /*zeros=*/nullptr,
       /*bias=*/nullptr, /*slot=*/nullptr);
   values[op->getResult(0)] = linear.getResult();

@@ -129,40 +129,40 @@ LogicalResult WeightPacker::pack(chain::LinearOp op) {
   int64_t rows = op.getOutFeatures(), cols = op.getInFeatures();
 
   if (qnt::EncodingAttr enc = op.getEncodingAttr()) {
-    // The quantizer stored each source's Int4Group parts; rows of a fused
-    // linear are the sources' rows one after another, which for this
-    // row-major layout is their bytes one after another.
-    int64_t group = enc.getGroupSize();
-    bool symmetric = enc.getSymmetric();
-    std::vector<uint8_t> data, scales, zeros;
-    auto append = [](std::vector<uint8_t> &dst, const void *src, size_t n) {
-      const auto *bytes = static_cast<const uint8_t *>(src);
-      dst.insert(dst.end(), bytes, bytes + n);
-    };
+    // The quantizer stored each source's codes and scales; rows of a fused
+    // linear are the sources' rows one after another, which for these
+    // row-major layouts is their bytes one after another.
+    FailureOr<WeightQuantization> how = weightQuantization(enc, cols, loc);
+    if (failed(how))
+      return failure();
+    ArtifactLinearLayout layout;
     for (auto [source, sourceRows] : llvm::zip(sources, op.getRows())) {
-      FailureOr<quant::Int4GroupWeight> q =
-          loadInt4Group(store, source, sourceRows, cols, group, symmetric, loc);
+      FailureOr<QuantizedWeight> q =
+          loadQuantized(store, source, sourceRows, cols, *how, loc);
       if (failed(q))
         return failure();
-      append(data, q->data.data(), q->data.size());
-      append(scales, q->scales.data(), q->scales.size() * 2);
-      if (!symmetric)
-        append(zeros, q->zeros.data(), q->zeros.size() * 2);
+      appendArtifactLayout(*q, layout);
     }
-    Type u8 = b.getIntegerType(8, /*isSigned=*/false);
+    Type data = layout.signedData ? b.getIntegerType(8, /*isSigned=*/true)
+                                  : b.getIntegerType(8, /*isSigned=*/false);
+    Type scale = layout.f32Scales ? b.getF32Type() : b.getF16Type();
+    SmallVector<int64_t, 2> scaleShape = {rows, layout.scaleColumns};
+    if (layout.f32Scales)
+      scaleShape = {rows};
     FailureOr<FlatSymbolRefAttr> w =
-        declare(base + ".qweight", DType::U8, u8, {rows, cols / 2}, std::move(data), loc);
-    FailureOr<FlatSymbolRefAttr> s = declare(
-        base + ".scales", DType::F16, b.getF16Type(), {rows, cols / group},
-        std::move(scales), loc);
+        declare(base + ".qweight", layout.signedData ? DType::I8 : DType::U8, data,
+                {rows, layout.dataColumns}, std::move(layout.data), loc);
+    FailureOr<FlatSymbolRefAttr> s =
+        declare(base + ".scales", layout.f32Scales ? DType::F32 : DType::F16, scale,
+                scaleShape, std::move(layout.scales), loc);
     if (failed(w) || failed(s))
       return failure();
     op.setWeightAttr(*w);
     op.setScalesAttr(*s);
-    if (!symmetric) {
+    if (!layout.zeros.empty()) {
       FailureOr<FlatSymbolRefAttr> z = declare(
-          base + ".zeros", DType::F16, b.getF16Type(), {rows, cols / group},
-          std::move(zeros), loc);
+          base + ".zeros", DType::F16, b.getF16Type(), {rows, layout.scaleColumns},
+          std::move(layout.zeros), loc);
       if (failed(z))
         return failure();
       op.setZerosAttr(*z);

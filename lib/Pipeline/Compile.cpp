@@ -109,9 +109,17 @@ LogicalResult buildQuantizationPipeline(OpPassManager &pm, const Recipe &recipe,
     calibrate.seed = recipe.calibration.seed;
     pm.addPass(createCalibrate(calibrate));
   }
+  if (recipe.activations.smooth) {
+    SmoothQuantOptions smooth;
+    smooth.alpha = recipe.activations.alpha;
+    pm.addPass(createSmoothQuant(smooth));
+  }
   if (recipe.linear.format != WeightFormat::F16 &&
       recipe.linear.method == WeightMethod::Awq) {
     AwqOptions awq;
+    awq.bits = recipe.linear.format == WeightFormat::Int3   ? 3
+               : recipe.linear.format == WeightFormat::Int4 ? 4
+                                                            : 8;
     awq.groupSize = recipe.linear.groupSize;
     awq.symmetric = recipe.linear.symmetric;
     awq.smallerGroups = recipe.linear.smallerGroups;
@@ -121,7 +129,7 @@ LogicalResult buildQuantizationPipeline(OpPassManager &pm, const Recipe &recipe,
   }
   if (recipe.linear.format != WeightFormat::F16) {
     QuantizeWeightsOptions quantize;
-    quantize.format = "int4";
+    quantize.format = weightFormatOption(recipe.linear.format).str();
     quantize.groupSize = recipe.linear.groupSize;
     quantize.symmetric = recipe.linear.symmetric;
     quantize.includeLmHead = recipe.quantizeLmHead;
@@ -136,6 +144,11 @@ LogicalResult buildQuantizationPipeline(OpPassManager &pm, const Recipe &recipe,
     } else {
       pm.addPass(createRoundToNearest());
     }
+  }
+  if (recipe.activations.format != ActivationFormat::None) {
+    QuantizeActivationsOptions act;
+    act.format = recipe.activations.format == ActivationFormat::Int8 ? "int8" : "fp8";
+    pm.addPass(createQuantizeActivations(act));
   }
   if (recipe.kvCache == KvCacheFormat::Fp8E4M3) {
     QuantizeKvCacheOptions kv;
@@ -153,6 +166,18 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
   FailureOr<Recipe> recipe = resolveRecipe(loc, options.recipe);
   if (failed(recipe))
     return failure();
+  // Refuse a target the recipe's kernels cannot run on before any work.
+  std::string why;
+  int minimumSm = recipe->minimumSm(&why);
+  for (const std::string &target : options.targets) {
+    int version = 0;
+    StringRef digits = StringRef(target).drop_front(3);
+    if (StringRef(target).starts_with("sm_") && !digits.getAsInteger(10, version) &&
+        version < minimumSm)
+      return emitError(loc) << "recipe '" << recipe->name << "': " << why
+                            << " needs sm_" << minimumSm << " or newer; target "
+                            << target << " is older";
+  }
 
   std::string tokenizerPath = findTokenizer(options);
   progress.stage("import " + options.modelPath);

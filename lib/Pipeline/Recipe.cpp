@@ -15,10 +15,42 @@ using namespace mlir;
 
 namespace qtc {
 
-std::string Recipe::describe(const WeightSpec &spec) {
-  if (spec.format == WeightFormat::F16)
-    return "fp16";
-  return int4GroupFormatName(spec.groupSize, spec.symmetric);
+StringRef weightFormatOption(WeightFormat format) {
+  switch (format) {
+  case WeightFormat::F16: return "fp16";
+  case WeightFormat::Int3: return "int3";
+  case WeightFormat::Int4: return "int4";
+  case WeightFormat::Int8: return "int8";
+  case WeightFormat::Fp8E4M3: return "fp8";
+  }
+  llvm_unreachable("weight format");
+}
+
+int Recipe::minimumSm(std::string *why) const {
+  auto needs = [&](int sm, const char *what) {
+    if (why)
+      *why = what;
+    return sm;
+  };
+  if (activations.format == ActivationFormat::Fp8E4M3)
+    return needs(89, "fp8 activations");
+  if (linear.format == WeightFormat::Fp8E4M3)
+    return needs(89, "fp8 weights");
+  if (kvCache == KvCacheFormat::Fp8E4M3)
+    return needs(89, "fp8 KV cache");
+  if (activations.format == ActivationFormat::Int8)
+    return needs(80, "int8 activations");
+  return 0;
+}
+
+static std::optional<WeightFormat> weightFormatNamed(StringRef name) {
+  for (WeightFormat f : {WeightFormat::F16, WeightFormat::Int3, WeightFormat::Int4,
+                         WeightFormat::Int8, WeightFormat::Fp8E4M3})
+    if (name == weightFormatOption(f))
+      return f;
+  if (name == "f16")
+    return WeightFormat::F16;
+  return std::nullopt;
 }
 
 static FailureOr<Recipe> namedRecipe(StringRef name) {
@@ -47,6 +79,38 @@ static FailureOr<Recipe> namedRecipe(StringRef name) {
     recipe.linear.method = rtn ? WeightMethod::Rtn : WeightMethod::Gptq;
     return recipe;
   }
+  // int3 in groups of 128 with zero points: GPTQ's usual 3-bit setting.
+  if (name == "w3a16") {
+    recipe.linear.format = WeightFormat::Int3;
+    recipe.linear.groupSize = 128;
+    recipe.linear.symmetric = false;
+    recipe.linear.smallerGroups = true;
+    recipe.linear.method = rtn ? WeightMethod::Rtn : WeightMethod::Gptq;
+    return recipe;
+  }
+  // W8A8: SmoothQuant, then int8 weights (one scale per row, GPTQ) and
+  // per-token int8 activations.
+  if (name == "w8a8") {
+    recipe.linear.format = WeightFormat::Int8;
+    recipe.linear.groupSize = 0;
+    recipe.linear.method = WeightMethod::Gptq;
+    recipe.activations = {ActivationFormat::Int8, /*smooth=*/true, 0.5};
+    return recipe;
+  }
+  // fp8 e4m3 weights (one scale per row) and per-token fp8 activations.
+  if (name == "fp8") {
+    recipe.linear.format = WeightFormat::Fp8E4M3;
+    recipe.linear.groupSize = 0;
+    recipe.activations.format = ActivationFormat::Fp8E4M3;
+    return recipe;
+  }
+  // int8 with one scale per output row.
+  if (name == "w8a16") {
+    recipe.linear.format = WeightFormat::Int8;
+    recipe.linear.groupSize = 0;
+    recipe.linear.method = rtn ? WeightMethod::Rtn : WeightMethod::Gptq;
+    return recipe;
+  }
   return failure();
 }
 
@@ -65,25 +129,44 @@ static LogicalResult checkKeys(Location loc, const llvm::json::Object &obj,
 static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
                                   WeightSpec &spec) {
   if (failed(checkKeys(loc, obj, "weights.",
-                       {"format", "group_size", "symmetric", "smaller_groups",
-                        "method", "gptq", "awq"})))
+                       {"format", "bits", "group_size", "symmetric",
+                        "smaller_groups", "method", "gptq", "awq"})))
     return failure();
   std::optional<StringRef> format = obj.getString("format");
   if (!format)
     return emitError(loc) << "recipe: 'weights.format' is required";
-  if (*format == "fp16" || *format == "f16") {
-    spec.format = WeightFormat::F16;
-  } else if (*format == "int4") {
-    spec.format = WeightFormat::Int4;
-  } else {
+  std::optional<WeightFormat> f = weightFormatNamed(*format);
+  if (!f)
     return emitError(loc) << "recipe: unsupported weights.format '" << *format
-                          << "' (supported: fp16, int4)";
+                          << "' (supported: fp16, int3, int4, int8, fp8)";
+  spec.format = *f;
+  bool nibbles = spec.format == WeightFormat::Int3 || spec.format == WeightFormat::Int4;
+  if (spec.format == WeightFormat::Int8)
+    spec.groupSize = 0; // int8's default: one scale per output row
+  if (const llvm::json::Value *b = obj.get("bits")) {
+    std::optional<int64_t> bits = b->getAsInteger();
+    int implied = spec.format == WeightFormat::Int3   ? 3
+                  : spec.format == WeightFormat::Int4 ? 4
+                                                      : 8;
+    if (!bits || (*bits != 3 && *bits != 4 && *bits != 8))
+      return emitError(loc) << "recipe: weights.bits must be 3, 4 or 8";
+    if (spec.format == WeightFormat::F16 || *bits != implied)
+      return emitError(loc) << "recipe: weights.bits " << *bits
+                            << " contradicts weights.format '" << *format << "'";
   }
   if (const llvm::json::Value *g = obj.get("group_size")) {
     std::optional<int64_t> group = g->getAsInteger();
-    if (!group || *group <= 0 || *group % 2 != 0 || *group > 4096)
-      return emitError(loc) << "recipe: weights.group_size must be an even "
-                               "integer in [2, 4096]";
+    if (spec.format == WeightFormat::Fp8E4M3 || spec.format == WeightFormat::F16)
+      return emitError(loc) << "recipe: weights.group_size applies to integer "
+                               "formats; "
+                            << *format
+                            << (spec.format == WeightFormat::F16
+                                    ? " weights are not quantized"
+                                    : " weights have one scale per output row");
+    if (!group || *group < 0 || *group > 4096 || (nibbles && *group % 2 != 0))
+      return emitError(loc) << "recipe: weights.group_size must be 0 (one scale "
+                               "per output row) or an integer in [1, 4096]"
+                            << (nibbles ? ", even for 3- and 4-bit codes" : "");
     spec.groupSize = static_cast<int>(*group);
   }
   if (const llvm::json::Value *s = obj.get("symmetric")) {
@@ -155,6 +238,66 @@ static LogicalResult parseWeights(Location loc, const llvm::json::Object &obj,
   if (spec.format == WeightFormat::F16 && spec.method != WeightMethod::Rtn)
     return emitError(loc) << "recipe: weights.method applies to quantized "
                              "formats; fp16 weights are not quantized";
+  if (spec.format == WeightFormat::Fp8E4M3 && spec.method != WeightMethod::Rtn)
+    return emitError(loc) << "recipe: weights.method must be \"rtn\" for fp8 "
+                             "(GPTQ and AWQ search integer grids)";
+  if (spec.format == WeightFormat::Int8 && !spec.symmetric)
+    return emitError(loc) << "recipe: weights.symmetric must be true for int8 "
+                             "(the int8 kernels take no zero points)";
+  return success();
+}
+
+static LogicalResult parseActivations(Location loc, const llvm::json::Object &obj,
+                                      ActivationSpec &spec) {
+  if (failed(checkKeys(loc, obj, "activations.", {"format", "smoothquant"})))
+    return failure();
+  std::optional<StringRef> format = obj.getString("format");
+  if (!format || (*format != "fp16" && *format != "int8" && *format != "fp8"))
+    return emitError(loc) << "recipe: activations.format must be \"fp16\", "
+                             "\"int8\" or \"fp8\"";
+  spec.format = *format == "int8"  ? ActivationFormat::Int8
+                : *format == "fp8" ? ActivationFormat::Fp8E4M3
+                                   : ActivationFormat::None;
+  if (const llvm::json::Value *sq = obj.get("smoothquant")) {
+    const llvm::json::Object *smooth = sq->getAsObject();
+    if (!smooth)
+      return emitError(loc) << "recipe: activations.smoothquant must be an object";
+    if (failed(checkKeys(loc, *smooth, "activations.smoothquant.", {"alpha"})))
+      return failure();
+    spec.smooth = true;
+    if (const llvm::json::Value *a = smooth->get("alpha")) {
+      std::optional<double> alpha = a->getAsNumber();
+      if (!alpha || *alpha < 0 || *alpha > 1)
+        return emitError(loc)
+               << "recipe: activations.smoothquant.alpha must be a number in [0, 1]";
+      spec.alpha = *alpha;
+    }
+    if (spec.format == ActivationFormat::None)
+      return emitError(loc) << "recipe: activations.smoothquant needs quantized "
+                               "activations (activations.format int8 or fp8)";
+  }
+  return success();
+}
+
+// Refuses weights and activations that cannot multiply as codes.
+static LogicalResult checkActivationsMatchWeights(Location loc, const Recipe &r) {
+  if (r.activations.format == ActivationFormat::Int8 &&
+      (r.linear.format != WeightFormat::Int8 || r.linear.groupSize != 0))
+    return emitError(loc) << "recipe: activations.format int8 needs "
+                             "weights.format int8 with group_size 0 (one "
+                             "scale per output row), got "
+                          << weightFormatOption(r.linear.format)
+                          << (r.linear.format == WeightFormat::Int8
+                                  ? " in groups of " + std::to_string(r.linear.groupSize)
+                                  : std::string());
+  if (r.activations.format == ActivationFormat::Fp8E4M3 &&
+      r.linear.format != WeightFormat::Fp8E4M3)
+    return emitError(loc) << "recipe: activations.format fp8 needs "
+                             "weights.format fp8, got "
+                          << weightFormatOption(r.linear.format);
+  if (r.activations.format != ActivationFormat::None && r.quantizeLmHead)
+    return emitError(loc) << "recipe: lm_head \"weights\" with quantized "
+                             "activations is not supported (the lm_head keeps fp16)";
   return success();
 }
 
@@ -196,7 +339,8 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
   if (!nameOrPath.ends_with(".json"))
     return emitError(loc) << "unknown recipe '" << nameOrPath
                           << "' (named recipes: fp16, w4a16, w4a16-asym, "
-                             "w4a16-awq, w4a16-rtn, w4a16-asym-rtn, fp16-kvfp8, "
+                             "w4a16-awq, w4a16-rtn, w4a16-asym-rtn, w3a16, "
+                             "w3a16-rtn, w8a16, w8a16-rtn, w8a8, fp8, fp16-kvfp8, "
                              "w4a16-kvfp8, w4a16-rtn-kvfp8; or a path to a "
                              ".json recipe)";
 
@@ -218,13 +362,21 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
   Recipe recipe;
   recipe.name = llvm::sys::path::stem(nameOrPath).str();
   if (failed(checkKeys(loc, *root, "",
-                       {"name", "weights", "lm_head", "kv_cache", "calibration"})))
+                       {"name", "weights", "activations", "lm_head", "kv_cache",
+                        "calibration"})))
     return failure();
   if (std::optional<StringRef> name = root->getString("name"))
     recipe.name = name->str();
   if (const llvm::json::Object *weights = root->getObject("weights"))
     if (failed(parseWeights(loc, *weights, recipe.linear)))
       return failure();
+  if (const llvm::json::Value *a = root->get("activations")) {
+    const llvm::json::Object *activations = a->getAsObject();
+    if (!activations)
+      return emitError(loc) << "recipe: activations must be an object";
+    if (failed(parseActivations(loc, *activations, recipe.activations)))
+      return failure();
+  }
   if (const llvm::json::Value *c = root->get("calibration")) {
     const llvm::json::Object *calibration = c->getAsObject();
     if (!calibration)
@@ -252,6 +404,8 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
       return emitError(loc) << "recipe: kv_cache must be \"fp16\" or \"fp8\"";
     recipe.kvCache = *format == "fp8" ? KvCacheFormat::Fp8E4M3 : KvCacheFormat::F16;
   }
+  if (failed(checkActivationsMatchWeights(loc, recipe)))
+    return failure();
   return recipe;
 }
 

@@ -20,7 +20,8 @@ llvm::Expected<double> qtc::quant::clipGroupsForOutputError(
     llvm::MutableArrayRef<float> weight, int64_t outFeatures, int64_t inFeatures,
     llvm::ArrayRef<double> hessian, const ClipSearchOptions &options) {
   const int64_t g = options.grid.groupSize, n = inFeatures;
-  if (llvm::Error error = verifyInt4GroupShape(outFeatures, inFeatures, g))
+  if (llvm::Error error =
+          verifyIntGroupShape(outFeatures, inFeatures, g, options.grid.bits))
     return std::move(error);
   if (weight.size() != static_cast<size_t>(outFeatures * inFeatures))
     return fail("weight holds " + llvm::Twine(weight.size()) + " values, expected " +
@@ -47,11 +48,11 @@ llvm::Expected<double> qtc::quant::clipGroupsForOutputError(
     float limit = static_cast<float>(absMax * ratio);
     for (int64_t i = 0; i < g; ++i)
       clamped[i] = std::clamp(w[i], -limit, limit);
-    llvm::Expected<Int4Grid> grid = int4GroupGrid(clamped, options.grid.symmetric);
+    llvm::Expected<IntGrid> grid = intGroupGrid(clamped, options.grid.bits, options.grid.symmetric);
     if (!grid)
       return grid.takeError();
     for (int64_t i = 0; i < g; ++i)
-      out[i] = int4Value(int4Code(clamped[i], *grid), *grid) - w[i];
+      out[i] = intValue(intCode(clamped[i], *grid), *grid) - w[i];
     return llvm::Error::success();
   };
   for (int64_t row = 0; row < outFeatures; ++row) {

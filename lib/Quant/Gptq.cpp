@@ -1,4 +1,4 @@
-//===- Gptq.cpp - GPTQ int4 group-wise weight quantization ----------------===//
+//===- Gptq.cpp - GPTQ group-wise integer weight quantization -------------===//
 //
 // The linear algebra is plain C++ in double rather than a LAPACK call: Debian's
 // LAPACK is not a dependency of this project, and the Hessians are at most a
@@ -222,6 +222,7 @@ struct Sweep {
   int64_t inFeatures = 0;
   int64_t groupSize = 0;
   int64_t blockSize = 0; // a multiple of groupSize unless staticGroups
+  int bits = 4;
   bool symmetric = true;
   bool staticGroups = false;  // grids from the original weights
   std::vector<int64_t> order; // sweep position -> original column
@@ -237,12 +238,12 @@ llvm::Error groupFailure(int64_t row, int64_t group, llvm::Error error) {
 /// Quantizes rows [rowBegin, rowEnd) into `out`, whose buffers are sized; the
 /// rows' slices of them are written by this call alone.
 llvm::Error quantizeRows(const Sweep &sweep, int64_t rowBegin, int64_t rowEnd,
-                         Int4GroupWeight &out) {
+                         IntGroupWeight &out) {
   const int64_t n = sweep.inFeatures, groupSize = sweep.groupSize;
   const int64_t groups = n / groupSize, blockSize = sweep.blockSize;
   std::vector<double> current(kRowTile * n); // tile rows, sweep order
   std::vector<double> errors(kRowTile * blockSize);
-  std::vector<Int4Grid> grids(kRowTile * groups);
+  std::vector<IntGrid> grids(kRowTile * groups);
   std::vector<uint8_t> codes(kRowTile * n); // original column order
   std::vector<float> groupValues(groupSize);
 
@@ -263,8 +264,8 @@ llvm::Error quantizeRows(const Sweep &sweep, int64_t rowBegin, int64_t rowEnd,
           int64_t col = group * groupSize + k;
           groupValues[k] = sweep.dead[col] ? 0.0f : original[col];
         }
-        llvm::Expected<Int4Grid> grid =
-            int4GroupGrid(groupValues, sweep.symmetric);
+        llvm::Expected<IntGrid> grid =
+            intGroupGrid(groupValues, sweep.bits, sweep.symmetric);
         if (!grid)
           return groupFailure(tileBegin + t, group, grid.takeError());
         grids[t * groups + group] = *grid;
@@ -285,21 +286,21 @@ llvm::Error quantizeRows(const Sweep &sweep, int64_t rowBegin, int64_t rowEnd,
           if (!sweep.staticGroups && col % groupSize == 0) {
             for (int64_t k = 0; k < groupSize; ++k)
               groupValues[k] = static_cast<float>(w[i + k]);
-            llvm::Expected<Int4Grid> grid =
-                int4GroupGrid(groupValues, sweep.symmetric);
+            llvm::Expected<IntGrid> grid =
+                intGroupGrid(groupValues, sweep.bits, sweep.symmetric);
             if (!grid)
               return groupFailure(tileBegin + t, group, grid.takeError());
             grids[t * groups + group] = *grid;
           }
-          const Int4Grid &grid = grids[t * groups + group];
+          const IntGrid &grid = grids[t * groups + group];
           double value = w[i];
           if (!std::isfinite(value))
             return fail("row " + llvm::Twine(tileBegin + t) +
                         ": the GPTQ update of column " + llvm::Twine(col) +
                         " is not finite");
-          uint8_t code = int4Code(value, grid);
+          uint8_t code = intCode(value, grid);
           codes[t * n + col] = code;
-          double error = (value - int4Value(code, grid)) / u[i];
+          double error = (value - intValue(code, grid)) / u[i];
           errors[t * blockSize + (i - i1)] = error;
           subtractScaled(w + i + 1, u + i + 1, error, i2 - i - 1);
         }
@@ -323,14 +324,12 @@ llvm::Error quantizeRows(const Sweep &sweep, int64_t rowBegin, int64_t rowEnd,
     for (int64_t t = 0; t < rows; ++t) {
       int64_t row = tileBegin + t;
       for (int64_t group = 0; group < groups; ++group) {
-        const Int4Grid &grid = grids[t * groups + group];
+        const IntGrid &grid = grids[t * groups + group];
         out.scales[row * groups + group] = grid.scaleBits;
         if (!sweep.symmetric)
           out.zeros[row * groups + group] = toHalfBits(grid.zero);
       }
-      packInt4(
-          llvm::ArrayRef<uint8_t>(codes).slice(t * n, n),
-          llvm::MutableArrayRef<uint8_t>(out.data).slice(row * (n / 2), n / 2));
+      std::copy_n(codes.begin() + t * n, n, out.codes.begin() + row * n);
     }
   }
   return llvm::Error::success();
@@ -351,11 +350,12 @@ llvm::Error verifyOptions(const GptqOptions &options) {
 
 } // namespace
 
-llvm::Expected<Int4GroupWeight> qtc::quant::quantizeInt4GroupGptq(
+llvm::Expected<IntGroupWeight> qtc::quant::quantizeIntGroupGptq(
     llvm::ArrayRef<float> weight, int64_t outFeatures, int64_t inFeatures,
     llvm::ArrayRef<double> hessian, const GptqOptions &options) {
   const int64_t n = inFeatures, groupSize = options.grid.groupSize;
-  if (llvm::Error error = verifyInt4GroupShape(outFeatures, n, groupSize))
+  if (llvm::Error error =
+          verifyIntGroupShape(outFeatures, n, groupSize, options.grid.bits))
     return std::move(error);
   if (weight.size() != static_cast<size_t>(outFeatures) * n)
     return fail("weight holds " + llvm::Twine(weight.size()) +
@@ -374,6 +374,7 @@ llvm::Expected<Int4GroupWeight> qtc::quant::quantizeInt4GroupGptq(
   sweep.weight = weight;
   sweep.inFeatures = n;
   sweep.groupSize = groupSize;
+  sweep.bits = options.grid.bits;
   sweep.symmetric = options.grid.symmetric;
   sweep.staticGroups = options.actOrder;
   // Whole groups per block keep a group's columns together while its grid is
@@ -412,12 +413,13 @@ llvm::Expected<Int4GroupWeight> qtc::quant::quantizeInt4GroupGptq(
     dampening = next;
   }
 
-  Int4GroupWeight result;
+  IntGroupWeight result;
   result.outFeatures = outFeatures;
   result.inFeatures = n;
   result.groupSize = groupSize;
+  result.bits = options.grid.bits;
   result.symmetric = options.grid.symmetric;
-  result.data.resize(static_cast<size_t>(outFeatures) * n / 2);
+  result.codes.resize(static_cast<size_t>(outFeatures) * n);
   result.scales.resize(static_cast<size_t>(outFeatures) *
                        result.groupsPerRow());
   if (!result.symmetric)

@@ -19,77 +19,83 @@ llvm::Error fail(const llvm::Twine &message) {
 
 /// Stores `scale` as f16 rounded as `rounding` says; fails when f16 cannot
 /// hold it.
-llvm::Expected<Int4Grid> gridWithScale(double scale, int zero,
-                                       llvm::RoundingMode rounding) {
-  Int4Grid grid;
+llvm::Expected<IntGrid> gridWithScale(double scale, int zero, int maxCode,
+                                      llvm::RoundingMode rounding) {
+  IntGrid grid;
+  grid.maxCode = maxCode;
   grid.scaleBits = toHalfBits(scale, rounding);
   grid.scale = fromHalfBits(grid.scaleBits);
   grid.zero = zero;
   if (!std::isfinite(grid.scale))
-    return fail(llvm::formatv("int4 scale {0:e} exceeds the f16 range", scale));
+    return fail(llvm::formatv("scale {0:e} exceeds the f16 range", scale));
   return grid;
 }
 
-llvm::Expected<Int4Grid> symmetricGrid(llvm::ArrayRef<float> group) {
+llvm::Expected<IntGrid> symmetricGrid(llvm::ArrayRef<float> group, int bits) {
   double absMax = 0.0;
   for (float value : group)
     absMax = std::max(absMax, std::fabs(static_cast<double>(value)));
+  int zero = intSymmetricZero(bits), maxCode = intMaxCode(bits);
   if (absMax == 0.0)
-    return Int4Grid{0, 0.0, kInt4SymmetricZero};
-  // Rounding the scale up keeps absmax / scale within the 7 steps either side.
-  return gridWithScale(absMax / (kInt4MaxCode - kInt4SymmetricZero),
-                       kInt4SymmetricZero,
+    return IntGrid{0, 0.0, zero, maxCode};
+  // Rounding the scale up keeps absmax / scale within the maxCode - zero
+  // steps either side.
+  return gridWithScale(absMax / (maxCode - zero), zero, maxCode,
                        llvm::RoundingMode::TowardPositive);
 }
 
-llvm::Expected<Int4Grid> asymmetricGrid(llvm::ArrayRef<float> group) {
+llvm::Expected<IntGrid> asymmetricGrid(llvm::ArrayRef<float> group, int bits) {
   auto [minIt, maxIt] = std::minmax_element(group.begin(), group.end());
   double lo = *minIt, hi = *maxIt;
+  int maxCode = intMaxCode(bits);
   if (lo == hi) {
-    // A constant group c: scale |c| with code 1 (c > 0) or 14 under zero 15
-    // (c < 0) reproduces c exactly whenever f16 holds it.
+    // A constant group c: scale |c| with code 1 (c > 0) or maxCode - 1 under
+    // zero maxCode (c < 0) reproduces c exactly whenever f16 holds it.
     if (lo == 0.0)
-      return Int4Grid{0, 0.0, 0};
-    return gridWithScale(std::fabs(lo), lo > 0.0 ? 0 : kInt4MaxCode,
+      return IntGrid{0, 0.0, 0, maxCode};
+    return gridWithScale(std::fabs(lo), lo > 0.0 ? 0 : maxCode, maxCode,
                          llvm::RoundingMode::NearestTiesToEven);
   }
   lo = std::min(lo, 0.0);
   hi = std::max(hi, 0.0);
-  // Rounding the scale up keeps the widened range within 15 steps.
-  llvm::Expected<Int4Grid> grid = gridWithScale(
-      (hi - lo) / kInt4MaxCode, 0, llvm::RoundingMode::TowardPositive);
+  // Rounding the scale up keeps the widened range within maxCode steps.
+  llvm::Expected<IntGrid> grid = gridWithScale(
+      (hi - lo) / maxCode, 0, maxCode, llvm::RoundingMode::TowardPositive);
   if (grid)
     grid->zero = static_cast<int>(
         std::clamp(std::nearbyint(-lo / grid->scale), 0.0,
-                   static_cast<double>(kInt4MaxCode)));
+                   static_cast<double>(maxCode)));
   return grid;
 }
 
 } // namespace
 
-llvm::Expected<Int4Grid> qtc::quant::int4GroupGrid(llvm::ArrayRef<float> group,
-                                                   bool symmetric) {
+llvm::Expected<IntGrid> qtc::quant::intGroupGrid(llvm::ArrayRef<float> group,
+                                                 int bits, bool symmetric) {
+  if (!isSupportedIntBits(bits))
+    return fail("integer weights of " + llvm::Twine(bits) +
+                " bits are not supported (3, 4 or 8)");
   for (float value : group)
     if (!std::isfinite(value))
-      return fail("int4 group holds a non-finite value");
-  return symmetric ? symmetricGrid(group) : asymmetricGrid(group);
+      return fail("group holds a non-finite value");
+  return symmetric ? symmetricGrid(group, bits) : asymmetricGrid(group, bits);
 }
 
 // Ties go to even: std::nearbyint's default rounding mode.
-uint8_t qtc::quant::int4Code(double value, const Int4Grid &grid) {
+uint8_t qtc::quant::intCode(double value, const IntGrid &grid) {
   if (grid.scale == 0.0)
     return static_cast<uint8_t>(grid.zero);
   double code = std::nearbyint(value / grid.scale) + grid.zero;
   return static_cast<uint8_t>(
-      std::clamp(code, 0.0, static_cast<double>(kInt4MaxCode)));
+      std::clamp(code, 0.0, static_cast<double>(grid.maxCode)));
 }
 
-llvm::Expected<Int4GroupWeight>
-qtc::quant::quantizeInt4GroupRtn(llvm::ArrayRef<float> weight,
+llvm::Expected<IntGroupWeight>
+qtc::quant::quantizeIntGroupRtn(llvm::ArrayRef<float> weight,
                                  int64_t outFeatures, int64_t inFeatures,
-                                 const Int4GroupOptions &options) {
-  if (llvm::Error error =
-          verifyInt4GroupShape(outFeatures, inFeatures, options.groupSize))
+                                 const IntGroupOptions &options) {
+  if (llvm::Error error = verifyIntGroupShape(outFeatures, inFeatures,
+                                              options.groupSize, options.bits))
     return std::move(error);
   if (weight.size() != static_cast<size_t>(outFeatures) * inFeatures)
     return fail("weight holds " + llvm::Twine(weight.size()) +
@@ -100,24 +106,26 @@ qtc::quant::quantizeInt4GroupRtn(llvm::ArrayRef<float> weight,
       return fail("weight [" + llvm::Twine(i / inFeatures) + ", " +
                   llvm::Twine(i % inFeatures) + "] is not finite");
 
-  Int4GroupWeight result;
+  IntGroupWeight result;
   result.outFeatures = outFeatures;
   result.inFeatures = inFeatures;
   result.groupSize = options.groupSize;
+  result.bits = options.bits;
   result.symmetric = options.symmetric;
-  result.data.resize(static_cast<size_t>(outFeatures) * inFeatures / 2);
+  result.codes.resize(static_cast<size_t>(outFeatures) * inFeatures);
   result.scales.resize(static_cast<size_t>(outFeatures) *
                        result.groupsPerRow());
   if (!options.symmetric)
     result.zeros.resize(result.scales.size());
 
-  std::vector<uint8_t> codes(inFeatures);
   for (int64_t row = 0; row < outFeatures; ++row) {
+    uint8_t *codes = result.codes.data() + row * inFeatures;
     llvm::ArrayRef<float> rowValues = weight.slice(row * inFeatures, inFeatures);
     for (int64_t group = 0; group < result.groupsPerRow(); ++group) {
       llvm::ArrayRef<float> values =
           rowValues.slice(group * options.groupSize, options.groupSize);
-      llvm::Expected<Int4Grid> grid = int4GroupGrid(values, options.symmetric);
+      llvm::Expected<IntGrid> grid =
+          intGroupGrid(values, options.bits, options.symmetric);
       if (!grid)
         return fail("row " + llvm::Twine(row) + ", group " +
                     llvm::Twine(group) + ": " +
@@ -127,10 +135,8 @@ qtc::quant::quantizeInt4GroupRtn(llvm::ArrayRef<float> weight,
       if (!options.symmetric)
         result.zeros[slot] = toHalfBits(grid->zero);
       for (int64_t k = 0; k < options.groupSize; ++k)
-        codes[group * options.groupSize + k] = int4Code(values[k], *grid);
+        codes[group * options.groupSize + k] = intCode(values[k], *grid);
     }
-    packInt4(codes, llvm::MutableArrayRef<uint8_t>(result.data)
-                        .slice(row * (inFeatures / 2), inFeatures / 2));
   }
   return result;
 }

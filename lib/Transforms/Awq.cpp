@@ -1,5 +1,6 @@
 //===- Awq.cpp - Activation-aware per-channel weight scaling --------------===//
 
+#include "ChannelScaling.h"
 #include "GroupSize.h"
 
 #include "dialects/tfm/TfmOps.h"
@@ -29,62 +30,11 @@ using namespace mlir;
 namespace qtc {
 namespace {
 
-// A per-channel scale moves between `producer` (whose output channel c is
-// divided by s_c) and `consumers` (whose input column c is multiplied by s_c).
-struct ScalePair {
-  Operation *producer; // tfm.rms_norm (scale [c]) or the up tfm.linear ([c, in])
-  SmallVector<tfm::LinearOp> consumers;
-};
-
-tfm::WeightOp storedWeight(Value v) { return v.getDefiningOp<tfm::WeightOp>(); }
-
 // q and k feed RoPE: their errors reach every attention score, and the
 // reference implementation leaves them unclipped.
 bool feedsRope(tfm::LinearOp linear) {
   return llvm::any_of(linear.getResult().getUsers(),
                       [](Operation *u) { return isa<tfm::RopeOp>(u); });
-}
-
-// The producer's weight now: an earlier pair may have replaced it (the up
-// projection is a consumer of its norm's pair and the producer of down's).
-tfm::WeightOp producerWeight(Operation *producer) {
-  if (auto norm = dyn_cast<tfm::RmsNormOp>(producer))
-    return storedWeight(norm.getWeight());
-  return storedWeight(cast<tfm::LinearOp>(producer).getWeight());
-}
-
-bool allStored(ArrayRef<tfm::LinearOp> linears) {
-  return llvm::all_of(linears, [](tfm::LinearOp l) { return storedWeight(l.getWeight()); });
-}
-
-SmallVector<ScalePair> findPairs(ModuleOp module) {
-  SmallVector<ScalePair> pairs;
-  module.walk([&](Operation *op) {
-    if (auto norm = dyn_cast<tfm::RmsNormOp>(op)) {
-      tfm::WeightOp gamma = storedWeight(norm.getWeight());
-      SmallVector<tfm::LinearOp> consumers;
-      for (Operation *user : norm.getResult().getUsers()) {
-        auto linear = dyn_cast<tfm::LinearOp>(user);
-        if (!linear || linear.getInput() != norm.getResult()) {
-          consumers.clear(); // the norm feeds something a scale would change
-          break;
-        }
-        consumers.push_back(linear);
-      }
-      if (gamma && !consumers.empty() && allStored(consumers))
-        pairs.push_back({norm, consumers});
-    } else if (auto swiglu = dyn_cast<tfm::SwigluOp>(op)) {
-      auto up = swiglu.getUp().getDefiningOp<tfm::LinearOp>();
-      if (!up || up.getBias() || !up.getResult().hasOneUse() ||
-          !swiglu.getResult().hasOneUse() || swiglu.getGate() == swiglu.getUp())
-        return;
-      auto down = dyn_cast<tfm::LinearOp>(*swiglu.getResult().getUsers().begin());
-      if (!down || !storedWeight(up.getWeight()) || !allStored({down}))
-        return;
-      pairs.push_back({up, {down}});
-    }
-  });
-  return pairs;
 }
 
 struct AwqPass : public impl::AwqBase<AwqPass> {
@@ -93,7 +43,7 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
   // Summed output error of `consumers` quantized by RTN after their columns
   // are multiplied by `s` (and divided back): tr(dW H dW^T) each.
   FailureOr<double> scaledError(ArrayRef<WeightMatrix> consumers,
-                                ArrayRef<quant::Int4GroupOptions> grids,
+                                ArrayRef<quant::IntGroupOptions> grids,
                                 ArrayRef<double> s, ArrayRef<double> hessian,
                                 Operation *at) {
     double total = 0;
@@ -104,12 +54,12 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < cols; ++c)
           scaled[r * cols + c] = static_cast<float>(w.values[r * cols + c] * s[c]);
-      auto q = quant::quantizeInt4GroupRtn(scaled, rows, cols, grids[i]);
+      auto q = quant::quantizeIntGroupRtn(scaled, rows, cols, grids[i]);
       if (!q) {
         at->emitError("qtc-awq: ") << llvm::toString(q.takeError());
         return failure();
       }
-      auto deq = quant::dequantizeInt4Group(*q);
+      auto deq = quant::dequantizeIntGroup(*q);
       if (!deq) {
         at->emitError("qtc-awq: ") << llvm::toString(deq.takeError());
         return failure();
@@ -127,44 +77,17 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
     return total;
   }
 
-  // Registers `values` as `name` (f32) and points `handle`'s users in
-  // `users` at it.
-  LogicalResult replaceWeight(WeightContext &weights, tfm::WeightOp handle,
-                              ArrayRef<Operation *> users, ArrayRef<float> values,
-                              std::string &newName) {
-    // One name per scaling: x.awq, then x.awq.2 if x.awq is scaled again.
-    StringRef base = handle.getName();
-    base.consume_back(".awq");
-    newName = (base + ".awq").str();
-    for (int n = 2; weights.store().contains(newName); ++n)
-      newName = (base + ".awq." + llvm::Twine(n)).str();
-    auto type = cast<RankedTensorType>(handle.getResult().getType());
-    std::string bytes(values.size() * sizeof(float), '\0');
-    std::memcpy(bytes.data(), values.data(), bytes.size());
-    if (!weights.store().addOwned(newName, DType::F32, type.getShape(), std::move(bytes)))
-      return handle.emitError("qtc-awq: cannot store '") << newName
-             << "' (already scaled?)";
-    OpBuilder b(handle);
-    auto scaled = tfm::WeightOp::create(
-        b, handle.getLoc(),
-        RankedTensorType::get(type.getShape(), b.getF32Type()), newName);
-    for (Operation *user : users)
-      user->replaceUsesOfWith(handle.getResult(), scaled.getResult());
-    if (handle.getResult().use_empty())
-      handle.erase();
-    return success();
-  }
-
   LogicalResult scalePair(WeightContext &weights, ScalePair &pair) {
     tfm::LinearOp first = pair.consumers.front();
     std::string firstName = storedWeight(first.getWeight()).getName().str();
-    const quant::ActivationStatistics *stats = weights.inputStatistics(firstName);
-    if (!stats || stats->rows() == 0)
-      return first.emitError("qtc-awq: no calibration statistics for the input of '")
-             << firstName << "'; run qtc-calibrate first";
+    FailureOr<const quant::ActivationStatistics *> found =
+        pairInputStatistics(weights, pair, "qtc-awq");
+    if (failed(found))
+      return failure();
+    const quant::ActivationStatistics *stats = *found;
 
     SmallVector<WeightMatrix> consumers;
-    SmallVector<quant::Int4GroupOptions> grids;
+    SmallVector<quant::IntGroupOptions> grids;
     for (tfm::LinearOp l : pair.consumers) {
       tfm::WeightOp w = storedWeight(l.getWeight());
       FailureOr<WeightMatrix> m = readWeight(weights.store(), w.getName(), l.getLoc());
@@ -176,16 +99,14 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
         return l.emitError("qtc-awq: group size ")
                << static_cast<int64_t>(groupSize) << " does not divide the "
                << m->shape[1] << " input features of '" << w.getName() << "'";
-      quant::Int4GroupOptions grid;
+      quant::IntGroupOptions grid;
+      grid.bits = static_cast<int>(bits);
       grid.groupSize = *group;
       grid.symmetric = symmetric;
       grids.push_back(grid);
       consumers.push_back(std::move(*m));
     }
     const int64_t width = consumers.front().shape[1];
-    if (stats->width() != width)
-      return first.emitError("qtc-awq: calibration statistics of '")
-             << firstName << "' do not match its " << width << " inputs";
     std::vector<double> hessian = stats->gram();
     std::vector<double> mean = stats->meanAbs();
 
@@ -216,13 +137,15 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
       }
     }
 
-    // Fold: consumers' columns times s, the producer's output channels over s.
-    SmallVector<Operation *> consumerOps(pair.consumers.begin(), pair.consumers.end());
-    std::vector<double> inverse(width);
-    for (int64_t c = 0; c < width; ++c)
-      inverse[c] = 1.0 / best[c];
-    auto scaledStats = std::make_shared<quant::ActivationStatistics>(stats->scaled(inverse));
-    std::vector<double> scaledHessian = clip ? scaledStats->gram() : std::vector<double>();
+    // Fold: consumers' columns times s (then clipped), the producer's
+    // output channels over s.
+    std::vector<double> scaledHessian;
+    if (clip) {
+      std::vector<double> inverse(width);
+      for (int64_t c = 0; c < width; ++c)
+        inverse[c] = 1.0 / best[c];
+      scaledHessian = stats->scaled(inverse).gram();
+    }
     double clipRatios = 0;
     int clipped = 0;
     for (size_t i = 0; i < consumers.size(); ++i) {
@@ -241,35 +164,10 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
         clipRatios += *ratio;
         ++clipped;
       }
-      std::string newName;
-      if (failed(replaceWeight(weights, storedWeight(pair.consumers[i].getWeight()),
-                               {pair.consumers[i]}, w.values, newName)))
-        return failure();
-      weights.setInputStatistics(newName, scaledStats);
     }
-    tfm::WeightOp producerHandle = producerWeight(pair.producer);
-    FailureOr<WeightMatrix> producer = readWeight(
-        weights.store(), producerHandle.getName(), pair.producer->getLoc());
-    if (failed(producer))
+    if (failed(foldChannelScales(weights, pair, consumers, best, *stats, "qtc-awq",
+                                 ".awq")))
       return failure();
-    int64_t rows = producer->shape[0];
-    if (rows != width)
-      return pair.producer->emitError("qtc-awq: the producer has ")
-             << rows << " output channels; its consumers read " << width;
-    int64_t rowLen = producer->values.size() / rows;
-    for (int64_t c = 0; c < rows; ++c)
-      for (int64_t j = 0; j < rowLen; ++j)
-        producer->values[c * rowLen + j] =
-            static_cast<float>(producer->values[c * rowLen + j] / best[c]);
-    std::string producerName = producerHandle.getName().str();
-    std::string newProducer;
-    if (failed(replaceWeight(weights, producerHandle, {pair.producer},
-                             producer->values, newProducer)))
-      return failure();
-    // The up projection's own input statistics carry over to its new name.
-    if (const quant::ActivationStatistics *upStats = weights.inputStatistics(producerName))
-      weights.setInputStatistics(
-          newProducer, std::make_shared<quant::ActivationStatistics>(*upStats));
 
     if (weights.progress) {
       *weights.progress << llvm::format(
@@ -284,14 +182,16 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
   }
 
   void runOnOperation() override {
-    if (grid < 1 || groupSize < 2) {
-      getOperation()->emitError("qtc-awq: grid must be positive and group-size at least 2");
+    if (grid < 1 || (groupSize != 0 && groupSize < 2) ||
+        !quant::isSupportedIntBits(static_cast<int>(bits))) {
+      getOperation()->emitError("qtc-awq: grid must be positive, group-size 0 "
+                                "(per row) or at least 2, and bits 3, 4 or 8");
       return signalPassFailure();
     }
     FailureOr<WeightContext *> weights = WeightContext::require(getOperation(), "qtc-awq");
     if (failed(weights))
       return signalPassFailure();
-    SmallVector<ScalePair> pairs = findPairs(getOperation());
+    SmallVector<ScalePair> pairs = findScalePairs(getOperation());
     for (ScalePair &pair : pairs)
       if (failed(scalePair(**weights, pair)))
         return signalPassFailure();

@@ -25,22 +25,26 @@ struct GptqPass : public impl::GptqBase<GptqPass> {
       return signalPassFailure();
     }
     auto gptq = [&](const QuantizeTarget &t, const WeightMatrix &w,
-                    ArrayRef<double> hessian) -> FailureOr<quant::Int4GroupWeight> {
+                    ArrayRef<double> hessian) -> FailureOr<QuantizedWeight> {
       qnt::QuantizeOp op = t.op;
+      if (t.how.kind != WeightQuantization::Kind::IntGroup)
+        return op.emitError("qtc-gptq: '")
+               << t.weightName << "' is fp8; GPTQ computes integer grids "
+                                  "(round fp8 weights with qtc-rtn)";
       if (hessian.empty())
         return op.emitError("qtc-gptq: no calibration statistics for the input of '")
                << t.weightName << "'; run qtc-calibrate first";
       quant::GptqOptions options;
-      options.grid = t.grid;
+      options.grid = t.how.grid;
       options.dampening = dampening;
       options.blockSize = blockSize;
       options.actOrder = actOrder;
-      llvm::Expected<quant::Int4GroupWeight> q = quant::quantizeInt4GroupGptq(
+      llvm::Expected<quant::IntGroupWeight> q = quant::quantizeIntGroupGptq(
           w.values, w.shape[0], w.shape[1], hessian, options);
       if (!q)
         return op.emitError("qtc-gptq: quantizing '")
                << t.weightName << "': " << llvm::toString(q.takeError());
-      return std::move(*q);
+      return QuantizedWeight(std::move(*q));
     };
     if (failed(quantizeTargets(getOperation(), "qtc-gptq", "gptq", gptq)))
       signalPassFailure();

@@ -12,10 +12,13 @@ namespace qtc {
 // The group of a layer with `inFeatures` inputs under a recipe's
 // `groupSize`: that size when it divides the inputs, else with
 // `smallerGroups` the largest power of two below it that does; nullopt when
-// none does. qtc-quantize-weights and the passes that search scales for it
+// none does. `groupSize` 0 means one group per row: `inFeatures`.
+// qtc-quantize-weights and the passes that search scales for it
 // (qtc-awq) must agree, so both ask here.
 inline std::optional<int64_t> groupForInputs(int64_t inFeatures, int64_t groupSize,
                                              bool smallerGroups) {
+  if (groupSize == 0)
+    return inFeatures;
   if (groupSize > 0 && inFeatures % groupSize == 0)
     return groupSize;
   if (!smallerGroups)

@@ -32,17 +32,15 @@ FailureOr<SmallVector<QuantizeTarget>> collectQuantizeTargets(ModuleOp module,
                             "computed in the graph";
       return WalkResult::interrupt();
     }
-    qnt::EncodingAttr enc = op.getResult().getType().getEncoding();
-    if (!isInt4GroupEncoding(enc)) {
-      op.emitError(pass) << " computes int4 weights in groups along the "
-                            "input channels with f16 scales; got " << enc;
+    qnt::WeightType type = op.getResult().getType();
+    FailureOr<WeightQuantization> how =
+        weightQuantization(type.getEncoding(), type.getShape()[1], op.getLoc());
+    if (failed(how))
       return WalkResult::interrupt();
-    }
     QuantizeTarget t;
     t.op = op;
     t.weightName = weight.getName().str();
-    t.grid.groupSize = enc.getGroupSize();
-    t.grid.symmetric = enc.getSymmetric();
+    t.how = *how;
     targets.push_back(std::move(t));
     return WalkResult::advance();
   });
@@ -63,12 +61,13 @@ double decibels(double signal, double noise) {
 // qnt.quantized_weight of `method`.
 LogicalResult materializeQuantized(const QuantizeTarget &target,
                                    const WeightMatrix &original,
-                                   const quant::Int4GroupWeight &q,
+                                   const QuantizedWeight &q,
                                    StringRef method, ArrayRef<double> hessian,
                                    WeightContext &weights) {
   qnt::QuantizeOp op = target.op;
   Location loc = op.getLoc();
-  llvm::Expected<std::vector<float>> deq = quant::dequantizeInt4Group(q);
+  llvm::Expected<std::vector<float>> deq = dequantize(q);
+  const int64_t outFeatures = original.shape[0], inFeatures = original.shape[1];
   if (!deq)
     return op.emitError("dequantizing '")
            << target.weightName << "': " << llvm::toString(deq.takeError());
@@ -82,9 +81,9 @@ LogicalResult materializeQuantized(const QuantizeTarget &target,
     ArrayRef<double> h = hessian;
     std::vector<float> zeros(original.values.size(), 0.0f);
     llvm::Expected<double> noise = quant::hessianWeightedError(
-        original.values, *deq, q.outFeatures, q.inFeatures, h);
+        original.values, *deq, outFeatures, inFeatures, h);
     llvm::Expected<double> signal = quant::hessianWeightedError(
-        original.values, zeros, q.outFeatures, q.inFeatures, h);
+        original.values, zeros, outFeatures, inFeatures, h);
     if (!noise || !signal) {
       llvm::consumeError(noise.takeError());
       llvm::consumeError(signal.takeError());
@@ -94,7 +93,7 @@ LogicalResult materializeQuantized(const QuantizeTarget &target,
     outputSqnr = decibels(*signal, *noise);
   }
 
-  if (failed(storeInt4Group(weights.store(), target.weightName, q, loc)))
+  if (failed(storeQuantized(weights.store(), target.weightName, q, loc)))
     return failure();
   OpBuilder b(op);
   auto replacement = qnt::QuantizedWeightOp::create(
@@ -109,8 +108,8 @@ LogicalResult materializeQuantized(const QuantizeTarget &target,
     *weights.progress << llvm::format("  %-4s %-48s %5lldx%-5lld SQNR %6.2f dB",
                                       method.str().c_str(),
                                       target.weightName.c_str(),
-                                      static_cast<long long>(q.outFeatures),
-                                      static_cast<long long>(q.inFeatures),
+                                      static_cast<long long>(outFeatures),
+                                      static_cast<long long>(inFeatures),
                                       err->sqnrDb);
     if (outputSqnr)
       *weights.progress << llvm::format(", output %6.2f dB", *outputSqnr);
@@ -154,7 +153,7 @@ LogicalResult quantizeTargets(ModuleOp module, StringRef pass, StringRef method,
     else if (stats != hessianOf)
       hessian = stats->gram();
     hessianOf = stats;
-    FailureOr<quant::Int4GroupWeight> q = quantize(t, *w, hessian);
+    FailureOr<QuantizedWeight> q = quantize(t, *w, hessian);
     if (failed(q) ||
         failed(materializeQuantized(t, *w, *q, method, hessian, **weights)))
       return failure();

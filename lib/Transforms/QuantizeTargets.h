@@ -1,7 +1,8 @@
 //===- QuantizeTargets.h - What a weight quantizer pass works on -*- C++ -*-===//
 //
 // Every weight quantizer (qtc-rtn, qtc-gptq) finds the same ops (qnt.quantize
-// of a tfm.weight in an int4 group encoding) and ends the same way: store the
+// of a tfm.weight in an encoding some quantizer computes, WeightContext.h's
+// weightQuantization) and ends the same way: store the
 // result beside the IR, measure it, and replace the op with
 // qnt.quantized_weight. One definition of both halves; the passes supply the
 // algorithm in between.
@@ -12,7 +13,7 @@
 
 #include "dialects/qnt/QntOps.h"
 #include "qtc/Import/WeightMatrix.h"
-#include "qtc/Quant/RoundToNearest.h"
+#include "qtc/Transforms/WeightContext.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -23,13 +24,13 @@ namespace qtc {
 struct QuantizeTarget {
   qnt::QuantizeOp op;
   std::string weightName;
-  quant::Int4GroupOptions grid;
+  WeightQuantization how;
 };
 
 // What a weight quantizer computes for `target` from its weight and the
 // Hessian X^T X of its input (empty without calibration statistics); errors
 // are emitted at target.op.
-using QuantizeFunction = llvm::function_ref<mlir::FailureOr<quant::Int4GroupWeight>(
+using QuantizeFunction = llvm::function_ref<mlir::FailureOr<QuantizedWeight>(
     const QuantizeTarget &target, const WeightMatrix &weight,
     llvm::ArrayRef<double> hessian)>;
 

@@ -2,6 +2,7 @@
 
 #include "QuantizeTargets.h"
 
+#include "qtc/Quant/Fp8Channel.h"
 #include "qtc/Quant/RoundToNearest.h"
 #include "qtc/Transforms/Passes.h"
 
@@ -19,15 +20,19 @@ struct RoundToNearestPass
     : public impl::RoundToNearestBase<RoundToNearestPass> {
   void runOnOperation() override {
     auto rtn = [](const QuantizeTarget &t, const WeightMatrix &w,
-                  ArrayRef<double>) -> FailureOr<quant::Int4GroupWeight> {
-      llvm::Expected<quant::Int4GroupWeight> q = quant::quantizeInt4GroupRtn(
-          w.values, w.shape[0], w.shape[1], t.grid);
-      if (!q) {
-        qnt::QuantizeOp op = t.op;
-        return op.emitError("quantizing '")
-               << t.weightName << "': " << llvm::toString(q.takeError());
-      }
-      return std::move(*q);
+                  ArrayRef<double>) -> FailureOr<QuantizedWeight> {
+      auto done = [&](auto q) -> FailureOr<QuantizedWeight> {
+        if (!q) {
+          qnt::QuantizeOp op = t.op;
+          return op.emitError("quantizing '")
+                 << t.weightName << "': " << llvm::toString(q.takeError());
+        }
+        return QuantizedWeight(std::move(*q));
+      };
+      if (t.how.kind == WeightQuantization::Kind::Fp8Channel)
+        return done(quant::quantizeFp8ChannelRtn(w.values, w.shape[0], w.shape[1]));
+      return done(quant::quantizeIntGroupRtn(w.values, w.shape[0], w.shape[1],
+                                             t.how.grid));
     };
     if (failed(quantizeTargets(getOperation(), "qtc-rtn", "rtn", rtn)))
       signalPassFailure();

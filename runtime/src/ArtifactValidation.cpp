@@ -367,9 +367,52 @@ private:
       }
       break;
     }
+    case fb::WeightFormat::Int8Group: {
+      int group = step.group_size();
+      if (group <= 0 || in % group != 0)
+        return invalidArgument(label + ": group_size " + std::to_string(group) +
+                               " must divide in_features " + std::to_string(in));
+      if (!step.symmetric())
+        return invalidArgument(label + ": int8 weights are symmetric");
+      QTC_RT_RETURN_IF_ERROR(
+          expectWeight(label, step, 0, "int8 data", {fb::DType::I8}, {out, in}));
+      QTC_RT_RETURN_IF_ERROR(
+          expectWeight(label, step, 1, "scales", {fb::DType::F16}, {out, in / group}));
+      if (operandAt(step.weights(), 2) != -1)
+        return invalidArgument(label + ": int8 weights take no zero points");
+      break;
+    }
+    case fb::WeightFormat::Fp8Channel:
+      if (step.group_size() != in)
+        return invalidArgument(label + ": fp8 weights have one scale per row, so "
+                               "group_size " + std::to_string(step.group_size()) +
+                               " must equal in_features " + std::to_string(in));
+      QTC_RT_RETURN_IF_ERROR(
+          expectWeight(label, step, 0, "fp8 data", {fb::DType::U8}, {out, in}));
+      QTC_RT_RETURN_IF_ERROR(
+          expectWeight(label, step, 1, "scales", {fb::DType::F32}, {out}));
+      if (operandAt(step.weights(), 2) != -1)
+        return invalidArgument(label + ": fp8 weights take no zero points");
+      break;
     default:
       return invalidArgument(label + ": unknown weight format " +
                              std::to_string(static_cast<int>(step.format())));
+    }
+    switch (step.activation()) {
+    case fb::ActivationQuant::None:
+      break;
+    case fb::ActivationQuant::Int8PerToken:
+      if (step.format() != fb::WeightFormat::Int8Group || step.group_size() != in)
+        return invalidArgument(label + ": int8 activations need int8 weights with "
+                               "one scale per row (group_size = in_features)");
+      break;
+    case fb::ActivationQuant::Fp8PerToken:
+      if (step.format() != fb::WeightFormat::Fp8Channel)
+        return invalidArgument(label + ": fp8 activations need fp8 weights");
+      break;
+    default:
+      return invalidArgument(label + ": unknown activation quantization " +
+                             std::to_string(static_cast<int>(step.activation())));
     }
     if (operandAt(step.weights(), 3) != -1)
       QTC_RT_RETURN_IF_ERROR(expectWeight(label, step, 3, "bias", floats, {out}));

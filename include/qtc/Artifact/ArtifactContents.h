@@ -39,6 +39,7 @@ struct Step {
   fb::WeightFormat format = fb::WeightFormat::Dense;
   int inFeatures = 0, outFeatures = 0, groupSize = 0;
   bool symmetric = true;
+  fb::ActivationQuant activation = fb::ActivationQuant::None;
   float epsilon = 0.0f;
   std::vector<int> kernelIds, decodeKernelIds; // parallel to targets
 };

@@ -20,6 +20,7 @@
 #ifndef QTC_CHAIN_PLAN_H
 #define QTC_CHAIN_PLAN_H
 
+#include "dialects/qnt/QntAttrs.h"
 #include "qtc/Artifact/ArtifactContents.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -48,8 +49,16 @@ mlir::LogicalResult assignSlots(chain::PlanOp plan);
 // The weight-store key of the bytes behind the chain.tensor `symbol`.
 std::string packedTensorKey(llvm::StringRef symbol);
 
-// "int4-g128-sym", "int4-g64-asym": how reports and recipes name a format.
-std::string int4GroupFormatName(int64_t groupSize, bool symmetric);
+// The artifact WeightFormat that holds a weight of `encoding` with
+// `inFeatures` inputs (int3/int4: Int4Group, int8: Int8Group, fp8:
+// Fp8Channel), or an error at `loc` for an encoding the runtime cannot hold.
+mlir::FailureOr<rt::fb::WeightFormat> storedWeightFormat(qnt::EncodingAttr encoding,
+                                                         int64_t inFeatures,
+                                                         mlir::Location loc);
+
+// "int4-g128-sym", "int3-g64-asym", "int8-channel-sym", "fp8e4m3-channel":
+// how reports name a weight's format.
+std::string weightFormatName(qnt::EncodingAttr encoding, int64_t inFeatures);
 
 // Adds the stages above, in order, to `pm` (a builtin.module pass manager).
 void buildPlanPipeline(mlir::OpPassManager &pm);

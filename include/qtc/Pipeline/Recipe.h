@@ -41,7 +41,13 @@
 
 namespace qtc {
 
-enum class WeightFormat { F16, Int4 };
+// A recipe's weight format: fp16, integer codes of 3, 4 or 8 bits in groups
+// (or one group per output row), or fp8 e4m3 with one scale per output row.
+enum class WeightFormat { F16, Int3, Int4, Int8, Fp8E4M3 };
+
+// The format's name in recipes and in qtc-quantize-weights' `format` option
+// ("fp16", "int3", "int4", "int8", "fp8").
+llvm::StringRef weightFormatOption(WeightFormat format);
 
 // The algorithm that computes quantized weights (a pass each).
 // Awq: activation-aware scales folded into the producing ops, then RTN.
@@ -60,10 +66,10 @@ struct AwqSpec {
 
 struct WeightSpec {
   WeightFormat format = WeightFormat::F16;
-  int groupSize = 128;   // Int4 only
-  bool symmetric = true; // Int4 only
-  // Int4: a layer whose input features groupSize does not divide uses the
-  // largest power-of-two group that does, instead of failing.
+  int groupSize = 128;   // integer formats; 0: one scale per output row
+  bool symmetric = true; // integer formats (int8: symmetric only)
+  // Integer formats: a layer whose input features groupSize does not divide
+  // uses the largest power-of-two group that does, instead of failing.
   bool smallerGroups = false;
   WeightMethod method = WeightMethod::Rtn;
   GptqSpec gptq;
@@ -80,21 +86,36 @@ struct CalibrationSpec {
 
 enum class KvCacheFormat { F16, Fp8E4M3 };
 
+// Dynamic per-token quantization of every quantized linear's input (W8A8):
+// int8 needs int8 weights with one scale per row, fp8 fp8 weights.
+enum class ActivationFormat { None, Int8, Fp8E4M3 };
+
+struct ActivationSpec {
+  ActivationFormat format = ActivationFormat::None;
+  // SmoothQuant before quantizing: migration strength alpha in [0, 1].
+  bool smooth = false;
+  double alpha = 0.5;
+};
+
 struct Recipe {
   std::string name = "fp16";
   WeightSpec linear;
   bool quantizeLmHead = false;
   KvCacheFormat kvCache = KvCacheFormat::F16;
+  ActivationSpec activations;
   CalibrationSpec calibration;
 
   // Whether compiling this recipe runs qtc-calibrate.
   bool needsCalibration() const {
-    return linear.format != WeightFormat::F16 &&
-           linear.method != WeightMethod::Rtn;
+    return (linear.format != WeightFormat::F16 &&
+            linear.method != WeightMethod::Rtn) ||
+           activations.smooth;
   }
 
-  // "fp16", "int4-g128-sym", ...: how a linear layer with this spec is stored.
-  static std::string describe(const WeightSpec &spec);
+  // The oldest sm_XX version whose kernels this recipe needs (int8 mma:
+  // sm_80; fp8 weights, activations or KV cache: sm_89), 0 for any; `why`
+  // gets the part of the recipe that needs it.
+  int minimumSm(std::string *why = nullptr) const;
 };
 
 // Resolves a recipe name or a path to a recipe JSON file. Errors (unknown

@@ -1,6 +1,6 @@
 //===- AwqClip.h - Clip weight groups to minimise output error --*- C++ -*-===//
 //
-// AWQ's weight clipping (Lin et al., 2023, auto_clip): a group's int4 grid is
+// AWQ's weight clipping (Lin et al., 2023, auto_clip): a group's integer grid is
 // fixed by its largest weight, so one large weight coarsens the grid for all
 // the others. Clamping the group to a fraction of its range, chosen per row
 // and group to minimise the group's output error over the calibration
@@ -21,7 +21,7 @@
 namespace qtc::quant {
 
 struct ClipSearchOptions {
-  Int4GroupOptions grid;
+  IntGroupOptions grid;
   int steps = 20;         // ratios 1, 1 - (1 - minRatio)/steps, ..., minRatio
   double minRatio = 0.5;
 };

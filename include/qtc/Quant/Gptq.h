@@ -1,4 +1,4 @@
-//===- Gptq.h - GPTQ int4 group-wise weight quantization --------*- C++ -*-===//
+//===- Gptq.h - GPTQ group-wise integer weight quantization -----*- C++ -*-===//
 //
 // GPTQ (Frantar et al. 2022, "GPTQ: Accurate Post-Training Quantization for
 // Generative Pre-trained Transformers"; the reference gptq.py `fasterquant`)
@@ -8,15 +8,15 @@
 // outputs on those rows change as little as the grid allows. RTN ignores the
 // inputs; GPTQ lowers tr(dW H dW^T), the summed squared output error.
 //
-// The codes land on the grid RTN uses (int4GroupGrid, int4Code) and the result
-// is the same Int4Group layout, so the kernels cannot tell them apart.
+// The codes land on the grid RTN uses (intGroupGrid, intCode) and the result
+// is the same IntGroupWeight, so the kernels cannot tell them apart.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QTC_QUANT_GPTQ_H
 #define QTC_QUANT_GPTQ_H
 
-#include "qtc/Quant/Int4Group.h"
+#include "qtc/Quant/IntGroup.h"
 #include "qtc/Quant/RoundToNearest.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -27,8 +27,8 @@
 namespace qtc::quant {
 
 struct GptqOptions {
-  /// Group size and symmetry, as for RTN.
-  Int4GroupOptions grid;
+  /// Code width, group size and symmetry, as for RTN.
+  IntGroupOptions grid;
   /// Fraction of mean(diag H) added to H's diagonal, so a Hessian of fewer
   /// calibration rows than channels (singular) still has an inverse. Where H
   /// is still not positive definite, GPTQ retries with 10x as much, up to 1.
@@ -60,8 +60,8 @@ struct GptqOptions {
 /// non-finite or negative-diagonal entries or not symmetric, non-finite
 /// weights, bad options, a Hessian that stays indefinite when damped, and
 /// group scales beyond f16's range.
-llvm::Expected<Int4GroupWeight>
-quantizeInt4GroupGptq(llvm::ArrayRef<float> weight, int64_t outFeatures,
+llvm::Expected<IntGroupWeight>
+quantizeIntGroupGptq(llvm::ArrayRef<float> weight, int64_t outFeatures,
                       int64_t inFeatures, llvm::ArrayRef<double> hessian,
                       const GptqOptions &options);
 

@@ -14,9 +14,13 @@ def QuantizeWeights : Pass<"qtc-quantize-weights", "::mlir::ModuleOp"> {
   let description = [{
     Rewrites every `tfm.linear` whose weight is a `tfm.weight` into
     `qnt.quantize` of that weight and a `qnt.qlinear` that consumes it, with
-    the encoding the options describe: `int4` gives signed 4-bit values in
-    groups of `group-size` input channels with f16 scales (`symmetric`) or
-    unsigned 4-bit values with f16 scales and zero points (`symmetric=false`).
+    the encoding the options describe: `int3`, `int4` and `int8` give signed
+    values in groups of `group-size` input channels with f16 scales
+    (`symmetric`), or for int3/int4 unsigned values with f16 scales and zero
+    points (`symmetric=false`); `group-size=0` gives one scale per output row
+    (`per_channel`). `fp8` gives OCP FP8 E4M3 values with one f32 scale per
+    output row (`group-size` must be 0 or omitted as `per_channel`; its
+    default 128 is ignored only for fp8).
     The lm_head keeps its dense weight unless `include-lm-head` is set, in
     which case `tfm.lm_head` becomes a `qnt.qlinear` too.
 
@@ -39,9 +43,10 @@ def QuantizeWeights : Pass<"qtc-quantize-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::qtc::qnt::QntDialect"];
   let options = [
     Option<"format", "format", "std::string", /*default=*/"\"int4\"",
-           "Weight format: int4">,
+           "Weight format: int3, int4, int8 or fp8">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
-           "Input channels sharing one scale (and zero point)">,
+           "Input channels sharing one scale (and zero point); 0: one scale "
+           "per output row">,
     Option<"symmetric", "symmetric", "bool", /*default=*/"true",
            "Symmetric (no zero point) or asymmetric encoding">,
     Option<"includeLmHead", "include-lm-head", "bool", /*default=*/"false",
@@ -102,8 +107,8 @@ def Awq : Pass<"qtc-awq", "::mlir::ModuleOp"> {
     and the up projection feeding a SwiGLU and the down projection reading
     it — the scale is `s = mean|x|^alpha` (normalized so max*min = 1) with
     alpha searched over `grid` points of [0, 1), minimising the summed
-    output error of the consumers' round-to-nearest int4 weights in the
-    grid `group-size` / `symmetric` / `smaller-groups` describe (match the
+    output error of the consumers' round-to-nearest integer weights in the
+    grid `bits` / `group-size` / `symmetric` / `smaller-groups` describe (match the
     `qtc-quantize-weights` that follows), over the calibration activations
     (error = tr(dW H dW^T), H = X^T X; alpha = 0 is plain RTN, so the search
     never does worse by this measure). v -> o is left alone, as the
@@ -121,10 +126,13 @@ def Awq : Pass<"qtc-awq", "::mlir::ModuleOp"> {
     Needs the model's weights and `qtc-calibrate`'s statistics.
   }];
   let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"4",
+           "Code width of the integer grid the scales are searched for "
+           "(3, 4 or 8)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
-           "Group size of the int4 grid the scales are searched for">,
+           "Group size of that grid (0: one scale per output row)">,
     Option<"symmetric", "symmetric", "bool", /*default=*/"true",
-           "Symmetric or asymmetric int4 grid">,
+           "Symmetric or asymmetric grid">,
     Option<"smallerGroups", "smaller-groups", "bool", /*default=*/"false",
            "As qtc-quantize-weights: smaller power-of-two groups where "
            "group-size does not divide a layer">,
@@ -132,6 +140,51 @@ def Awq : Pass<"qtc-awq", "::mlir::ModuleOp"> {
            "Points of the alpha search over [0, 1)">,
     Option<"clip", "clip", "bool", /*default=*/"true",
            "Search a per-group clipping range after scaling">,
+  ];
+}
+
+def SmoothQuant : Pass<"qtc-smooth-quant", "::mlir::ModuleOp"> {
+  let summary = "Migrate activation outliers into the weights (SmoothQuant)";
+  let description = [{
+    SmoothQuant (Xiao et al., 2023): per-token activation quantization
+    suffers from a few input channels far larger than the rest, while the
+    weights of those channels are ordinary. Dividing channel j of the input
+    by s_j = max|x_j|^alpha / max|W_:,j|^(1-alpha) (the weight maximum over
+    every linear reading that input) and multiplying the weight columns by
+    s_j moves the difficulty from the activations to the weights, leaving
+    the fp32 function unchanged. 1/s is folded into the op that produces the
+    input: the RMSNorm before q/k/v and gate/up, and the up projection's
+    rows for down_proj (silu(gate) * up is linear in up). v -> o is left
+    alone, as under grouped-query attention a v channel feeds several heads.
+
+    Scaled weights are stored beside the originals (f32, names suffixed
+    `.smooth`) and their `tfm.weight` handles renamed; calibration
+    statistics are re-registered for the smoothed inputs, so `qtc-gptq` can
+    follow. Needs the model's weights and `qtc-calibrate`'s statistics.
+    Run it before `qtc-quantize-weights`.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Migration strength in [0, 1]: 0 leaves the activations alone, "
+           "1 moves all of their range into the weights">,
+  ];
+}
+
+def QuantizeActivations : Pass<"qtc-quantize-activations", "::mlir::ModuleOp"> {
+  let summary = "Quantize every quantized linear's input per token (W8A8)";
+  let description = [{
+    Sets `input_encoding` on every `qnt.qlinear`: each input row is
+    quantized dynamically, with a scale from that row's absolute maximum,
+    to `int8` (codes in [-127, 127]) or `fp8` (e4m3), and the linear
+    multiplies codes by codes. The weights must be in the same number
+    system with one scale per output row (`qtc-quantize-weights
+    format=int8 group-size=0`, or `format=fp8`), so the product's scale
+    factors out of the sum; any other weight is an error naming it.
+  }];
+  let dependentDialects = ["::qtc::qnt::QntDialect"];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"int8\"",
+           "Activation format: int8 or fp8">,
   ];
 }
 

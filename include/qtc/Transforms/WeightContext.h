@@ -14,7 +14,9 @@
 
 #include "dialects/qnt/QntAttrs.h"
 #include "qtc/Quant/ActivationStatistics.h"
-#include "qtc/Quant/Int4Group.h"
+#include "qtc/Quant/Fp8Channel.h"
+#include "qtc/Quant/IntGroup.h"
+#include "qtc/Quant/RoundToNearest.h"
 
 #include "mlir/IR/Location.h"
 #include "mlir/Support/LLVM.h"
@@ -24,6 +26,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace mlir {
 class MLIRContext;
@@ -73,27 +77,47 @@ private:
   llvm::StringMap<std::shared_ptr<const quant::ActivationStatistics>> inputs_;
 };
 
-// Whether weights of `encoding` are stored as Int4Group: int4 or uint4 in
-// groups along the input channels with f16 scales (and f16 zeros when
-// asymmetric). What the quantizers compute and the plan packs.
-bool isInt4GroupEncoding(qnt::EncodingAttr encoding);
+// What a quantizer computes for a weight of `encoding`: integer codes in
+// groups along the input channels with f16 scales (signed iN symmetric, uN
+// asymmetric with f16 zeros; N = 3, 4 or 8, int8 symmetric only), per group
+// or per output row (per_channel: one group spanning the row), or fp8 e4m3
+// per output row with f32 scales.
+struct WeightQuantization {
+  enum class Kind { IntGroup, Fp8Channel };
+  Kind kind = Kind::IntGroup;
+  quant::IntGroupOptions grid; // IntGroup: bits, group (per_channel: in), symmetry
+};
 
-// The names a quantizer stores a weight's Int4Group parts under.
+// The quantization of a weight with `inFeatures` inputs in `encoding`, or an
+// error at `loc` naming what no quantizer computes.
+mlir::FailureOr<WeightQuantization> weightQuantization(qnt::EncodingAttr encoding,
+                                                       int64_t inFeatures,
+                                                       mlir::Location loc);
+
+// A quantizer's result, in either kind.
+using QuantizedWeight = std::variant<quant::IntGroupWeight, quant::Fp8ChannelWeight>;
+
+// Its dense [out, in] values, as the kernels decode them.
+llvm::Expected<std::vector<float>> dequantize(const QuantizedWeight &q);
+
+// The names a quantizer stores a weight's parts under.
 std::string quantizedDataName(llvm::StringRef weight);
 std::string quantizedScalesName(llvm::StringRef weight);
 std::string quantizedZerosName(llvm::StringRef weight);
 
-// Stores `q` as the quantized form of `weight` (u8 data [out, in/2], f16
-// scales and, asymmetric only, zeros [out, in/group]).
-mlir::LogicalResult storeInt4Group(WeightStore &store, llvm::StringRef weight,
-                                   const quant::Int4GroupWeight &q,
-                                   mlir::Location loc);
-// Reads back what storeInt4Group stored for `weight`, checking its shapes
-// against the expected ones.
-mlir::FailureOr<quant::Int4GroupWeight>
-loadInt4Group(const WeightStore &store, llvm::StringRef weight,
-              int64_t outFeatures, int64_t inFeatures, int64_t groupSize,
-              bool symmetric, mlir::Location loc);
+// Stores `q` as the quantized form of `weight`: integer codes of up to 4 bits
+// two to a byte (u8 [out, in/2], low nibble first; `in` must be even), wider
+// ones a byte each (u8 [out, in]); f16 scales and, asymmetric only, zeros
+// [out, in/group]. Fp8: e4m3 bytes u8 [out, in] and f32 scales [out].
+mlir::LogicalResult storeQuantized(WeightStore &store, llvm::StringRef weight,
+                                   const QuantizedWeight &q, mlir::Location loc);
+// Reads back what storeQuantized stored for an [outFeatures, inFeatures]
+// `weight` quantized as `how`, checking the stored shapes.
+mlir::FailureOr<QuantizedWeight> loadQuantized(const WeightStore &store,
+                                               llvm::StringRef weight,
+                                               int64_t outFeatures, int64_t inFeatures,
+                                               const WeightQuantization &how,
+                                               mlir::Location loc);
 
 } // namespace qtc
 

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HostActivationQuant.h"
 #include "HostAttention.h"
 #include "HostGemm.h"
 #include "HostRowOps.h"
@@ -35,6 +36,7 @@ struct PreparedStep {
   float epsilon = 0;
   const std::vector<float> *vector = nullptr; // embedding table or norm scale
   std::unique_ptr<host::PackedLinear> linear;
+  fb::ActivationQuant activation = fb::ActivationQuant::None;
 };
 
 class HostBackend final : public Backend {
@@ -58,6 +60,7 @@ private:
   const Artifact *artifact_ = nullptr;
   LinearInputObserver *observer_ = nullptr;
   BackendOptions options_;
+  std::vector<float> quantizedInput_; // a Linear's input rounded to its grid
   int threads_ = 1;
   AttentionShape shape_;
   host::RopeTable rope_;
@@ -117,6 +120,7 @@ Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &opti
       prepared.linear = std::make_unique<host::PackedLinear>(
           host::dequantizeLinearWeight(artifact, *step), step->out_features(),
           step->in_features(), std::move(bias));
+      prepared.activation = step->activation();
       break;
     }
     default:
@@ -166,7 +170,15 @@ Status HostBackend::runPlan(const BatchView &batch) {
       const float *residual = step.inputs.size() > 1 ? slot(step.inputs[1]) : nullptr;
       if (observer_)
         observer_->observeLinearInput(static_cast<int>(stepIndex), slot(in0), rows, inWidth);
-      step.linear->run(slot(in0), rows, residual, slot(out0), threads_);
+      const float *x = slot(in0);
+      if (step.activation != fb::ActivationQuant::None) {
+        // The input slot may have other readers: round a copy.
+        quantizedInput_.resize(static_cast<size_t>(rows) * inWidth);
+        host::roundRowsToActivationGrid(step.activation, x, rows, inWidth,
+                                        quantizedInput_.data());
+        x = quantizedInput_.data();
+      }
+      step.linear->run(x, rows, residual, slot(out0), threads_);
       slotRows_[out0] = rows;
       break;
     }

@@ -3,6 +3,7 @@
 #include "HostWeights.h"
 
 #include "qtc/rt/Float16.h"
+#include "qtc/rt/Float8.h"
 
 #include <cstring>
 
@@ -46,13 +47,30 @@ std::vector<float> dequantizeLinearWeight(const Artifact &artifact, const fb::St
   const int group = step.group_size();
   const int groupsPerRow = in / group;
   std::vector<float> scales = decodeFloatTensor(artifact, step.weights()->Get(1));
+  const uint8_t *data = artifact.tensorData(dataIndex);
+  std::vector<float> w(static_cast<size_t>(out) * in);
+  if (step.format() == fb::WeightFormat::Fp8Channel) {
+    for (int n = 0; n < out; ++n)
+      for (int k = 0; k < in; ++k) {
+        size_t at = static_cast<size_t>(n) * in + k;
+        w[at] = e4m3ToFloat(data[at]) * scales[n];
+      }
+    return w;
+  }
+  if (step.format() == fb::WeightFormat::Int8Group) {
+    for (int n = 0; n < out; ++n)
+      for (int k = 0; k < in; ++k) {
+        size_t at = static_cast<size_t>(n) * in + k;
+        float q = static_cast<float>(static_cast<int8_t>(data[at]));
+        w[at] = q * scales[static_cast<size_t>(n) * groupsPerRow + k / group];
+      }
+    return w;
+  }
   std::vector<float> zeros;
   if (!step.symmetric())
     zeros = decodeFloatTensor(artifact, step.weights()->Get(2));
-  const uint8_t *packed = artifact.tensorData(dataIndex);
-  std::vector<float> w(static_cast<size_t>(out) * in);
   for (int n = 0; n < out; ++n) {
-    const uint8_t *row = packed + static_cast<size_t>(n) * (in / 2);
+    const uint8_t *row = data + static_cast<size_t>(n) * (in / 2);
     for (int k = 0; k < in; ++k) {
       uint8_t byte = row[k / 2];
       int q = (k % 2 == 0) ? (byte & 0x0f) : (byte >> 4);

@@ -1,7 +1,7 @@
 //===- HostWeights.h - f32 copies of an artifact's weights ----------------===//
 //
 // The host backend decodes every weight to f32 once, at prepare(): f16/bf16
-// tensors are widened and Int4Group linears dequantized, so the per-token
+// tensors are widened and quantized linears dequantized, so the per-token
 // loops see plain floats. This costs 4 bytes per parameter of host memory,
 // which is right for the oracle and small models.
 //
@@ -19,7 +19,7 @@ namespace qtc::rt::host {
 std::vector<float> decodeFloatTensor(const Artifact &artifact, int tensorIndex);
 
 // The [out_features, in_features] f32 weight of a verified Linear step, in
-// either WeightFormat: w[n, k] = (q[n, k] - zero[n, k/group]) * scale[n, k/group].
+// any WeightFormat (runtime/schema/artifact.fbs says how each decodes).
 std::vector<float> dequantizeLinearWeight(const Artifact &artifact, const fb::Step &step);
 
 } // namespace qtc::rt::host

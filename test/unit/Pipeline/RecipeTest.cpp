@@ -52,7 +52,19 @@ TEST_F(RecipeTest, NamedRecipes) {
   EXPECT_EQ(w4->linear.groupSize, 128);
   EXPECT_TRUE(w4->linear.symmetric);
   EXPECT_FALSE(w4->quantizeLmHead);
-  EXPECT_EQ(Recipe::describe(w4->linear), "int4-g128-sym");
+
+  mlir::FailureOr<Recipe> w8 = resolve("w8a16");
+  ASSERT_TRUE(mlir::succeeded(w8));
+  EXPECT_EQ(w8->linear.format, WeightFormat::Int8);
+  EXPECT_EQ(w8->linear.groupSize, 0); // one scale per output row
+  EXPECT_EQ(w8->linear.method, WeightMethod::Gptq);
+  EXPECT_EQ(resolve("w8a16-rtn")->linear.method, WeightMethod::Rtn);
+
+  mlir::FailureOr<Recipe> w3 = resolve("w3a16");
+  ASSERT_TRUE(mlir::succeeded(w3));
+  EXPECT_EQ(w3->linear.format, WeightFormat::Int3);
+  EXPECT_FALSE(w3->linear.symmetric);
+  EXPECT_EQ(weightFormatOption(w3->linear.format), "int3");
 
   mlir::FailureOr<Recipe> asym = resolve("w4a16-asym");
   ASSERT_TRUE(mlir::succeeded(asym));
@@ -74,6 +86,17 @@ TEST_F(RecipeTest, JsonRecipe) {
   EXPECT_EQ(r->linear.groupSize, 64);
   EXPECT_FALSE(r->linear.symmetric);
   EXPECT_TRUE(r->quantizeLmHead);
+
+  // int8 defaults to one scale per row; groups are allowed; fp8 has no group.
+  r = resolveJson(R"({"weights": {"format": "int8", "bits": 8}})");
+  ASSERT_TRUE(mlir::succeeded(r)) << error;
+  EXPECT_EQ(r->linear.groupSize, 0);
+  r = resolveJson(R"({"weights": {"format": "int8", "group_size": 96}})");
+  ASSERT_TRUE(mlir::succeeded(r)) << error;
+  EXPECT_EQ(r->linear.groupSize, 96);
+  r = resolveJson(R"({"weights": {"format": "fp8"}})");
+  ASSERT_TRUE(mlir::succeeded(r)) << error;
+  EXPECT_EQ(r->linear.format, WeightFormat::Fp8E4M3);
 }
 
 TEST_F(RecipeTest, JsonErrorsNameTheProblem) {
@@ -83,9 +106,18 @@ TEST_F(RecipeTest, JsonErrorsNameTheProblem) {
       {"{", "is not valid JSON"},
       {"[1]", "must be a JSON object"},
       {R"({"weights": {"format": "int4"}, "bits": 3})", "unknown key 'bits'"},
-      {R"({"weights": {"format": "int3"}})", "unsupported weights.format 'int3'"},
-      {R"({"weights": {"format": "int4", "group_size": 0}})", "group_size must be"},
-      {R"({"weights": {"format": "int4", "group_size": 7}})", "group_size must be"},
+      {R"({"weights": {"format": "int5"}})", "unsupported weights.format 'int5'"},
+      {R"({"weights": {"format": "int4", "bits": 5}})", "weights.bits must be 3, 4 or 8"},
+      {R"({"weights": {"format": "int4", "bits": 8}})",
+       "weights.bits 8 contradicts weights.format 'int4'"},
+      {R"({"weights": {"format": "int4", "group_size": -1}})", "group_size must be"},
+      {R"({"weights": {"format": "int4", "group_size": 7}})", "even for 3- and 4-bit"},
+      {R"({"weights": {"format": "fp8", "group_size": 128}})",
+       "fp8 weights have one scale per output row"},
+      {R"({"weights": {"format": "fp8", "method": "gptq"}})",
+       "weights.method must be \"rtn\" for fp8"},
+      {R"({"weights": {"format": "int8", "symmetric": false}})",
+       "weights.symmetric must be true for int8"},
       {R"({"weights": {"format": "int4", "symmetric": "yes"}})", "symmetric must be a boolean"},
       {R"({"weights": {}})", "'weights.format' is required"},
       {R"({"lm_head": "int4"})", "lm_head must be"},

@@ -44,10 +44,10 @@ Case makeCase(int out, int in, unsigned seed) {
 
 double rtnError(const std::vector<float> &reference, const std::vector<float> &toQuantize,
                 const std::vector<double> &hessian, int out, int in,
-                const Int4GroupOptions &grid) {
-  auto q = quantizeInt4GroupRtn(toQuantize, out, in, grid);
+                const IntGroupOptions &grid) {
+  auto q = quantizeIntGroupRtn(toQuantize, out, in, grid);
   EXPECT_TRUE(bool(q));
-  auto deq = dequantizeInt4Group(*q);
+  auto deq = dequantizeIntGroup(*q);
   EXPECT_TRUE(bool(deq));
   auto err = hessianWeightedError(reference, *deq, out, in, hessian);
   EXPECT_TRUE(bool(err));

@@ -89,15 +89,15 @@ GptqOptions gptqOptions(int64_t groupSize, bool symmetric, bool actOrder) {
   return options;
 }
 
-double errorOfWeight(const std::vector<float> &w, const Int4GroupWeight &q,
+double errorOfWeight(const std::vector<float> &w, const IntGroupWeight &q,
                      const std::vector<double> &h) {
-  std::vector<float> back = valueOrFail(dequantizeInt4Group(q));
+  std::vector<float> back = valueOrFail(dequantizeIntGroup(q));
   return valueOrFail(
       hessianWeightedError(w, back, q.outFeatures, q.inFeatures, h));
 }
 
-void expectSameWeight(const Int4GroupWeight &a, const Int4GroupWeight &b) {
-  EXPECT_EQ(a.data, b.data);
+void expectSameWeight(const IntGroupWeight &a, const IntGroupWeight &b) {
+  EXPECT_EQ(a.codes, b.codes);
   EXPECT_EQ(a.scales, b.scales);
   EXPECT_EQ(a.zeros, b.zeros);
 }
@@ -134,11 +134,11 @@ std::vector<uint8_t> definitionCodes(const std::vector<float> &w, int64_t out,
     std::vector<double> current(in);
     for (int64_t c = 0; c < in; ++c)
       current[c] = dead[c] ? 0.0 : w[row * in + c];
-    std::vector<Int4Grid> grids(in / groupSize);
+    std::vector<IntGrid> grids(in / groupSize);
     auto gridOf = [&](int64_t group) {
       std::vector<float> values(current.begin() + group * groupSize,
                                 current.begin() + (group + 1) * groupSize);
-      return valueOrFail(int4GroupGrid(values, symmetric));
+      return valueOrFail(intGroupGrid(values, 4, symmetric));
     };
     if (options.actOrder)
       for (size_t g = 0; g < grids.size(); ++g)
@@ -147,9 +147,9 @@ std::vector<uint8_t> definitionCodes(const std::vector<float> &w, int64_t out,
       int64_t col = order[p], group = col / groupSize;
       if (!options.actOrder && col % groupSize == 0)
         grids[group] = gridOf(group);
-      uint8_t code = int4Code(current[col], grids[group]);
+      uint8_t code = intCode(current[col], grids[group]);
       codes[row * in + col] = code;
-      double d = int4Value(code, grids[group]) - current[col];
+      double d = intValue(code, grids[group]) - current[col];
       // Solve H_RR x = H_Ri over the remaining columns R by Gaussian
       // elimination (H_RR is positive definite: no pivoting needed).
       std::vector<int64_t> rest(order.begin() + p + 1, order.end());
@@ -200,8 +200,8 @@ class GptqProperty : public testing::TestWithParam<Case> {};
 TEST_P(GptqProperty, BeatsRtnOnTheCalibrationObjective) {
   Case c = GetParam();
   std::vector<float> w = gaussianWeight(c.out, c.in, 7);
-  Int4GroupWeight rtn = valueOrFail(
-      quantizeInt4GroupRtn(w, c.out, c.in, {c.groupSize, c.symmetric}));
+  IntGroupWeight rtn = valueOrFail(
+      quantizeIntGroupRtn(w, c.out, c.in, {c.groupSize, c.symmetric}));
   for (double correlation : {1.0, 0.1})
     for (int64_t rows : {2 * c.in, c.in / 2}) {
       std::vector<double> h =
@@ -213,10 +213,10 @@ TEST_P(GptqProperty, BeatsRtnOnTheCalibrationObjective) {
                            "_rows" + std::to_string(rows) +
                            (actOrder ? "_act_order" : "");
         SCOPED_TRACE(name);
-        Int4GroupWeight q = valueOrFail(quantizeInt4GroupGptq(
+        IntGroupWeight q = valueOrFail(quantizeIntGroupGptq(
             w, c.out, c.in, h,
             gptqOptions(c.groupSize, c.symmetric, actOrder)));
-        EXPECT_FALSE(static_cast<bool>(verifyInt4Group(q)));
+        EXPECT_FALSE(static_cast<bool>(verifyIntGroup(q)));
         double ratio = errorOfWeight(w, q, h) / rtnError;
         RecordProperty(name, std::to_string(ratio));
         EXPECT_LT(ratio, correlation == 1.0 ? 0.35 : 0.8);
@@ -230,13 +230,13 @@ TEST_P(GptqProperty, ActOrderKeepsRtnGrids) {
   Case c = GetParam();
   std::vector<float> w = gaussianWeight(c.out, c.in, 8);
   std::vector<double> h = gram(calibrationRows(2 * c.in, c.in, 4), c.in);
-  Int4GroupWeight rtn = valueOrFail(
-      quantizeInt4GroupRtn(w, c.out, c.in, {c.groupSize, c.symmetric}));
-  Int4GroupWeight q = valueOrFail(quantizeInt4GroupGptq(
+  IntGroupWeight rtn = valueOrFail(
+      quantizeIntGroupRtn(w, c.out, c.in, {c.groupSize, c.symmetric}));
+  IntGroupWeight q = valueOrFail(quantizeIntGroupGptq(
       w, c.out, c.in, h, gptqOptions(c.groupSize, c.symmetric, true)));
   EXPECT_EQ(q.scales, rtn.scales);
   EXPECT_EQ(q.zeros, rtn.zeros);
-  EXPECT_NE(q.data, rtn.data);
+  EXPECT_NE(q.codes, rtn.codes);
 }
 
 // With a diagonal H the channels do not interact, so there is no error to
@@ -244,8 +244,8 @@ TEST_P(GptqProperty, ActOrderKeepsRtnGrids) {
 TEST_P(GptqProperty, DiagonalHessianGivesRtn) {
   Case c = GetParam();
   std::vector<float> w = gaussianWeight(c.out, c.in, 9);
-  Int4GroupWeight rtn = valueOrFail(
-      quantizeInt4GroupRtn(w, c.out, c.in, {c.groupSize, c.symmetric}));
+  IntGroupWeight rtn = valueOrFail(
+      quantizeIntGroupRtn(w, c.out, c.in, {c.groupSize, c.symmetric}));
   std::mt19937 rng(5);
   std::uniform_real_distribution<double> positive(0.1, 10.0);
   std::vector<double> identity(c.in * c.in, 0.0), diagonal(c.in * c.in, 0.0);
@@ -257,7 +257,7 @@ TEST_P(GptqProperty, DiagonalHessianGivesRtn) {
     for (bool actOrder : {false, true}) {
       SCOPED_TRACE(std::string(h == &identity ? "identity" : "diagonal") +
                    (actOrder ? ", act-order" : ""));
-      expectSameWeight(valueOrFail(quantizeInt4GroupGptq(
+      expectSameWeight(valueOrFail(quantizeIntGroupGptq(
                            w, c.out, c.in, *h,
                            gptqOptions(c.groupSize, c.symmetric, actOrder))),
                        rtn);
@@ -273,12 +273,12 @@ TEST_P(GptqProperty, ThreadCountDoesNotChangeTheResult) {
   for (bool actOrder : {false, true}) {
     GptqOptions options = gptqOptions(c.groupSize, c.symmetric, actOrder);
     options.threads = 1;
-    Int4GroupWeight one =
-        valueOrFail(quantizeInt4GroupGptq(w, c.out, c.in, h, options));
+    IntGroupWeight one =
+        valueOrFail(quantizeIntGroupGptq(w, c.out, c.in, h, options));
     for (int threads : {2, 3}) {
       options.threads = threads;
       expectSameWeight(
-          valueOrFail(quantizeInt4GroupGptq(w, c.out, c.in, h, options)), one);
+          valueOrFail(quantizeIntGroupGptq(w, c.out, c.in, h, options)), one);
     }
   }
 }
@@ -311,8 +311,8 @@ TEST(GptqTest, MatchesTheDefinition) {
                        std::to_string(blockSize));
           GptqOptions options = gptqOptions(16, symmetric, actOrder);
           options.blockSize = blockSize;
-          Int4GroupWeight q =
-              valueOrFail(quantizeInt4GroupGptq(w, out, in, h, options));
+          IntGroupWeight q =
+              valueOrFail(quantizeIntGroupGptq(w, out, in, h, options));
           std::vector<uint8_t> codes(out * in);
           for (int64_t r = 0; r < out; ++r)
             for (int64_t k = 0; k < in; ++k)
@@ -328,13 +328,13 @@ TEST(GptqTest, HessianScaleDoesNotMatter) {
   const int64_t out = 16, in = 128;
   std::vector<float> w = gaussianWeight(out, in, 13);
   std::vector<double> h = gram(calibrationRows(64, in, 14), in);
-  Int4GroupWeight q = valueOrFail(
-      quantizeInt4GroupGptq(w, out, in, h, gptqOptions(32, true, true)));
+  IntGroupWeight q = valueOrFail(
+      quantizeIntGroupGptq(w, out, in, h, gptqOptions(32, true, true)));
   for (double factor : {1024.0, 1.0 / 64}) {
     std::vector<double> scaled = h;
     for (double &v : scaled)
       v *= factor;
-    expectSameWeight(valueOrFail(quantizeInt4GroupGptq(
+    expectSameWeight(valueOrFail(quantizeIntGroupGptq(
                          w, out, in, scaled, gptqOptions(32, true, true))),
                      q);
   }
@@ -357,14 +357,14 @@ TEST(GptqTest, DeadChannelsBecomeZero) {
     for (int64_t d : deadChannels)
       zeroed[r * in + d] = 0.0f;
   for (bool symmetric : {true, false}) {
-    Int4GroupWeight rtn =
-        valueOrFail(quantizeInt4GroupRtn(zeroed, out, in, {64, symmetric}));
+    IntGroupWeight rtn =
+        valueOrFail(quantizeIntGroupRtn(zeroed, out, in, {64, symmetric}));
     for (bool actOrder : {false, true}) {
       SCOPED_TRACE(std::string(symmetric ? "symmetric" : "asymmetric") +
                    (actOrder ? ", act-order" : ""));
-      Int4GroupWeight q = valueOrFail(quantizeInt4GroupGptq(
+      IntGroupWeight q = valueOrFail(quantizeIntGroupGptq(
           w, out, in, h, gptqOptions(64, symmetric, actOrder)));
-      std::vector<float> back = valueOrFail(dequantizeInt4Group(q));
+      std::vector<float> back = valueOrFail(dequantizeIntGroup(q));
       for (int64_t r = 0; r < out; ++r)
         for (int64_t d : deadChannels)
           ASSERT_EQ(back[r * in + d], 0.0f) << "[" << r << ", " << d << "]";
@@ -378,9 +378,9 @@ TEST(GptqTest, DeadChannelsBecomeZero) {
 
   // No calibration row at all: every channel is dead.
   std::vector<double> none(in * in, 0.0);
-  Int4GroupWeight q = valueOrFail(
-      quantizeInt4GroupGptq(w, out, in, none, gptqOptions(64, true, true)));
-  std::vector<float> back = valueOrFail(dequantizeInt4Group(q));
+  IntGroupWeight q = valueOrFail(
+      quantizeIntGroupGptq(w, out, in, none, gptqOptions(64, true, true)));
+  std::vector<float> back = valueOrFail(dequantizeIntGroup(q));
   EXPECT_TRUE(
       std::all_of(back.begin(), back.end(), [](float v) { return v == 0.0f; }));
 }
@@ -405,18 +405,18 @@ TEST(GptqTest, RetriesWithMoreDampening) {
   for (int64_t i = 0; i < in; ++i)
     h[i * in + i] -= 0.03 * mean;
   GptqOptions options = gptqOptions(32, true, false);
-  Int4GroupWeight q =
-      valueOrFail(quantizeInt4GroupGptq(w, out, in, h, options));
+  IntGroupWeight q =
+      valueOrFail(quantizeIntGroupGptq(w, out, in, h, options));
   options.dampening = 0.1;
   expectSameWeight(q,
-                   valueOrFail(quantizeInt4GroupGptq(w, out, in, h, options)));
+                   valueOrFail(quantizeIntGroupGptq(w, out, in, h, options)));
 
   std::vector<double> indefinite(in * in, 0.0);
   for (int64_t i = 0; i < in; i += 2) {
     indefinite[i * in + i] = indefinite[(i + 1) * in + i + 1] = 1.0;
     indefinite[i * in + i + 1] = indefinite[(i + 1) * in + i] = 5.0;
   }
-  EXPECT_EQ(errorOf(quantizeInt4GroupGptq(w, out, in, indefinite,
+  EXPECT_EQ(errorOf(quantizeIntGroupGptq(w, out, in, indefinite,
                                           gptqOptions(32, true, false))),
             "hessian is not positive definite, even with 1 of its mean "
             "diagonal added to the diagonal");
@@ -429,7 +429,7 @@ TEST(GptqTest, RejectsBadInputs) {
   GptqOptions options = gptqOptions(32, true, true);
   auto gptq = [&](llvm::ArrayRef<float> weight, llvm::ArrayRef<double> hessian,
                   const GptqOptions &o) {
-    return errorOf(quantizeInt4GroupGptq(weight, out, in, hessian, o));
+    return errorOf(quantizeIntGroupGptq(weight, out, in, hessian, o));
   };
 
   EXPECT_EQ(gptq(w, llvm::ArrayRef<double>(h).drop_back(), options),

@@ -43,10 +43,10 @@ std::vector<float> heavyTailedAndShifted(Shape shape, unsigned seed) {
   return values;
 }
 
-Int4GroupWeight quantizeOrFail(llvm::ArrayRef<float> w, Shape shape,
+IntGroupWeight quantizeOrFail(llvm::ArrayRef<float> w, Shape shape,
                                int64_t groupSize, bool symmetric) {
-  llvm::Expected<Int4GroupWeight> q =
-      quantizeInt4GroupRtn(w, shape.out, shape.in, {groupSize, symmetric});
+  llvm::Expected<IntGroupWeight> q =
+      quantizeIntGroupRtn(w, shape.out, shape.in, {groupSize, symmetric});
   if (!q) {
     ADD_FAILURE() << llvm::toString(q.takeError());
     return {};
@@ -54,8 +54,8 @@ Int4GroupWeight quantizeOrFail(llvm::ArrayRef<float> w, Shape shape,
   return std::move(*q);
 }
 
-std::vector<float> dequantizeOrFail(const Int4GroupWeight &q) {
-  llvm::Expected<std::vector<float>> dense = dequantizeInt4Group(q);
+std::vector<float> dequantizeOrFail(const IntGroupWeight &q) {
+  llvm::Expected<std::vector<float>> dense = dequantizeIntGroup(q);
   if (!dense) {
     ADD_FAILURE() << llvm::toString(dense.takeError());
     return {};
@@ -96,7 +96,7 @@ TEST_P(RtnProperty, ErrorIsAtMostHalfAStep) {
   for (unsigned seed = 0; seed < 6; ++seed) {
     std::vector<float> w = seed % 2 ? heavyTailedAndShifted(shape, seed)
                                     : gaussian(shape, seed, 0.02f);
-    Int4GroupWeight q = quantizeOrFail(w, shape, c.groupSize, c.symmetric);
+    IntGroupWeight q = quantizeOrFail(w, shape, c.groupSize, c.symmetric);
     std::vector<float> back = dequantizeOrFail(q);
     ASSERT_EQ(back.size(), w.size());
     for (int64_t n = 0; n < shape.out; ++n) {
@@ -135,12 +135,12 @@ TEST_P(RtnProperty, ZeroStaysExact) {
 TEST_P(RtnProperty, LayoutSizesFollowTheSchema) {
   Case c = GetParam();
   Shape shape{6, 256};
-  Int4GroupWeight q =
+  IntGroupWeight q =
       quantizeOrFail(gaussian(shape, 5), shape, c.groupSize, c.symmetric);
-  EXPECT_EQ(q.data.size(), size_t(6 * 128));
+  EXPECT_EQ(q.codes.size(), size_t(6 * 256));
   EXPECT_EQ(q.scales.size(), size_t(6 * 256 / c.groupSize));
   EXPECT_EQ(q.zeros.size(), c.symmetric ? 0 : q.scales.size());
-  EXPECT_FALSE(static_cast<bool>(verifyInt4Group(q)));
+  EXPECT_FALSE(static_cast<bool>(verifyIntGroup(q)));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -184,7 +184,7 @@ TEST(RoundToNearestTest, SymmetricHitsTheGroupMaximum) {
   // With scale = absmax / 7 rounded up, the largest value maps to code 15.
   Shape shape{1, 64};
   std::vector<float> w = gaussian(shape, 2);
-  Int4GroupWeight q = quantizeOrFail(w, shape, 64, true);
+  IntGroupWeight q = quantizeOrFail(w, shape, 64, true);
   size_t largest = 0;
   for (size_t i = 1; i < w.size(); ++i)
     if (std::fabs(w[i]) > std::fabs(w[largest]))
@@ -218,18 +218,18 @@ TEST(RoundToNearestTest, GaussianSqnrIsInTheKnownRange) {
 
 TEST(RoundToNearestTest, RejectsWhatTheLayoutCannotHold) {
   std::vector<float> w(4 * 96, 0.5f);
-  llvm::Expected<Int4GroupWeight> q = quantizeInt4GroupRtn(w, 4, 96, {64, true});
+  llvm::Expected<IntGroupWeight> q = quantizeIntGroupRtn(w, 4, 96, {64, true});
   ASSERT_FALSE(static_cast<bool>(q));
   EXPECT_EQ(llvm::toString(q.takeError()),
             "group size 64 must be positive and divide the row length 96");
 
-  q = quantizeInt4GroupRtn(w, 4, 64, {32, true});
+  q = quantizeIntGroupRtn(w, 4, 64, {32, true});
   ASSERT_FALSE(static_cast<bool>(q));
   EXPECT_EQ(llvm::toString(q.takeError()),
             "weight holds 384 values, expected 4x64");
 
   w[97] = std::nanf("");
-  q = quantizeInt4GroupRtn(w, 4, 96, {32, true});
+  q = quantizeIntGroupRtn(w, 4, 96, {32, true});
   ASSERT_FALSE(static_cast<bool>(q));
   EXPECT_EQ(llvm::toString(q.takeError()), "weight [1, 1] is not finite");
 
@@ -237,9 +237,9 @@ TEST(RoundToNearestTest, RejectsWhatTheLayoutCannotHold) {
   std::vector<float> huge(2 * 32, 1.0f);
   huge[40] = 1.0e6f;
   for (bool symmetric : {true, false}) {
-    q = quantizeInt4GroupRtn(huge, 2, 32, {32, symmetric});
+    q = quantizeIntGroupRtn(huge, 2, 32, {32, symmetric});
     ASSERT_FALSE(static_cast<bool>(q));
-    EXPECT_NE(llvm::toString(q.takeError()).find("row 1, group 0: int4 scale"),
+    EXPECT_NE(llvm::toString(q.takeError()).find("row 1, group 0: scale"),
               std::string::npos);
   }
 }

@@ -229,6 +229,32 @@ TEST(Artifact, RejectsInt4GroupNotDividingInput) {
               HasSubstr("group_size 12 must be even and divide in_features 32"));
 }
 
+TEST(Artifact, RejectsActivationQuantizationOfOtherWeights) {
+  TestArtifactBuilder b = tinyLlama(LinearFormat::kInt4Asymmetric);
+  int step = findStep(b, fb::StepKind::Linear, 0);
+  b.plan().steps[step]->activation = fb::ActivationQuant::Int8PerToken;
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("int8 activations need int8 weights with one scale per row"));
+  b.plan().steps[step]->activation = fb::ActivationQuant::Fp8PerToken;
+  EXPECT_THAT(loadStatus(b).message(), HasSubstr("fp8 activations need fp8 weights"));
+  b.plan().steps[step]->activation = static_cast<fb::ActivationQuant>(9);
+  EXPECT_THAT(loadStatus(b).message(), HasSubstr("unknown activation quantization 9"));
+}
+
+TEST(Artifact, RejectsInt8AndFp8WeightsOfTheWrongLayout) {
+  // The int4 step's packed [out, in/2] bytes are the wrong shape for int8
+  // and fp8, and its zero points are not allowed.
+  TestArtifactBuilder b = tinyLlama(LinearFormat::kInt4Asymmetric);
+  int step = findStep(b, fb::StepKind::Linear, 0);
+  b.plan().steps[step]->format = fb::WeightFormat::Int8Group;
+  EXPECT_THAT(loadStatus(b).message(), HasSubstr("int8 weights are symmetric"));
+  b.plan().steps[step]->symmetric = true;
+  EXPECT_THAT(loadStatus(b).message(), HasSubstr("int8 data"));
+  b.plan().steps[step]->format = fb::WeightFormat::Fp8Channel;
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("fp8 weights have one scale per row, so group_size"));
+}
+
 TEST(Artifact, RejectsTargetWithoutKernels) {
   TestArtifactBuilder b = tinyLlama();
   b.artifact().targets = {"sm_90"};

@@ -11,6 +11,7 @@
 
 #include "qtc/rt/Backend.h"
 #include "qtc/rt/Float16.h"
+#include "qtc/rt/Float8.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -279,6 +280,119 @@ TEST(HostBackendStep, Int4GroupLinear) {
     std::vector<int32_t> ids = h.randomIds(rows);
     expectNear(h.runSingle(ids), referenceLinear(h.inputRows(ids), w, rows, in, out, {}, {}),
                1e-5);
+  }
+}
+
+TEST(HostBackendStep, Int8GroupLinear) {
+  for (int group : {16, 64}) { // groups, and one scale per row
+    const int in = 64, out = 24, groups = in / group, rows = 5;
+    StepHarness h(in, out, 23 + group);
+    std::mt19937 rng(17);
+    std::vector<uint8_t> data(out * in); // arbitrary two's complement codes
+    for (uint8_t &byte : data)
+      byte = static_cast<uint8_t>(rng() & 0xff);
+    std::vector<float> scales = randomValues(rng, out * groups, 0.01f);
+    for (float &s : scales)
+      s = roundToHalf(s);
+    int d = h.b.addTensor("q", fb::DType::I8, {out, in}, data.data(), data.size());
+    int si = h.b.addF16("scales", {out, groups}, scales);
+    fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {h.in}, {h.out}, {d, si, -1});
+    step.format = fb::WeightFormat::Int8Group;
+    step.in_features = in;
+    step.out_features = out;
+    step.group_size = group;
+    h.prepare();
+
+    std::vector<double> w(out * in);
+    for (int n = 0; n < out; ++n)
+      for (int k = 0; k < in; ++k)
+        w[n * in + k] = static_cast<int8_t>(data[n * in + k]) * double(scales[n * groups + k / group]);
+    std::vector<int32_t> ids = h.randomIds(rows);
+    expectNear(h.runSingle(ids), referenceLinear(h.inputRows(ids), w, rows, in, out, {}, {}),
+               1e-5);
+  }
+}
+
+// Every finite e4m3 code appears; the f32 row scale multiplies it.
+TEST(HostBackendStep, Fp8ChannelLinear) {
+  const int in = 64, out = 16, rows = 4;
+  StepHarness h(in, out, 31);
+  std::vector<uint8_t> data(out * in);
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<uint8_t>((i * 37) & 0xff);
+    if ((data[i] & 0x7f) == 0x7f) // NaN codes are not weights
+      data[i] ^= 1;
+  }
+  std::vector<float> scales(out);
+  for (int n = 0; n < out; ++n)
+    scales[n] = 1e-3f * (n + 1);
+  int d = h.b.addTensor("q", fb::DType::U8, {out, in}, data.data(), data.size());
+  int si = h.b.addF32("scales", {out}, scales);
+  fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {h.in}, {h.out}, {d, si, -1});
+  step.format = fb::WeightFormat::Fp8Channel;
+  step.in_features = in;
+  step.out_features = out;
+  step.group_size = in;
+  h.prepare();
+  std::vector<double> w(out * in);
+  for (int n = 0; n < out; ++n)
+    for (int k = 0; k < in; ++k)
+      w[n * in + k] = double(e4m3ToFloat(data[n * in + k])) * scales[n];
+  std::vector<int32_t> ids = h.randomIds(rows);
+  expectNear(h.runSingle(ids), referenceLinear(h.inputRows(ids), w, rows, in, out, {}, {}),
+             1e-5);
+}
+
+// W8A8: each input row goes to codes round(x / s), s = max|x| / 127 (fp8:
+// e4m3(x / s), s = max|x| / 448), and the product is of codes, times both
+// scales; the reference computes the int8 dot product exactly in integers.
+TEST(HostBackendStep, PerTokenActivationQuantization) {
+  for (bool fp8 : {false, true}) {
+    const int in = 64, out = 12, rows = 5;
+    StepHarness h(in, out, fp8 ? 41 : 42);
+    std::mt19937 rng(19);
+    std::vector<uint8_t> data(out * in);
+    for (uint8_t &byte : data) {
+      byte = static_cast<uint8_t>(rng() & 0xff);
+      if (fp8 && (byte & 0x7f) == 0x7f)
+        byte ^= 1;
+    }
+    std::vector<float> scales = randomValues(rng, out, 0.01f);
+    for (float &s : scales)
+      s = roundToHalf(std::fabs(s) + 1e-3f);
+    int d = h.b.addTensor("q", fp8 ? fb::DType::U8 : fb::DType::I8, {out, in}, data.data(),
+                          data.size());
+    int si = fp8 ? h.b.addF32("scales", {out}, scales) : h.b.addF16("scales", {out, 1}, scales);
+    fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {h.in}, {h.out}, {d, si, -1});
+    step.format = fp8 ? fb::WeightFormat::Fp8Channel : fb::WeightFormat::Int8Group;
+    step.in_features = in;
+    step.out_features = out;
+    step.group_size = in;
+    step.activation = fp8 ? fb::ActivationQuant::Fp8PerToken : fb::ActivationQuant::Int8PerToken;
+    h.prepare();
+
+    std::vector<int32_t> ids = h.randomIds(rows);
+    std::vector<float> x = h.inputRows(ids);
+    std::vector<double> expected(rows * out);
+    for (int t = 0; t < rows; ++t) {
+      float absMax = 0;
+      for (int k = 0; k < in; ++k)
+        absMax = std::max(absMax, std::fabs(x[t * in + k]));
+      float s = absMax / (fp8 ? 448.0f : 127.0f);
+      for (int n = 0; n < out; ++n) {
+        double sum = 0;
+        int64_t isum = 0;
+        for (int k = 0; k < in; ++k) {
+          uint8_t wq = data[n * in + k];
+          if (fp8)
+            sum += double(roundToE4M3(x[t * in + k] / s)) * e4m3ToFloat(wq);
+          else
+            isum += int64_t(std::nearbyint(x[t * in + k] / s)) * static_cast<int8_t>(wq);
+        }
+        expected[t * out + n] = (fp8 ? sum : double(isum)) * s * scales[n];
+      }
+    }
+    expectNear(h.runSingle(ids), expected, 1e-5);
   }
 }
 

@@ -1,23 +1,18 @@
-//===- Int4Group.cpp - The artifact's Int4Group weight layout -------------===//
+//===- IntGroup.cpp - Integer weights with one grid per group -------------===//
 
-#include "qtc/Quant/Int4Group.h"
+#include "qtc/Quant/IntGroup.h"
 
 #include "qtc/Quant/Float16.h"
 
 using namespace qtc::quant;
 
-uint8_t Int4GroupWeight::code(int64_t row, int64_t col) const {
-  uint8_t byte = data[row * (inFeatures / 2) + col / 2];
-  return col % 2 == 0 ? byte & 0x0F : byte >> 4;
-}
-
-float Int4GroupWeight::scale(int64_t row, int64_t group) const {
+float IntGroupWeight::scale(int64_t row, int64_t group) const {
   return fromHalfBits(scales[row * groupsPerRow() + group]);
 }
 
-float Int4GroupWeight::zero(int64_t row, int64_t group) const {
+float IntGroupWeight::zero(int64_t row, int64_t group) const {
   if (symmetric)
-    return static_cast<float>(kInt4SymmetricZero);
+    return static_cast<float>(intSymmetricZero(bits));
   return fromHalfBits(zeros[row * groupsPerRow() + group]);
 }
 
@@ -25,16 +20,15 @@ static llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-llvm::Error qtc::quant::verifyInt4GroupShape(int64_t outFeatures,
-                                             int64_t inFeatures,
-                                             int64_t groupSize) {
+llvm::Error qtc::quant::verifyIntGroupShape(int64_t outFeatures,
+                                            int64_t inFeatures,
+                                            int64_t groupSize, int bits) {
+  if (!isSupportedIntBits(bits))
+    return fail("integer weights of " + llvm::Twine(bits) +
+                " bits are not supported (3, 4 or 8)");
   if (outFeatures <= 0 || inFeatures <= 0)
-    return fail("int4 group weight needs a positive shape, got " +
+    return fail("group-quantized weight needs a positive shape, got " +
                 llvm::Twine(outFeatures) + "x" + llvm::Twine(inFeatures));
-  if (inFeatures % 2 != 0)
-    return fail("int4 group weight rows pack two codes a byte, so their "
-                "length must be even (got " +
-                llvm::Twine(inFeatures) + ")");
   if (groupSize <= 0 || inFeatures % groupSize != 0)
     return fail("group size " + llvm::Twine(groupSize) +
                 " must be positive and divide the row length " +
@@ -42,23 +36,29 @@ llvm::Error qtc::quant::verifyInt4GroupShape(int64_t outFeatures,
   return llvm::Error::success();
 }
 
-llvm::Error qtc::quant::verifyInt4Group(const Int4GroupWeight &weight) {
-  if (llvm::Error error = verifyInt4GroupShape(
-          weight.outFeatures, weight.inFeatures, weight.groupSize))
+llvm::Error qtc::quant::verifyIntGroup(const IntGroupWeight &weight) {
+  if (llvm::Error error = verifyIntGroupShape(weight.outFeatures, weight.inFeatures,
+                                              weight.groupSize, weight.bits))
     return error;
   auto outFeatures = static_cast<size_t>(weight.outFeatures);
   size_t groups = outFeatures * weight.groupsPerRow();
-  if (weight.data.size() != outFeatures * weight.inFeatures / 2)
-    return fail("int4 group weight data holds " +
-                llvm::Twine(weight.data.size()) + " bytes, expected " +
-                llvm::Twine(outFeatures * weight.inFeatures / 2));
+  if (weight.codes.size() != outFeatures * weight.inFeatures)
+    return fail("group-quantized weight holds " + llvm::Twine(weight.codes.size()) +
+                " codes, expected " + llvm::Twine(outFeatures * weight.inFeatures));
   if (weight.scales.size() != groups)
-    return fail("int4 group weight holds " + llvm::Twine(weight.scales.size()) +
+    return fail("group-quantized weight holds " + llvm::Twine(weight.scales.size()) +
                 " scales, expected " + llvm::Twine(groups));
   size_t expectedZeros = weight.symmetric ? 0 : groups;
   if (weight.zeros.size() != expectedZeros)
-    return fail("int4 group weight holds " + llvm::Twine(weight.zeros.size()) +
+    return fail("group-quantized weight holds " + llvm::Twine(weight.zeros.size()) +
                 " zero points, expected " + llvm::Twine(expectedZeros));
+  int maxCode = intMaxCode(weight.bits);
+  for (size_t i = 0; i < weight.codes.size(); ++i)
+    if (weight.codes[i] > maxCode)
+      return fail("code " + llvm::Twine(int(weight.codes[i])) + " at [" +
+                  llvm::Twine(i / weight.inFeatures) + ", " +
+                  llvm::Twine(i % weight.inFeatures) + "] exceeds " +
+                  llvm::Twine(weight.bits) + " bits");
   return llvm::Error::success();
 }
 
@@ -78,8 +78,8 @@ void qtc::quant::unpackInt4(llvm::ArrayRef<uint8_t> packed,
 }
 
 llvm::Expected<std::vector<float>>
-qtc::quant::dequantizeInt4Group(const Int4GroupWeight &weight) {
-  if (llvm::Error error = verifyInt4Group(weight))
+qtc::quant::dequantizeIntGroup(const IntGroupWeight &weight) {
+  if (llvm::Error error = verifyIntGroup(weight))
     return std::move(error);
   std::vector<float> dense(static_cast<size_t>(weight.outFeatures) *
                            weight.inFeatures);
