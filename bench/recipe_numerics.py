@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 
 RECIPES = ["fp16", "w4a16-rtn", "w4a16-asym-rtn", "w4a16", "w4a16-asym", "w4a16-awq",
+           "w3a16-rtn", "w3a16", "w8a16-rtn", "w8a16", "w8a8", "fp8",
            "fp16-kvfp8", "w4a16-kvfp8"]
 
 

@@ -3,8 +3,11 @@
 // A recipe says how each part of a model is stored and computed. Recipes are
 // named (`fp16`; `w4a16` and `w4a16-asym`, int4 by GPTQ; `w4a16-awq`, int4
 // by AWQ scales and round-to-nearest; `w4a16-rtn` and `w4a16-asym-rtn`, int4
-// by round-to-nearest; `fp16-kvfp8`, `w4a16-kvfp8` with an fp8 KV cache) or
-// JSON files:
+// by round-to-nearest; `w3a16`, int3 by GPTQ; `w8a16`, int8 per output row
+// by GPTQ; `w8a8`, SmoothQuant + int8 weights and per-token int8
+// activations; `fp8`, e4m3 weights and per-token activations; `-rtn`
+// variants; `fp16-kvfp8`, `w4a16-kvfp8` with an fp8 KV cache) or JSON files
+// (docs/recipes.md has every key):
 //
 //   {
 //     "name": "my-w4",

@@ -192,9 +192,11 @@ def RoundToNearest : Pass<"qtc-rtn", "::mlir::ModuleOp"> {
   let summary = "Quantize weights by rounding each to its group's nearest code";
   let description = [{
     Computes every `qnt.quantize` of a `tfm.weight` by round-to-nearest
-    (RTN): each group's grid is fixed by its range (symmetric: absmax / 7;
-    asymmetric: the range widened to include 0, in 15 steps) and every weight
-    goes to the nearest code. The codes, f16 scales and zeros are stored in
+    (RTN): each group's grid is fixed by its range (symmetric N-bit:
+    absmax / (2^(N-1) - 1); asymmetric: the range widened to include 0, in
+    2^N - 1 steps) and every weight goes to the nearest code; fp8 weights go
+    to the nearest e4m3 value under a per-row scale absmax / 448. The codes,
+    f16 scales and zeros (fp8: f32 row scales) are stored in
     the model's weight store and the op becomes `qnt.quantized_weight` with
     the weight's SQNR and maximum error (and, where calibration statistics
     exist, the output SQNR over the calibration activations).
@@ -346,8 +348,9 @@ def ChainPackWeights : Pass<"qtc-chain-pack-weights", "::mlir::ModuleOp"> {
     For every embedding, norm and linear, computes the tensors its kernel
     reads from the source weights in the weight store and declares them as
     `chain.tensor`: dense weights in f16 (the rows of a fused linear
-    concatenated), int4 weights as the quantizer's codes, scales and zero
-    points of each source, rows concatenated, and biases (zeros for a source
+    concatenated), quantized weights in their artifact layout (int3/int4
+    nibbles, int8 two's complement bytes, fp8 e4m3 bytes) with the scales
+    and zero points of each source, rows concatenated, and biases (zeros for a source
     without one). A single dense weight packed twice (a tied lm_head and the
     embedding table) is one tensor. Non-finite weights are an error naming
     the weight. Needs the model's weights.
