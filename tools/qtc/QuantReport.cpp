@@ -1,6 +1,7 @@
 //===- QuantReport.cpp - qtc quant-report: an artifact's quantized layers -===//
 
 #include "QuantReport.h"
+#include "SqnrPlot.h"
 
 #include "qtc/rt/Artifact.h"
 
@@ -21,8 +22,13 @@ std::string str(const flatbuffers::String *s) { return s ? s->str() : std::strin
 
 } // namespace
 
-int printQuantReport(const std::string &path, bool json, llvm::raw_ostream &os,
-                     llvm::raw_ostream &errs) {
+int printQuantReport(const std::string &path, bool json, const std::string &plotPath,
+                     llvm::raw_ostream &os, llvm::raw_ostream &errs) {
+  if (!plotPath.empty() && !llvm::StringRef(plotPath).ends_with(".svg")) {
+    errs << "qtc quant-report: --plot writes SVG; name the file FILE.svg (got '"
+         << plotPath << "')\n";
+    return 1;
+  }
   rt::StatusOr<std::unique_ptr<rt::Artifact>> artifact = rt::Artifact::open(path);
   if (!artifact) {
     errs << "qtc quant-report: " << artifact.status().toString() << "\n";
@@ -33,6 +39,7 @@ int printQuantReport(const std::string &path, bool json, llvm::raw_ostream &os,
   uint64_t bytes = 0, f16Bytes = 0;
   double sqnrSum = 0, sqnrMin = INFINITY;
   int count = 0;
+  std::vector<PlottedLayer> plotted;
   if (root.numerics())
     for (const fb::LayerNumerics *n : *root.numerics()) {
       llvm::json::Object layer{{"name", str(n->name())},
@@ -47,6 +54,10 @@ int printQuantReport(const std::string &path, bool json, llvm::raw_ostream &os,
                                {"bytes", static_cast<int64_t>(n->bytes())}};
       if (!std::isnan(n->output_sqnr_db()))
         layer["output_sqnr_db"] = n->output_sqnr_db();
+      PlottedLayer p{str(n->name()), str(n->format()), n->sqnr_db(), std::nullopt};
+      if (!std::isnan(n->output_sqnr_db()))
+        p.outputSqnrDb = n->output_sqnr_db();
+      plotted.push_back(std::move(p));
       layers.push_back(std::move(layer));
       bytes += n->bytes();
       f16Bytes += 2ull * n->out_features() * n->in_features();
@@ -54,6 +65,17 @@ int printQuantReport(const std::string &path, bool json, llvm::raw_ostream &os,
       sqnrMin = std::min<double>(sqnrMin, n->sqnr_db());
       ++count;
     }
+
+  if (!plotPath.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream plot(plotPath, ec);
+    if (ec) {
+      errs << "qtc quant-report: cannot write '" << plotPath << "': " << ec.message() << "\n";
+      return 1;
+    }
+    writeSqnrPlot(path + " (recipe " + str(root.recipe()) + "): per-layer SQNR", plotted,
+                  plot);
+  }
 
   if (json) {
     llvm::json::Object report{{"artifact", path},

@@ -11,10 +11,11 @@ namespace qtc {
 // Prints, per quantized layer of the artifact at `path`, its format, method,
 // bits, group, shape, weight and output SQNR, max error and stored bytes,
 // then totals (bytes against the same layers in f16); as one JSON object
-// when `json`. Returns non-zero with a message on `errs` if the artifact
-// cannot be read.
-int printQuantReport(const std::string &path, bool json, llvm::raw_ostream &os,
-                     llvm::raw_ostream &errs);
+// when `json`. With a `plotPath` (FILE.svg) also draws the per-layer SQNR
+// there (SqnrPlot.h). Returns non-zero with a message on `errs` if the
+// artifact cannot be read or the plot written.
+int printQuantReport(const std::string &path, bool json, const std::string &plotPath,
+                     llvm::raw_ostream &os, llvm::raw_ostream &errs);
 
 } // namespace qtc
 

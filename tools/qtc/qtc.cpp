@@ -49,6 +49,9 @@ static cl::opt<std::string> reportArtifactPath(cl::Positional, cl::Required,
                                                cl::sub(reportCmd), cl::cat(qtcCategory));
 static cl::opt<bool> reportJson("json", cl::desc("Print the report as JSON"),
                                 cl::sub(reportCmd), cl::cat(qtcCategory));
+static cl::opt<std::string> reportPlot("plot", cl::value_desc("FILE.svg"),
+                                       cl::desc("Also draw the per-layer SQNR as an SVG bar chart"),
+                                       cl::sub(reportCmd), cl::cat(qtcCategory));
 
 static cl::opt<std::string> compileModelPath(cl::Positional, cl::Required,
                                              cl::desc("MODEL"), cl::sub(compileCmd), cl::cat(qtcCategory));
@@ -144,7 +147,7 @@ int main(int argc, char **argv) {
           "qtc: compiler for quantized transformer inference\n\n"
           "  qtc import MODEL\n"
           "  qtc compile MODEL -o OUT.qtc [--recipe R] [--target sm_90]\n"
-          "  qtc quant-report ARTIFACT.qtc [--json]\n",
+          "  qtc quant-report ARTIFACT.qtc [--json] [--plot FILE.svg]\n",
           &errs()))
     return 1;
 
@@ -159,7 +162,7 @@ int main(int argc, char **argv) {
   if (compileCmd)
     return runCompile(context);
   if (reportCmd)
-    return qtc::printQuantReport(reportArtifactPath, reportJson, outs(), errs());
+    return qtc::printQuantReport(reportArtifactPath, reportJson, reportPlot, outs(), errs());
   errs() << "qtc: expected a subcommand (import, compile, quant-report); see "
             "qtc --help\n";
   return 1;
