@@ -63,9 +63,11 @@ static FailureOr<Recipe> namedRecipe(StringRef name) {
   }
   if (name == "fp16")
     return recipe;
+  // Zero points as in the AWQ reference (llm-awq, AutoAWQ: zero_point=True).
   if (name == "w4a16-awq") {
     recipe.linear.format = WeightFormat::Int4;
     recipe.linear.groupSize = 128;
+    recipe.linear.symmetric = false;
     recipe.linear.smallerGroups = true;
     recipe.linear.method = WeightMethod::Awq;
     return recipe;

@@ -53,6 +53,11 @@ TEST_F(RecipeTest, NamedRecipes) {
   EXPECT_TRUE(w4->linear.symmetric);
   EXPECT_FALSE(w4->quantizeLmHead);
 
+  mlir::FailureOr<Recipe> awq = resolve("w4a16-awq");
+  ASSERT_TRUE(mlir::succeeded(awq));
+  EXPECT_EQ(awq->linear.method, WeightMethod::Awq);
+  EXPECT_FALSE(awq->linear.symmetric); // zero points, as the AWQ reference
+
   mlir::FailureOr<Recipe> w8 = resolve("w8a16");
   ASSERT_TRUE(mlir::succeeded(w8));
   EXPECT_EQ(w8->linear.format, WeightFormat::Int8);
