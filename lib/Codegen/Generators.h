@@ -43,9 +43,12 @@ mlir::FailureOr<KernelIR> buildEmbeddingKernel(mlir::ImplicitLocOpBuilder &b,
 mlir::FailureOr<KernelIR> buildRmsNormKernel(mlir::ImplicitLocOpBuilder &b,
                                              const KernelRequest &r,
                                              llvm::StringRef entry);
-// Linear: shapes and format checks shared by both schedules.
+// Linear: shapes, formats and targets both schedules accept.
 mlir::LogicalResult checkLinearRequest(mlir::ImplicitLocOpBuilder &b,
                                        const KernelRequest &r);
+// Linear: the parameters of qtc/rt/KernelAbi.h's linear list, typed and
+// sized for the request's shape and weight format.
+llvm::SmallVector<KernelParam> linearParams(KernelBuilder &kb, const KernelRequest &r);
 // Decode: tensor-core GEMV, 8 tokens x 16 features per block.
 mlir::FailureOr<KernelIR> buildGemvKernel(mlir::ImplicitLocOpBuilder &b,
                                           const KernelRequest &r,

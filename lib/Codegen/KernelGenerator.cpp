@@ -81,10 +81,23 @@ std::string kernelEntryName(const KernelRequest &r) {
   os << "qtc_" << rt::abi::familyName(r.family);
   switch (r.family) {
   case KernelFamily::Linear:
-    if (r.format == WeightFormat::Int4Group)
-      os << "_int4g" << r.groupSize << (r.symmetric ? "s" : "a");
-    else
+    switch (r.format) {
+    case rt::fb::WeightFormat::Dense:
       os << "_f16";
+      break;
+    case rt::fb::WeightFormat::Int4Group:
+      os << "_int4g" << r.groupSize << (r.symmetric ? "s" : "a");
+      break;
+    case rt::fb::WeightFormat::Int8Group:
+      if (r.groupSize == r.inFeatures)
+        os << "_int8c";
+      else
+        os << "_int8g" << r.groupSize;
+      break;
+    case rt::fb::WeightFormat::Fp8Channel:
+      os << "_fp8c";
+      break;
+    }
     os << "_n" << r.outFeatures << "_k" << r.inFeatures;
     if (r.hasBias)
       os << "_bias";

@@ -5,13 +5,21 @@
 // 64 output features x 64 tokens: each of its 4 warps owns 16 features and
 // all 8 token columns of the tile. Per K step of 128 channels the block
 // stages x[64 tokens, 128 channels] in shared memory once, and every warp
-// loads its weights straight into A fragments (int4 dequantized in
-// registers, as in the decode GEMV, see MmaFragments.h) and reuses each A
-// fragment for the 8 token columns, reading B from shared memory. The
-// weights are thus read once per 64 tokens instead of once per 8 (GEMV).
+// loads its weights straight into A fragments (int4, int8 and fp8
+// dequantized in registers, as in the decode GEMV, see MmaFragments.h) and
+// reuses each A fragment for the 8 token columns, reading B from shared
+// memory. The weights are thus read once per 64 tokens instead of once per 8
+// (GEMV).
 //
-// x is staged with the channel order the A fragments use (for int4, the
-// pairs (j, j+4) of each 8-channel word), so a B register is one 32-bit
+// Scales: groups smaller than K scale the f16 operands. Each A fragment
+// serves 8 mma here, so that costs 1/8 of what it costs the GEMV, while a
+// per-step f32 tile (the GEMV's StepTile) would need a second set of 8
+// accumulator tiles. One scale per row (int8 with group = K, fp8) leaves the
+// codes unscaled and multiplies each output row's f32 sum before the store.
+//
+// x is staged with the channel order the A fragments use (WeightChunk's pair
+// order: for int4 the pairs (j, j+4) of each 8-channel word, for int8 and
+// fp8 (j, j+2) of each 4-channel word), so a B register is one 32-bit
 // shared-memory load. Tokens past the batch and channels past K are staged
 // as zeros.
 //
@@ -39,6 +47,7 @@ namespace qtc::codegen {
 namespace {
 
 namespace abi = rt::abi::linear;
+using rt::fb::WeightFormat;
 
 constexpr int kWarps = 4;
 constexpr int64_t kWarpRows = 16;      // mma M per warp
@@ -54,13 +63,19 @@ public:
   GemmEmitter(KernelBuilder &kb, const KernelRequest &r, ValueRange args,
               Value shared)
       : kb(kb), b(kb.b), args(args), shared(shared),
-        int4(r.format == WeightFormat::Int4Group), n(r.outFeatures),
-        k(r.inFeatures), group(r.groupSize), symmetric(r.symmetric),
-        bias(r.hasBias), residual(r.hasResidual),
+        chunk(weightChunk(r.format)), n(r.outFeatures), k(r.inFeatures),
+        group(r.groupSize), bias(r.hasBias), residual(r.hasResidual),
         pipelined(r.pipelineStages != 1) {
-    chunkK = int4 ? 32 : 8;
-    chunksPerRow = k / chunkK;
-    chunksPerStep = kStepChannels / chunkK; // per row per K step
+    chunksPerRow = k / chunk.channels;
+    chunksPerStep = kStepChannels / chunk.channels; // per row per K step
+    zeros = r.format == WeightFormat::Int4Group && !r.symmetric;
+    if (r.format == WeightFormat::Dense)
+      scales = ScalePlacement::None;
+    else if (r.format == WeightFormat::Fp8Channel ||
+             (r.format == WeightFormat::Int8Group && group == k))
+      scales = ScalePlacement::Output;
+    else
+      scales = ScalePlacement::Operands;
   }
 
   void emit();
@@ -69,7 +84,7 @@ private:
   // x of one K step for this thread's share of the staging buffer.
   SmallVector<Value> loadX(Value step);
   void storeX(ArrayRef<Value> x, Value buffer);
-  // A step's weights (and int4 scales and zeros) for this warp's rows.
+  // A step's weights (and per-chunk scales and zeros) for this warp's rows.
   SmallVector<Value> loadWeights(Value step);
   // Multiplies the step staged in `buffer` with `weights` into `acc`.
   void multiplyStep(ArrayRef<Value> weights, Value buffer, SmallVector<Value> &acc);
@@ -81,12 +96,14 @@ private:
   ImplicitLocOpBuilder &b;
   ValueRange args;
   Value shared;
-  bool int4;
+  WeightChunk chunk;
   int64_t n, k, group;
-  bool symmetric, bias, residual, pipelined;
-  int64_t chunkK, chunksPerRow, chunksPerStep;
-  // Values per round of 4 chunks in loadWeights' result: w0, w1, then for
-  // int4 s0, s1 and, asymmetric, z0, z1.
+  bool bias, residual, pipelined;
+  ScalePlacement scales = ScalePlacement::None;
+  bool zeros = false; // int4 asymmetric
+  int64_t chunksPerRow, chunksPerStep;
+  // Values per round of 4 chunks in loadWeights' result: w0, w1, then with
+  // operand scales s0, s1 and, with zeros, z0, z1.
 
   Value tid, warp, lane, g, q, rowBase, tokenBase, numTokens;
   Value weightRow[2], scaleRow[2];
@@ -120,9 +137,8 @@ void GemmEmitter::storeX(ArrayRef<Value> x, Value buffer) {
     Value item = kb.add(tid, i * 32 * kWarps);
     Value row = kb.div(item, kVectorsPerRow), v = kb.rem(item, kVectorsPerRow);
     Value value = x[i];
-    // int4 A fragments pair channels (j, j+4) of each 8-channel word.
-    if (int4)
-      value = kb.shuffle(value, {0, 4, 1, 5, 2, 6, 3, 7});
+    if (chunk.format != WeightFormat::Dense)
+      value = kb.shuffle(value, chunk.pairOrder8());
     Value base = kb.add(bufferBase, kb.add(kb.mul(row, kRowWords), kb.mul(v, 4)));
     for (int64_t w = 0; w < 4; ++w)
       kb.store(kb.shuffle(value, {2 * w, 2 * w + 1}), shared, kb.add(base, w));
@@ -132,16 +148,16 @@ void GemmEmitter::storeX(ArrayRef<Value> x, Value buffer) {
 SmallVector<Value> GemmEmitter::loadWeights(Value step) {
   SmallVector<Value> loaded;
   for (int64_t round = 0; round < chunksPerStep / 4; ++round) {
-    Value chunk = kb.add(kb.mul(step, chunksPerStep), kb.add(q, round * 4));
+    Value at = kb.add(kb.mul(step, chunksPerStep), kb.add(q, round * 4));
     // Chunks past the row read its last chunk; their x is staged as zeros.
-    Value clamped = chunksPerRow % chunksPerStep ? kb.min(chunk, chunksPerRow - 1) : chunk;
+    Value clamped = chunksPerRow % chunksPerStep ? kb.min(at, chunksPerRow - 1) : at;
     loaded.push_back(kb.load(args[abi::kWeight], kb.add(weightRow[0], clamped)));
     loaded.push_back(kb.load(args[abi::kWeight], kb.add(weightRow[1], clamped)));
-    if (int4) {
-      Value groupIndex = kb.div(clamped, group / chunkK);
+    if (scales == ScalePlacement::Operands) {
+      Value groupIndex = kb.div(clamped, group / chunk.channels);
       loaded.push_back(kb.load(args[abi::kScales], kb.add(scaleRow[0], groupIndex)));
       loaded.push_back(kb.load(args[abi::kScales], kb.add(scaleRow[1], groupIndex)));
-      if (!symmetric) {
+      if (zeros) {
         loaded.push_back(kb.load(args[abi::kZeros], kb.add(scaleRow[0], groupIndex)));
         loaded.push_back(kb.load(args[abi::kZeros], kb.add(scaleRow[1], groupIndex)));
       }
@@ -159,22 +175,20 @@ void GemmEmitter::multiplyStep(ArrayRef<Value> weights, Value buffer,
   for (int64_t round = 0; round < chunksPerStep / 4; ++round) {
     Value chunkInStep = kb.add(q, round * 4);
     ArrayRef<Value> w = weights.slice(round * perRound, perRound);
-    SmallVector<Value, 8> operands;
-    if (int4)
-      operands = weightOperandsInt4(kb, w[0], w[1], w[2], w[3], symmetric ? Value() : w[4],
-                                    symmetric ? Value() : w[5]);
-    else
-      operands = weightOperandsF16(kb, w[0], w[1]);
+    ChunkRegisters regs;
+    for (int r = 0; r < 2; ++r) {
+      regs.words[r] = w[r];
+      if (scales == ScalePlacement::Operands)
+        regs.scale[r] = w[2 + r];
+      if (zeros)
+        regs.zero[r] = w[4 + r];
+    }
     // The chunk's first word in a staged row.
-    Value chunkWord = kb.mul(chunkInStep, chunkK / 2);
-    for (auto [m, a] : llvm::enumerate(operands)) {
-      OperandChannels c = operandChannels(int4, m);
-      // Staged words hold the pairs in A order: f16 channels (2i, 2i+1) in
-      // word i; int4 channels (8w+j, 8w+j+4) in word 4w+j.
-      auto wordOf = [&](const int64_t pair[2]) {
-        return int4 ? (pair[0] / 8) * 4 + pair[0] % 8 : pair[0] / 2;
-      };
-      int64_t lo = wordOf(c.lo), hi = wordOf(c.hi);
+    Value chunkWord = kb.mul(chunkInStep, chunk.channels / 2);
+    for (auto [m, a] : llvm::enumerate(weightOperands(kb, chunk, regs))) {
+      // Staged words hold the chunk's pairs in pair order (pairOrder8), and
+      // operand m multiplies pairs 2m (k 2q..) and 2m+1 (k 2q+8..).
+      int64_t lo = 2 * static_cast<int64_t>(m), hi = lo + 1;
       for (int64_t t = 0; t < kTokenTiles; ++t) {
         Value row = kb.add(bufferBase,
                            kb.add(kb.mul(kb.add(g, t * 8), kRowWords), chunkWord));
@@ -187,6 +201,13 @@ void GemmEmitter::multiplyStep(ArrayRef<Value> weights, Value buffer,
 }
 
 void GemmEmitter::storeTile(ArrayRef<Value> acc) {
+  // The lane's two feature rows (g, g + 8) share one scale each over the
+  // token tiles; rows past N read row N-1's (not stored).
+  Value scaleOf[2];
+  if (scales == ScalePlacement::Output)
+    for (int r = 0; r < 2; ++r)
+      scaleOf[r] = loadRowScale(kb, chunk, args[abi::kScales], kb.min(
+          kb.add(rowBase, kb.add(kb.mul(warp, kWarpRows), kb.add(g, 8 * r))), n - 1));
   // C fragment element (i / 2, i % 2) of token tile t: feature g + 8 (i / 2),
   // token 8t + 2q + i % 2.
   for (int64_t t = 0; t < kTokenTiles; ++t)
@@ -201,6 +222,8 @@ void GemmEmitter::storeTile(ArrayRef<Value> acc) {
       kb.ifThen(inside, [&] {
         Value at = kb.add(kb.mul(token, n), row);
         Value v = value;
+        if (scales == ScalePlacement::Output)
+          v = kb.mulF(v, scaleOf[i / 2]);
         if (bias)
           v = kb.addF(v, kb.extF32(kb.load(args[abi::kBias], row)));
         if (residual)
@@ -223,7 +246,7 @@ void GemmEmitter::emit() {
     Value row = kb.add(rowBase, kb.add(kb.mul(warp, kWarpRows), kb.add(g, 8 * r)));
     row = kb.min(row, n - 1); // rows past N compute on row N-1, not stored
     weightRow[r] = kb.mul(row, chunksPerRow);
-    if (int4)
+    if (scales == ScalePlacement::Operands)
       scaleRow[r] = kb.mul(row, k / group);
   }
 
@@ -296,20 +319,7 @@ FailureOr<KernelIR> buildGemmKernel(ImplicitLocOpBuilder &b,
     return emitError(b.getLoc()) << "linear GEMM: pipeline stages must be 1 or 2, got "
                                  << r.pipelineStages;
   KernelBuilder kb(b);
-  bool int4 = r.format == WeightFormat::Int4Group;
-  int64_t chunkK = int4 ? 32 : 8;
-  int64_t groups = int4 ? r.inFeatures / r.groupSize : 1;
-  int64_t n = r.outFeatures;
-
-  SmallVector<KernelParam> params(abi::kCount);
-  params[abi::kX] = {"x", kb.buffer(kb.v4i32()), true};
-  params[abi::kWeight] = {"weight", kb.buffer(kb.v4i32(), n * (r.inFeatures / chunkK)), true};
-  params[abi::kScales] = {"scales", kb.buffer(kb.f16(), int4 ? n * groups : 1), true};
-  params[abi::kZeros] = {"zeros", kb.buffer(kb.f16(), int4 && !r.symmetric ? n * groups : 1), true};
-  params[abi::kBias] = {"bias", kb.buffer(kb.f16(), r.hasBias ? n : 1), true};
-  params[abi::kResidual] = {"residual", kb.buffer(kb.f16()), false};
-  params[abi::kOut] = {"out", kb.buffer(kb.f16()), false};
-  params[abi::kNumTokens] = {"num_tokens", kb.i32(), false};
+  SmallVector<KernelParam> params = linearParams(kb, r);
   // Two staging buffers when pipelined (35 KB), else one.
   const int64_t buffers = r.pipelineStages == 1 ? 1 : 2;
   Type staged = kb.workgroupBuffer(kb.vec(2, kb.f16()), buffers * kTileTokens * kRowWords);

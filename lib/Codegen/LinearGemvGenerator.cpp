@@ -14,21 +14,29 @@
 // issues plain 16-byte loads of its own rows (ld.global.nc.v4.b32) and no
 // shared memory or ldmatrix is needed.
 //
-// Int4 weights are dequantized in registers with the magic-number trick:
-// (word >> 4j) & 0x000F000F | 0x64006400 is the f16 pair (1024 + q_j,
-// 1024 + q_{j+4}); subtracting 1024 + zero is exact (MmaFragments.cpp). The
-// pair holds channels (j, j+4) of the word, so x is paired the same way with
-// a register shuffle. When a step's 128 channels lie in one quantization
-// group (group size a multiple of 128), the mma multiplies the unscaled
-// q - zero and the group scale is applied once to the step's f32 tile: 8
-// fma per 8 mma instead of 32 f16x2 multiplies, and the product is rounded
-// once, in f32. Smaller groups scale the f16 operands.
+// Quantized weights are dequantized in registers with integer bit tricks
+// (WeightDequant.cpp): int4 with the magic number 0x64006400 ((word >> 4j) &
+// 0x000F000F | 0x64006400 is the f16 pair (1024 + q_j, 1024 + q_{j+4})),
+// int8 the same way a byte at a time, fp8 by moving the e4m3 bits into f16
+// positions. Each trick yields pairs of channels (j, j + W/2) of a word, so
+// x is paired the same way with a register shuffle (MmaFragments.h). Where
+// the scales go (ScalePlacement):
+//   - a step's chunks all in one group (int4 with groups of a multiple of
+//     128 channels and dequant 2, int8 groups of a multiple of 64): the mma
+//     multiplies the unscaled codes and the group scale is applied once to
+//     the step's f32 tile, 8 fma per 8 mma instead of 32 f16x2 multiplies,
+//     and the product is rounded once, in f32;
+//   - one scale per row (int8 with group = K, fp8 always): the unscaled
+//     codes accumulate over all of K and the scale multiplies the f32 result
+//     before it is stored;
+//   - otherwise the f16 operands are scaled before the mma.
 //
 // Work split: a block owns 16 output rows and 8 tokens; its warps split the
 // K range (interleaved steps, so the block reads neighbouring memory) and add
 // their partial tiles through shared memory. One step of a warp covers
-// 4 chunks (one per quad lane) of 8 (f16) or 32 (int4) channels, and `unroll`
-// steps are issued before their first use to keep loads in flight.
+// 4 chunks (one per quad lane) of 8 (f16), 16 (int8, fp8) or 32 (int4)
+// channels, and `unroll` steps are issued before their first use to keep
+// loads in flight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +53,7 @@ namespace qtc::codegen {
 namespace {
 
 namespace abi = rt::abi::linear;
+using rt::fb::WeightFormat;
 
 constexpr int64_t kTileRows = 16;  // mma M
 constexpr int64_t kTileTokens = 8; // mma N
@@ -52,24 +61,31 @@ constexpr int64_t kQuadLanes = 4;
 
 struct GemvPlan {
   int64_t n = 0, k = 0;
-  bool int4 = false;
+  WeightChunk chunk;
   int64_t group = 0;
   bool symmetric = true;
-  int64_t chunkK = 0;       // channels per 16-byte weight chunk
-  int64_t chunksPerRow = 0; // k / chunkK
+  ScalePlacement scales = ScalePlacement::None;
+  int64_t chunksPerRow = 0; // k / chunk.channels
   int64_t steps = 0;        // ceil(chunksPerRow / 4)
   int warps = 1;
   int unroll = 1;
   int64_t stepsPerWarp = 0;
   int64_t iterations = 0;
   bool guardChunks = false; // some (step, lane) pairs fall past the row
-  bool scaleAfterMma = false; // int4: a step's chunks share one group
   bool bias = false, residual = false;
   // sm_90+: the kernel waits for its stream predecessor (griddepcontrol.wait)
   // at its start, or after requesting the first weights; see emit().
   bool programmatic = false;
   bool prefetchBeforeWait = false;
   int maxRegisters = 0; // .maxnreg for ptxas; 0: none
+
+  bool quantized() const { return chunk.format != WeightFormat::Dense; }
+  // Scales (and int4 zeros) travel with each chunk through the K loop.
+  bool scalesPerChunk() const {
+    return scales == ScalePlacement::Operands || scales == ScalePlacement::StepTile;
+  }
+  bool zeros() const { return chunk.format == WeightFormat::Int4Group && !symmetric; }
+  int64_t scaleGroups() const { return quantized() ? k / group : 1; } // per row
 };
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -82,61 +98,103 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // push ptxas past 128. From the sweeps of bench/decode_linear.py and
 // bench/int4_gemv_variants.py (bench/results/, bench/NOTES.md). The choice
 // swings with ptxas' register allocation: two 256-thread blocks per SM need
-// <= 128 registers, and crossing that costs a third of the speed.
+// <= 128 registers, and crossing that costs a third of the speed. Int8 and
+// fp8 have no entries yet: they take the defaults below until their sweeps
+// (prepare-carry.sh's ptx-bench) are measured.
 struct TunedShape {
-  bool int4;
+  WeightFormat format;
   int64_t n, k;
   int warps, unroll;
   int dequant = 0, wait = 0, maxRegisters = 0;
 };
+constexpr WeightFormat kF16 = WeightFormat::Dense, kInt4 = WeightFormat::Int4Group;
 constexpr TunedShape kTunedSm90[] = {
-    {false, 12288, 4096, 4, 4},       {false, 4096, 4096, 4, 8},
-    {false, 22016, 4096, 8, 2},       {false, 4096, 11008, 8, 4},
-    {true, 12288, 4096, 4, 8, 2, 1},  {true, 4096, 4096, 8, 2, 1, 1},
-    {true, 22016, 4096, 4, 8, 2, 1},  {true, 4096, 11008, 8, 8, 1, 1, 128},
+    {kF16, 12288, 4096, 4, 4},       {kF16, 4096, 4096, 4, 8},
+    {kF16, 22016, 4096, 8, 2},       {kF16, 4096, 11008, 8, 4},
+    {kInt4, 12288, 4096, 4, 8, 2, 1},  {kInt4, 4096, 4096, 8, 2, 1, 1},
+    {kInt4, 22016, 4096, 4, 8, 2, 1},  {kInt4, 4096, 11008, 8, 8, 1, 1, 128},
 };
 
-// Other shapes and chips: fp16 4 warps x 4 steps; int4 issues 8 steps per
-// iteration (its chunks carry 4x the channels of fp16's, so it needs more
-// bytes in flight per instruction) with 8 warps when there are few row tiles,
-// scales the f16 operands (fewer registers) and waits at its start.
+// Where the scales go (see the file comment). `dequant` is the request's
+// choice: 1 the f16 operands, 2 the f32 tile or result (0: the default,
+// measured for int4 as operands; int8 defaults to the f32 side, which rounds
+// the product once).
+ScalePlacement placeScales(const GemvPlan &p, int dequant) {
+  bool stepInOneGroup = p.group % (kQuadLanes * p.chunk.channels) == 0;
+  switch (p.chunk.format) {
+  case WeightFormat::Dense:
+    return ScalePlacement::None;
+  case WeightFormat::Int4Group:
+    return stepInOneGroup && dequant == 2 ? ScalePlacement::StepTile
+                                          : ScalePlacement::Operands;
+  case WeightFormat::Int8Group:
+    if (dequant == 1)
+      return ScalePlacement::Operands;
+    if (p.group == p.k)
+      return ScalePlacement::Output;
+    return stepInOneGroup ? ScalePlacement::StepTile : ScalePlacement::Operands;
+  case WeightFormat::Fp8Channel:
+    return ScalePlacement::Output;
+  }
+  return ScalePlacement::None;
+}
+
+// Other shapes and chips: fp16 4 warps x 4 steps; quantized formats issue 8
+// steps per iteration (int4 measured: its chunks carry 4x the channels of
+// fp16's, so it needs more bytes in flight per instruction; int8 and fp8
+// move the same 1 KB per warp and step) with 8 warps when there are few row
+// tiles, and wait at their start; int4 scales the f16 operands (fewer
+// registers).
 GemvPlan planGemv(const KernelRequest &r) {
   GemvPlan p;
   p.n = r.outFeatures;
   p.k = r.inFeatures;
-  p.int4 = r.format == WeightFormat::Int4Group;
+  p.chunk = weightChunk(r.format);
   p.group = r.groupSize;
   p.symmetric = r.symmetric;
   p.bias = r.hasBias;
   p.residual = r.hasResidual;
-  p.chunkK = p.int4 ? 32 : 8;
-  p.chunksPerRow = p.k / p.chunkK;
+  p.chunksPerRow = p.k / p.chunk.channels;
   p.steps = ceilDiv(p.chunksPerRow, kQuadLanes);
   int64_t tiles = ceilDiv(p.n, kTileRows);
-  int warps = p.int4 ? (tiles < 512 ? 8 : 4) : 4;
-  int unroll = p.int4 ? 8 : 4;
-  int dequant = 1, wait = 1, maxRegisters = 0;
+  int warps = p.quantized() ? (tiles < 512 ? 8 : 4) : 4;
+  int unroll = p.quantized() ? 8 : 4;
+  int dequant = 0, wait = 1, maxRegisters = 0;
+  bool tuned = false;
   if (r.chip == "sm_90")
     for (const TunedShape &t : kTunedSm90)
-      if (t.int4 == p.int4 && t.n == p.n && t.k == p.k && (!p.int4 || r.groupSize == 128)) {
+      if (t.format == r.format && t.n == p.n && t.k == p.k &&
+          (t.format != kInt4 || r.groupSize == 128)) {
+        tuned = true;
         warps = t.warps;
         unroll = t.unroll;
-        dequant = t.dequant ? t.dequant : dequant;
+        dequant = t.dequant;
         wait = t.wait ? t.wait : wait;
         maxRegisters = t.maxRegisters;
       }
-  if (r.splitK > 0)
-    warps = r.splitK;
   if (r.unroll > 0)
     unroll = r.unroll;
+  // Int8 and fp8 cover 64 channels per step, half of int4's, so long rows
+  // take many iterations per warp. At K = 11008 and 8 steps per iteration,
+  // 4 or 8 warps (3 to 6 iterations, the loop carrying the next one's
+  // weights) took ptxas (CUDA 13.0) to 249-255 registers, fp8 with spills;
+  // 16 warps (two iterations) to 56-72. So more warps per tile keep the
+  // iterations at two or fewer, up to 16 warps (512 threads): a choice by
+  // register count, to be replaced by measured entries above.
+  bool wideFormat = r.format == WeightFormat::Int8Group ||
+                    r.format == WeightFormat::Fp8Channel;
+  if (wideFormat && !tuned && r.splitK == 0)
+    while (warps < 16 && ceilDiv(ceilDiv(p.steps, warps), unroll) > 2)
+      warps *= 2;
+  if (r.splitK > 0)
+    warps = r.splitK;
   if (r.dequant > 0)
     dequant = r.dequant;
   if (r.programmaticWait != 0)
     wait = r.programmaticWait;
   if (r.maxRegisters > 0)
     maxRegisters = r.maxRegisters;
-  bool stepInOneGroup = p.int4 && p.group % (kQuadLanes * p.chunkK) == 0;
-  p.scaleAfterMma = stepInOneGroup && dequant == 2;
+  p.scales = placeScales(p, dequant);
   p.programmatic = smVersion(r.chip) >= 90 && wait > 0;
   p.prefetchBeforeWait = p.programmatic && wait == 2;
   p.maxRegisters = maxRegisters;
@@ -154,36 +212,14 @@ GemvPlan planGemv(const KernelRequest &r) {
 
 } // namespace
 
-LogicalResult checkLinearRequest(ImplicitLocOpBuilder &b, const KernelRequest &r) {
-  auto fail = [&](const Twine &msg) {
-    return emitError(b.getLoc()) << "linear kernel: " << msg;
-  };
-  if (r.inFeatures <= 0 || r.outFeatures <= 0)
-    return fail("in_features and out_features must be positive");
-  if (r.format == WeightFormat::Dense) {
-    if (r.inFeatures % 8 != 0)
-      return fail("dense weights need in_features divisible by 8 (16-byte "
-                  "rows), got " + Twine(r.inFeatures));
-    return success();
-  }
-  if (r.groupSize <= 0 || r.groupSize % 32 != 0)
-    return fail("int4 group size must be a positive multiple of 32, got " +
-                Twine(r.groupSize));
-  if (r.inFeatures % r.groupSize != 0)
-    return fail("in_features " + Twine(r.inFeatures) +
-                " is not a multiple of the group size " + Twine(r.groupSize));
-  return success();
-}
-
 namespace {
 
 // The registers of one step: its weights (and group scales) come from an
 // earlier iteration's prefetch, its x (an L1 hit) is loaded just before use.
 struct StepLoads {
-  Value valid;                 // chunk inside the row (null: always)
-  Value weights[2];            // rows g and g+8: vector<4xi32>
-  SmallVector<Value, 4> x;     // vector<8xf16> per 8 channels of the chunk
-  Value scale[2], zero[2];     // int4: f16 scalars
+  Value valid;             // chunk inside the row (null: always)
+  ChunkRegisters weights;  // rows g and g+8, with per-chunk scales and zeros
+  SmallVector<Value, 4> x; // vector<8xf16> per 8 channels of the chunk
 };
 
 class GemvEmitter {
@@ -198,7 +234,7 @@ private:
   // is set when clamping can happen.
   Value chunkAt(Value stepInWarp, Value *valid);
   int weightsPerStep() const {
-    return 2 + (p.int4 ? 2 : 0) + (p.int4 && !p.symmetric ? 2 : 0);
+    return 2 + (p.scalesPerChunk() ? 2 : 0) + (p.zeros() ? 2 : 0);
   }
   // The weight registers of one iteration (unroll steps), flattened so that
   // they can be carried through the loop as the next iteration's prefetch.
@@ -233,12 +269,12 @@ SmallVector<Value> GemvEmitter::loadIterationWeights(Value iteration) {
     Value chunk = chunkAt(kb.add(kb.mul(iteration, p.unroll), u), nullptr);
     for (int r = 0; r < 2; ++r)
       regs.push_back(kb.load(args[abi::kWeight], kb.add(weightRow[r], chunk)));
-    if (!p.int4)
+    if (!p.scalesPerChunk())
       continue;
-    Value groupIndex = kb.div(chunk, p.group / p.chunkK);
+    Value groupIndex = kb.div(chunk, p.group / p.chunk.channels);
     for (int r = 0; r < 2; ++r)
       regs.push_back(kb.load(args[abi::kScales], kb.add(scaleRow[r], groupIndex)));
-    if (!p.symmetric)
+    if (p.zeros())
       for (int r = 0; r < 2; ++r)
         regs.push_back(kb.load(args[abi::kZeros], kb.add(scaleRow[r], groupIndex)));
   }
@@ -252,19 +288,16 @@ void GemvEmitter::computeIteration(Value iteration, ValueRange weights,
   for (int u = 0; u < p.unroll; ++u) {
     StepLoads s;
     ValueRange regs = weights.slice(u * weightsPerStep(), weightsPerStep());
-    s.weights[0] = regs[0];
-    s.weights[1] = regs[1];
-    if (p.int4) {
-      s.scale[0] = regs[2];
-      s.scale[1] = regs[3];
-      if (!p.symmetric) {
-        s.zero[0] = regs[4];
-        s.zero[1] = regs[5];
-      }
+    for (int r = 0; r < 2; ++r) {
+      s.weights.words[r] = regs[r];
+      if (p.scalesPerChunk())
+        s.weights.scale[r] = regs[2 + r];
+      if (p.zeros())
+        s.weights.zero[r] = regs[4 + r];
     }
     Value chunk = chunkAt(kb.add(kb.mul(iteration, p.unroll), u), &s.valid);
-    Value xBase = kb.add(xRow, kb.mul(chunk, p.chunkK / 8));
-    for (int64_t j = 0; j < p.chunkK / 8; ++j) {
+    Value xBase = kb.add(xRow, kb.mul(chunk, p.chunk.channels / 8));
+    for (int64_t j = 0; j < p.chunk.channels / 8; ++j) {
       Value x = kb.loadHalf8(args[abi::kX], kb.add(xBase, j));
       // A chunk past the row contributes nothing: its x is zero (its weights
       // were read from the row's last chunk, so they are finite).
@@ -275,28 +308,26 @@ void GemvEmitter::computeIteration(Value iteration, ValueRange weights,
 }
 
 void GemvEmitter::mmaStep(const StepLoads &s, Value acc[2], int &counter) {
-  if (p.scaleAfterMma) {
-    // Two independent mma chains of q - zero from zero, then
+  if (p.scales == ScalePlacement::StepTile) {
+    // Two independent mma chains of the unscaled codes from zero, then
     // acc += tile * scale with the scales of the fragment's rows (g, g+8).
     VectorType tileType = VectorType::get({2, 2}, kb.f32());
     Value tile[2] = {kb.zeros(tileType), kb.zeros(tileType)};
-    SmallVector<Value, 8> operands = weightOperandsInt4(
-        kb, s.weights[0], s.weights[1], Value(), Value(), s.zero[0], s.zero[1]);
-    for (auto [m, a] : llvm::enumerate(operands))
-      tile[m % 2] = mmaSync(kb, a, operandBFromHalves(kb, s.x, true, m), tile[m % 2]);
-    Value s0 = kb.extF32(s.scale[0]), s1 = kb.extF32(s.scale[1]);
+    ChunkRegisters unscaled = s.weights;
+    unscaled.scale[0] = unscaled.scale[1] = Value();
+    for (auto [m, a] : llvm::enumerate(weightOperands(kb, p.chunk, unscaled)))
+      tile[m % 2] = mmaSync(kb, a, operandBFromHalves(kb, s.x, p.chunk, m), tile[m % 2]);
+    Value s0 = kb.extF32(s.weights.scale[0]), s1 = kb.extF32(s.weights.scale[1]);
     Value scale = vector::FromElementsOp::create(b, tileType, ValueRange{s0, s0, s1, s1});
     for (int c = 0; c < 2; ++c)
       acc[c] = kb.fma(tile[c], scale, acc[c]);
     return;
   }
-  SmallVector<Value, 8> operands =
-      p.int4 ? weightOperandsInt4(kb, s.weights[0], s.weights[1], s.scale[0],
-                                  s.scale[1], s.zero[0], s.zero[1])
-             : weightOperandsF16(kb, s.weights[0], s.weights[1]);
-  for (auto [m, a] : llvm::enumerate(operands)) {
+  // Operands: the scales are in s.weights; Output: none are (the codes
+  // accumulate, storeResult scales); None: f16 weights.
+  for (auto [m, a] : llvm::enumerate(weightOperands(kb, p.chunk, s.weights))) {
     Value &c = acc[counter++ % 2];
-    c = mmaSync(kb, a, operandBFromHalves(kb, s.x, p.int4, m), c);
+    c = mmaSync(kb, a, operandBFromHalves(kb, s.x, p.chunk, m), c);
   }
 }
 
@@ -307,6 +338,8 @@ void GemvEmitter::storeResult(Value row, Value token, Value value) {
   kb.ifThen(inside, [&] {
     Value at = kb.add(kb.mul(token, p.n), row);
     Value v = value;
+    if (p.scales == ScalePlacement::Output)
+      v = kb.mulF(v, loadRowScale(kb, p.chunk, args[abi::kScales], row));
     if (p.bias)
       v = kb.addF(v, kb.extF32(kb.load(args[abi::kBias], row)));
     if (p.residual)
@@ -330,8 +363,8 @@ void GemvEmitter::emit(Value workgroup) {
   for (int r = 0; r < 2; ++r) {
     Value row = p.n % kTileRows ? kb.min(rows[r], p.n - 1) : rows[r];
     weightRow[r] = kb.mul(row, p.chunksPerRow);
-    if (p.int4)
-      scaleRow[r] = kb.mul(row, p.k / p.group);
+    if (p.scalesPerChunk())
+      scaleRow[r] = kb.mul(row, p.scaleGroups());
   }
   // Token columns past the batch read the last token and are not stored.
   Value lastToken = arith::SubIOp::create(b, numTokens, kb.index(1));
@@ -421,19 +454,7 @@ FailureOr<KernelIR> buildGemvKernel(ImplicitLocOpBuilder &b,
     return failure();
   KernelBuilder kb(b);
   GemvPlan p = planGemv(r);
-  int64_t groups = p.int4 ? p.k / p.group : 1;
-
-  SmallVector<KernelParam> params(abi::kCount);
-  params[abi::kX] = {"x", kb.buffer(kb.v4i32()), true};
-  params[abi::kWeight] = {"weight", kb.buffer(kb.v4i32(), p.n * p.chunksPerRow), true};
-  params[abi::kScales] = {"scales", kb.buffer(kb.f16(), p.int4 ? p.n * groups : 1), true};
-  params[abi::kZeros] = {"zeros", kb.buffer(kb.f16(), p.int4 && !p.symmetric ? p.n * groups : 1), true};
-  params[abi::kBias] = {"bias", kb.buffer(kb.f16(), r.hasBias ? p.n : 1), true};
-  // The residual may be the output itself: no read-only promise.
-  params[abi::kResidual] = {"residual", kb.buffer(kb.f16()), false};
-  params[abi::kOut] = {"out", kb.buffer(kb.f16()), false};
-  params[abi::kNumTokens] = {"num_tokens", kb.i32(), false};
-
+  SmallVector<KernelParam> params = linearParams(kb, r);
   SmallVector<Type> workgroup;
   if (p.warps > 1)
     workgroup.push_back(kb.workgroupBuffer(kb.f32(), 128 * p.warps));

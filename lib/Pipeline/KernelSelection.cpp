@@ -58,7 +58,7 @@ codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
         r.inFeatures = l.getInFeatures();
         r.outFeatures = l.getOutFeatures();
         if (qnt::EncodingAttr enc = l.getEncodingAttr()) {
-          r.format = codegen::WeightFormat::Int4Group;
+          r.format = rt::fb::WeightFormat::Int4Group;
           r.groupSize = enc.getGroupSize();
           r.symmetric = enc.getSymmetric();
         }

@@ -7,6 +7,9 @@
 //
 //   qtc-kernelgen --kind gemv-int4 --n 12288 --k 4096 --target sm_90 --emit ptx
 //
+// The Linear kinds name the weight format (gemv-f16, gemv-int4, gemv-int8,
+// gemv-fp8); --prefill picks the prefill GEMM instead of the decode GEMV.
+//
 //===----------------------------------------------------------------------===//
 
 #include "qtc/Codegen/KernelGenerator.h"
@@ -31,11 +34,15 @@ namespace {
 
 cl::opt<std::string> kind(
     "kind", cl::Required,
-    cl::desc("Kernel: embedding, rms-norm, gemv-f16, gemv-int4, "
-             "rope-kv-append, attention, swiglu, add, gather-rows, argmax"));
+    cl::desc("Kernel: embedding, rms-norm, gemv-f16, gemv-int4, gemv-int8, "
+             "gemv-fp8, rope-kv-append, attention, swiglu, add, gather-rows, "
+             "argmax"));
 cl::opt<int64_t> outFeatures("n", cl::desc("Linear: output features"), cl::init(0));
 cl::opt<int64_t> inFeatures("k", cl::desc("Linear: input features"), cl::init(0));
-cl::opt<int64_t> group("group", cl::desc("Int4: group size"), cl::init(128));
+cl::opt<int64_t> group("group",
+                       cl::desc("Int4, int8: group size (int8: 0 for one scale per "
+                                "row); fp8: one scale per row, --k unless given"),
+                       cl::init(128));
 cl::opt<bool> asymmetric("asym", cl::desc("Int4: asymmetric (zero points)"));
 cl::opt<bool> bias("bias", cl::desc("Linear: add a bias"));
 cl::opt<bool> residual("residual", cl::desc("Linear: add a residual"));
@@ -44,8 +51,8 @@ cl::opt<int> splitK("split-k", cl::desc("Linear: warps per output tile (0: defau
 cl::opt<int> unroll("unroll", cl::desc("Linear: K steps in flight (0: default)"),
                     cl::init(0));
 cl::opt<int> dequant("dequant",
-                     cl::desc("Int4 GEMV: 1 scale f16 operands, 2 scale the f32 tile "
-                              "(0: default)"),
+                     cl::desc("Int4, int8 GEMV: 1 scale f16 operands, 2 scale the f32 "
+                              "tile or result (0: default)"),
                      cl::init(0));
 cl::opt<int> programmaticWait(
     "pdl", cl::desc("GEMV: wait for the predecessor 1 at start, 2 after the first "
@@ -85,7 +92,8 @@ std::optional<KernelRequest> requestFromFlags() {
       StringSwitch<std::optional<KernelFamily>>(kind)
           .Case("embedding", KernelFamily::Embedding)
           .Case("rms-norm", KernelFamily::RmsNorm)
-          .Cases({"gemv-f16", "gemv-int4"}, KernelFamily::Linear)
+          .Cases({"gemv-f16", "gemv-int4", "gemv-int8", "gemv-fp8"},
+                 KernelFamily::Linear)
           .Case("rope-kv-append", KernelFamily::RopeKvAppend)
           .Case("attention", KernelFamily::Attention)
           .Case("swiglu", KernelFamily::SwiGlu)
@@ -99,9 +107,21 @@ std::optional<KernelRequest> requestFromFlags() {
   r.decode = !prefill;
   r.outFeatures = outFeatures;
   r.inFeatures = inFeatures;
-  r.format = kind == "gemv-int4" ? qtc::codegen::WeightFormat::Int4Group
-                                 : qtc::codegen::WeightFormat::Dense;
-  r.groupSize = r.format == qtc::codegen::WeightFormat::Int4Group ? group : 0;
+  using qtc::rt::fb::WeightFormat;
+  r.format = StringSwitch<WeightFormat>(kind)
+                 .Case("gemv-int4", WeightFormat::Int4Group)
+                 .Case("gemv-int8", WeightFormat::Int8Group)
+                 .Case("gemv-fp8", WeightFormat::Fp8Channel)
+                 .Default(WeightFormat::Dense);
+  switch (r.format) {
+  case WeightFormat::Dense: r.groupSize = 0; break;
+  case WeightFormat::Int4Group: r.groupSize = group; break;
+  case WeightFormat::Int8Group: r.groupSize = group == 0 ? inFeatures : group; break;
+  // An explicit --group reaches the generator, which checks it.
+  case WeightFormat::Fp8Channel:
+    r.groupSize = group.getNumOccurrences() ? group : inFeatures;
+    break;
+  }
   r.symmetric = !asymmetric;
   r.hasBias = bias;
   r.hasResidual = residual;
@@ -130,6 +150,7 @@ void printManifestLine(raw_ostream &os, const KernelRequest &r,
                        const qtc::codegen::GeneratedKernel &k) {
   os << "entry=" << k.entry << " kind=" << kind << " family="
      << static_cast<int>(r.family) << " decode=" << (r.decode ? 1 : 0)
+     << " format=" << qtc::rt::fb::EnumNameWeightFormat(r.format)
      << " n=" << r.outFeatures
      << " k=" << r.inFeatures << " group=" << r.groupSize
      << " symmetric=" << (r.symmetric ? 1 : 0) << " bias=" << (r.hasBias ? 1 : 0)

@@ -11,6 +11,7 @@
 #define QTC_CODEGEN_KERNELGENERATOR_H
 
 #include "qtc/rt/KernelAbi.h"
+#include "qtc/rt/artifact_generated.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LLVM.h"
@@ -25,9 +26,6 @@ class DialectRegistry;
 namespace qtc::codegen {
 
 using KernelFamily = rt::abi::KernelFamily;
-
-// How a Linear weight is stored (runtime/schema/artifact.fbs WeightFormat).
-enum class WeightFormat { Dense, Int4Group };
 
 enum class RopeScalingKind { None, Linear, Llama3 };
 
@@ -53,10 +51,14 @@ struct KernelRequest {
   // Embedding table rows.
   int64_t vocab = 0;
 
-  // Linear.
+  // Linear. The weight is stored as the artifact's WeightFormat says
+  // (runtime/schema/artifact.fbs): Dense f16, Int4Group, Int8Group or
+  // Fp8Channel. groupSize is the input channels per scale (Fp8Channel and
+  // per-row Int8Group: inFeatures); symmetric is false only for Int4Group
+  // with zero points.
   int64_t inFeatures = 0;
   int64_t outFeatures = 0;
-  WeightFormat format = WeightFormat::Dense;
+  rt::fb::WeightFormat format = rt::fb::WeightFormat::Dense;
   int64_t groupSize = 0;
   bool symmetric = true;
   bool hasBias = false;
@@ -85,8 +87,10 @@ struct KernelRequest {
   // each warp keeps in flight.
   int splitK = 0;
   int unroll = 0;
-  // Int4 GEMV: 1 scales the f16 operands, 2 the mma's f32 tile (groups of
-  // 128 channels or more).
+  // Int4 and int8 GEMV: 1 scales the f16 operands, 2 the mma's f32 tile
+  // (a K step's channels in one group: int4 groups of a multiple of 128,
+  // int8 of 64) or, with one int8 scale per row, the f32 result. Fp8 is
+  // always scaled on the f32 result (2).
   int dequant = 0;
   // GEMV on sm_90+: 1 waits for the stream predecessor at the kernel's start,
   // 2 after requesting the first weights, -1 never (plain launch only).
@@ -117,7 +121,9 @@ mlir::FailureOr<GeneratedKernel> generateKernel(mlir::MLIRContext &context,
 mlir::FailureOr<GeneratedKernel> buildKernelIR(mlir::MLIRContext &context,
                                                const KernelRequest &request);
 
-// A stable entry name for `request` ("qtc_linear_int4g128_n12288_k4096").
+// A stable entry name for `request` ("qtc_linear_int4g128s_n12288_k4096_...";
+// the weight part is f16, int4g<G>{s,a}, int8g<G>, int8c (one scale per
+// row) or fp8c).
 std::string kernelEntryName(const KernelRequest &request);
 
 } // namespace qtc::codegen

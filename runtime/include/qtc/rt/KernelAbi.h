@@ -15,7 +15,8 @@
 //    epsilon, RoPE frequencies) are compiled into the kernel; only the
 //    per-call sizes below arrive as parameters.
 //  - Weights of Embedding, RmsNorm and Linear (dense data, scales, zeros,
-//    bias) are f16 on the device; the backend converts other dtypes at upload.
+//    bias) are f16 on the device, except the f32 row scales of Fp8Channel
+//    Linear weights (below); the backend converts other dtypes at upload.
 //  - The KV cache of one layer is two f16 arrays (K and V), each laid out
 //    [block, kv_head, slot (block_size), head_dim]; kernels take the layer's
 //    K and V base addresses.
@@ -79,6 +80,10 @@ enum : int { kX, kWeight, kOut, kNumRows, kCount };
 // Dense: kWeight is f16 [N, K]; kScales/kZeros are 0.
 // Int4Group: kWeight is u8 [N, K/2] (low nibble first), kScales f16 [N, K/g],
 // kZeros f16 [N, K/g] or 0 when symmetric (zero point 8).
+// Int8Group: kWeight is i8 [N, K] (two's complement), kScales f16 [N, K/g]
+// (g = K: one per row), kZeros 0.
+// Fp8Channel: kWeight is u8 [N, K] (OCP E4M3 bytes, Float8.h), kScales f32
+// [N], kZeros 0.
 // kResidual may equal kOut (in-place residual add); kOut never aliases kX.
 // Two schedules share this list and grid rule: the decode GEMV (tileM 8,
 // tileN 16, splitK warps per tile) and the prefill GEMM (tileM 64, tileN 64).
