@@ -3,6 +3,7 @@
 #include "KernelSelection.h"
 
 #include "dialects/chain/ChainOps.h"
+#include "qtc/Chain/Plan.h"
 #include "qtc/Codegen/KernelGenerator.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -19,9 +20,12 @@ namespace {
 namespace fb = artifact::fb;
 
 // The kernel request of a step, read off the chain op behind it: the op's
-// attributes and row types are what the generator specializes on.
-codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
-                                  Operation *op, bool decode) {
+// attributes and row types are what the generator specializes on. A
+// Linear's weight format is the one its encoding is stored in
+// (storedWeightFormat, shared with the packer and the translation); an
+// encoding no format holds is an error at the op.
+FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c,
+                                             Operation *op, bool decode) {
   const artifact::ModelConfig &cfg = c.config;
   codegen::KernelRequest r;
   r.decode = decode;
@@ -42,6 +46,7 @@ codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
     r.rope.highFreqFactor = cfg.ropeHighFreqFactor;
     r.rope.originalMaxPositions = cfg.ropeOriginalMaxPositions;
   };
+  LogicalResult status = success();
   llvm::TypeSwitch<Operation *>(op)
       .Case([&](chain::EmbeddingOp e) {
         r.family = codegen::KernelFamily::Embedding;
@@ -57,9 +62,31 @@ codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
         r.family = codegen::KernelFamily::Linear;
         r.inFeatures = l.getInFeatures();
         r.outFeatures = l.getOutFeatures();
+        // The Linear kernels take f16 activations (W8A16 at most): a kernel
+        // for this step would skip the per-token quantization the host
+        // backend applies, so none is generated.
+        if (qnt::EncodingAttr act = l.getInputEncodingAttr()) {
+          std::string sources;
+          for (StringRef s : l.getSources().getAsValueRange<StringAttr>())
+            sources += (sources.empty() ? "" : ", ") + s.str();
+          emitError(l.getLoc()) << "no GPU kernel quantizes a linear's input yet ("
+                                << act << " on the linear of " << sources
+                                << "); compile for the host backend (--target host)";
+          status = failure();
+          return;
+        }
         if (qnt::EncodingAttr enc = l.getEncodingAttr()) {
-          r.format = rt::fb::WeightFormat::Int4Group;
-          r.groupSize = enc.getGroupSize();
+          FailureOr<rt::fb::WeightFormat> format =
+              storedWeightFormat(enc, r.inFeatures, l.getLoc());
+          if (failed(format)) {
+            status = failure();
+            return;
+          }
+          r.format = *format;
+          // per_channel: one group spanning the row (fp8 is always that).
+          r.groupSize = enc.getGranularity() == qnt::Granularity::per_group
+                            ? enc.getGroupSize()
+                            : r.inFeatures;
           r.symmetric = enc.getSymmetric();
         }
         r.hasBias = static_cast<bool>(l.getBiasAttr());
@@ -85,6 +112,8 @@ codegen::KernelRequest requestFor(const artifact::ArtifactContents &c,
         r.family = codegen::KernelFamily::GatherRows;
         r.hidden = width(g.getResult());
       });
+  if (failed(status))
+    return failure();
   return r;
 }
 
@@ -146,7 +175,10 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
       if (!StringRef(target).starts_with("sm_"))
         return emitError(loc) << "unknown GPU target '" << target
                               << "' (expected sm_XX, e.g. sm_90)";
-      codegen::KernelRequest r = requestFor(c, op, /*decode=*/false);
+      FailureOr<codegen::KernelRequest> request = requestFor(c, op, /*decode=*/false);
+      if (failed(request))
+        return failure();
+      codegen::KernelRequest r = *request;
       r.chip = target;
       FailureOr<int> prefill = kernelFor(r);
       if (failed(prefill))
