@@ -14,16 +14,16 @@ bool isFloat(fb::DType d) {
   return d == fb::DType::F32 || d == fb::DType::F16 || d == fb::DType::BF16;
 }
 
-// Bytes the tensor takes on the device.
-size_t deviceBytes(const fb::TensorInfo &t) {
-  if (!isFloat(t.dtype()) || t.dtype() == fb::DType::F16)
+// Bytes the tensor takes on the device (`asStored`: copied as is).
+size_t deviceBytes(const fb::TensorInfo &t, bool asStored) {
+  if (asStored || !isFloat(t.dtype()) || t.dtype() == fb::DType::F16)
     return t.size();
   size_t elems = t.dtype() == fb::DType::F32 ? t.size() / 4 : t.size() / 2;
   return elems * 2;
 }
 
 std::vector<uint8_t> toHalf(const fb::TensorInfo &t, const uint8_t *data) {
-  std::vector<uint8_t> out(deviceBytes(t));
+  std::vector<uint8_t> out(deviceBytes(t, false));
   uint16_t *dst = reinterpret_cast<uint16_t *>(out.data());
   if (t.dtype() == fb::DType::F32) {
     for (size_t i = 0, n = t.size() / 4; i < n; ++i) {
@@ -45,12 +45,21 @@ std::vector<uint8_t> toHalf(const fb::TensorInfo &t, const uint8_t *data) {
 
 Status DeviceWeights::upload(const DriverApi &api, const Artifact &artifact) {
   const int numTensors = artifact.numTensors();
-  std::vector<bool> used(numTensors, false);
-  for (const fb::Step *step : *artifact.plan().steps())
-    if (step->weights())
-      for (int w : *step->weights())
-        if (w >= 0 && w < numTensors)
-          used[w] = true;
+  std::vector<bool> used(numTensors, false), asStored(numTensors, false);
+  for (const fb::Step *step : *artifact.plan().steps()) {
+    if (!step->weights())
+      continue;
+    for (int w : *step->weights())
+      if (w >= 0 && w < numTensors)
+        used[w] = true;
+    // Fp8Channel kernels read their row scales as f32 (KernelAbi.h).
+    if (step->kind() == fb::StepKind::Linear &&
+        step->format() == fb::WeightFormat::Fp8Channel && step->weights()->size() > 1) {
+      int scales = step->weights()->Get(1);
+      if (scales >= 0 && scales < numTensors)
+        asStored[scales] = true;
+    }
+  }
 
   offsets_.assign(numTensors, kUnused);
   size_t total = 0;
@@ -58,7 +67,7 @@ Status DeviceWeights::upload(const DriverApi &api, const Artifact &artifact) {
     if (!used[i])
       continue;
     offsets_[i] = total;
-    total = alignUp(total + deviceBytes(artifact.tensor(i)), kWeightsAlignment);
+    total = alignUp(total + deviceBytes(artifact.tensor(i), asStored[i]), kWeightsAlignment);
   }
   StatusOr<DeviceMemory> memory = DeviceMemory::allocate(api, total, "weights");
   if (!memory.isOk())
@@ -70,7 +79,7 @@ Status DeviceWeights::upload(const DriverApi &api, const Artifact &artifact) {
     const fb::TensorInfo &t = artifact.tensor(i);
     const uint8_t *data = artifact.tensorData(i);
     CUdeviceptr dst = memory_.get() + offsets_[i];
-    if (isFloat(t.dtype()) && t.dtype() != fb::DType::F16) {
+    if (!asStored[i] && isFloat(t.dtype()) && t.dtype() != fb::DType::F16) {
       std::vector<uint8_t> half = toHalf(t, data);
       QTC_CU(api, cuMemcpyHtoD(dst, half.data(), half.size()));
     } else {

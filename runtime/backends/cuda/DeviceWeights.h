@@ -2,8 +2,9 @@
 //
 // Every tensor a plan step uses, uploaded once into one allocation, each at
 // a 256-byte aligned offset. The kernels take f16 for every float tensor
-// (KernelAbi.h), so f32 and bf16 tensors are converted to f16 on the way;
-// packed int4 data (u8 or i4) is copied as is.
+// (KernelAbi.h) but the f32 row scales of Fp8Channel linears, so other f32
+// and bf16 tensors are converted to f16 on the way; integer data (int4 and
+// int8 codes, e4m3 bytes) and those fp8 scales are copied as is.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_RT_BACKENDS_CUDA_DEVICEWEIGHTS_H
