@@ -6,8 +6,12 @@ in L2 (every implementation rotates over copies whose total exceeds 4x the L2
 size), random data, CUDA-event timing, medians. Reported against the measured
 device-to-device copy bandwidth (bytes read + bytes written):
 
-  - qtc fp16 and W4A16 (int4, group 128, symmetric) kernels, timed by
-    gemv-bench (test/gpu) from PTX written by qtc-kernelgen --out-dir;
+  - qtc fp16, W4A16 (int4, group 128, symmetric) and W8A16 (int8 with
+    group-128 or per-row f16 scales; fp8 e4m3 with per-row f32 scales)
+    kernels, timed by gemv-bench (test/gpu) from PTX written by
+    qtc-kernelgen --out-dir (every manifest entry of a Linear kind becomes a
+    row: the default schedule and the best of the sweep, each with its
+    fraction of the copy bandwidth);
   - cuBLAS fp16 through torch.nn.functional.linear;
   - PyTorch's int4 kernel, torch.ops.aten._weight_int4pack_mm (bf16 activations,
     group 128) on weights packed by _convert_weight_to_int4pack.

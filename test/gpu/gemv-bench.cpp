@@ -1,10 +1,11 @@
 //===- gemv-bench.cpp - Time the generated decode Linear kernels ----------===//
 //
-// For every Linear kernel in <dir>/manifest.txt: one token (batch-1 decode),
-// weights cold in L2 (rotating over copies whose total exceeds 4x the L2
-// size), random data, event timing of batches of launches, median over
-// batches. Also measures the device-to-device copy bandwidth (bytes read
-// plus written) that the results are compared with. Writes one JSON object.
+// For every Linear kernel in <dir>/manifest.txt (fp16, int4, int8 or fp8
+// weights): one token (batch-1 decode), weights cold in L2 (rotating over
+// copies whose total exceeds 4x the L2 size), random data, event timing of
+// batches of launches, median over batches. Also measures the
+// device-to-device copy bandwidth (bytes read plus written) that the
+// results are compared with. Writes one JSON object.
 //
 //   gemv-bench <ptx-dir> [--tokens T] [--json out.json] [--plain-launch]
 //              [--only ENTRY[,ENTRY...]]
@@ -57,6 +58,52 @@ std::vector<uint8_t> randomBytes(size_t n, bool halves, std::mt19937_64 &rng) {
   return v;
 }
 
+// f32 values in [0.5, 1) as bytes (fp8's per-row scales).
+std::vector<uint8_t> randomFloats(size_t n, std::mt19937_64 &rng) {
+  std::uniform_real_distribution<float> dist(0.5f, 1.0f);
+  std::vector<uint8_t> v(n * 4);
+  for (size_t i = 0; i < n; ++i) {
+    float f = dist(rng);
+    std::memcpy(&v[i * 4], &f, 4);
+  }
+  return v;
+}
+
+// What a Linear kind stores per weight and per row, and its label in the
+// results ("fp16", "int4 g128", "int8 g128", "int8 channel", "fp8 channel").
+struct LinearFormat {
+  std::string kind, name;
+  int weightBits = 16; // per input channel
+  size_t scaleBytesPerRow = 0;
+};
+
+LinearFormat linearFormatOf(const ManifestEntry &m) {
+  LinearFormat f;
+  f.kind = m.get("kind");
+  const long long k = m.getInt("k"), group = m.getInt("group");
+  if (f.kind == "gemv-int4") {
+    f.name = "int4 g" + m.get("group");
+    f.weightBits = 4;
+    f.scaleBytesPerRow = size_t(k / group) * 2;
+  } else if (f.kind == "gemv-int8") {
+    f.name = group == k ? "int8 channel" : "int8 g" + m.get("group");
+    f.weightBits = 8;
+    f.scaleBytesPerRow = size_t(k / group) * 2;
+  } else if (f.kind == "gemv-fp8") {
+    f.name = "fp8 channel";
+    f.weightBits = 8;
+    f.scaleBytesPerRow = 4;
+  } else {
+    f.name = "fp16";
+  }
+  return f;
+}
+
+bool isLinearKind(const std::string &kind) {
+  return kind == "gemv-f16" || kind == "gemv-int4" || kind == "gemv-int8" ||
+         kind == "gemv-fp8";
+}
+
 StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
                                   const ManifestEntry &m, int tokens, bool plainLaunch,
                                   std::mt19937_64 &rng) {
@@ -70,22 +117,27 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
   r.n = static_cast<int>(m.getInt("n"));
   r.k = static_cast<int>(m.getInt("k"));
   r.tokens = tokens;
-  const bool int4 = m.get("kind") == "gemv-int4";
-  r.format = int4 ? "int4 g" + m.get("group") : "fp16";
-  const size_t weightBytes = int4 ? size_t(r.n) * r.k / 2 : size_t(r.n) * r.k * 2;
-  const size_t scaleBytes = int4 ? size_t(r.n) * (r.k / m.getInt("group")) * 2 : 0;
+  const LinearFormat format = linearFormatOf(m);
+  r.format = format.name;
+  const size_t weightBytes = size_t(r.n) * r.k * format.weightBits / 8;
+  const size_t scaleBytes = format.scaleBytesPerRow * size_t(r.n);
   const size_t perCopy = weightBytes + scaleBytes;
   r.copies = static_cast<int>(std::max<size_t>(2, (4 * size_t(h.l2Bytes()) + perCopy - 1) / perCopy));
 
-  std::vector<uint8_t> hostWeights = randomBytes(weightBytes, !int4, rng);
-  std::vector<uint8_t> hostScales = randomBytes(scaleBytes, true, rng);
+  std::vector<uint8_t> hostWeights = randomBytes(weightBytes, format.kind == "gemv-f16", rng);
+  if (format.kind == "gemv-fp8") // no NaN codes (0x7F, 0xFF): e4m3 never stores them
+    for (uint8_t &b : hostWeights)
+      b = static_cast<uint8_t>((b & 0x7F) == 0x7F ? b - 1 : b);
+  std::vector<uint8_t> hostScales = format.kind == "gemv-fp8"
+                                        ? randomFloats(scaleBytes / 4, rng)
+                                        : randomBytes(scaleBytes, true, rng);
   std::vector<CUdeviceptr> weights, scales;
   for (int c = 0; c < r.copies; ++c) {
     StatusOr<CUdeviceptr> w = h.uploadVector(hostWeights);
     if (!w.isOk())
       return w.status();
     weights.push_back(*w);
-    if (int4) {
+    if (scaleBytes > 0) {
       StatusOr<CUdeviceptr> s = h.uploadVector(hostScales);
       if (!s.isOk())
         return s.status();
@@ -110,7 +162,7 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
       std::vector<KernelArg> args(abi::linear::kCount);
       args[abi::linear::kX] = KernelArg::pointer(*x);
       args[abi::linear::kWeight] = KernelArg::pointer(weights[c]);
-      args[abi::linear::kScales] = KernelArg::pointer(int4 ? scales[c] : 0);
+      args[abi::linear::kScales] = KernelArg::pointer(scaleBytes > 0 ? scales[c] : 0);
       args[abi::linear::kZeros] = KernelArg::pointer(0);
       args[abi::linear::kBias] = KernelArg::pointer(0);
       args[abi::linear::kResidual] = KernelArg::pointer(0);
@@ -199,7 +251,7 @@ int main(int argc, char **argv) {
   int failures = 0;
   std::set<std::string> unmatched = only;
   for (const ManifestEntry &m : *manifest) {
-    if (m.get("kind") != "gemv-f16" && m.get("kind") != "gemv-int4")
+    if (!isLinearKind(m.get("kind")))
       continue;
     if (!only.empty() && !only.count(m.get("entry")))
       continue;
@@ -210,7 +262,7 @@ int main(int argc, char **argv) {
       std::printf("ERROR %s: %s\n", m.get("entry").c_str(), r.status().toString().c_str());
       continue;
     }
-    std::printf("%-8s %6d x %-6d %9.2f us (stream %6.2f) %7.0f GB/s %5.2f of copy %7.1f TFLOP/s %3d regs %4d B local  (%s, %d copies)\n",
+    std::printf("%-12s %6d x %-6d %9.2f us (stream %6.2f) %7.0f GB/s %5.2f of copy %7.1f TFLOP/s %3d regs %4d B local  (%s, %d copies)\n",
                 r->format.c_str(), r->n, r->k, r->microseconds, r->streamMicroseconds,
                 r->gbps, r->gbps / *copy, r->tflops, r->registers, r->localBytes,
                 r->entry.c_str(), r->copies);

@@ -111,63 +111,177 @@ long countWritten(const std::vector<uint16_t> &v, size_t from, size_t to) {
   auto lhs = *lhs##_or
 
 //===----------------------------------------------------------------------===//
-// Linear (GEMV on tensor cores)
+// Linear (decode GEMV and prefill GEMM on tensor cores)
 //===----------------------------------------------------------------------===//
+
+// The weight formats of the Linear kinds (qtc-kernelgen --kind).
+enum class LinearWeights { F16, Int4, Int8, Fp8 };
+
+bool isLinearKind(const std::string &kind) {
+  return kind == "gemv-f16" || kind == "gemv-int4" || kind == "gemv-int8" ||
+         kind == "gemv-fp8";
+}
+
+LinearWeights linearWeightsOf(const std::string &kind) {
+  if (kind == "gemv-int4")
+    return LinearWeights::Int4;
+  if (kind == "gemv-int8")
+    return LinearWeights::Int8;
+  if (kind == "gemv-fp8")
+    return LinearWeights::Fp8;
+  return LinearWeights::F16;
+}
+
+// A Linear weight as the kernel reads it (KernelAbi.h's linear list) and
+// its dequantized values for the reference.
+struct LinearWeightData {
+  std::vector<double> w;         // [n, k], what the reference multiplies
+  std::vector<uint16_t> dense;   // f16 [n, k]
+  std::vector<uint8_t> packed;   // int4 [n, k/2], int8 / fp8 [n, k]
+  std::vector<uint16_t> scales;  // f16 [n, k/group] (int4, int8)
+  std::vector<float> rowScales;  // f32 [n] (fp8)
+  std::vector<uint16_t> zeros;   // f16 [n, k/group] (asymmetric int4)
+};
+
+LinearWeightData makeInt4Weights(int n, int k, int group, bool symmetric) {
+  LinearWeightData d;
+  d.w.resize(static_cast<size_t>(n) * k);
+  std::uniform_int_distribution<int> nibble(0, 15);
+  std::uniform_real_distribution<double> scaleDist(0.5, 1.5);
+  int groups = k / group;
+  d.packed.resize(static_cast<size_t>(n) * k / 2);
+  d.scales.resize(static_cast<size_t>(n) * groups);
+  d.zeros.resize(symmetric ? 0 : d.scales.size());
+  for (auto &s : d.scales)
+    s = rt::floatToHalf(static_cast<float>(scaleDist(rng) / (8.0 * std::sqrt(k))));
+  for (auto &z : d.zeros)
+    z = rt::floatToHalf(static_cast<float>(nibble(rng)));
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < k; c += 2) {
+      int q0 = nibble(rng), q1 = nibble(rng);
+      d.packed[(static_cast<size_t>(r) * k + c) / 2] = static_cast<uint8_t>(q0 | (q1 << 4));
+      for (int e = 0; e < 2; ++e) {
+        size_t gi = static_cast<size_t>(r) * groups + (c + e) / group;
+        double zero = symmetric ? 8.0 : h2d(d.zeros[gi]);
+        double q = e == 0 ? q0 : q1;
+        // The kernel forms (q - zero) exactly in f16, then multiplies by
+        // the scale: rounded to f16 when it scales the operands (modelled
+        // here); in f32 after the mma when it scales the tile, which this
+        // reference matches to well within the tolerance.
+        d.w[static_cast<size_t>(r) * k + c + e] =
+            rt::roundToHalf(static_cast<float>((q - zero) * h2d(d.scales[gi])));
+      }
+    }
+  return d;
+}
+
+// Every code in [-128, 127], f16 scales per group (group = k: per row).
+// The reference is the exact q * scale: the kernel rounds it to f16 only
+// where it scales the operands (groups smaller than a K step), an error
+// of at most 2^-11 per weight, far inside the tolerance.
+LinearWeightData makeInt8Weights(int n, int k, int group) {
+  LinearWeightData d;
+  d.w.resize(static_cast<size_t>(n) * k);
+  std::uniform_int_distribution<int> code(-128, 127);
+  std::uniform_real_distribution<double> scaleDist(0.5, 1.5);
+  int groups = k / group;
+  d.packed.resize(static_cast<size_t>(n) * k);
+  d.scales.resize(static_cast<size_t>(n) * groups);
+  for (auto &s : d.scales)
+    s = rt::floatToHalf(static_cast<float>(scaleDist(rng) / (64.0 * std::sqrt(k))));
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < k; ++c) {
+      size_t at = static_cast<size_t>(r) * k + c;
+      int q = code(rng);
+      d.packed[at] = static_cast<uint8_t>(static_cast<int8_t>(q));
+      d.w[at] = q * h2d(d.scales[static_cast<size_t>(r) * groups + c / group]);
+    }
+  return d;
+}
+
+// Random e4m3 codes, one f32 scale per row. Three rows in four draw from
+// every finite code (normals, subnormals, both zeros; never the NaNs 0x7F,
+// 0xFF); every fourth only from the smallest magnitudes (subnormals and
+// the lowest normal binade, |code| < 0x10), with a scale that brings its
+// outputs to the same size, so errors in the small codes' dequantization
+// are not hidden under the large ones in rel_l2.
+LinearWeightData makeFp8Weights(int n, int k) {
+  LinearWeightData d;
+  d.w.resize(static_cast<size_t>(n) * k);
+  std::uniform_int_distribution<int> anyCode(0, 253), smallCode(0, 0x1F);
+  std::uniform_real_distribution<double> scaleDist(0.5, 1.5);
+  auto draw = [&](bool small) -> uint8_t {
+    if (small) { // sign bit 0x10 -> 0x80, magnitude 0..0x0F
+      int c = smallCode(rng);
+      return static_cast<uint8_t>((c & 0x10) << 3 | (c & 0x0F));
+    }
+    int c = anyCode(rng); // 254 finite codes: skip 0x7F
+    return static_cast<uint8_t>(c < 0x7F ? c : c + 1);
+  };
+  auto rms = [](bool small) {
+    double sum = 0;
+    int count = 0;
+    for (int b = 0; b < 256; ++b) {
+      if ((b & 0x7F) == 0x7F || (small && (b & 0x7F) >= 0x10))
+        continue;
+      double v = rt::e4m3ToFloat(static_cast<uint8_t>(b));
+      sum += v * v;
+      ++count;
+    }
+    return std::sqrt(sum / count);
+  };
+  const double rmsAll = rms(false), rmsSmall = rms(true);
+  d.packed.resize(static_cast<size_t>(n) * k);
+  d.rowScales.resize(n);
+  for (int r = 0; r < n; ++r) {
+    bool small = r % 4 == 3;
+    d.rowScales[r] = static_cast<float>(scaleDist(rng) /
+                                        ((small ? rmsSmall : rmsAll) * std::sqrt(k)));
+    for (int c = 0; c < k; ++c) {
+      size_t at = static_cast<size_t>(r) * k + c;
+      d.packed[at] = draw(small);
+      d.w[at] = static_cast<double>(rt::e4m3ToFloat(d.packed[at])) * d.rowScales[r];
+    }
+  }
+  return d;
+}
 
 Status checkLinear(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
   const int n = m.getInt("n"), k = m.getInt("k");
-  const bool int4 = m.get("kind") == "gemv-int4";
+  const LinearWeights format = linearWeightsOf(m.get("kind"));
   const int group = m.getInt("group");
   const bool symmetric = m.getInt("symmetric") != 0;
   const bool hasBias = m.getInt("bias") != 0, hasResidual = m.getInt("residual") != 0;
 
-  // Weights, and their f16-rounded dequantized values for the reference.
-  std::vector<double> w(static_cast<size_t>(n) * k);
-  std::vector<uint16_t> dense, scales, zeros;
-  std::vector<uint8_t> packed;
-  if (int4) {
-    std::uniform_int_distribution<int> nibble(0, 15);
-    std::uniform_real_distribution<double> scaleDist(0.5, 1.5);
-    int groups = k / group;
-    packed.resize(static_cast<size_t>(n) * k / 2);
-    scales.resize(static_cast<size_t>(n) * groups);
-    zeros.resize(symmetric ? 0 : scales.size());
-    for (auto &s : scales)
-      s = rt::floatToHalf(static_cast<float>(scaleDist(rng) / (8.0 * std::sqrt(k))));
-    for (auto &z : zeros)
-      z = rt::floatToHalf(static_cast<float>(nibble(rng)));
-    for (int r = 0; r < n; ++r)
-      for (int c = 0; c < k; c += 2) {
-        int q0 = nibble(rng), q1 = nibble(rng);
-        packed[(static_cast<size_t>(r) * k + c) / 2] = static_cast<uint8_t>(q0 | (q1 << 4));
-        for (int e = 0; e < 2; ++e) {
-          size_t gi = static_cast<size_t>(r) * groups + (c + e) / group;
-          double zero = symmetric ? 8.0 : h2d(zeros[gi]);
-          double q = e == 0 ? q0 : q1;
-          // The kernel forms (q - zero) exactly in f16, then multiplies by
-          // the scale: rounded to f16 when it scales the operands (modelled
-          // here); in f32 after the mma when it scales the tile, which this
-          // reference matches to well within the tolerance.
-          w[static_cast<size_t>(r) * k + c + e] =
-              rt::roundToHalf(static_cast<float>((q - zero) * h2d(scales[gi])));
-        }
-      }
-  } else {
-    dense = randomHalves(static_cast<size_t>(n) * k, 1.0 / std::sqrt(k));
-    for (size_t i = 0; i < dense.size(); ++i)
-      w[i] = h2d(dense[i]);
+  LinearWeightData data;
+  switch (format) {
+  case LinearWeights::F16:
+    data.w.resize(static_cast<size_t>(n) * k);
+    data.dense = randomHalves(static_cast<size_t>(n) * k, 1.0 / std::sqrt(k));
+    for (size_t i = 0; i < data.dense.size(); ++i)
+      data.w[i] = h2d(data.dense[i]);
+    break;
+  case LinearWeights::Int4: data = makeInt4Weights(n, k, group, symmetric); break;
+  case LinearWeights::Int8: data = makeInt8Weights(n, k, group); break;
+  case LinearWeights::Fp8: data = makeFp8Weights(n, k); break;
   }
+  const std::vector<double> &w = data.w;
   std::vector<uint16_t> bias = hasBias ? randomHalves(n, 0.5) : std::vector<uint16_t>();
 
-  ASSIGN_OR_RETURN(dWeight, int4 ? h.uploadVector(packed) : h.uploadVector(dense));
+  ASSIGN_OR_RETURN(dWeight, format == LinearWeights::F16 ? h.uploadVector(data.dense)
+                                                         : h.uploadVector(data.packed));
   CUdeviceptr dScales = 0, dZeros = 0, dBias = 0;
-  if (int4) {
-    ASSIGN_OR_RETURN(s, h.uploadVector(scales));
+  if (!data.scales.empty()) {
+    ASSIGN_OR_RETURN(s, h.uploadVector(data.scales));
     dScales = s;
-    if (!symmetric) {
-      ASSIGN_OR_RETURN(z, h.uploadVector(zeros));
-      dZeros = z;
-    }
+  }
+  if (!data.rowScales.empty()) {
+    ASSIGN_OR_RETURN(s, h.uploadVector(data.rowScales));
+    dScales = s;
+  }
+  if (!data.zeros.empty()) {
+    ASSIGN_OR_RETURN(z, h.uploadVector(data.zeros));
+    dZeros = z;
   }
   if (hasBias) {
     ASSIGN_OR_RETURN(b, h.uploadVector(bias));
@@ -796,7 +910,7 @@ Status checkAttention(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
 Status checkKernel(DeviceHarness &h, const std::string &dir, const ManifestEntry &m) {
   ASSIGN_OR_RETURN(f, h.loadKernel(dir + "/" + m.get("entry") + ".ptx", m.get("entry")));
   std::string kind = m.get("kind");
-  if (kind == "gemv-f16" || kind == "gemv-int4")
+  if (isLinearKind(kind))
     return checkLinear(h, m, f);
   if (kind == "embedding")
     return checkEmbedding(h, m, f);

@@ -6,8 +6,14 @@
 # test model for backend-check. The GPU machine has no LLVM, so all PTX is
 # generated here.
 #
-#   [QTC=build/bin/qtc] test/gpu/prepare-carry.sh <qtc-kernelgen> <dir of kernel-check,
-#     gemv-bench, backend-check (build/bin)> [carry-dir]
+#   [QTC=build/bin/qtc] [QTC_RECIPES="fp16 w4a16"] test/gpu/prepare-carry.sh <qtc-kernelgen>
+#     <dir of kernel-check, gemv-bench, backend-check (build/bin)> [carry-dir]
+#
+# QTC_RECIPES names the recipes (presets or recipe files) of the artifacts,
+# default fp16 and w4a16; the W8A16 kernels run end to end with
+# QTC_RECIPES="w8a16 test/gpu/recipes/int8-g64.json test/gpu/recipes/fp8-weights.json"
+# (int8 per row and per group of 64, fp8 per row; W8A8 recipes have no GPU
+# kernels yet). Each artifact is ~9-13 MB of the carry.
 set -euo pipefail
 gen=$1
 bins=$2
@@ -23,9 +29,9 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
 echo "$commit" > "$carry/bin/commit"
 if [[ -n ${QTC:-} ]]; then
-  for recipe in fp16 w4a16; do
-    "$QTC" compile "$model" -o "$carry/artifacts/kjv-$recipe.qtc" --recipe $recipe \
-      --target sm_90 --quiet
+  for recipe in ${QTC_RECIPES:-fp16 w4a16}; do
+    "$QTC" compile "$model" -o "$carry/artifacts/kjv-$(basename "$recipe" .json).qtc" \
+      --recipe "$recipe" --target sm_90 --quiet
   done
 fi
 
@@ -65,6 +71,46 @@ check --prefill --kind gemv-int4 --n 4096 --k 4096 --group 128
 check --prefill --kind gemv-f16 --n 256 --k 704 --residual --stages 1
 check --prefill --kind gemv-int4 --n 256 --k 704 --group 64 --asym --residual --stages 1
 check --prefill --kind gemv-int4 --n 512 --k 256 --group 128 --asym --max-registers 168
+# W8A16: int8 codes with f16 scales per group of 128 or 64 (a GEMV step's
+# f32 tile scaled), per row (--group 0: the result scaled), per group of 32
+# or 16 (the f16 operands scaled) and operand scaling forced with --dequant
+# 1; fp8 e4m3 with f32 row scales. Llama-2-7B decode shapes (q|k|v, o,
+# gate|up, down) and odd ones (partial row tiles; K = 704 is 44 chunks, so
+# the last steps are guarded), sm_80 PTX (no programmatic launch) as well.
+check --kind gemv-int8 --n 512 --k 256 --group 128
+check --kind gemv-int8 --n 256 --k 704 --group 64 --residual
+check --kind gemv-int8 --n 100 --k 256 --group 32 --bias
+check --kind gemv-int8 --n 100 --k 256 --group 16 --bias --residual
+check --kind gemv-int8 --n 256 --k 704 --group 0 --residual
+check --kind gemv-int8 --n 512 --k 256 --group 0 --dequant 1
+check --kind gemv-int8 --n 768 --k 512 --group 128 --dequant 1 --pdl 2
+check --kind gemv-int8 --n 4096 --k 4096 --group 128
+check --kind gemv-int8 --n 4096 --k 4096 --group 0
+check --kind gemv-int8 --n 12288 --k 4096 --group 128
+check --kind gemv-int8 --n 22016 --k 4096 --group 128
+check --kind gemv-int8 --n 22016 --k 4096 --group 0
+check --kind gemv-int8 --n 4096 --k 11008 --group 128 --residual
+check --kind gemv-int8 --n 4096 --k 11008 --group 0 --residual
+check --kind gemv-int8 --n 4096 --k 4096 --group 128 --target sm_80
+check --kind gemv-fp8 --n 512 --k 256
+check --kind gemv-fp8 --n 256 --k 704 --residual
+check --kind gemv-fp8 --n 100 --k 704 --bias --residual
+check --kind gemv-fp8 --n 4096 --k 4096
+check --kind gemv-fp8 --n 12288 --k 4096
+check --kind gemv-fp8 --n 22016 --k 4096
+check --kind gemv-fp8 --n 4096 --k 11008 --residual
+check --kind gemv-fp8 --n 4096 --k 4096 --target sm_80
+check --prefill --kind gemv-int8 --n 512 --k 256 --group 128
+check --prefill --kind gemv-int8 --n 256 --k 704 --group 64 --residual
+check --prefill --kind gemv-int8 --n 100 --k 704 --group 0 --bias --residual
+check --prefill --kind gemv-int8 --n 4096 --k 4096 --group 128
+check --prefill --kind gemv-int8 --n 4096 --k 4096 --group 0
+check --prefill --kind gemv-int8 --n 256 --k 704 --group 0 --residual --stages 1
+check --prefill --kind gemv-fp8 --n 512 --k 256
+check --prefill --kind gemv-fp8 --n 100 --k 704 --bias --residual
+check --prefill --kind gemv-fp8 --n 4096 --k 4096
+check --prefill --kind gemv-fp8 --n 4096 --k 11008
+check --prefill --kind gemv-fp8 --n 256 --k 704 --residual --stages 1
 check --kind embedding --vocab 4096 --hidden 256
 check --kind rms-norm --hidden 256
 check --kind rms-norm --hidden 704
@@ -113,6 +159,19 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
     done
   done
 done
+# The same sweep for int8 (groups of 128, and one scale per row) and fp8,
+# whose defaults are not measured yet (LinearGemvGenerator.cpp).
+for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
+  set -- $shape
+  for fmt in "gemv-int8 --group 128" "gemv-int8 --group 0" "gemv-fp8"; do
+    "$gen" --out-dir "$carry/ptx-bench" --kind $fmt --n $1 --k $2
+    for w in 1 2 4 8 16; do
+      for u in 2 4 8; do
+        "$gen" --out-dir "$carry/ptx-bench" --kind $fmt --n $1 --k $2 --split-k $w --unroll $u
+      done
+    done
+  done
+done
 # Int4 variants (bench/int4_gemv_variants.py): schedules crossed with where
 # the group scale is applied (--dequant) and how the kernel waits for its
 # predecessor (--pdl: -1 plain launch, 1 at the start, 2 after the first
@@ -146,6 +205,11 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
     "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128 --prefill \
       --stages 1
     "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128
+  done
+  # W8A16 (int8 per group and per row, fp8): the default GEMM and GEMV.
+  for fmt in "gemv-int8 --group 128" "gemv-int8 --group 0" "gemv-fp8"; do
+    "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --prefill
+    "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2
   done
 done
 echo "prepared $carry: $(wc -l < "$carry/ptx-check/manifest.txt") check kernels," \
