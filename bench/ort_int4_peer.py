@@ -65,9 +65,13 @@ def perplexity(sess, tokens, window):
 
 
 def quantize_int4(src, dst, block, symmetric):
-    from onnxruntime.quantization.matmul_4bits_quantizer import MatMul4BitsQuantizer
     model = onnx.load(src)
-    q = MatMul4BitsQuantizer(model, block_size=block, is_symmetric=symmetric)
+    try:  # onnxruntime >= 1.20 names it for any bit width
+        from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+        q = MatMulNBitsQuantizer(model, block_size=block, is_symmetric=symmetric, bits=4)
+    except ImportError:
+        from onnxruntime.quantization.matmul_4bits_quantizer import MatMul4BitsQuantizer
+        q = MatMul4BitsQuantizer(model, block_size=block, is_symmetric=symmetric)
     q.process()
     q.model.save_model_to_file(dst, use_external_data_format=False)
 

@@ -115,8 +115,9 @@ struct Recipe {
            activations.smooth;
   }
 
-  // The oldest sm_XX version whose kernels this recipe needs (int8 mma:
-  // sm_80; fp8 weights, activations or KV cache: sm_89), 0 for any; `why`
+  // The oldest sm_XX version whose kernels this recipe needs (fp8
+  // activations or KV cache: sm_89; int8 activations, fp8 weights: sm_80),
+  // 0 for any; `why`
   // gets the part of the recipe that needs it.
   int minimumSm(std::string *why = nullptr) const;
 };
