@@ -11,6 +11,8 @@
 #include "qtc/Quant/Numerics.h"
 #include "qtc/Quant/RoundToNearest.h"
 
+#include "ValueOrFail.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -51,14 +53,6 @@ std::vector<double> correlatedHessian(int64_t rows, int64_t in, unsigned seed) {
         h[i * in + j] += x[i] * x[j];
   }
   return h;
-}
-
-template <typename T> T valueOrFail(llvm::Expected<T> value) {
-  if (!value) {
-    ADD_FAILURE() << llvm::toString(value.takeError());
-    return T{};
-  }
-  return std::move(*value);
 }
 
 struct Width {

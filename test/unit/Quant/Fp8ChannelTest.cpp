@@ -5,6 +5,8 @@
 #include "qtc/Quant/Numerics.h"
 #include "qtc/rt/Float8.h"
 
+#include "ValueOrFail.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,14 +15,6 @@
 using namespace qtc::quant;
 
 namespace {
-
-template <typename T> T valueOrFail(llvm::Expected<T> value) {
-  if (!value) {
-    ADD_FAILURE() << llvm::toString(value.takeError());
-    return T{};
-  }
-  return std::move(*value);
-}
 
 // The row's largest weight maps to 448; every weight is then within e4m3's
 // relative half step (2^-4) of itself, or its subnormal step near zero.

@@ -4,6 +4,8 @@
 
 #include "qtc/Quant/RoundToNearest.h"
 
+#include "ValueOrFail.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -65,14 +67,6 @@ std::vector<double> gram(const std::vector<double> &x, int64_t in) {
       for (int64_t j = 0; j < in; ++j)
         h[i * in + j] += x[r * in + i] * x[r * in + j];
   return h;
-}
-
-template <typename T> T valueOrFail(llvm::Expected<T> value) {
-  if (!value) {
-    ADD_FAILURE() << llvm::toString(value.takeError());
-    return T{};
-  }
-  return std::move(*value);
 }
 
 /// The message a call that must fail gave.
