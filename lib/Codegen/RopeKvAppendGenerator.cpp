@@ -22,27 +22,10 @@ namespace abi = rt::abi::rope_kv_append;
 
 // The request's RoPE fields for the one frequency definition the host
 // backend uses too (qtc/rt/RopeFrequencies.h), so both rotate by
-// bit-identical angles. The request holds the artifact's f32 config values
-// widened to double; narrowing them back is exact.
+// bit-identical angles: the request holds the artifact's f32 config values.
 std::vector<float> inverseFrequencies(const KernelRequest &r) {
-  rt::RopeFrequencySpec spec;
+  rt::RopeFrequencySpec spec = r.rope;
   spec.headDim = r.headDim;
-  spec.theta = static_cast<float>(r.rope.theta);
-  switch (r.rope.scaling) {
-  case RopeScalingKind::None:
-    spec.scaling = rt::RopeFrequencySpec::Scaling::None;
-    break;
-  case RopeScalingKind::Linear:
-    spec.scaling = rt::RopeFrequencySpec::Scaling::Linear;
-    break;
-  case RopeScalingKind::Llama3:
-    spec.scaling = rt::RopeFrequencySpec::Scaling::Llama3;
-    break;
-  }
-  spec.factor = static_cast<float>(r.rope.factor);
-  spec.lowFreqFactor = static_cast<float>(r.rope.lowFreqFactor);
-  spec.highFreqFactor = static_cast<float>(r.rope.highFreqFactor);
-  spec.originalMaxPositions = r.rope.originalMaxPositions;
   return rt::ropeInverseFrequencies(spec);
 }
 
@@ -91,7 +74,7 @@ FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
                                             StringRef entry) {
   if (failed(checkAttentionShape(b, "rope_kv_append", r)))
     return failure();
-  if (r.rope.scaling == RopeScalingKind::Llama3 &&
+  if (r.rope.scaling == rt::RopeFrequencySpec::Scaling::Llama3 &&
       (r.rope.originalMaxPositions <= 0 ||
        r.rope.highFreqFactor == r.rope.lowFreqFactor))
     return emitError(b.getLoc())

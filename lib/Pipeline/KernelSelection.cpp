@@ -40,7 +40,7 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
     if (r.kvFp8)
       r.features = "+ptx81";
     r.rope.theta = cfg.ropeTheta;
-    r.rope.scaling = static_cast<codegen::RopeScalingKind>(cfg.ropeScaling);
+    r.rope.scaling = cfg.ropeScaling;
     r.rope.factor = cfg.ropeFactor;
     r.rope.lowFreqFactor = cfg.ropeLowFreqFactor;
     r.rope.highFreqFactor = cfg.ropeHighFreqFactor;

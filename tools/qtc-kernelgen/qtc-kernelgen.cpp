@@ -137,7 +137,7 @@ std::optional<KernelRequest> requestFromFlags() {
   r.kvHeads = kvHeads;
   r.headDim = headDim;
   r.kvBlockSize = blockSize;
-  r.rope.theta = theta;
+  r.rope.theta = static_cast<float>(theta);
   r.kvFp8 = kvFp8;
   r.epsilon = epsilon;
   r.chip = target;

@@ -11,6 +11,7 @@
 #define QTC_CODEGEN_KERNELGENERATOR_H
 
 #include "qtc/rt/KernelAbi.h"
+#include "qtc/rt/RopeFrequencies.h"
 #include "qtc/rt/artifact_generated.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -26,18 +27,6 @@ class DialectRegistry;
 namespace qtc::codegen {
 
 using KernelFamily = rt::abi::KernelFamily;
-
-enum class RopeScalingKind { None, Linear, Llama3 };
-
-// RoPE frequencies, as in the artifact's ModelConfig.
-struct RopeSpec {
-  double theta = 10000.0;
-  RopeScalingKind scaling = RopeScalingKind::None;
-  double factor = 1.0;
-  double lowFreqFactor = 1.0;
-  double highFreqFactor = 4.0;
-  int originalMaxPositions = 0;
-};
 
 struct KernelRequest {
   KernelFamily family = KernelFamily::Add;
@@ -72,7 +61,8 @@ struct KernelRequest {
   int kvHeads = 0;
   int headDim = 0;
   int kvBlockSize = 16;
-  RopeSpec rope;
+  // RoPE frequencies (headDim is taken from the request's headDim).
+  rt::RopeFrequencySpec rope;
   // The paged KV cache holds OCP FP8 E4M3 bytes (runtime/include/qtc/rt/
   // Float8.h) instead of f16: RopeKvAppend stores with round-to-nearest-even
   // saturation, Attention widens what it reads. Needs sm_89 or newer.

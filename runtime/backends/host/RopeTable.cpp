@@ -10,7 +10,7 @@ RopeFrequencySpec ropeFrequencySpec(const fb::ModelConfig &config) {
   RopeFrequencySpec spec;
   spec.headDim = config.head_dim();
   spec.theta = config.rope_theta();
-  spec.scaling = static_cast<RopeFrequencySpec::Scaling>(config.rope_scaling());
+  spec.scaling = config.rope_scaling();
   spec.factor = config.rope_factor();
   spec.lowFreqFactor = config.rope_low_freq_factor();
   spec.highFreqFactor = config.rope_high_freq_factor();

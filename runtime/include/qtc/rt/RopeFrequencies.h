@@ -8,12 +8,14 @@
 // The compiler bakes these values into the RoPE kernels (lib/Codegen) and the
 // host backend tabulates cos/sin from them (backends/host/RopeTable): both
 // call this one function so the GPU and the host rotate by bit-identical
-// frequencies. Header-only and free of FlatBuffers types so that lib/ can
-// use it without the runtime's libraries.
+// frequencies. Header-only (the schema's generated header is too), so lib/
+// uses it without the runtime's libraries.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_RT_ROPEFREQUENCIES_H
 #define QTC_RT_ROPEFREQUENCIES_H
+
+#include "qtc/rt/artifact_generated.h"
 
 #include <cmath>
 #include <cstdint>
@@ -23,8 +25,8 @@ namespace qtc::rt {
 
 // The RoPE fields of an artifact's ModelConfig (runtime/schema/artifact.fbs).
 struct RopeFrequencySpec {
-  // Values mirror fb::RopeScaling.
-  enum class Scaling : uint8_t { None = 0, Linear = 1, Llama3 = 2 };
+  // The schema's enum: one list of RoPE scaling kinds below the IR.
+  using Scaling = fb::RopeScaling;
 
   int headDim = 0;
   float theta = 10000.0f;
