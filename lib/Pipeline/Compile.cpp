@@ -174,9 +174,9 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
     StringRef digits = StringRef(target).drop_front(3);
     if (StringRef(target).starts_with("sm_") && !digits.getAsInteger(10, version) &&
         version < minimumSm)
-      return emitError(loc) << "recipe '" << recipe->name << "': " << why
-                            << " needs sm_" << minimumSm << " or newer; target "
-                            << target << " is older";
+      return emitError(loc) << "recipe '" << recipe->name << "' needs sm_" << minimumSm
+                            << " or newer for " << why << "; target " << target
+                            << " is older";
   }
 
   std::string tokenizerPath = findTokenizer(options);
