@@ -65,6 +65,22 @@ TEST_F(RecipeTest, NamedRecipes) {
   EXPECT_EQ(w8->linear.method, WeightMethod::Gptq);
   EXPECT_EQ(resolve("w8a16-rtn")->linear.method, WeightMethod::Rtn);
 
+  mlir::FailureOr<Recipe> w8a8 = resolve("w8a8");
+  ASSERT_TRUE(mlir::succeeded(w8a8));
+  EXPECT_EQ(w8a8->activations.format, ActivationFormat::Int8);
+  EXPECT_TRUE(w8a8->activations.smooth);
+  EXPECT_TRUE(w8a8->needsCalibration());
+  std::string why;
+  EXPECT_EQ(w8a8->minimumSm(&why), 80);
+  EXPECT_EQ(why, "int8 activations");
+
+  mlir::FailureOr<Recipe> fp8 = resolve("fp8");
+  ASSERT_TRUE(mlir::succeeded(fp8));
+  EXPECT_EQ(fp8->linear.format, WeightFormat::Fp8E4M3);
+  EXPECT_EQ(fp8->activations.format, ActivationFormat::Fp8E4M3);
+  EXPECT_FALSE(fp8->needsCalibration());
+  EXPECT_EQ(fp8->minimumSm(), 89);
+
   mlir::FailureOr<Recipe> w3 = resolve("w3a16");
   ASSERT_TRUE(mlir::succeeded(w3));
   EXPECT_EQ(w3->linear.format, WeightFormat::Int3);
@@ -123,6 +139,20 @@ TEST_F(RecipeTest, JsonErrorsNameTheProblem) {
        "weights.method must be \"rtn\" for fp8"},
       {R"({"weights": {"format": "int8", "symmetric": false}})",
        "weights.symmetric must be true for int8"},
+      {R"({"weights": {"format": "int4"}, "activations": {"format": "int8"}})",
+       "activations.format int8 needs weights.format int8 with group_size 0"},
+      {R"({"weights": {"format": "int8", "group_size": 128}, "activations": {"format": "int8"}})",
+       "got int8 in groups of 128"},
+      {R"({"weights": {"format": "int8"}, "activations": {"format": "fp8"}})",
+       "activations.format fp8 needs weights.format fp8, got int8"},
+      {R"({"weights": {"format": "int8"}, "activations": {"format": "int4"}})",
+       "activations.format must be"},
+      {R"({"weights": {"format": "int8"}, "activations": {"format": "fp16", "smoothquant": {}}})",
+       "activations.smoothquant needs quantized activations"},
+      {R"({"weights": {"format": "int8"}, "activations": {"format": "int8", "smoothquant": {"alpha": 2}}})",
+       "activations.smoothquant.alpha must be a number in [0, 1]"},
+      {R"({"weights": {"format": "int8"}, "lm_head": "weights", "activations": {"format": "int8"}})",
+       "lm_head \"weights\" with quantized activations is not supported"},
       {R"({"weights": {"format": "int4", "symmetric": "yes"}})", "symmetric must be a boolean"},
       {R"({"weights": {}})", "'weights.format' is required"},
       {R"({"lm_head": "int4"})", "lm_head must be"},
