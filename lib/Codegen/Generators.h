@@ -57,6 +57,12 @@ mlir::FailureOr<KernelIR> buildGemvKernel(mlir::ImplicitLocOpBuilder &b,
 mlir::FailureOr<KernelIR> buildGemmKernel(mlir::ImplicitLocOpBuilder &b,
                                           const KernelRequest &r,
                                           llvm::StringRef entry);
+// Int8 weights (one scale per row) x int8 per-token activations quantized
+// in the kernel, on mma.sync s8: 64 features x 8 (decode) or 32 (prefill)
+// tokens per block.
+mlir::FailureOr<KernelIR> buildW8A8Kernel(mlir::ImplicitLocOpBuilder &b,
+                                          const KernelRequest &r,
+                                          llvm::StringRef entry);
 mlir::FailureOr<KernelIR> buildRopeKvAppendKernel(mlir::ImplicitLocOpBuilder &b,
                                                   const KernelRequest &r,
                                                   llvm::StringRef entry);

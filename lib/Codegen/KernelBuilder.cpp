@@ -136,6 +136,10 @@ Value KernelBuilder::packE4M3x2(Value lo, Value hi) {
                  "=h,f,f", ValueRange{lo, hi});
 }
 
+Value KernelBuilder::cvtRniSatS8(Value x) {
+  return purePtx(b, i32(), "cvt.rni.sat.s8.f32 $0, $1;", "=r,f", ValueRange{x});
+}
+
 // cvt.rn.f16x2.e4m3x2 turns the e4m3 bytes of a 16-bit register into
 // f16x2, the low byte into the low half; exact.
 static Value e4m3PairToF16x2(ImplicitLocOpBuilder &b, Value pair) {

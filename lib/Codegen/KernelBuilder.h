@@ -108,6 +108,9 @@ public:
   mlir::Value packE4M3x2(mlir::Value lo, mlir::Value hi);
   // The e4m3 bytes of an e4m3Packed value (byte 0 first) as vector<n x f16>.
   mlir::Value e4m3ToF16(mlir::Value packed);
+  // An f32 rounded to the nearest integer, ties to even, saturated to
+  // [-128, 127] (cvt.rni.sat.s8.f32), as an i32.
+  mlir::Value cvtRniSatS8(mlir::Value x);
 
   // Floating point.
   mlir::Value extF32(mlir::Value f16Value); // scalar or vector

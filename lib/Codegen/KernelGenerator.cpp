@@ -98,6 +98,8 @@ std::string kernelEntryName(const KernelRequest &r) {
       os << "_fp8c";
       break;
     }
+    if (r.activation == rt::fb::ActivationQuant::Int8PerToken)
+      os << "_a8";
     os << "_n" << r.outFeatures << "_k" << r.inFeatures;
     if (r.hasBias)
       os << "_bias";
@@ -142,6 +144,8 @@ std::string kernelEntryName(const KernelRequest &r) {
 static FailureOr<KernelIR> buildLinearKernel(ImplicitLocOpBuilder &b,
                                              const KernelRequest &r,
                                              StringRef entry) {
+  if (r.activation != rt::fb::ActivationQuant::None)
+    return buildW8A8Kernel(b, r, entry);
   return r.decode ? buildGemvKernel(b, r, entry) : buildGemmKernel(b, r, entry);
 }
 

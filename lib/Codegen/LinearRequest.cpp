@@ -27,6 +27,23 @@ LogicalResult checkLinearRequest(ImplicitLocOpBuilder &b, const KernelRequest &r
     return fail("mma.sync.m16n8k16 with f16 operands needs sm_80 or newer, got '" +
                 r.chip + "'");
   using rt::fb::WeightFormat;
+  using rt::fb::ActivationQuant;
+  switch (r.activation) {
+  case ActivationQuant::None:
+    break;
+  case ActivationQuant::Int8PerToken:
+    // The integer sum only makes sense against integer weight codes with
+    // one scale per row: a group scale would have to be applied inside it.
+    if (r.format != WeightFormat::Int8Group)
+      return fail("int8 activations (W8A8) need int8 weights");
+    if (r.groupSize != r.inFeatures)
+      return fail("int8 activations (W8A8) need one weight scale per row: the "
+                  "group size must equal in_features " + Twine(r.inFeatures) +
+                  ", got " + Twine(r.groupSize));
+    break;
+  case ActivationQuant::Fp8PerToken:
+    return fail("fp8 activations have no GPU kernel (host backend only)");
+  }
   const int64_t chunk = weightChunk(r.format).channels;
   switch (r.format) {
   case WeightFormat::Dense:

@@ -8,7 +8,9 @@
 //   qtc-kernelgen --kind gemv-int4 --n 12288 --k 4096 --target sm_90 --emit ptx
 //
 // The Linear kinds name the weight format (gemv-f16, gemv-int4, gemv-int8,
-// gemv-fp8); --prefill picks the prefill GEMM instead of the decode GEMV.
+// gemv-fp8); --prefill picks the prefill GEMM instead of the decode GEMV;
+// --activation int8 quantizes x per token in the kernel (W8A8, gemv-int8
+// with --group 0).
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,6 +67,10 @@ cl::opt<int> stages("stages",
                     cl::desc("Prefill GEMM: 1 load then multiply, 2 load the next K step "
                              "while multiplying (0: default, 2)"),
                     cl::init(0));
+cl::opt<std::string> activation(
+    "activation",
+    cl::desc("Linear: input quantization, none, int8 (per token, W8A8) or fp8"),
+    cl::init("none"));
 cl::opt<bool> prefill("prefill", cl::desc("Generate the prefill variant"));
 cl::opt<int64_t> hidden("hidden", cl::desc("Row width of row kernels"), cl::init(0));
 cl::opt<int64_t> vocab("vocab", cl::desc("Embedding: table rows"), cl::init(0));
@@ -122,6 +128,16 @@ std::optional<KernelRequest> requestFromFlags() {
     r.groupSize = group.getNumOccurrences() ? group : inFeatures;
     break;
   }
+  using qtc::rt::fb::ActivationQuant;
+  std::optional<ActivationQuant> act =
+      StringSwitch<std::optional<ActivationQuant>>(activation)
+          .Case("none", ActivationQuant::None)
+          .Case("int8", ActivationQuant::Int8PerToken)
+          .Case("fp8", ActivationQuant::Fp8PerToken)
+          .Default(std::nullopt);
+  if (!act)
+    return std::nullopt;
+  r.activation = *act;
   r.symmetric = !asymmetric;
   r.hasBias = bias;
   r.hasResidual = residual;
@@ -162,7 +178,8 @@ void printManifestLine(raw_ostream &os, const KernelRequest &r,
      << " tile_m=" << k.tile.tileM << " tile_n=" << k.tile.tileN
      << " split_k=" << k.tile.splitK
      << " programmatic=" << (k.tile.programmaticLaunch ? 1 : 0)
-     << " kv_fp8=" << (r.kvFp8 ? 1 : 0) << "\n";
+     << " kv_fp8=" << (r.kvFp8 ? 1 : 0)
+     << " activation=" << qtc::rt::fb::EnumNameActivationQuant(r.activation) << "\n";
 }
 
 } // namespace
@@ -173,7 +190,8 @@ int main(int argc, char **argv) {
 
   std::optional<KernelRequest> request = requestFromFlags();
   if (!request) {
-    errs() << "qtc-kernelgen: unknown --kind '" << kind << "'\n";
+    errs() << "qtc-kernelgen: unknown --kind '" << kind << "' or --activation '"
+           << activation << "'\n";
     return 1;
   }
   if (emit != "mlir" && emit != "ptx" && emit != "meta") {

@@ -52,6 +52,10 @@ struct KernelRequest {
   bool symmetric = true;
   bool hasBias = false;
   bool hasResidual = false;
+  // Linear: the input's quantization (artifact.fbs ActivationQuant). With
+  // Int8PerToken (Int8Group weights, group = inFeatures) the kernel
+  // quantizes x per token itself and multiplies int8 x int8 (W8A8).
+  rt::fb::ActivationQuant activation = rt::fb::ActivationQuant::None;
 
   // RmsNorm.
   float epsilon = 1e-5f;
@@ -113,7 +117,7 @@ mlir::FailureOr<GeneratedKernel> buildKernelIR(mlir::MLIRContext &context,
 
 // A stable entry name for `request` ("qtc_linear_int4g128s_n12288_k4096_...";
 // the weight part is f16, int4g<G>{s,a}, int8g<G>, int8c (one scale per
-// row) or fp8c).
+// row) or fp8c, followed by _a8 for int8 per-token activations).
 std::string kernelEntryName(const KernelRequest &request);
 
 } // namespace qtc::codegen

@@ -1,0 +1,352 @@
+//===- LinearW8A8Generator.cpp - Int8 x int8 Linear (W8A8) ----------------===//
+//
+// out[t, n] = s[t] * scale_w[n] * sum_k qx[t, k] qw[n, k] (+ bias, residual)
+// for an Int8Group weight with one f16 scale per row and activations
+// quantized per token inside the kernel (artifact.fbs, Int8PerToken):
+// s[t] = max_k |x[t, k]| / 127 (1 for a zero row), qx = round-half-even(x /
+// s[t]) clamped to [-127, 127]. The integer sum is exact: mma.sync
+// m16n8k32 s8 x s8 -> s32 (|sum| <= 128 * 127 * K stays far below 2^31 for
+// any K this accepts, so the instruction's satfinite never clips).
+//
+// A block owns 64 output features (4 warps x 16 rows) and 8 (decode) or 32
+// (prefill) tokens. It first finds its tokens' absmax over K (16-byte x
+// loads, a warp per token, warp shuffles) and keeps s[t] in shared memory.
+// Then, per stage of K, it converts its tokens' x to int8 codes into shared
+// memory, once per block (f32 division, cvt.rni.sat.s8.f32), and every warp
+// multiplies its weight rows by them: each x element is converted once per
+// 64 output features, not once per warp.
+//
+// Fragments (PTX ISA, m16n8k32 .s8): lane (g = lane / 4, q = lane % 4) holds
+// A rows g and g+8 at k 4q..4q+3 (registers 0, 1) and 16+4q.. (2, 3), and B
+// column g at the same k. As in MmaFragments.h the kernel chooses which
+// channels sit at a lane's k positions: the lane loads 16-byte chunk c of
+// rows g and g+8 (16 channels) and the same chunk of token g's codes, and
+// feeds words 0, 1 to one mma and words 2, 3 to the next. A and B thus see
+// the same channels and the reduction over k is the row's dot product.
+//
+// Not done: wgmma on sm_90, a split-K decode schedule (a decode block spans
+// 64 features, so 4096 outputs launch only 64 blocks), cp.async staging, and
+// fusing the quantization into the preceding RmsNorm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Generators.h"
+#include "KernelBuilder.h"
+#include "MmaFragments.h"
+
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+
+namespace qtc::codegen {
+namespace {
+
+namespace abi = rt::abi::linear;
+
+constexpr int kWarps = 4;
+constexpr int kThreads = 32 * kWarps;
+constexpr int64_t kWarpRows = 16;     // mma M per warp
+constexpr int64_t kChunk = 16;        // int8 channels per 16-byte chunk
+constexpr int64_t kStageBytes = 16384; // int8 codes staged per K stage
+constexpr int64_t kUnroll = 2;         // chunks per lane per loop iteration
+
+// The block's tile and K staging, shared by the emitter and the shell.
+struct W8A8Tile {
+  int64_t tokenTiles;   // mma N tiles of 8 tokens
+  int64_t tileTokens;
+  int64_t chunksPerRow; // 16-byte chunks of a weight row
+  int64_t stageChunks;  // chunks of K staged at once
+  int64_t rowStride;    // staged vectors per token: a 16-byte pad spreads
+                        // the tokens of one load over the banks
+};
+
+W8A8Tile w8a8Tile(const KernelRequest &r) {
+  W8A8Tile t;
+  t.tokenTiles = r.decode ? 1 : 4;
+  t.tileTokens = 8 * t.tokenTiles;
+  t.chunksPerRow = r.inFeatures / kChunk;
+  // Whole loop iterations (4 lanes x kUnroll chunks) per stage, no more
+  // than K needs.
+  const int64_t step = 4 * kUnroll;
+  t.stageChunks = std::min(kStageBytes / t.tileTokens / kChunk,
+                           (t.chunksPerRow + step - 1) / step * step);
+  t.rowStride = t.stageChunks + 1;
+  return t;
+}
+
+class W8A8Emitter {
+public:
+  W8A8Emitter(KernelBuilder &kb, const KernelRequest &r, ValueRange args,
+              Value codes, Value tokenScales)
+      : kb(kb), b(kb.b), args(args), codes(codes), tokenScales(tokenScales),
+        n(r.outFeatures), k(r.inFeatures), bias(r.hasBias),
+        residual(r.hasResidual) {
+    W8A8Tile t = w8a8Tile(r);
+    tokenTiles = t.tokenTiles;
+    tileTokens = t.tileTokens;
+    chunksPerRow = t.chunksPerRow;
+    stageChunks = t.stageChunks;
+    rowStride = t.rowStride;
+  }
+
+  void emit();
+
+private:
+  void emitTokenScales();
+  void stageCodes(Value stage);
+  void multiplyStage(Value stage, SmallVector<Value> &acc);
+  void storeTile(ArrayRef<Value> acc);
+  Value token(Value slot) { return kb.min(kb.add(tokenBase, slot), lastToken); }
+  // 16 f32 values / s as int8 codes in 4 words (byte 0 = first channel).
+  Value quantize16(Value lo8, Value hi8, Value scale);
+
+  KernelBuilder &kb;
+  ImplicitLocOpBuilder &b;
+  ValueRange args;
+  Value codes, tokenScales;
+  int64_t n = 0, k = 0;
+  bool bias = false, residual = false;
+  int64_t tokenTiles = 1, tileTokens = 8, chunksPerRow = 0, stageChunks = 0,
+          rowStride = 0;
+
+  Value tid, warp, lane, g, q, rowBase, tokenBase, numTokens, lastToken;
+  Value weightRow[2];
+};
+
+void W8A8Emitter::emitTokenScales() {
+  // A warp per token: lanes stride over the row's 16-byte vectors and keep
+  // the elementwise max of |x| (the sign bit cleared) as f16, exact.
+  const int64_t vectors = k / 8;
+  VectorType half8 = kb.vec(8, kb.f16());
+  for (int64_t slot = 0; slot < tileTokens; slot += kWarps) {
+    Value s = kb.add(warp, slot);
+    Value rowAt = kb.mul(token(s), vectors);
+    auto loop = scf::ForOp::create(b, lane, kb.index(vectors), kb.index(32),
+                                   ValueRange{kb.zeros(half8)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value words = kb.load(args[abi::kX], kb.add(rowAt, loop.getInductionVar()));
+      words = arith::AndIOp::create(b, words, kb.splatI32(4, 0x7FFF7FFF));
+      Value abs = vector::BitCastOp::create(b, half8, words);
+      scf::YieldOp::create(b, kb.maxF(loop.getRegionIterArgs()[0], abs));
+    }
+    Value m = kb.extF32(loop.getResult(0));
+    Value absMax = kb.extract(m, 0);
+    for (int64_t i = 1; i < 8; ++i)
+      absMax = kb.maxF(absMax, kb.extract(m, i));
+    absMax = kb.warpMax(absMax);
+    Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, absMax,
+                                           kb.constF32(0.0));
+    Value scale = kb.select(positive,
+                            arith::DivFOp::create(b, absMax, kb.constF32(127.0)),
+                            kb.constF32(1.0));
+    kb.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, kb.index(0)),
+              [&] { kb.store(scale, tokenScales, s); });
+  }
+}
+
+Value W8A8Emitter::quantize16(Value lo8, Value hi8, Value scale) {
+  // IEEE division (div.rn.f32), as the host divides: x * (1 / s) would
+  // round differently near the .5 boundaries.
+  VectorType f32x8 = kb.vec(8, kb.f32());
+  Value splat = vector::BroadcastOp::create(b, f32x8, scale);
+  Value ratio[2] = {arith::DivFOp::create(b, kb.extF32(lo8), splat),
+                    arith::DivFOp::create(b, kb.extF32(hi8), splat)};
+  Value words = kb.zeros(kb.v4i32());
+  for (int64_t w = 0; w < 4; ++w) {
+    Value word = kb.constI32(0);
+    for (int64_t j = 0; j < 4; ++j) {
+      int64_t c = 4 * w + j;
+      Value code = kb.cvtRniSatS8(kb.extract(ratio[c / 8], c % 8));
+      // The spec's grid is symmetric: -128 never occurs.
+      code = arith::MaxSIOp::create(b, code, kb.constI32(-127));
+      code = arith::AndIOp::create(b, code, kb.constI32(0xFF));
+      if (j > 0)
+        code = arith::ShLIOp::create(b, code, kb.constI32(8 * j));
+      word = arith::OrIOp::create(b, word, code);
+    }
+    words = vector::InsertOp::create(b, word, words, w);
+  }
+  return words;
+}
+
+void W8A8Emitter::stageCodes(Value stage) {
+  const int64_t items = tileTokens * stageChunks;
+  for (int64_t i = 0; i < (items + kThreads - 1) / kThreads; ++i) {
+    Value item = kb.add(tid, i * kThreads);
+    Value slot = kb.div(item, stageChunks), c = kb.rem(item, stageChunks);
+    Value chunkAt = kb.add(kb.mul(stage, stageChunks), c);
+    Value valid = arith::AndIOp::create(
+        b, kb.ult(kb.add(tokenBase, slot), numTokens), kb.ult(chunkAt, chunksPerRow));
+    if (items % kThreads)
+      valid = arith::AndIOp::create(b, valid, kb.ult(item, items));
+    Value safeSlot = kb.min(slot, tileTokens - 1);
+    Value at = kb.add(kb.mul(token(safeSlot), k / 8),
+                      kb.mul(kb.min(chunkAt, chunksPerRow - 1), 2));
+    Value words = quantize16(kb.loadHalf8(args[abi::kX], at),
+                             kb.loadHalf8(args[abi::kX], kb.add(at, 1)),
+                             kb.load(tokenScales, safeSlot));
+    // Tokens past the batch and channels past K are zero codes.
+    words = kb.select(valid, words, kb.zeros(kb.v4i32()));
+    kb.ifThen(kb.ult(item, items), [&] {
+      kb.store(words, codes, kb.add(kb.mul(safeSlot, rowStride), c));
+    });
+  }
+}
+
+// Words (vector<R x i32>) as the i8 operand vector<R x 4 x i8>, register
+// i = word i. Built row by row: a 2-D shape_cast does not lower here.
+static Value asI8(KernelBuilder &kb, Value words, VectorType type) {
+  int64_t rows = llvm::cast<VectorType>(words.getType()).getNumElements();
+  Value bytes = vector::BitCastOp::create(kb.b, kb.vec(4 * rows, kb.b.getI8Type()), words);
+  Value operand = kb.zeros(type);
+  for (int64_t i = 0; i < rows; ++i)
+    operand = vector::InsertOp::create(
+        kb.b, kb.shuffle(bytes, {4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3}), operand, i);
+  return operand;
+}
+
+void W8A8Emitter::multiplyStage(Value stage, SmallVector<Value> &acc) {
+  VectorType aType = VectorType::get({4, 4}, b.getI8Type());
+  VectorType bType = VectorType::get({2, 4}, b.getI8Type());
+  const int64_t perIteration = 4 * kUnroll;
+  auto loop = scf::ForOp::create(b, kb.index(0), kb.index(stageChunks / perIteration),
+                                 kb.index(1), acc);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> carried(loop.getRegionIterArgs());
+  Value first = kb.mul(loop.getInductionVar(), perIteration);
+  // Every load of the iteration first, then the mmas.
+  SmallVector<std::array<Value, 2>> weights;
+  SmallVector<Value> local;
+  for (int64_t u = 0; u < kUnroll; ++u) {
+    Value c = kb.add(first, kb.add(q, 4 * u)); // chunk within the stage
+    // Chunks past the row read its last chunk; their codes are zero.
+    Value at = kb.min(kb.add(kb.mul(stage, stageChunks), c), chunksPerRow - 1);
+    weights.push_back({kb.load(args[abi::kWeight], kb.add(weightRow[0], at)),
+                       kb.load(args[abi::kWeight], kb.add(weightRow[1], at))});
+    local.push_back(c);
+  }
+  for (int64_t u = 0; u < kUnroll; ++u) {
+    // A registers: rows (g, g+8) at k 4q.. then at k 16+4q.., i.e. words
+    // (w0 of g, w0 of g+8, w1 of g, w1 of g+8) for the first mma.
+    Value a[2];
+    for (int h = 0; h < 2; ++h) {
+      SmallVector<int64_t> mask = {2 * h, 4 + 2 * h, 2 * h + 1, 4 + 2 * h + 1};
+      a[h] = asI8(kb, vector::ShuffleOp::create(b, weights[u][0], weights[u][1], mask),
+                  aType);
+    }
+    for (int64_t t = 0; t < tokenTiles; ++t) {
+      Value x = kb.load(codes, kb.add(kb.mul(kb.add(g, 8 * t), rowStride), local[u]));
+      for (int h = 0; h < 2; ++h) {
+        Value bOp = asI8(kb, kb.shuffle(x, {2 * h, 2 * h + 1}), bType);
+        carried[t] = nvgpu::MmaSyncOp::create(b, a[h], bOp, carried[t],
+                                              ArrayRef<int64_t>{16, 8, 32});
+      }
+    }
+  }
+  scf::YieldOp::create(b, carried);
+  b.setInsertionPointAfter(loop);
+  acc.assign(loop.getResults().begin(), loop.getResults().end());
+}
+
+void W8A8Emitter::storeTile(ArrayRef<Value> acc) {
+  WeightChunk chunk = weightChunk(rt::fb::WeightFormat::Int8Group);
+  Value rowScale[2];
+  for (int r = 0; r < 2; ++r)
+    rowScale[r] = loadRowScale(kb, chunk, args[abi::kScales], kb.min(
+        kb.add(rowBase, kb.add(kb.mul(warp, kWarpRows), kb.add(g, 8 * r))), n - 1));
+  // C fragment element (i / 2, i % 2) of token tile t: feature g + 8 (i / 2),
+  // token 8t + 2q + i % 2.
+  for (int64_t t = 0; t < tokenTiles; ++t)
+    for (int i = 0; i < 4; ++i) {
+      Value slot = kb.add(kb.mul(q, 2), 8 * t + i % 2);
+      Value row = kb.add(rowBase, kb.add(kb.mul(warp, kWarpRows), kb.add(g, 8 * (i / 2))));
+      Value tok = kb.add(tokenBase, slot);
+      Value sum = vector::ExtractOp::create(b, acc[t], ArrayRef<int64_t>{i / 2, i % 2});
+      Value inside = arith::AndIOp::create(b, kb.ult(tok, numTokens), kb.ult(row, n));
+      kb.ifThen(inside, [&] {
+        Value at = kb.add(kb.mul(tok, n), row);
+        Value scale = kb.mulF(kb.load(tokenScales, slot), rowScale[i / 2]);
+        Value v = kb.mulF(arith::SIToFPOp::create(b, kb.f32(), sum), scale);
+        if (bias)
+          v = kb.addF(v, kb.extF32(kb.load(args[abi::kBias], row)));
+        if (residual)
+          v = kb.addF(v, kb.extF32(kb.load(args[abi::kResidual], at)));
+        kb.store(kb.truncF16(v), args[abi::kOut], at);
+      });
+    }
+}
+
+void W8A8Emitter::emit() {
+  tid = kb.threadIdX();
+  warp = kb.div(tid, 32);
+  lane = kb.rem(tid, 32);
+  g = kb.div(lane, 4);
+  q = kb.rem(lane, 4);
+  rowBase = kb.mul(kb.blockIdX(), kWarpRows * kWarps);
+  tokenBase = kb.mul(kb.blockIdY(), tileTokens);
+  numTokens = kb.toIndex(args[abi::kNumTokens]);
+  lastToken = kb.sub(numTokens, kb.index(1));
+  for (int r = 0; r < 2; ++r) {
+    Value row = kb.add(rowBase, kb.add(kb.mul(warp, kWarpRows), kb.add(g, 8 * r)));
+    row = kb.min(row, n - 1); // rows past N compute on row N-1, not stored
+    weightRow[r] = kb.mul(row, chunksPerRow);
+  }
+
+  emitTokenScales();
+  kb.barrier();
+  SmallVector<Value> acc(tokenTiles, kb.zeros(VectorType::get({2, 2}, kb.i32())));
+  const int64_t stages = (chunksPerRow + stageChunks - 1) / stageChunks;
+  auto loop = scf::ForOp::create(b, kb.index(0), kb.index(stages), kb.index(1), acc);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> carried(loop.getRegionIterArgs());
+    stageCodes(loop.getInductionVar());
+    kb.barrier();
+    multiplyStage(loop.getInductionVar(), carried);
+    kb.barrier(); // before the next stage overwrites the codes
+    scf::YieldOp::create(b, carried);
+  }
+  acc.assign(loop.getResults().begin(), loop.getResults().end());
+  storeTile(acc);
+}
+
+} // namespace
+
+FailureOr<KernelIR> buildW8A8Kernel(ImplicitLocOpBuilder &b, const KernelRequest &r,
+                                    StringRef entry) {
+  if (failed(checkLinearRequest(b, r)))
+    return failure();
+  auto fail = [&](const Twine &msg) {
+    return emitError(b.getLoc()) << "linear W8A8 kernel: " << msg;
+  };
+  if (r.activation != rt::fb::ActivationQuant::Int8PerToken)
+    return fail("needs int8 per-token activations");
+  if (r.splitK || r.unroll || r.dequant || r.programmaticWait || r.pipelineStages)
+    return fail("has no tuning knobs (split-K, unroll, dequant, programmatic "
+                "wait, pipeline stages) yet");
+  KernelBuilder kb(b);
+  SmallVector<KernelParam> params = linearParams(kb, r);
+  W8A8Tile tile = w8a8Tile(r);
+  Type staged = kb.workgroupBuffer(kb.v4i32(), tile.tileTokens * tile.rowStride);
+  Type scales = kb.workgroupBuffer(kb.f32(), tile.tileTokens);
+  KernelShell shell = createKernelShell(b, entry, params, {staged, scales}, kThreads);
+  if (r.maxRegisters > 0)
+    shell.func->setAttr("nvvm.maxnreg", b.getI32IntegerAttr(r.maxRegisters));
+  W8A8Emitter emitter(kb, r, shell.func.getArguments(),
+                      shell.func.getWorkgroupAttributions()[0],
+                      shell.func.getWorkgroupAttributions()[1]);
+  emitter.emit();
+  KernelIR ir = finishKernelIR(b, shell, kThreads);
+  ir.tile.tileM = static_cast<int>(tile.tileTokens);
+  ir.tile.tileN = static_cast<int>(kWarpRows * kWarps);
+  ir.tile.splitK = 1;
+  return ir;
+}
+
+} // namespace qtc::codegen
