@@ -62,18 +62,24 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
         r.family = codegen::KernelFamily::Linear;
         r.inFeatures = l.getInFeatures();
         r.outFeatures = l.getOutFeatures();
-        // The Linear kernels take f16 activations (W8A16 at most): a kernel
-        // for this step would skip the per-token quantization the host
-        // backend applies, so none is generated.
+        // An int8 per-token input runs on the W8A8 kernel, which quantizes
+        // x itself (generateKernel checks its weights); no GPU kernel takes
+        // fp8 activations, which only the host backend applies.
         if (qnt::EncodingAttr act = l.getInputEncodingAttr()) {
-          std::string sources;
-          for (StringRef s : l.getSources().getAsValueRange<StringAttr>())
-            sources += (sources.empty() ? "" : ", ") + s.str();
-          emitError(l.getLoc()) << "no GPU kernel quantizes a linear's input yet ("
-                                << act << " on the linear of " << sources
-                                << "); compile for the host backend (--target host)";
-          status = failure();
-          return;
+          if (act.getFormat() != qnt::Format::i8 ||
+              act.getGranularity() != qnt::Granularity::per_token) {
+            std::string sources;
+            for (StringRef s : l.getSources().getAsValueRange<StringAttr>())
+              sources += (sources.empty() ? "" : ", ") + s.str();
+            emitError(l.getLoc()) << "no GPU kernel quantizes a linear's input as "
+                                  << act << " (the linear of " << sources
+                                  << "): only int8 per-token activations run on "
+                                     "the GPU; compile for the host backend "
+                                     "(--target host)";
+            status = failure();
+            return;
+          }
+          r.activation = rt::fb::ActivationQuant::Int8PerToken;
         }
         if (qnt::EncodingAttr enc = l.getEncodingAttr()) {
           FailureOr<rt::fb::WeightFormat> format =

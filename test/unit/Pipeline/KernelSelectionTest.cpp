@@ -108,15 +108,48 @@ TEST_F(KernelSelectionTest, RefusesEncodingsNoFormatHolds) {
       << diagnostics;
 }
 
-TEST_F(KernelSelectionTest, RefusesQuantizedInputs) {
+// An int8 per-token input runs on the W8A8 kernels (prefill and decode),
+// which quantize x themselves.
+TEST_F(KernelSelectionTest, Int8InputsGetW8A8Kernels) {
   std::string diagnostics;
-  EXPECT_TRUE(kernelsOf("encoding = #qnt.encoding<format = i8, granularity = per_channel, "
-                        "scale_type = f16>, input_encoding = #qnt.encoding<format = i8, "
+  std::vector<std::string> names =
+      kernelsOf("encoding = #qnt.encoding<format = i8, granularity = per_channel, "
+                "scale_type = f16>, input_encoding = #qnt.encoding<format = i8, "
+                "granularity = per_token, scale_type = f32>",
+                &diagnostics);
+  EXPECT_EQ(names, (std::vector<std::string>{"qtc_linear_int8c_a8_n48_k64_gemm_sm90",
+                                             "qtc_linear_int8c_a8_n48_k64_gemv_sm90"}))
+      << diagnostics;
+}
+
+// W8A8 multiplies integer sums by one weight scale per row: int8 groups
+// are the generator's refusal, named.
+TEST_F(KernelSelectionTest, RefusesInt8InputsOverGroupedWeights) {
+  std::string diagnostics;
+  EXPECT_TRUE(kernelsOf("encoding = #qnt.encoding<format = i8, granularity = per_group, "
+                        "group_size = 32, scale_type = f16>, input_encoding = "
+                        "#qnt.encoding<format = i8, granularity = per_token, scale_type = f32>",
+                        &diagnostics)
+                  .empty());
+  EXPECT_NE(diagnostics.find("int8 activations (W8A8) need one weight scale per row"),
+            std::string::npos)
+      << diagnostics;
+}
+
+// No GPU kernel takes fp8 activations: the error names the linear's weights.
+TEST_F(KernelSelectionTest, RefusesFp8Inputs) {
+  std::string diagnostics;
+  EXPECT_TRUE(kernelsOf("encoding = #qnt.encoding<format = f8e4m3, granularity = per_channel, "
+                        "scale_type = f32>, input_encoding = #qnt.encoding<format = f8e4m3, "
                         "granularity = per_token, scale_type = f32>",
                         &diagnostics)
                   .empty());
-  EXPECT_NE(diagnostics.find("no GPU kernel quantizes a linear's input yet"), std::string::npos)
+  EXPECT_NE(diagnostics.find("no GPU kernel quantizes a linear's input as "
+                             "#qnt.encoding<format = f8e4m3"),
+            std::string::npos)
       << diagnostics;
+  EXPECT_NE(diagnostics.find("(the linear of w)"), std::string::npos) << diagnostics;
+  EXPECT_NE(diagnostics.find("--target host"), std::string::npos) << diagnostics;
 }
 
 // What the generator refuses (int8 groups of 8: a 16-channel chunk would
