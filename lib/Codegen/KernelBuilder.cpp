@@ -140,6 +140,14 @@ Value KernelBuilder::cvtRniSatS8(Value x) {
   return purePtx(b, i32(), "cvt.rni.sat.s8.f32 $0, $1;", "=r,f", ValueRange{x});
 }
 
+Value KernelBuilder::mulRn(Value a, Value c) {
+  return purePtx(b, f32(), "mul.rn.f32 $0, $1, $2;", "=f,f,f", ValueRange{a, c});
+}
+
+Value KernelBuilder::addRn(Value a, Value c) {
+  return purePtx(b, f32(), "add.rn.f32 $0, $1, $2;", "=f,f,f", ValueRange{a, c});
+}
+
 // cvt.rn.f16x2.e4m3x2 turns the e4m3 bytes of a 16-bit register into
 // f16x2, the low byte into the low half; exact.
 static Value e4m3PairToF16x2(ImplicitLocOpBuilder &b, Value pair) {

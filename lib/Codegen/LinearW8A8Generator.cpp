@@ -270,12 +270,14 @@ void W8A8Emitter::storeTile(ArrayRef<Value> acc) {
       Value inside = arith::AndIOp::create(b, kb.ult(tok, numTokens), kb.ult(row, n));
       kb.ifThen(inside, [&] {
         Value at = kb.add(kb.mul(tok, n), row);
-        Value scale = kb.mulF(kb.load(tokenScales, slot), rowScale[i / 2]);
-        Value v = kb.mulF(arith::SIToFPOp::create(b, kb.f32(), sum), scale);
+        // Rounded operations (no fma contraction): kernel-check replicates
+        // this arithmetic bit for bit.
+        Value scale = kb.mulRn(kb.load(tokenScales, slot), rowScale[i / 2]);
+        Value v = kb.mulRn(arith::SIToFPOp::create(b, kb.f32(), sum), scale);
         if (bias)
-          v = kb.addF(v, kb.extF32(kb.load(args[abi::kBias], row)));
+          v = kb.addRn(v, kb.extF32(kb.load(args[abi::kBias], row)));
         if (residual)
-          v = kb.addF(v, kb.extF32(kb.load(args[abi::kResidual], at)));
+          v = kb.addRn(v, kb.extF32(kb.load(args[abi::kResidual], at)));
         kb.store(kb.truncF16(v), args[abi::kOut], at);
       });
     }
