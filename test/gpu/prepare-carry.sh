@@ -12,8 +12,10 @@
 # QTC_RECIPES names the recipes (presets or recipe files) of the artifacts,
 # default fp16 and w4a16; the W8A16 kernels run end to end with
 # QTC_RECIPES="w8a16 test/gpu/recipes/int8-g64.json test/gpu/recipes/fp8-weights.json"
-# (int8 per row and per group of 64, fp8 per row; W8A8 recipes have no GPU
-# kernels yet). Each artifact is ~9-13 MB of the carry.
+# (int8 per row and per group of 64, fp8 per row), and the W8A8 kernels
+# with QTC_RECIPES=w8a8 (fp8 activations have no GPU kernel). Each artifact
+# is ~9-13 MB of the carry. QTC_CARRY_ONLY=w8a8 makes a small carry: the
+# binaries and the W8A8 check kernels only (no bench kernels).
 set -euo pipefail
 gen=$1
 bins=$2
@@ -36,6 +38,29 @@ if [[ -n ${QTC:-} ]]; then
 fi
 
 check() { "$gen" --out-dir "$carry/ptx-check" "$@"; }
+# W8A8: int8 weights with one f16 scale per row times int8 activations the
+# kernel quantizes per token (kernel-check replicates it bit for bit).
+# Llama-2-7B shapes (q|k|v, o, gate|up, down), odd ones (partial feature
+# and token tiles, K of 13 and 65 chunks: a partial last step), bias and
+# residual, decode GEMV and prefill GEMM, sm_80 PTX as well.
+w8a8_checks() {
+  for p in "" --prefill; do
+    check $p --kind gemv-int8 --group 0 --activation int8 --n 4096 --k 4096
+    check $p --kind gemv-int8 --group 0 --activation int8 --n 12288 --k 4096
+    check $p --kind gemv-int8 --group 0 --activation int8 --n 22016 --k 4096
+    check $p --kind gemv-int8 --group 0 --activation int8 --n 4096 --k 11008 --residual
+    check $p --kind gemv-int8 --group 0 --activation int8 --n 100 --k 208 --bias --residual
+    check $p --kind gemv-int8 --group 0 --activation int8 --n 72 --k 1040 --bias
+    check $p --kind gemv-int8 --group 0 --activation int8 --n 256 --k 704 --residual
+    check $p --kind gemv-int8 --group 0 --activation int8 --n 512 --k 256 --target sm_80
+  done
+}
+if [[ ${QTC_CARRY_ONLY:-} == w8a8 ]]; then
+  w8a8_checks
+  echo "prepared $carry: $(wc -l < "$carry/ptx-check/manifest.txt") W8A8 check kernels"
+  exit 0
+fi
+w8a8_checks
 # kjv-llama-6m shapes (hidden 256, 4 heads / 2 KV heads of 64, MLP 704,
 # vocab 4096), Llama-2/3 shapes, and odd sizes for the bounds paths.
 check --kind gemv-f16 --n 512 --k 256
