@@ -117,21 +117,30 @@ private:
 
 void W8A8Emitter::emitTokenScales() {
   // A warp per token: lanes stride over the row's 16-byte vectors and keep
-  // the elementwise max of |x| (the sign bit cleared) as f16, exact.
-  const int64_t vectors = k / 8;
+  // the elementwise max of |x| (the sign bit cleared) as f16, exact. Four
+  // loads per iteration are in flight; past the row they reread its last
+  // vector, which leaves a max unchanged.
+  const int64_t vectors = k / 8, inFlight = 4;
   VectorType half8 = kb.vec(8, kb.f16());
   for (int64_t slot = 0; slot < tileTokens; slot += kWarps) {
     Value s = kb.add(warp, slot);
     Value rowAt = kb.mul(token(s), vectors);
-    auto loop = scf::ForOp::create(b, lane, kb.index(vectors), kb.index(32),
+    auto loop = scf::ForOp::create(b, lane, kb.index(vectors), kb.index(32 * inFlight),
                                    ValueRange{kb.zeros(half8)});
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
-      Value words = kb.load(args[abi::kX], kb.add(rowAt, loop.getInductionVar()));
-      words = arith::AndIOp::create(b, words, kb.splatI32(4, 0x7FFF7FFF));
-      Value abs = vector::BitCastOp::create(b, half8, words);
-      scf::YieldOp::create(b, kb.maxF(loop.getRegionIterArgs()[0], abs));
+      SmallVector<Value> loaded;
+      for (int64_t j = 0; j < inFlight; ++j) {
+        Value at = kb.min(kb.add(loop.getInductionVar(), 32 * j), vectors - 1);
+        loaded.push_back(kb.load(args[abi::kX], kb.add(rowAt, at)));
+      }
+      Value m = loop.getRegionIterArgs()[0];
+      for (Value words : loaded) {
+        words = arith::AndIOp::create(b, words, kb.splatI32(4, 0x7FFF7FFF));
+        m = kb.maxF(m, vector::BitCastOp::create(b, half8, words));
+      }
+      scf::YieldOp::create(b, m);
     }
     Value m = kb.extF32(loop.getResult(0));
     Value absMax = kb.extract(m, 0);
