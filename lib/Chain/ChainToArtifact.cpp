@@ -180,17 +180,13 @@ LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
   step.weights.push_back(*w);
   std::string format = "fp16";
   if (qnt::EncodingAttr enc = op.getEncodingAttr()) {
-    FailureOr<fb::WeightFormat> stored =
-        storedWeightFormat(enc, op.getInFeatures(), op.getLoc());
-    if (failed(stored))
+    FailureOr<WeightLayout> layout = weightLayout(enc, op.getInFeatures(), op.getLoc());
+    if (failed(layout))
       return failure();
-    step.format = *stored;
-    // Int8Group and Fp8Channel record their group; per-row scales span `in`.
-    step.groupSize = enc.getGranularity() == qnt::Granularity::per_channel
-                         ? step.inFeatures
-                         : static_cast<int>(enc.getGroupSize());
+    step.format = layout->format;
+    step.groupSize = static_cast<int>(layout->groupSize);
     step.symmetric = enc.getSymmetric();
-    format = weightFormatName(enc, op.getInFeatures());
+    format = layout->name;
     FailureOr<int> s = tensorIndex(op.getScalesAttr(), op, "scales");
     if (failed(s))
       return failure();

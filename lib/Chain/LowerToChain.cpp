@@ -81,8 +81,7 @@ LogicalResult ChainLowering::lowerLinear(Operation *op, Value input,
                          "(qtc-rtn, qtc-gptq) after qtc-quantize-weights");
   if (auto q = weight.getDefiningOp<qnt::QuantizedWeightOp>()) {
     qnt::WeightType type = q.getResult().getType();
-    if (failed(storedWeightFormat(type.getEncoding(), type.getShape()[1],
-                                  op->getLoc())))
+    if (failed(weightLayout(type.getEncoding(), type.getShape()[1], op->getLoc())))
       return failure();
     source = q.getName();
     shape = type.getShape();

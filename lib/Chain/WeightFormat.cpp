@@ -1,8 +1,8 @@
-//===- WeightFormat.cpp - The artifact format of a weight encoding --------===//
+//===- WeightFormat.cpp - The artifact layout of a weight encoding --------===//
 //
-// One place says which artifact WeightFormat (runtime/schema/artifact.fbs)
-// holds a weight of a given #qnt.encoding: the packer lays it out that way,
-// the translation records it on the step and kernel selection asks the
+// One place says how the artifact (runtime/schema/artifact.fbs) holds a
+// weight of a given #qnt.encoding: the packer lays it out that way, the
+// translation records it on the step and kernel selection asks the
 // generators for it.
 //
 //===----------------------------------------------------------------------===//
@@ -17,29 +17,26 @@ using namespace mlir;
 
 namespace qtc {
 
-FailureOr<rt::fb::WeightFormat> storedWeightFormat(qnt::EncodingAttr encoding,
-                                                   int64_t inFeatures, Location loc) {
+FailureOr<WeightLayout> weightLayout(qnt::EncodingAttr encoding, int64_t inFeatures,
+                                     Location loc) {
   FailureOr<WeightQuantization> how = weightQuantization(encoding, inFeatures, loc);
   if (failed(how))
     return failure();
-  if (how->kind == WeightQuantization::Kind::Fp8Channel)
-    return rt::fb::WeightFormat::Fp8Channel;
-  return how->grid.bits == 8 ? rt::fb::WeightFormat::Int8Group
-                             : rt::fb::WeightFormat::Int4Group;
-}
-
-std::string weightFormatName(qnt::EncodingAttr encoding, int64_t inFeatures) {
-  FailureOr<WeightQuantization> how =
-      weightQuantization(encoding, inFeatures, UnknownLoc::get(encoding.getContext()));
-  if (failed(how))
-    return "unsupported";
-  if (how->kind == WeightQuantization::Kind::Fp8Channel)
-    return "fp8e4m3-channel";
+  WeightLayout layout;
+  layout.groupSize = how->grid.groupSize;
+  if (how->kind == WeightQuantization::Kind::Fp8Channel) {
+    layout.format = rt::fb::WeightFormat::Fp8Channel;
+    layout.name = "fp8e4m3-channel";
+    return layout;
+  }
+  layout.format = how->grid.bits == 8 ? rt::fb::WeightFormat::Int8Group
+                                      : rt::fb::WeightFormat::Int4Group;
   std::string group = encoding.getGranularity() == qnt::Granularity::per_channel
                           ? std::string("channel")
                           : llvm::formatv("g{0}", how->grid.groupSize).str();
-  return llvm::formatv("int{0}-{1}-{2}", how->grid.bits, group,
-                       how->grid.symmetric ? "sym" : "asym");
+  layout.name = llvm::formatv("int{0}-{1}-{2}", how->grid.bits, group,
+                              how->grid.symmetric ? "sym" : "asym");
+  return layout;
 }
 
 } // namespace qtc

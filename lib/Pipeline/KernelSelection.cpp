@@ -22,7 +22,7 @@ namespace fb = artifact::fb;
 // The kernel request of a step, read off the chain op behind it: the op's
 // attributes and row types are what the generator specializes on. A
 // Linear's weight format is the one its encoding is stored in
-// (storedWeightFormat, shared with the packer and the translation); an
+// (weightLayout, shared with the packer and the translation); an
 // encoding no format holds is an error at the op.
 FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c,
                                              Operation *op, bool decode) {
@@ -82,17 +82,13 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
           r.activation = rt::fb::ActivationQuant::Int8PerToken;
         }
         if (qnt::EncodingAttr enc = l.getEncodingAttr()) {
-          FailureOr<rt::fb::WeightFormat> format =
-              storedWeightFormat(enc, r.inFeatures, l.getLoc());
-          if (failed(format)) {
+          FailureOr<WeightLayout> layout = weightLayout(enc, r.inFeatures, l.getLoc());
+          if (failed(layout)) {
             status = failure();
             return;
           }
-          r.format = *format;
-          // per_channel: one group spanning the row (fp8 is always that).
-          r.groupSize = enc.getGranularity() == qnt::Granularity::per_group
-                            ? enc.getGroupSize()
-                            : r.inFeatures;
+          r.format = layout->format;
+          r.groupSize = layout->groupSize;
           r.symmetric = enc.getSymmetric();
         }
         r.hasBias = static_cast<bool>(l.getBiasAttr());

@@ -139,13 +139,9 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
 
     // Fold: consumers' columns times s (then clipped), the producer's
     // output channels over s.
-    std::vector<double> scaledHessian;
-    if (clip) {
-      std::vector<double> inverse(width);
-      for (int64_t c = 0; c < width; ++c)
-        inverse[c] = 1.0 / best[c];
-      scaledHessian = stats->scaled(inverse).gram();
-    }
+    std::shared_ptr<const quant::ActivationStatistics> smoothed =
+        smoothedStatistics(*stats, best);
+    std::vector<double> scaledHessian = clip ? smoothed->gram() : std::vector<double>();
     double clipRatios = 0;
     int clipped = 0;
     for (size_t i = 0; i < consumers.size(); ++i) {
@@ -165,7 +161,7 @@ struct AwqPass : public impl::AwqBase<AwqPass> {
         ++clipped;
       }
     }
-    if (failed(foldChannelScales(weights, pair, consumers, best, *stats, "qtc-awq",
+    if (failed(foldChannelScales(weights, pair, consumers, best, smoothed, "qtc-awq",
                                  ".awq")))
       return failure();
 

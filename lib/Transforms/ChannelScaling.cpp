@@ -124,24 +124,26 @@ FailureOr<SmallVector<WeightMatrix>> readConsumers(WeightContext &weights,
   return consumers;
 }
 
+std::shared_ptr<const quant::ActivationStatistics>
+smoothedStatistics(const quant::ActivationStatistics &input, ArrayRef<double> s) {
+  std::vector<double> inverse(s.size());
+  for (size_t c = 0; c < s.size(); ++c)
+    inverse[c] = 1.0 / s[c];
+  return std::make_shared<quant::ActivationStatistics>(input.scaled(inverse));
+}
+
 LogicalResult foldChannelScales(WeightContext &weights, ScalePair &pair,
-                                ArrayRef<WeightMatrix> scaledConsumers,
-                                ArrayRef<double> s,
-                                const quant::ActivationStatistics &inputStats,
+                                ArrayRef<WeightMatrix> scaledConsumers, ArrayRef<double> s,
+                                std::shared_ptr<const quant::ActivationStatistics> smoothed,
                                 StringRef pass, StringRef suffix) {
   const int64_t width = static_cast<int64_t>(s.size());
-  std::vector<double> inverse(width);
-  for (int64_t c = 0; c < width; ++c)
-    inverse[c] = 1.0 / s[c];
-  auto scaledStats =
-      std::make_shared<quant::ActivationStatistics>(inputStats.scaled(inverse));
   for (size_t i = 0; i < scaledConsumers.size(); ++i) {
     std::string newName;
     if (failed(replaceWeight(
             weights, storedWeight(pair.consumers[i].getWeight()),
             {pair.consumers[i]}, scaledConsumers[i].values, suffix, newName)))
       return failure();
-    weights.setInputStatistics(newName, scaledStats);
+    weights.setInputStatistics(newName, smoothed);
   }
   tfm::WeightOp producerHandle = producerWeight(pair.producer);
   FailureOr<WeightMatrix> producer = readWeight(

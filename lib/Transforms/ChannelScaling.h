@@ -45,17 +45,22 @@ pairInputStatistics(WeightContext &weights, ScalePair &pair, llvm::StringRef pas
 mlir::FailureOr<llvm::SmallVector<WeightMatrix>> readConsumers(WeightContext &weights,
                                                                ScalePair &pair);
 
+// The statistics of an input whose channel c is divided by s_c.
+std::shared_ptr<const quant::ActivationStatistics>
+smoothedStatistics(const quant::ActivationStatistics &input, llvm::ArrayRef<double> s);
+
 // Folds `s` into `pair`: `scaledConsumers` are the consumers' weights with
 // column c already multiplied by s_c (and whatever else the pass did to
 // them); the producer's output channels are divided by s. Both are stored
 // beside the originals (f32, names suffixed `suffix`) and their tfm.weight
 // handles renamed; the consumers' input statistics are re-registered as
-// `inputStats` scaled by 1/s, so later passes (GPTQ) see the new input.
-mlir::LogicalResult foldChannelScales(WeightContext &weights, ScalePair &pair,
-                                      llvm::ArrayRef<WeightMatrix> scaledConsumers,
-                                      llvm::ArrayRef<double> s,
-                                      const quant::ActivationStatistics &inputStats,
-                                      llvm::StringRef pass, llvm::StringRef suffix);
+// `smoothed` (smoothedStatistics of their input), so later passes (GPTQ)
+// see the new input.
+mlir::LogicalResult
+foldChannelScales(WeightContext &weights, ScalePair &pair,
+                  llvm::ArrayRef<WeightMatrix> scaledConsumers, llvm::ArrayRef<double> s,
+                  std::shared_ptr<const quant::ActivationStatistics> smoothed,
+                  llvm::StringRef pass, llvm::StringRef suffix);
 
 } // namespace qtc
 

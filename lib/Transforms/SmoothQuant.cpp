@@ -53,7 +53,7 @@ struct SmoothQuantPass : public impl::SmoothQuantBase<SmoothQuantPass> {
       for (int64_t r = 0; r < w.shape[0]; ++r)
         for (int64_t c = 0; c < width; ++c)
           w.values[r * width + c] = static_cast<float>(w.values[r * width + c] * s[c]);
-    if (failed(foldChannelScales(weights, pair, *consumers, s, **stats,
+    if (failed(foldChannelScales(weights, pair, *consumers, s, smoothedStatistics(**stats, s),
                                  "qtc-smooth-quant", ".smooth")))
       return failure();
     if (weights.progress) {

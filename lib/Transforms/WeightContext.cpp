@@ -60,6 +60,7 @@ FailureOr<WeightQuantization> weightQuantization(qnt::EncodingAttr enc,
         !enc.getScaleType().isF32() || !enc.getSymmetric())
       return unsupported();
     how.kind = WeightQuantization::Kind::Fp8Channel;
+    how.grid.groupSize = inFeatures; // one scale per row
     return how;
   }
   int bits = 0;

@@ -49,16 +49,22 @@ mlir::LogicalResult assignSlots(chain::PlanOp plan);
 // The weight-store key of the bytes behind the chain.tensor `symbol`.
 std::string packedTensorKey(llvm::StringRef symbol);
 
-// The artifact WeightFormat that holds a weight of `encoding` with
-// `inFeatures` inputs (int3/int4: Int4Group, int8: Int8Group, fp8:
-// Fp8Channel), or an error at `loc` for an encoding the runtime cannot hold.
-mlir::FailureOr<rt::fb::WeightFormat> storedWeightFormat(qnt::EncodingAttr encoding,
-                                                         int64_t inFeatures,
-                                                         mlir::Location loc);
+// How the artifact holds a weight of some #qnt.encoding: its WeightFormat
+// (int3/int4: Int4Group, int8: Int8Group, fp8: Fp8Channel), the input
+// channels one scale spans (in_features for one scale per row) and the
+// name reports give it ("int4-g128-sym", "int3-g64-asym",
+// "int8-channel-sym", "fp8e4m3-channel").
+struct WeightLayout {
+  rt::fb::WeightFormat format = rt::fb::WeightFormat::Dense;
+  int64_t groupSize = 0;
+  std::string name;
+};
 
-// "int4-g128-sym", "int3-g64-asym", "int8-channel-sym", "fp8e4m3-channel":
-// how reports name a weight's format.
-std::string weightFormatName(qnt::EncodingAttr encoding, int64_t inFeatures);
+// The layout of a weight with `inFeatures` inputs in `encoding`, or an
+// error at `loc` for an encoding the runtime cannot hold. The packer, the
+// translation and kernel selection all ask here.
+mlir::FailureOr<WeightLayout> weightLayout(qnt::EncodingAttr encoding,
+                                           int64_t inFeatures, mlir::Location loc);
 
 // Adds the stages above, in order, to `pm` (a builtin.module pass manager).
 void buildPlanPipeline(mlir::OpPassManager &pm);

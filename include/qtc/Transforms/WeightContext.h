@@ -85,7 +85,8 @@ private:
 struct WeightQuantization {
   enum class Kind { IntGroup, Fp8Channel };
   Kind kind = Kind::IntGroup;
-  quant::IntGroupOptions grid; // IntGroup: bits, group (per_channel: in), symmetry
+  // IntGroup: bits, group (per_channel: in), symmetry; Fp8Channel: group in.
+  quant::IntGroupOptions grid;
 };
 
 // The quantization of a weight with `inFeatures` inputs in `encoding`, or an

@@ -2,7 +2,7 @@
 //
 // generateKernels on hand-written chain.linear ops: each weight encoding
 // reaches the generator as the artifact WeightFormat it is stored in
-// (storedWeightFormat), and what no kernel serves is an error at the op.
+// (weightLayout), and what no kernel serves is an error at the op.
 //
 //===----------------------------------------------------------------------===//
 
