@@ -75,6 +75,8 @@ void qtc_engine_options_init(qtc_engine_options *options) {
   options->max_tokens_per_call = defaults.maxTokensPerCall;
   options->device_ordinal = defaults.deviceOrdinal;
   options->host_threads = defaults.hostThreads;
+  options->load_format = QTC_LOAD_FORMAT_AUTO;
+  options->dummy_weight_seed = defaults.dummyWeightSeed;
 }
 
 void qtc_sampling_init(qtc_sampling *sampling) {
@@ -108,6 +110,12 @@ qtc_status qtc_engine_create(const char *artifact_path, const qtc_engine_options
       engineOptions.maxTokensPerCall = options->max_tokens_per_call;
       engineOptions.deviceOrdinal = options->device_ordinal;
       engineOptions.hostThreads = options->host_threads;
+      switch (options->load_format) {
+      case QTC_LOAD_FORMAT_AUTO: engineOptions.loadFormat = LoadFormat::kAuto; break;
+      case QTC_LOAD_FORMAT_DUMMY: engineOptions.loadFormat = LoadFormat::kDummy; break;
+      default: return fail(QTC_INVALID_ARGUMENT, "qtc_engine_create: unknown load format");
+      }
+      engineOptions.dummyWeightSeed = options->dummy_weight_seed;
     }
     StatusOr<std::unique_ptr<Engine>> created = Engine::create(artifact_path, engineOptions);
     if (!created)

@@ -146,7 +146,10 @@ void Engine::clearPrefixCache() {
 
 StatusOr<std::unique_ptr<Engine>> Engine::create(const std::string &artifactPath,
                                                  const EngineOptions &options) {
-  StatusOr<std::unique_ptr<Artifact>> artifact = Artifact::open(artifactPath);
+  LoadOptions load;
+  load.format = options.loadFormat;
+  load.dummySeed = options.dummyWeightSeed;
+  StatusOr<std::unique_ptr<Artifact>> artifact = Artifact::open(artifactPath, load);
   if (!artifact)
     return artifact.status();
   return create(std::move(*artifact), options);
@@ -160,6 +163,10 @@ StatusOr<std::unique_ptr<Engine>> Engine::create(std::unique_ptr<Artifact> artif
     return invalidArgument("maxTokensPerCall must be positive");
   if (options.maxRunningRequests < 1)
     return invalidArgument("maxRunningRequests must be at least 1");
+  if (options.loadFormat == LoadFormat::kDummy && !artifact->dummyWeights())
+    return failedPrecondition(artifact->name() +
+                              ": dummy weights asked for, but the artifact was opened with "
+                              "its weights (open it with LoadFormat::kDummy)");
   std::unique_ptr<Engine> engine(new Engine());
   engine->options_ = options;
   engine->requests_ = std::make_unique<Requests>();

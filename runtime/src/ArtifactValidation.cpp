@@ -41,6 +41,7 @@ public:
                              " is not supported (this runtime reads version " +
                              std::to_string(kSchemaVersion) + ")");
     QTC_RT_RETURN_IF_ERROR(checkConfig());
+    QTC_RT_RETURN_IF_ERROR(checkWeightsPlacement());
     QTC_RT_RETURN_IF_ERROR(checkTensors());
     QTC_RT_RETURN_IF_ERROR(checkKvCache());
     QTC_RT_RETURN_IF_ERROR(checkSlots());
@@ -113,6 +114,30 @@ private:
         return invalidArgument("config: " + std::string(field) + " " + std::to_string(id) +
                                " is outside the vocabulary of " +
                                std::to_string(c.vocab_size()));
+    return Status::ok();
+  }
+
+  //===-- Where the weights section lives --------------------------------===//
+
+  Status checkWeightsPlacement() {
+    const fb::WeightsFile *file = artifact_.weights_file();
+    if (!file)
+      return Status::ok();
+    if (artifact_.dummy_weights())
+      return invalidArgument("weights_file: an artifact with dummy_weights has no weights "
+                             "file");
+    std::string_view path = file->path()->string_view();
+    if (path.empty())
+      return invalidArgument("weights_file: the path is empty");
+    if (path.find('\0') != std::string_view::npos)
+      return invalidArgument("weights_file: the path holds a NUL byte");
+    if (path.front() == '/')
+      return invalidArgument("weights_file: path '" + std::string(path) +
+                             "' is absolute; it must be relative to the artifact's directory");
+    if (file->size() != artifact_.weights_size())
+      return invalidArgument("weights_file: size is " + std::to_string(file->size()) +
+                             " bytes, but weights_size is " +
+                             std::to_string(artifact_.weights_size()));
     return Status::ok();
   }
 

@@ -12,8 +12,9 @@
 
 namespace qtc::rt {
 
-// `artifact` has passed the FlatBuffers verifier; its weights section holds
-// artifact.weights_size() bytes.
+// `artifact` has passed the FlatBuffers verifier; its weights section,
+// wherever it lives (in the artifact, in its weights file, or nowhere with
+// dummy weights), holds artifact.weights_size() bytes.
 Status validateArtifact(const fb::Artifact &artifact);
 
 } // namespace qtc::rt

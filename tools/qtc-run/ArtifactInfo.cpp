@@ -80,6 +80,10 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
                 {"schema_version", root.schema_version()},
                 {"file_bytes", artifact.fileSize()},
                 {"weights_bytes", root.weights_size()},
+                {"weights", weightsSource(artifact)},
+                {"weights_file", root.weights_file() ? json(str(root.weights_file()->path()))
+                                                     : json(nullptr)},
+                {"dummy_weights", root.dummy_weights()},
                 {"config", configJson(artifact.config())},
                 {"steps", steps},
                 {"targets", targets},
@@ -96,6 +100,12 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
   std::printf("%s: %s, recipe %s, %.1f MB (weights %.1f MB)\n", artifact.name().c_str(),
               str(root.producer()).c_str(), str(root.recipe()).c_str(),
               artifact.fileSize() / 1e6, root.weights_size() / 1e6);
+  // A --dummy-weights artifact opens with dummy weights only.
+  if (artifact.dummyWeights())
+    std::printf("weights: generated (--load-format dummy)%s\n",
+                root.dummy_weights() ? "; the artifact holds none" : "");
+  else if (root.weights_file())
+    std::printf("weights: %s (size and checksum match)\n", artifact.weightsFilePath().c_str());
   std::printf("model: %s, vocab %d, hidden %d, %d layers, %d heads (%d KV) of %d, MLP %d\n",
               str(c.architecture()).c_str(), c.vocab_size(), c.hidden_size(), c.num_layers(),
               c.num_heads(), c.num_kv_heads(), c.head_dim(), c.intermediate_size());

@@ -69,11 +69,20 @@ void printJson(const json &object) {
   std::cout << object.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
+const char *weightsSource(const rt::Artifact &artifact) {
+  if (artifact.dummyWeights())
+    return "dummy";
+  return artifact.weightsFilePath().empty() ? "artifact" : "file";
+}
+
 json baseJson(const rt::Engine &engine) {
   json out;
   out["backend"] = engine.backendName();
   if (!engine.backendNote().empty())
     out["backend_note"] = engine.backendNote();
+  out["weights"] = weightsSource(engine.artifact());
+  if (!engine.artifact().weightsFilePath().empty())
+    out["weights_file"] = engine.artifact().weightsFilePath();
   return out;
 }
 
@@ -81,6 +90,10 @@ void printBackend(const rt::Engine &engine) {
   std::cout << "backend: " << engine.backendName() << "\n";
   if (!engine.backendNote().empty())
     std::cout << "  (" << engine.backendNote() << ")\n";
+  if (engine.artifact().dummyWeights())
+    std::cout << "weights: dummy (generated; the tokens say nothing about the model)\n";
+  else if (!engine.artifact().weightsFilePath().empty())
+    std::cout << "weights: " << engine.artifact().weightsFilePath() << "\n";
 }
 
 static StatusOr<std::vector<int32_t>> promptIds(const rt::Engine &engine,

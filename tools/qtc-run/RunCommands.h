@@ -29,7 +29,11 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options);
 // repeated --batch times.
 rt::StatusOr<std::vector<std::vector<int32_t>>> generatePrompts(const rt::Engine &engine,
                                                                 const RunOptions &options);
-// The backend (and why auto did not pick cuda) as JSON fields or a line.
+// Where the weights came from: "artifact" (its weights section), "file"
+// (its weights file, Artifact::weightsFilePath) or "dummy" (generated).
+const char *weightsSource(const rt::Artifact &artifact);
+// The backend (and why auto did not pick cuda) and the weights' source as
+// JSON fields or lines.
 nlohmann::json baseJson(const rt::Engine &engine);
 void printBackend(const rt::Engine &engine);
 void printJson(const nlohmann::json &object);

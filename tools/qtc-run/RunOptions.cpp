@@ -91,6 +91,11 @@ continuous batching:
 
 engine:
   --backend auto|cuda|host backend to run on (default auto: cuda if available)
+  --load-format auto|dummy weights: the artifact's (auto, the default; its weights file
+                           when it has one), or generated at a trained model's scale
+                           (dummy, as vLLM's: for speed measurements of models whose
+                           weights are not here; outputs are meaningless, so --ppl and
+                           --score are refused)
   --kv-blocks N            KV cache blocks (default: room for 8 full sequences)
   --prefix-cache           reuse the KV blocks of prompts that start alike (prefix caching)
   --max-tokens-per-call N  tokens per backend call (default 2048)
@@ -204,6 +209,10 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
       QTC_TAKE(name, value());
       QTC_TAKE(kind, rt::parseBackendKind(*name));
       options.engine.backend = *kind;
+    } else if (arg == "--load-format") {
+      QTC_TAKE(name, value());
+      QTC_TAKE(format, rt::parseLoadFormat(*name));
+      options.engine.loadFormat = *format;
     } else if (arg == "--kv-blocks") {
       QTC_TAKE(n, integer(1, INT32_MAX));
       options.engine.numKvBlocks = static_cast<int>(*n);
@@ -257,6 +266,10 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
           "nothing to do: give --prompt, --prompt-ids, --prompts-file or --ppl (see --help)");
     options.mode = Mode::kGenerate;
   }
+  if (options.engine.loadFormat == rt::LoadFormat::kDummy &&
+      (options.mode == Mode::kPerplexity || options.mode == Mode::kScore))
+    return invalidArgument(std::string(options.mode == Mode::kPerplexity ? "--ppl" : "--score") +
+                           " with --load-format dummy is meaningless: the weights are random");
   if (options.batch > 1 && options.mode != Mode::kGenerate)
     return invalidArgument("--batch applies to generation only");
   if (options.samples > 1 && options.mode != Mode::kGenerate)

@@ -32,8 +32,11 @@ static int runMain(int argc, char **argv) {
     return 0;
   }
   if (options->mode == run::Mode::kInfo) {
+    rt::LoadOptions load;
+    load.format = options->engine.loadFormat;
+    load.dummySeed = options->engine.dummyWeightSeed;
     rt::StatusOr<std::unique_ptr<rt::Artifact>> artifact =
-        rt::Artifact::open(options->artifactPath);
+        rt::Artifact::open(options->artifactPath, load);
     if (!artifact) {
       std::cerr << "qtc-run: " << artifact.status().toString() << "\n";
       return 1;

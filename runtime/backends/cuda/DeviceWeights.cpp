@@ -73,11 +73,14 @@ Status DeviceWeights::upload(const DriverApi &api, const Artifact &artifact) {
   if (!memory.isOk())
     return memory.status();
   memory_ = std::move(*memory);
+  // Dummy weights are generated here, one tensor at a time, into `scratch`;
+  // cuMemcpyHtoD returns once the bytes are copied, so it is reused.
+  std::vector<uint8_t> scratch;
   for (int i = 0; i < numTensors; ++i) {
     if (!used[i])
       continue;
     const fb::TensorInfo &t = artifact.tensor(i);
-    const uint8_t *data = artifact.tensorData(i);
+    const uint8_t *data = artifact.tensorBytes(i, scratch);
     CUdeviceptr dst = memory_.get() + offsets_[i];
     if (!asStored[i] && isFloat(t.dtype()) && t.dtype() != fb::DType::F16) {
       std::vector<uint8_t> half = toHalf(t, data);

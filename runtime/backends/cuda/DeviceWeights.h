@@ -4,7 +4,9 @@
 // a 256-byte aligned offset. The kernels take f16 for every float tensor
 // (KernelAbi.h) but the f32 row scales of Fp8Channel linears, so other f32
 // and bf16 tensors are converted to f16 on the way; integer data (int4 and
-// int8 codes, e4m3 bytes) and those fp8 scales are copied as is.
+// int8 codes, e4m3 bytes) and those fp8 scales are copied as is. Tensors
+// come through Artifact::tensorBytes, so dummy weights are generated and
+// uploaded one tensor at a time.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_RT_BACKENDS_CUDA_DEVICEWEIGHTS_H

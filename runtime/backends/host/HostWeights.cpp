@@ -11,7 +11,8 @@ namespace qtc::rt::host {
 
 std::vector<float> decodeFloatTensor(const Artifact &artifact, int tensorIndex) {
   const fb::TensorInfo &info = artifact.tensor(tensorIndex);
-  const uint8_t *bytes = artifact.tensorData(tensorIndex);
+  std::vector<uint8_t> scratch; // dummy weights only
+  const uint8_t *bytes = artifact.tensorBytes(tensorIndex, scratch);
   size_t count = 1;
   for (int64_t dim : *info.shape())
     count *= static_cast<size_t>(dim);
@@ -47,7 +48,8 @@ std::vector<float> dequantizeLinearWeight(const Artifact &artifact, const fb::St
   const int group = step.group_size();
   const int groupsPerRow = in / group;
   std::vector<float> scales = decodeFloatTensor(artifact, step.weights()->Get(1));
-  const uint8_t *data = artifact.tensorData(dataIndex);
+  std::vector<uint8_t> scratch; // dummy weights only
+  const uint8_t *data = artifact.tensorBytes(dataIndex, scratch);
   std::vector<float> w(static_cast<size_t>(out) * in);
   if (step.format() == fb::WeightFormat::Fp8Channel) {
     for (int n = 0; n < out; ++n)

@@ -71,6 +71,12 @@ struct EngineOptions {
   // tokens prefilled again on readmission, vLLM's recompute preemption).
   enum class CapacityPolicy { kGuaranteedNoEvict, kMaxUtilization };
   CapacityPolicy capacityPolicy = CapacityPolicy::kGuaranteedNoEvict;
+  // Where the weights come from (qtc/rt/Artifact.h): the artifact's, or
+  // generated (kDummy, for benchmarks of models whose weights cannot be
+  // carried; the engine's outputs are then meaningless). create(path) opens
+  // the artifact with it; create(artifact) needs an artifact opened alike.
+  LoadFormat loadFormat = LoadFormat::kAuto;
+  uint64_t dummyWeightSeed = 0; // kDummy: seeds the generated values
 };
 
 struct SamplingOptions {

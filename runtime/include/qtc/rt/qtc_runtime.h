@@ -46,6 +46,13 @@ typedef enum qtc_backend_kind {
   QTC_BACKEND_CUDA = 2
 } qtc_backend_kind;
 
+/* Mirrors qtc::rt::LoadFormat: the artifact's weights, or generated ones
+ * (for benchmarks of models whose weights cannot be carried). */
+typedef enum qtc_load_format {
+  QTC_LOAD_FORMAT_AUTO = 0,
+  QTC_LOAD_FORMAT_DUMMY = 1
+} qtc_load_format;
+
 typedef struct qtc_engine qtc_engine;
 
 typedef struct qtc_engine_options {
@@ -55,6 +62,8 @@ typedef struct qtc_engine_options {
   int max_tokens_per_call;
   int device_ordinal;
   int host_threads;         /* 0: up to 2 */
+  qtc_load_format load_format;
+  uint64_t dummy_weight_seed; /* QTC_LOAD_FORMAT_DUMMY: seeds the values */
 } qtc_engine_options;
 
 typedef struct qtc_sampling {
