@@ -133,8 +133,10 @@ LogicalResult Translation::tensor(chain::TensorOp op) {
   if (!bytes)
     return op.emitError("the weight store has no bytes for packed tensor '")
            << t.name << "'";
-  const auto *data = static_cast<const uint8_t *>(bytes->data);
-  t.bytes.assign(data, data + bytes->byteSize);
+  // A view: the store keeps the packed bytes alive and the writer streams
+  // them from there.
+  t.bytes = llvm::ArrayRef<uint8_t>(static_cast<const uint8_t *>(bytes->data),
+                                    bytes->byteSize);
   tensors[t.name] = static_cast<int>(out.tensors.size());
   out.tensors.push_back(std::move(t));
   return success();

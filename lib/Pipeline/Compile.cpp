@@ -185,9 +185,12 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
   if (failed(model))
     return failure();
 
+  // Shared with the contents, whose tensors view the packed bytes in it.
+  auto store = std::make_shared<WeightStore>(std::move(model->weights));
+
   progress.stage("quantize (recipe " + recipe->name + ")");
   // Passes that read or compute weights reach them through the context.
-  WeightContext weights(model->weights);
+  WeightContext weights(*store);
   weights.progress = options.progress;
   WeightContext::attach(&context, &weights);
   auto detach = llvm::make_scope_exit(
@@ -212,10 +215,11 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
   if (failed(plan))
     return failure();
   artifact::ArtifactContents contents;
+  contents.weightStorage = store;
   contents.producer = std::string("qtc ") + QTC_VERSION;
   contents.recipe = recipe->name;
   std::vector<Operation *> stepOps;
-  if (failed(translateToArtifact(*plan, model->weights, contents, &stepOps,
+  if (failed(translateToArtifact(*plan, *store, contents, &stepOps,
                                  progress.stream())))
     return failure();
 
@@ -276,12 +280,20 @@ LogicalResult writeNumericsReport(const artifact::ArtifactContents &contents,
 }
 
 LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) {
+  Location loc = FileLineColLoc::get(&context, options.outputPath, 0, 0);
+  // Refused before the work, not after it.
+  if (options.dummyWeights && !options.weightsFilePath.empty())
+    return emitError(loc) << "dummy weights are written nowhere: a weights file "
+                             "and dummy weights exclude each other";
   FailureOr<artifact::ArtifactContents> contents =
       compileToContents(context, options);
   if (failed(contents))
     return failure();
-  Location loc = FileLineColLoc::get(&context, options.outputPath, 0, 0);
-  if (failed(artifact::writeArtifact(*contents, options.outputPath, loc)))
+  artifact::WriteOptions write;
+  write.weightsFilePath = options.weightsFilePath;
+  write.dummyWeights = options.dummyWeights;
+  write.progress = options.progress;
+  if (failed(artifact::writeArtifact(*contents, options.outputPath, loc, write)))
     return failure();
   if (!options.numericsReportPath.empty() &&
       failed(writeNumericsReport(*contents, options.numericsReportPath, loc)))

@@ -58,6 +58,18 @@ static cl::opt<std::string> compileModelPath(cl::Positional, cl::Required,
 static cl::opt<std::string> outputPath("o", cl::Required, cl::value_desc("OUT.qtc"),
                                        cl::desc("Artifact to write"),
                                        cl::sub(compileCmd), cl::cat(qtcCategory));
+static cl::opt<std::string> weightsFile(
+    "weights-file", cl::value_desc("OUT.weights"),
+    cl::desc("Write the weights to this file instead of into the artifact, "
+             "which names it (relative to its own folder) with its size and "
+             "checksum; an existing file with the same weights is not "
+             "rewritten"),
+    cl::sub(compileCmd), cl::cat(qtcCategory));
+static cl::opt<bool> dummyWeights(
+    "dummy-weights",
+    cl::desc("Write no weights at all: an artifact for qtc-run --load-format "
+             "dummy (speed measurements of models whose weights stay here)"),
+    cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<std::string>
     recipe("recipe", cl::init("fp16"),
            cl::desc("Quantization recipe: fp16, w4a16, w4a16-asym or a .json file"),
@@ -107,6 +119,8 @@ static int runCompile(mlir::MLIRContext &context) {
   qtc::CompileOptions options;
   options.modelPath = compileModelPath;
   options.outputPath = outputPath;
+  options.weightsFilePath = weightsFile;
+  options.dummyWeights = dummyWeights;
   options.recipe = recipe;
   options.tokenizerPath = tokenizer;
   options.numericsReportPath = numericsReport;

@@ -4,15 +4,22 @@
 // builder, kernel generation, numerics) and serialized by writeArtifact()
 // with the runtime's FlatBuffers schema (runtime/schema/artifact.fbs).
 //
+// Tensor bytes are views, not copies: they point where the weight packer
+// left them (the compiler's WeightStore), and the writer streams them from
+// there, so a 13 GB model is never held twice.
+//
 //===----------------------------------------------------------------------===//
 #ifndef QTC_ARTIFACT_ARTIFACTCONTENTS_H
 #define QTC_ARTIFACT_ARTIFACTCONTENTS_H
 
 #include "qtc/rt/artifact_generated.h"
 
+#include "llvm/ADT/ArrayRef.h"
+
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,7 +31,9 @@ struct Tensor {
   std::string name;
   fb::DType dtype = fb::DType::F16;
   std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
+  // Memory that ArtifactContents::weightStorage (or whoever filled the
+  // contents) keeps alive.
+  llvm::ArrayRef<uint8_t> bytes;
 };
 
 struct Slot {
@@ -73,6 +82,9 @@ struct LayerNumerics {
 };
 
 struct ArtifactContents {
+  // Owns what the tensors' bytes view (the compile's WeightStore), so the
+  // contents may outlive the function that made them.
+  std::shared_ptr<const void> weightStorage;
   std::string producer, recipe;
   ModelConfig config;
   std::vector<Tensor> tensors;

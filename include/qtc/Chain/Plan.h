@@ -79,7 +79,8 @@ forEachPlan(mlir::ModuleOp module,
 // The module's single chain.plan, or an error on the module.
 mlir::FailureOr<chain::PlanOp> findPlan(mlir::ModuleOp module);
 
-// Fills contents.config, tensors (bytes from `store`), slots, steps,
+// Fills contents.config, tensors (views of bytes in `store`, which must
+// outlive `contents` or be kept in contents.weightStorage), slots, steps,
 // logitsSlot, kvDType, numerics and linearWeightsOfStep from a plan the whole
 // pipeline ran on. `stepOps`, when given, receives the op behind each step,
 // whose attributes kernel generation reads. Ops that no runtime kernel

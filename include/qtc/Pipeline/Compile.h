@@ -22,6 +22,18 @@ namespace qtc {
 struct CompileOptions {
   std::string modelPath;      // .onnx file or Hugging Face checkpoint folder
   std::string outputPath;     // .qtc artifact
+  // When set, the weights section goes to this file instead of the
+  // artifact, which names it relative to its own directory with its size and
+  // XXH3-64 checksum. A file already there with the same bytes is not
+  // rewritten, so a recompile that leaves the weights alone (another target,
+  // a kernel change) writes the small .qtc file only.
+  std::string weightsFilePath;
+  // Write the plan, kernels and tensor table but no weight bytes (nor a
+  // weights file): an artifact for qtc-run --load-format dummy, to measure
+  // a model whose weights cannot be carried to the GPU machine. The recipe
+  // still runs on the source's real weights (calibrated methods calibrate
+  // as usual); only the writing of their bytes is skipped.
+  bool dummyWeights = false;
   std::string recipe = "fp16";
   // GPU targets to generate PTX for ("sm_90", "sm_80", ...). Empty: the
   // artifact runs on the host backend only.
@@ -57,7 +69,9 @@ mlir::LogicalResult buildQuantizationPipeline(mlir::OpPassManager &pm,
                                               llvm::StringRef tokenizerPath);
 
 // Runs the pipeline up to the artifact's contents (the JIT API serializes
-// them in memory). Errors are emitted as diagnostics on `context`.
+// them in memory); their tensors view the compile's weight store, which
+// contents.weightStorage keeps alive. Errors are emitted as diagnostics on
+// `context`.
 mlir::FailureOr<artifact::ArtifactContents>
 compileToContents(mlir::MLIRContext &context, const CompileOptions &options);
 
@@ -66,7 +80,8 @@ compileToContents(mlir::MLIRContext &context, const CompileOptions &options);
 mlir::LogicalResult writeNumericsReport(const artifact::ArtifactContents &contents,
                                         llvm::StringRef path, mlir::Location loc);
 
-// Runs the whole pipeline and writes options.outputPath.
+// Runs the whole pipeline and writes options.outputPath (and
+// options.weightsFilePath).
 mlir::LogicalResult compileModel(mlir::MLIRContext &context,
                                  const CompileOptions &options);
 
