@@ -10,8 +10,8 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -26,24 +26,27 @@ namespace {
 // a corrupt length, and parsing it would cost memory for nothing.
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
+// The header's dtype names, read here and written by SafetensorsWriter.
+struct DTypeName {
+  llvm::StringLiteral name;
+  DType dtype;
+};
+constexpr DTypeName kDTypeNames[] = {
+    {"F64", DType::F64},          {"F32", DType::F32},
+    {"F16", DType::F16},          {"BF16", DType::BF16},
+    {"F8_E4M3", DType::F8E4M3FN}, {"F8_E5M2", DType::F8E5M2},
+    {"I64", DType::I64},          {"I32", DType::I32},
+    {"I16", DType::I16},          {"I8", DType::I8},
+    {"U64", DType::U64},          {"U32", DType::U32},
+    {"U16", DType::U16},          {"U8", DType::U8},
+    {"BOOL", DType::Bool},
+};
+
 std::optional<DType> parseDType(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<DType>>(name)
-      .Case("F64", DType::F64)
-      .Case("F32", DType::F32)
-      .Case("F16", DType::F16)
-      .Case("BF16", DType::BF16)
-      .Case("F8_E4M3", DType::F8E4M3FN)
-      .Case("F8_E5M2", DType::F8E5M2)
-      .Case("I64", DType::I64)
-      .Case("I32", DType::I32)
-      .Case("I16", DType::I16)
-      .Case("I8", DType::I8)
-      .Case("U64", DType::U64)
-      .Case("U32", DType::U32)
-      .Case("U16", DType::U16)
-      .Case("U8", DType::U8)
-      .Case("BOOL", DType::Bool)
-      .Default(std::nullopt);
+  for (const DTypeName &entry : kDTypeNames)
+    if (entry.name == name)
+      return entry.dtype;
+  return std::nullopt;
 }
 
 std::string formatRange(uint64_t begin, uint64_t end) {
@@ -134,6 +137,13 @@ HeaderParser::parseTensor(llvm::StringRef name,
   info.begin = *begin;
   info.end = *end;
   return info;
+}
+
+llvm::StringRef qtc::safetensorsDTypeName(DType dtype) {
+  for (const DTypeName &entry : kDTypeNames)
+    if (entry.dtype == dtype)
+      return entry.name;
+  llvm_unreachable("every DType has a safetensors name");
 }
 
 FailureOr<SafetensorsHeader>

@@ -6,6 +6,9 @@
 //     [--tokenizer tokenizer.model] [--calib FILE] [--calib-tokens N]
 //     [--mlir-print-ir-after-all and the other pass-manager options]
 //   qtc quant-report ART.qtc [--json] per-layer quantization of an artifact
+//   qtc synth --config llama2-7b|llama3-8b|FILE.json -o DIR
+//     [--dtype f16|bf16] [--shard-size 5GB] [--seed N] [--layers N] [--list]
+//                                    a Hugging Face checkpoint of random weights
 //
 // MODEL is an .onnx file or a Hugging Face checkpoint folder.
 //
@@ -13,6 +16,7 @@
 
 #include "QuantReport.h"
 #include "qtc/Import/Import.h"
+#include "qtc/Import/SyntheticCheckpoint.h"
 #include "qtc/Pipeline/Compile.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -40,6 +44,10 @@ static cl::SubCommand compileCmd("compile", "Compile a model to a .qtc artifact"
 static cl::SubCommand reportCmd(
     "quant-report", "Per-layer quantization of an artifact: format, bits, "
                     "group, SQNR, max error, bytes");
+
+static cl::SubCommand synthCmd(
+    "synth", "Write a Hugging Face checkpoint of random weights at a preset's "
+             "or a config.json's size");
 
 static cl::opt<std::string> importModelPath(cl::Positional, cl::Required,
                                             cl::desc("MODEL"), cl::sub(importCmd), cl::cat(qtcCategory));
@@ -101,6 +109,38 @@ static cl::opt<int64_t> calibrationTokens(
     cl::desc("Calibration tokens in all (default: the recipe's, 8192)"),
     cl::sub(compileCmd), cl::cat(qtcCategory));
 
+static cl::opt<std::string> synthConfig(
+    "config", cl::Required, cl::value_desc("llama2-7b|llama3-8b|FILE.json"),
+    cl::desc("Model to synthesize: a preset, or an HF config.json whose "
+             "dimensions are used"),
+    cl::sub(synthCmd), cl::cat(qtcCategory));
+static cl::opt<std::string> synthOutput("o", cl::value_desc("DIR"),
+                                        cl::desc("Checkpoint folder to write"),
+                                        cl::sub(synthCmd), cl::cat(qtcCategory));
+static cl::opt<qtc::DType> synthDtype(
+    "dtype", cl::init(qtc::DType::F16), cl::desc("Weight type"),
+    cl::values(clEnumValN(qtc::DType::F16, "f16", "float16 (default)"),
+               clEnumValN(qtc::DType::BF16, "bf16", "bfloat16")),
+    cl::sub(synthCmd), cl::cat(qtcCategory));
+static cl::opt<std::string> synthShardSize(
+    "shard-size", cl::init("5GB"), cl::value_desc("BYTES"),
+    cl::desc("Largest shard file, in bytes or as 5GB, 2GiB, 500MB (default "
+             "5GB, as transformers' save_pretrained)"),
+    cl::sub(synthCmd), cl::cat(qtcCategory));
+static cl::opt<uint64_t> synthSeed("seed", cl::init(0), cl::value_desc("N"),
+                                   cl::desc("Seed of the random weights"),
+                                   cl::sub(synthCmd), cl::cat(qtcCategory));
+static cl::opt<int64_t> synthLayers(
+    "layers", cl::init(0), cl::value_desc("N"),
+    cl::desc("Override num_hidden_layers (a smaller model of the same width)"),
+    cl::sub(synthCmd), cl::cat(qtcCategory));
+static cl::opt<bool> synthList(
+    "list", cl::desc("Print tensor, parameter and byte counts and the files; "
+                     "write nothing"),
+    cl::sub(synthCmd), cl::cat(qtcCategory));
+static cl::opt<bool> synthQuiet("quiet", cl::desc("No progress output"),
+                                cl::sub(synthCmd), cl::cat(qtcCategory));
+
 static void printVersion(raw_ostream &os) {
   os << "qtc " << QTC_VERSION << " (MLIR " << LLVM_VERSION_STRING << ")\n";
 }
@@ -140,6 +180,39 @@ static int runCompile(mlir::MLIRContext &context) {
   return failed(qtc::compileModel(context, options)) ? 1 : 0;
 }
 
+static int runSynth(mlir::MLIRContext &context) {
+  qtc::SyntheticCheckpointOptions options;
+  options.config = synthConfig;
+  options.dtype = synthDtype;
+  options.seed = synthSeed;
+  options.layers = synthLayers;
+  Expected<uint64_t> shardBytes = qtc::parseShardSize(synthShardSize);
+  if (!shardBytes) {
+    errs() << "qtc synth: " << toString(shardBytes.takeError()) << "\n";
+    return 1;
+  }
+  options.maxShardBytes = *shardBytes;
+  FailureOr<qtc::SyntheticCheckpoint> checkpoint =
+      qtc::planSyntheticCheckpoint(context, options);
+  if (failed(checkpoint))
+    return 1;
+  if (synthList) {
+    qtc::printSyntheticCheckpoint(*checkpoint, outs());
+    return 0;
+  }
+  if (synthOutput.empty()) {
+    errs() << "qtc synth: -o DIR is required (or --list)\n";
+    return 1;
+  }
+  // Progress only for a person watching a terminal.
+  raw_ostream *progress =
+      !synthQuiet && sys::Process::StandardErrIsDisplayed() ? &errs() : nullptr;
+  return failed(qtc::writeSyntheticCheckpoint(context, *checkpoint,
+                                              synthOutput, progress))
+             ? 1
+             : 0;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::SetVersionPrinter(printVersion);
@@ -154,14 +227,17 @@ int main(int argc, char **argv) {
       entry.second->addCategory(mlirCategory);
     }
   for (cl::SubCommand *sub :
-       {&cl::SubCommand::getTopLevel(), &importCmd, &compileCmd, &reportCmd})
+       {&cl::SubCommand::getTopLevel(), &importCmd, &compileCmd, &reportCmd,
+        &synthCmd})
     cl::HideUnrelatedOptions({&qtcCategory, &mlirCategory}, *sub);
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "qtc: compiler for quantized transformer inference\n\n"
           "  qtc import MODEL\n"
           "  qtc compile MODEL -o OUT.qtc [--recipe R] [--target sm_90]\n"
-          "  qtc quant-report ARTIFACT.qtc [--json] [--plot FILE.svg]\n",
+          "  qtc quant-report ARTIFACT.qtc [--json] [--plot FILE.svg]\n"
+          "  qtc synth --config llama2-7b|llama3-8b|FILE.json -o DIR "
+          "[--dtype f16|bf16] [--list]\n",
           &errs()))
     return 1;
 
@@ -177,7 +253,9 @@ int main(int argc, char **argv) {
     return runCompile(context);
   if (reportCmd)
     return qtc::printQuantReport(reportArtifactPath, reportJson, reportPlot, outs(), errs());
-  errs() << "qtc: expected a subcommand (import, compile, quant-report); see "
-            "qtc --help\n";
+  if (synthCmd)
+    return runSynth(context);
+  errs() << "qtc: expected a subcommand (import, compile, quant-report, "
+            "synth); see qtc --help\n";
   return 1;
 }

@@ -36,6 +36,9 @@ struct SafetensorsHeader {
   std::vector<SafetensorsTensorInfo> tensors;
 };
 
+/// The dtype's name in a safetensors header: "F16", "BF16", "F8_E4M3", ...
+llvm::StringRef safetensorsDTypeName(DType dtype);
+
 /// Parses and validates the header of the safetensors file whose bytes are
 /// `fileBytes`. Diagnostics are located at `filePath` and name the tensor
 /// and offsets at fault.
