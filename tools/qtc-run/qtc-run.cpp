@@ -37,6 +37,16 @@ static int runMain(int argc, char **argv) {
     load.dummySeed = options->engine.dummyWeightSeed;
     rt::StatusOr<std::unique_ptr<rt::Artifact>> artifact =
         rt::Artifact::open(options->artifactPath, load);
+    // An artifact compiled with --dummy-weights opens with generated weights
+    // only; describing it needs none, so --info opens it that way.
+    if (!artifact && load.format == rt::LoadFormat::kAuto &&
+        artifact.status().code() == rt::StatusCode::kFailedPrecondition) {
+      load.format = rt::LoadFormat::kDummy;
+      rt::StatusOr<std::unique_ptr<rt::Artifact>> dummy =
+          rt::Artifact::open(options->artifactPath, load);
+      if (dummy && (*dummy)->root().dummy_weights())
+        artifact = std::move(dummy);
+    }
     if (!artifact) {
       std::cerr << "qtc-run: " << artifact.status().toString() << "\n";
       return 1;

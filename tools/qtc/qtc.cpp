@@ -97,6 +97,10 @@ static cl::opt<std::string> numericsReport(
     cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(compileCmd), cl::cat(qtcCategory));
+static cl::opt<bool> forceProgress(
+    "progress",
+    cl::desc("Progress output even when stderr is not a terminal (logs, CI)"),
+    cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<std::string> calibrationData(
     "calib", cl::value_desc("FILE"),
     cl::desc("Calibration data for recipes that calibrate (w4a16 by GPTQ): "
@@ -174,8 +178,8 @@ static int runCompile(mlir::MLIRContext &context) {
     for (StringRef part : parts)
       options.targets.push_back(part.trim().str());
   }
-  // Progress only for a person watching a terminal.
-  if (!quiet && sys::Process::StandardErrIsDisplayed())
+  // Progress for a person watching a terminal, or when asked for.
+  if (!quiet && (forceProgress || sys::Process::StandardErrIsDisplayed()))
     options.progress = &errs();
   return failed(qtc::compileModel(context, options)) ? 1 : 0;
 }

@@ -166,16 +166,31 @@ fb::StepT &TestArtifactBuilder::addInt4Linear(int input, int residual, int outpu
   return step;
 }
 
+// The table with weights_size set to `weights`'s size.
+static void copyWithWeightsSize(const fb::ArtifactT &artifact, const std::vector<uint8_t> &weights,
+                                fb::ArtifactT &copy) {
+  // ArtifactT holds unique_ptrs; round-trip through a buffer to copy it.
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(fb::Artifact::Pack(fbb, &artifact), fb::ArtifactIdentifier());
+  fb::GetArtifact(fbb.GetBufferPointer())->UnPackTo(&copy);
+  copy.weights_size = weights.size();
+}
+
 std::vector<uint8_t> TestArtifactBuilder::build() const {
   fb::ArtifactT copy;
-  // ArtifactT holds unique_ptrs; round-trip through a buffer to copy it.
-  {
-    flatbuffers::FlatBufferBuilder fbb;
-    fbb.Finish(fb::Artifact::Pack(fbb, &artifact_), fb::ArtifactIdentifier());
-    fb::GetArtifact(fbb.GetBufferPointer())->UnPackTo(&copy);
-  }
-  copy.weights_size = weights_.size();
+  copyWithWeightsSize(artifact_, weights_, copy);
   return serializeArtifact(copy, weights_);
+}
+
+std::vector<uint8_t> TestArtifactBuilder::buildWithoutWeights() const {
+  fb::ArtifactT copy;
+  copyWithWeightsSize(artifact_, weights_, copy);
+  std::vector<uint8_t> file = serializeArtifact(copy, {});
+  uint64_t tableSize = 0;
+  for (int i = 7; i >= 0; --i)
+    tableSize = (tableSize << 8) | file[8 + i];
+  file.resize(kArtifactHeaderSize + tableSize); // drop the padding before the section
+  return file;
 }
 
 StatusOr<std::unique_ptr<Artifact>> TestArtifactBuilder::load() const {

@@ -60,6 +60,10 @@ public:
 
   std::vector<uint8_t> &weights() { return weights_; }
   std::vector<uint8_t> build() const;
+  // The artifact without its weights section: the file ends with the table,
+  // as it must when artifact().weights_file or dummy_weights is set.
+  // weights() is then what a weights file holds.
+  std::vector<uint8_t> buildWithoutWeights() const;
   StatusOr<std::unique_ptr<Artifact>> load() const;
   // Writes build() to `path`; false on an I/O error.
   bool writeTo(const std::string &path) const;
