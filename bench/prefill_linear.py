@@ -33,6 +33,15 @@ def tflops(n, k, tokens, us):
     return 2.0 * n * k * tokens / (us * 1e-6) / 1e12
 
 
+def schedule(entry):
+    """The Linear schedule an entry name says (KernelGenerator.cpp's names)."""
+    if "_wgmma_" in entry:
+        return "wgmma GEMM"
+    if "_gemm_" in entry:
+        return "GEMM"
+    return "GEMV over all rows"
+
+
 def render(result):
     lines = ["# Prefill linear (%d tokens) on %s" % (result["tokens"], result["device"]), ""]
     if result.get("provenance"):
@@ -89,8 +98,8 @@ def main():
             rows.append({"impl": "torch int4 (_weight_int4pack_mm)", "n": n, "k": k,
                          "error": str(e).splitlines()[0]})
         torch.cuda.empty_cache()
-        ours = [("qtc %s %s (%s)" % (kern["format"], "GEMM" if kern["entry"].endswith(
-                    "gemm_sm90") else "GEMV over all rows", kern["entry"]), kern["us"])
+        ours = [("qtc %s %s (%s)" % (kern["format"], schedule(kern["entry"]), kern["entry"]),
+                 kern["us"])
                 for kern in qtc if kern["n"] == n and kern["k"] == k]
         cublas = tflops(n, k, args.tokens, cublas_us)
         for impl, us in ours + peers:

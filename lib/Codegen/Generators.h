@@ -20,6 +20,9 @@ namespace qtc::codegen {
 struct KernelIR {
   mlir::ModuleOp module;
   rt::abi::KernelTile tile;
+  // Lower for this chip instead of the request's (e.g. "sm_90a"); empty:
+  // the request's.
+  std::string ptxChip;
 };
 
 // Terminates the kernel built in `shell` (finishKernel) and returns it with
@@ -57,6 +60,13 @@ mlir::FailureOr<KernelIR> buildGemvKernel(mlir::ImplicitLocOpBuilder &b,
 mlir::FailureOr<KernelIR> buildGemmKernel(mlir::ImplicitLocOpBuilder &b,
                                           const KernelRequest &r,
                                           llvm::StringRef entry);
+// Prefill on sm_90: wgmma GEMM, 128 tokens x 128 features per block of two
+// warpgroups, for the requests acceptsWgmmaGemm admits.
+bool acceptsWgmmaGemm(const KernelRequest &r);
+bool usesWgmmaGemm(const KernelRequest &r);
+mlir::FailureOr<KernelIR> buildWgmmaGemmKernel(mlir::ImplicitLocOpBuilder &b,
+                                               const KernelRequest &r,
+                                               llvm::StringRef entry);
 // Int8 weights (one scale per row) x int8 per-token activations quantized
 // in the kernel, on mma.sync s8: 64 features x 8 (decode) or 32 (prefill)
 // tokens per block.

@@ -117,7 +117,7 @@ std::string kernelEntryName(const KernelRequest &r) {
       os << "_r" << r.maxRegisters;
     if (r.pipelineStages > 0)
       os << "_s" << r.pipelineStages;
-    os << (r.decode ? "_gemv" : "_gemm");
+    os << (r.decode ? "_gemv" : usesWgmmaGemm(r) ? "_wgmma" : "_gemm");
     break;
   case KernelFamily::Embedding:
     os << "_v" << r.vocab << "_h" << r.hidden;
@@ -146,7 +146,10 @@ static FailureOr<KernelIR> buildLinearKernel(ImplicitLocOpBuilder &b,
                                              StringRef entry) {
   if (r.activation != rt::fb::ActivationQuant::None)
     return buildW8A8Kernel(b, r, entry);
-  return r.decode ? buildGemvKernel(b, r, entry) : buildGemmKernel(b, r, entry);
+  if (r.decode)
+    return buildGemvKernel(b, r, entry);
+  return usesWgmmaGemm(r) ? buildWgmmaGemmKernel(b, r, entry)
+                          : buildGemmKernel(b, r, entry);
 }
 
 static FailureOr<KernelIR> buildAttentionFamilyKernel(ImplicitLocOpBuilder &b,
@@ -210,6 +213,7 @@ static FailureOr<OwningOpRef<ModuleOp>> buildPrinted(MLIRContext &context,
   llvm::raw_string_ostream os(kernel.mlir);
   module->print(os);
   kernel.tile = ir->tile;
+  kernel.ptxChip = ir->ptxChip.empty() ? request.chip : ir->ptxChip;
   return module;
 }
 
@@ -227,7 +231,7 @@ FailureOr<GeneratedKernel> generateKernel(MLIRContext &context,
   FailureOr<OwningOpRef<ModuleOp>> module = buildPrinted(context, request, kernel);
   if (failed(module))
     return failure();
-  FailureOr<std::string> ptx = lowerToPtx(**module, request.chip, request.features);
+  FailureOr<std::string> ptx = lowerToPtx(**module, kernel.ptxChip, request.features);
   if (failed(ptx))
     return failure();
   kernel.ptx = std::move(*ptx);

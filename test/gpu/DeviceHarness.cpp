@@ -127,6 +127,14 @@ Status DeviceHarness::launch(CUfunction f, const rt::abi::LaunchDims &dims,
                              const std::vector<KernelArg> &args) {
   if (dims.empty())
     return Status::ok();
+  // As the CUDA backend does at load: more than 48 KB of dynamic shared
+  // memory must be allowed per function.
+  int &limit = sharedLimits_[f];
+  if (dims.sharedBytes > 48 * 1024 && limit < static_cast<int>(dims.sharedBytes)) {
+    QTC_CU(api_, cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                    static_cast<int>(dims.sharedBytes)));
+    limit = static_cast<int>(dims.sharedBytes);
+  }
   std::vector<void *> params;
   params.reserve(args.size());
   for (const KernelArg &a : args)

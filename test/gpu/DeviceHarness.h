@@ -89,6 +89,8 @@ private:
   int l2Bytes_ = 0;
   std::unique_ptr<rt::cuda::ModuleCache> modules_;
   std::vector<CUdeviceptr> allocations_;
+  // Functions already allowed their dynamic shared memory beyond 48 KB.
+  std::map<CUfunction, int> sharedLimits_;
 };
 
 } // namespace qtc::gpu

@@ -83,17 +83,31 @@ check --kind gemv-int4 --n 512 --k 256 --group 128 --asym --residual --dequant 2
 check --kind gemv-int4 --n 768 --k 512 --group 128 --dequant 1 --pdl 2
 check --kind gemv-int4 --n 4096 --k 11008 --group 128 --split-k 8 --unroll 8 --pdl 1 \
   --max-registers 128
-# The prefill GEMM on the same kinds of shapes.
+# The prefill GEMM on the same kinds of shapes: f16 on sm_90 is the wgmma
+# GEMM, also forced to the mma.sync one (--wgmma -1, as sm_80 runs it).
+# wgmma: partial token and feature tiles, K of 26 and 130 chunks (partial
+# last K tile), Llama-2-7B shapes, 3 and 5 ring stages besides the default.
 check --prefill --kind gemv-f16 --n 512 --k 256
 check --prefill --kind gemv-f16 --n 256 --k 704 --residual
 check --prefill --kind gemv-f16 --n 100 --k 704 --bias --residual
+check --prefill --kind gemv-f16 --n 100 --k 208 --bias --residual
+check --prefill --kind gemv-f16 --n 72 --k 1040 --bias
 check --prefill --kind gemv-f16 --n 4096 --k 4096
+check --prefill --kind gemv-f16 --n 12288 --k 4096
+check --prefill --kind gemv-f16 --n 4096 --k 11008 --residual
+check --prefill --kind gemv-f16 --n 4096 --k 4096 --stages 3
+check --prefill --kind gemv-f16 --n 4096 --k 4096 --stages 5
+for wgmma_off in "--wgmma -1" "--target sm_80"; do
+  check --prefill --kind gemv-f16 --n 512 --k 256 $wgmma_off
+  check --prefill --kind gemv-f16 --n 100 --k 704 --bias --residual $wgmma_off
+done
+check --prefill --kind gemv-f16 --n 4096 --k 4096 --wgmma -1
 check --prefill --kind gemv-int4 --n 512 --k 256 --group 128
 check --prefill --kind gemv-int4 --n 256 --k 704 --group 64 --asym --residual
 check --prefill --kind gemv-int4 --n 100 --k 256 --group 32 --bias
 check --prefill --kind gemv-int4 --n 4096 --k 4096 --group 128
 # The single-stage GEMM and a register-capped pipelined one.
-check --prefill --kind gemv-f16 --n 256 --k 704 --residual --stages 1
+check --prefill --kind gemv-f16 --n 256 --k 704 --residual --stages 1 --wgmma -1
 check --prefill --kind gemv-int4 --n 256 --k 704 --group 64 --asym --residual --stages 1
 check --prefill --kind gemv-int4 --n 512 --k 256 --group 128 --asym --max-registers 168
 # W8A16: int8 codes with f16 scales per group of 128 or 64 (a GEMV step's
@@ -218,12 +232,15 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
     done
   done
 done
-# Prefill (512 tokens): the GEMM (pipelined, also capped at 168 registers for
-# three blocks per SM, and single-stage) against the decode GEMV run over all
-# rows.
+# Prefill (512 tokens): the GEMM (the f16 one the wgmma GEMM at its default
+# and 3 ring stages, and the mma.sync GEMM; that one pipelined, also capped
+# at 168 registers for three blocks per SM, and single-stage) against the
+# decode GEMV run over all rows.
 for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
   set -- $shape
-  for fmt in gemv-f16 gemv-int4; do
+  "$gen" --out-dir "$carry/ptx-prefill" --kind gemv-f16 --n $1 --k $2 --prefill
+  "$gen" --out-dir "$carry/ptx-prefill" --kind gemv-f16 --n $1 --k $2 --prefill --stages 3
+  for fmt in "gemv-f16 --wgmma -1" gemv-int4; do
     "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128 --prefill
     "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --group 128 --prefill \
       --max-registers 168

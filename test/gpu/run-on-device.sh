@@ -55,3 +55,7 @@ if [[ -f "$out/prefill_linear.md" ]]; then cat "$out/prefill_linear.md"; else ta
 echo "== int4 variants (exit $variants_rc): $out/int4_gemv_variants.md"
 echo "== decode_linear (exit $bench_rc)"
 if [[ -f "$out/decode_linear.md" ]]; then cat "$out/decode_linear.md"; else tail -20 "$out/bench.log"; fi
+# Non-zero when any check or benchmark failed, so a caller sees it.
+for rc in $check_rc $backend_rc $bench_rc $prefill_rc $variants_rc; do
+  [[ $rc == 0 ]] || exit 1
+done

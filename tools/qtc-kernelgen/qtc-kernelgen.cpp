@@ -65,8 +65,13 @@ cl::opt<int> maxRegisters("max-registers",
                           cl::init(0));
 cl::opt<int> stages("stages",
                     cl::desc("Prefill GEMM: 1 load then multiply, 2 load the next K step "
-                             "while multiplying (0: default, 2)"),
+                             "while multiplying (0: default, 2); wgmma GEMM: shared-memory "
+                             "K tiles, 3 to 6 (0: default, 4)"),
                     cl::init(0));
+cl::opt<int> wgmma("wgmma",
+                   cl::desc("Prefill GEMM on sm_90: 1 the wgmma schedule, -1 the "
+                            "mma.sync one (0: default)"),
+                   cl::init(0));
 cl::opt<std::string> activation(
     "activation",
     cl::desc("Linear: input quantization, none, int8 (per token, W8A8) or fp8"),
@@ -147,6 +152,7 @@ std::optional<KernelRequest> requestFromFlags() {
   r.programmaticWait = programmaticWait;
   r.maxRegisters = maxRegisters;
   r.pipelineStages = stages;
+  r.wgmma = wgmma;
   r.hidden = hidden;
   r.vocab = vocab;
   r.heads = heads;

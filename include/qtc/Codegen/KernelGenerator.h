@@ -92,8 +92,13 @@ struct KernelRequest {
   // GEMV, prefill GEMM: a register limit for ptxas (.maxnreg; 0: none).
   int maxRegisters = 0;
   // Prefill GEMM: 2 loads the next K step while multiplying this one (two
-  // staging buffers), 1 loads and multiplies in turn (0: default, 2).
+  // staging buffers), 1 loads and multiplies in turn (0: default, 2). The
+  // wgmma GEMM: shared-memory K tiles in its ring, 3 to 6 (0: default, 6).
   int pipelineStages = 0;
+  // Prefill GEMM on sm_90: 1 the Hopper schedule (wgmma.mma_async from
+  // cp.async-staged shared memory, LinearWgmmaGenerator.cpp), -1 the
+  // mma.sync one, 0 the default for the request (acceptsWgmmaGemm).
+  int wgmma = 0;
 };
 
 struct GeneratedKernel {
@@ -101,6 +106,9 @@ struct GeneratedKernel {
   std::string ptx;
   std::string mlir;  // the gpu.module before lowering, for tests and tools
   rt::abi::KernelTile tile;
+  // The PTX target the kernel was lowered for: the request's chip, or its
+  // arch-specific variant (sm_90a) for instructions only that has (wgmma).
+  std::string ptxChip;
 };
 
 // Registers the dialects, interfaces and translations generation needs.
