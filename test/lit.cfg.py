@@ -33,7 +33,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.qtc_tools_dir, config.qtc_runtime_tools_dir,
              config.llvm_tools_dir]
-tools = ["qtc-opt", "qtc", "qtc-run", "qtc-kernelgen"]
+tools = ["qtc-opt", "qtc", "qtc-run", "qtc-kernelgen", "qtc-translate"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if any(os.path.exists(os.path.join(d, t)) for d in tool_dirs)],
     tool_dirs)

@@ -9,15 +9,17 @@
 #define QTC_INITALLDIALECTS_H
 
 #include "dialects/chain/ChainDialect.h"
+#include "dialects/onnx/OnnxDialect.h"
 #include "dialects/qnt/QntDialect.h"
 #include "dialects/tfm/TfmDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 
 namespace qtc {
 
-/// Adds the tfm, qnt and chain dialects to `registry`.
+/// Adds the tfm, qnt, chain and onnx dialects to `registry`.
 inline void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<tfm::TfmDialect, qnt::QntDialect, chain::ChainDialect>();
+  registry.insert<tfm::TfmDialect, qnt::QntDialect, chain::ChainDialect,
+                  onnxir::OnnxDialect>();
 }
 
 } // namespace qtc

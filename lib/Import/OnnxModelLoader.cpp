@@ -24,6 +24,7 @@
 #include "llvm/Support/Path.h"
 
 #include "onnx/onnx_pb.h"
+#include <google/protobuf/text_format.h>
 
 #include <climits>
 #include <cstring>
@@ -387,9 +388,16 @@ FailureOr<OnnxGraph> Loader::load() {
               "models must keep their weights in external data";
 
   onnx::ModelProto model;
-  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+  // Hand-written test graphs are protobuf text format (`.onnxtxt`).
+  if (llvm::StringRef(path).ends_with(".onnxtxt")) {
+    if (!google::protobuf::TextFormat::ParseFromString(bytes.str(), &model))
+      return emitError(fileLoc())
+             << "not a valid ONNX model in protobuf text format";
+  } else if (!model.ParseFromArray(bytes.data(),
+                                   static_cast<int>(bytes.size()))) {
     return emitError(fileLoc())
            << "not a valid ONNX protobuf (truncated or corrupt file)";
+  }
   buffer->reset();
   if (!model.has_graph() || model.ir_version() <= 0)
     return emitError(fileLoc())

@@ -10,6 +10,7 @@
 #include "dialects/tfm/TfmDialect.h"
 #include "qtc/Chain/Plan.h"
 #include "qtc/Import/Import.h"
+#include "qtc/Import/OnnxImport.h"
 #include "qtc/Transforms/Passes.h"
 #include "qtc/Transforms/WeightContext.h"
 
@@ -86,6 +87,7 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
 #ifdef QTC_HAVE_TRANSFORMS
   qtc::registerQTCPasses();
+  qtc::registerQTCOnnxPasses();
   qtc::registerPlanPipeline();
 #endif
   return mlir::asMainReturnCode(

@@ -1,0 +1,58 @@
+//===- OnnxPipeline.cpp - The structural importer's pass pipeline ---------===//
+
+#include "qtc/Import/OnnxImport.h"
+
+#include "OnnxRaiseSupport.h"
+#include "dialects/onnx/OnnxOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace qtc {
+#define GEN_PASS_DEF_ONNXCHECKRAISED
+#include "qtc/Import/Passes.h.inc"
+} // namespace qtc
+
+using namespace mlir;
+using namespace qtc;
+
+namespace {
+
+struct OnnxCheckRaisedPass
+    : qtc::impl::OnnxCheckRaisedBase<OnnxCheckRaisedPass> {
+  void runOnOperation() override {
+    constexpr int kReported = 10;
+    int count = 0;
+    getOperation().walk([&](Operation *op) {
+      if (!isa<onnxir::OnnxDialect>(op->getDialect()) ||
+          isa<onnxir::ConstantOp, onnxir::AbsentOp>(op))
+        return;
+      // A raised linear's [out, in] view of an [in, out] initializer: the
+      // weight binding reads through it.
+      if (auto t = dyn_cast<onnxir::TransposeOp>(op))
+        if (constantOf(t.getInput()))
+          return;
+      if (count++ < kReported)
+        op->emitError() << "cannot raise ONNX node " << describeNode(op)
+                        << " to tfm: it is not part of a recognized pattern";
+    });
+    if (count > kReported)
+      getOperation().emitError()
+          << (count - kReported) << " more ONNX node(s) are not raised";
+    if (count)
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void qtc::buildOnnxRaisePipeline(OpPassManager &pm) {
+  OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createOnnxConvertNodes());
+  func.addPass(createCanonicalizerPass());
+  func.addPass(createOnnxRaiseNorms());
+  func.addPass(createOnnxRaiseLinears());
+  func.addPass(createOnnxRaiseMlp());
+  func.addPass(createCanonicalizerPass());
+}

@@ -1,0 +1,99 @@
+// RUN: qtc-opt %s --split-input-file --qtc-onnx-convert-nodes --canonicalize | FileCheck %s
+
+// Opset 18: ReduceMean and Unsqueeze read their axes from inputs; a reshape
+// target built from the computed sequence length keeps it as `?`, and the
+// static entries of Shape fold.
+// CHECK-LABEL: func.func @opset18
+// CHECK-SAME: (%[[X:.*]]: tensor<1x?x8xf32>) -> tensor<1x?x2x4xf32>
+// CHECK: onnx.ReduceMean %[[X]] {axes = array<i64: 2>} : tensor<1x?x8xf32> -> tensor<1x?x1xf32>
+// CHECK: onnx.Reshape %{{.*}}, %{{.*}} : tensor<1x?x8xf32>, tensor<4xi64> -> tensor<1x?x2x4xf32>
+module attributes {onnx.opset = 18 : i64} {
+  func.func @opset18(%x: tensor<1x?x8xf32>) -> !onnx.value {
+    %axes = onnx.Constant dense<-1> : tensor<1xi64>
+    %m = onnx.node "ReduceMean"(%x, %axes) {attrs = {keepdims = 1 : i64}} : (tensor<1x?x8xf32>, tensor<1xi64>) -> !onnx.value
+    %s = onnx.node "Sub"(%x, %m) {attrs = {}} : (tensor<1x?x8xf32>, !onnx.value) -> !onnx.value
+    %shape = onnx.node "Shape"(%x) {attrs = {}} : (tensor<1x?x8xf32>) -> !onnx.value
+    %i0 = onnx.Constant dense<0> : tensor<i64>
+    %i1 = onnx.Constant dense<1> : tensor<i64>
+    %b = onnx.node "Gather"(%shape, %i0) {attrs = {axis = 0 : i64}} : (!onnx.value, tensor<i64>) -> !onnx.value
+    %t = onnx.node "Gather"(%shape, %i1) {attrs = {axis = 0 : i64}} : (!onnx.value, tensor<i64>) -> !onnx.value
+    %a0 = onnx.Constant dense<0> : tensor<1xi64>
+    %bu = onnx.node "Unsqueeze"(%b, %a0) {attrs = {}} : (!onnx.value, tensor<1xi64>) -> !onnx.value
+    %tu = onnx.node "Unsqueeze"(%t, %a0) {attrs = {}} : (!onnx.value, tensor<1xi64>) -> !onnx.value
+    %heads = onnx.Constant dense<[2, 4]> : tensor<2xi64>
+    %target = onnx.node "Concat"(%bu, %tu, %heads) {attrs = {axis = 0 : i64}} : (!onnx.value, !onnx.value, tensor<2xi64>) -> !onnx.value
+    %r = onnx.node "Reshape"(%s, %target) {attrs = {}} : (!onnx.value, !onnx.value) -> !onnx.value
+    return %r : !onnx.value
+  }
+}
+
+// -----
+
+// Opset 17: the axes are attributes; Identity disappears; a constant shape
+// subgraph folds to one constant.
+// CHECK-LABEL: func.func @opset17
+// CHECK: %[[C:.*]] = onnx.Constant dense<[1, 6]> : tensor<2xi64>
+// CHECK: onnx.ReduceMean %{{.*}} {axes = array<i64: 1>, keepdims = 0 : i64} : tensor<4x6xf32> -> tensor<4xf32>
+// CHECK: return %[[C]], %{{.*}} : tensor<2xi64>, tensor<4xf32>
+module attributes {onnx.opset = 17 : i64} {
+  func.func @opset17(%x: tensor<4x6xf32>) -> (!onnx.value, !onnx.value) {
+    %i = onnx.node "Identity"(%x) {attrs = {}} : (tensor<4x6xf32>) -> !onnx.value
+    %s = onnx.node "Shape"(%i) {attrs = {start = 1 : i64}} : (!onnx.value) -> !onnx.value
+    %a0 = onnx.Constant dense<0> : tensor<1xi64>
+    %u = onnx.node "Unsqueeze"(%s, %a0) {attrs = {}} : (!onnx.value, tensor<1xi64>) -> !onnx.value
+    %one = onnx.Constant dense<[[1]]> : tensor<1x1xi64>
+    %c = onnx.node "Concat"(%one, %u) {attrs = {axis = 1 : i64}} : (tensor<1x1xi64>, !onnx.value) -> !onnx.value
+    %flat = onnx.Constant dense<-1> : tensor<1xi64>
+    %r = onnx.node "Reshape"(%c, %flat) {attrs = {}} : (!onnx.value, tensor<1xi64>) -> !onnx.value
+    %m = onnx.node "ReduceMean"(%i) {attrs = {axes = [1], keepdims = 0 : i64}} : (!onnx.value) -> !onnx.value
+    return %r, %m : !onnx.value, !onnx.value
+  }
+}
+
+// -----
+
+// A causal mask built from Range/Unsqueeze/LessOrEqual/Where folds once the
+// length is a constant (here 3).
+// CHECK-LABEL: func.func @mask
+// CHECK: %[[M:.*]] = onnx.Constant dense<{{\[\[}}0.000000e+00, -1.000000e+04, -1.000000e+04], [0.000000e+00, 0.000000e+00, -1.000000e+04], [0.000000e+00, 0.000000e+00, 0.000000e+00]]> : tensor<3x3xf32>
+// CHECK: return %[[M]]
+module attributes {onnx.opset = 18 : i64} {
+  func.func @mask() -> !onnx.value {
+    %zero = onnx.Constant dense<0> : tensor<i64>
+    %len = onnx.Constant dense<3> : tensor<i64>
+    %step = onnx.Constant dense<1> : tensor<i64>
+    %r = onnx.node "Range"(%zero, %len, %step) {attrs = {}} : (tensor<i64>, tensor<i64>, tensor<i64>) -> !onnx.value
+    %a0 = onnx.Constant dense<0> : tensor<1xi64>
+    %a1 = onnx.Constant dense<1> : tensor<1xi64>
+    %row = onnx.node "Unsqueeze"(%r, %a1) {attrs = {}} : (!onnx.value, tensor<1xi64>) -> !onnx.value
+    %col = onnx.node "Unsqueeze"(%r, %a0) {attrs = {}} : (!onnx.value, tensor<1xi64>) -> !onnx.value
+    %visible = onnx.node "LessOrEqual"(%col, %row) {attrs = {}} : (!onnx.value, !onnx.value) -> !onnx.value
+    %z = onnx.Constant dense<0.0> : tensor<f32>
+    %neg = onnx.Constant dense<-1.0e4> : tensor<f32>
+    %m = onnx.node "Where"(%visible, %z, %neg) {attrs = {}} : (!onnx.value, tensor<f32>, tensor<f32>) -> !onnx.value
+    return %m : !onnx.value
+  }
+}
+
+// -----
+
+// Transposes of a weight compose but never fold into a copy of its bytes.
+// CHECK-LABEL: func.func @weights
+// CHECK: %[[W:.*]] = onnx.Constant dense_resource<w> : tensor<2x3xf32>
+// CHECK: return %[[W]]
+module attributes {onnx.opset = 18 : i64} {
+  func.func @weights() -> !onnx.value {
+    %w = onnx.Constant dense_resource<w> : tensor<2x3xf32>
+    %t = onnx.node "Transpose"(%w) {attrs = {perm = [1, 0]}} : (tensor<2x3xf32>) -> !onnx.value
+    %tt = onnx.node "Transpose"(%t) {attrs = {}} : (!onnx.value) -> !onnx.value
+    return %tt : !onnx.value
+  }
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x04000000000000000000803F0000004000004040000080400000A040"
+    }
+  }
+#-}
+
