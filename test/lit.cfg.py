@@ -13,6 +13,10 @@ config.test_exec_root = os.path.join(config.qtc_obj_root, "test")
 config.excludes = ["Inputs", "unit", "gpu", "CMakeLists.txt", "lit.cfg.py",
                    "lit.site.cfg.py"]
 
+# qtc compile's kernel cache stays out of the user's cache folder: tests
+# that exercise it name their own.
+config.environment["QTC_KERNEL_CACHE"] = "0"
+
 # Variables are scoped to their CHECK-LABEL block.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 

@@ -17,8 +17,16 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <optional>
 #include <vector>
 
 using namespace mlir;
@@ -40,32 +48,155 @@ SectionLayout layoutTensors(const std::vector<Tensor> &tensors) {
   for (const Tensor &t : tensors) {
     cursor = rt::alignUp(cursor, rt::kWeightsAlignment);
     layout.offsets.push_back(cursor);
-    cursor += t.bytes.size();
+    cursor += t.byteSize();
   }
   layout.size = rt::alignUp(cursor, rt::kWeightsAlignment);
   return layout;
 }
 
-// Calls `piece` with the weights section's bytes in order: each tensor's
-// bytes where they are, and the zero padding between them.
-void forEachSectionPiece(const std::vector<Tensor> &tensors,
-                         const SectionLayout &layout,
-                         llvm::function_ref<void(const void *, size_t)> piece) {
-  static const char zeros[rt::kWeightsAlignment] = {};
+// Produced tensors are computed in chunks of about this size, this many
+// chunks per thread ahead of the one being written: production on every
+// core overlaps the disk, and memory stays a few chunks whatever the model.
+constexpr uint64_t kChunkBytes = 16ull << 20;
+constexpr unsigned kChunksAheadPerThread = 2;
+
+// One piece of the section, in order: zero padding, a view, or a chunk of a
+// produced tensor.
+struct Piece {
+  const Tensor *tensor = nullptr; // null: `size` zero bytes
+  uint64_t offset = 0;            // within the tensor
+  uint64_t size = 0;
+};
+
+std::vector<Piece> sectionPieces(const std::vector<Tensor> &tensors,
+                                 const SectionLayout &layout) {
+  std::vector<Piece> pieces;
   uint64_t written = 0;
   auto padTo = [&](uint64_t to) {
-    while (written < to) {
-      size_t n = std::min<uint64_t>(to - written, sizeof(zeros));
-      piece(zeros, n);
-      written += n;
-    }
+    if (to > written)
+      pieces.push_back({nullptr, 0, to - written});
+    written = std::max(written, to);
   };
   for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor &t = tensors[i];
     padTo(layout.offsets[i]);
-    piece(tensors[i].bytes.data(), tensors[i].bytes.size());
-    written += tensors[i].bytes.size();
+    uint64_t size = t.byteSize();
+    uint64_t step = size;
+    if (t.produce) {
+      uint64_t granule = std::max<uint64_t>(t.granule, 1);
+      step = std::max<uint64_t>(kChunkBytes / granule, 1) * granule;
+    }
+    for (uint64_t at = 0; at < size; at += step)
+      pieces.push_back({&t, at, std::min(step, size - at)});
+    written += size;
   }
   padTo(layout.size);
+  return pieces;
+}
+
+// "N of M GB" lines while a large section is streamed: one per tenth.
+class SectionProgress {
+public:
+  SectionProgress(llvm::raw_ostream *os, StringRef what, uint64_t total)
+      : os(total >= (1ull << 30) ? os : nullptr), what(what), total(total),
+        start(std::chrono::steady_clock::now()) {}
+  void advance(uint64_t bytes) {
+    done += bytes;
+    if (!os || done * 10 / total == shown)
+      return;
+    shown = done * 10 / total;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    *os << llvm::format("      %s: %.2f of %.2f GB, %.1f s (%.0f MB/s)\n", what.c_str(),
+                        done / 1e9, total / 1e9, s, done / 1e6 / std::max(s, 1e-9));
+    os->flush();
+  }
+
+private:
+  llvm::raw_ostream *os;
+  std::string what;
+  uint64_t total, done = 0, shown = 0;
+  std::chrono::steady_clock::time_point start;
+};
+
+// Calls `sink` with the weights section's bytes in order: each view where
+// it is, each produced tensor chunk by chunk as the thread pool computes
+// it, and the zero padding between them. The first error (a producer's, or
+// the sink's) stops the stream.
+llvm::Error streamSection(const std::vector<Tensor> &tensors, const SectionLayout &layout,
+                          llvm::function_ref<llvm::Error(const uint8_t *, size_t)> sink,
+                          SectionProgress *progress = nullptr) {
+  static const uint8_t zeros[rt::kWeightsAlignment] = {};
+  std::vector<Piece> pieces = sectionPieces(tensors, layout);
+  bool anyProduced = llvm::any_of(pieces, [](const Piece &p) {
+    return p.tensor && p.tensor->produce;
+  });
+  std::optional<llvm::DefaultThreadPool> pool;
+  unsigned ahead = 1;
+  if (anyProduced) {
+    pool.emplace(llvm::hardware_concurrency());
+    ahead = pool->getMaxConcurrency() * kChunksAheadPerThread;
+  }
+
+  struct InFlight {
+    const Piece *piece;
+    std::vector<uint8_t> buffer;
+    std::string error;
+    std::shared_future<void> done;
+  };
+  std::deque<std::unique_ptr<InFlight>> queue;
+  size_t next = 0;
+  auto submit = [&] {
+    auto slot = std::make_unique<InFlight>();
+    slot->piece = &pieces[next++];
+    if (slot->piece->tensor && slot->piece->tensor->produce) {
+      InFlight *s = slot.get();
+      s->buffer.resize(s->piece->size);
+      s->done = pool->async([s] {
+        if (llvm::Error e = s->piece->tensor->produce(s->piece->offset, s->buffer))
+          s->error = llvm::toString(std::move(e));
+      });
+    }
+    queue.push_back(std::move(slot));
+  };
+  llvm::Error failure = llvm::Error::success();
+  while (!failure && (next < pieces.size() || !queue.empty())) {
+    while (next < pieces.size() && queue.size() < ahead)
+      submit();
+    std::unique_ptr<InFlight> slot = std::move(queue.front());
+    queue.pop_front();
+    const Piece &piece = *slot->piece;
+    if (slot->done.valid())
+      slot->done.wait();
+    if (!slot->error.empty()) {
+      failure = llvm::createStringError(slot->error);
+    } else if (!piece.tensor) {
+      for (uint64_t left = piece.size; left && !failure;) {
+        size_t n = std::min<uint64_t>(left, sizeof(zeros));
+        failure = sink(zeros, n);
+        left -= n;
+      }
+    } else if (piece.tensor->produce) {
+      failure = sink(slot->buffer.data(), slot->buffer.size());
+    } else {
+      failure = sink(piece.tensor->bytes.data() + piece.offset, piece.size);
+    }
+    if (progress)
+      progress->advance(piece.size);
+  }
+  // Chunks still being produced read the queue's buffers.
+  for (std::unique_ptr<InFlight> &slot : queue)
+    if (slot->done.valid())
+      slot->done.wait();
+  return failure;
+}
+
+// The error of a file stream, cleared.
+llvm::Error streamError(llvm::raw_fd_ostream &os) {
+  if (!os.has_error())
+    return llvm::Error::success();
+  std::error_code ec = os.error();
+  os.clear_error();
+  return llvm::errorCodeToError(ec);
 }
 
 // What Artifact.weights_file records.
@@ -125,7 +256,7 @@ void writeTable(const ArtifactContents &c, const SectionLayout &layout,
   for (size_t i = 0; i < c.tensors.size(); ++i) {
     const Tensor &t = c.tensors[i];
     tensors.push_back(fb::CreateTensorInfoDirect(
-        b, t.name.c_str(), t.dtype, &t.shape, layout.offsets[i], t.bytes.size()));
+        b, t.name.c_str(), t.dtype, &t.shape, layout.offsets[i], t.byteSize()));
   }
   auto plan = buildPlan(b, c);
   auto config = buildConfig(b, c.config);
@@ -169,15 +300,19 @@ void writeTable(const ArtifactContents &c, const SectionLayout &layout,
 }
 
 // The table, then the weights section inside the artifact.
-void writeSingleFile(const ArtifactContents &c, const SectionLayout &layout,
-                     llvm::raw_ostream &os) {
+// `file`, when given, is `os` as a file, whose write errors stop the stream.
+llvm::Error writeSingleFile(const ArtifactContents &c, const SectionLayout &layout,
+                            llvm::raw_ostream &os, llvm::raw_fd_ostream *file = nullptr,
+                            llvm::raw_ostream *progress = nullptr) {
   uint64_t start = os.tell();
   writeTable(c, layout, nullptr, /*dummyWeights=*/false, os);
   uint64_t tableEnd = os.tell() - start;
   os.write_zeros(rt::alignUp(tableEnd, rt::kWeightsAlignment) - tableEnd);
-  forEachSectionPiece(c.tensors, layout, [&](const void *data, size_t size) {
-    os.write(static_cast<const char *>(data), size);
-  });
+  SectionProgress shown(progress, "weights", layout.size);
+  return streamSection(c.tensors, layout, [&](const uint8_t *data, size_t size) {
+    os.write(reinterpret_cast<const char *>(data), size);
+    return file ? streamError(*file) : llvm::Error::success();
+  }, &shown);
 }
 
 // `target` relative to the directory `base`; both absolute, without dots.
@@ -202,79 +337,137 @@ SmallString<256> absolutePath(StringRef path) {
   return absolute;
 }
 
-// Whether the file at `path` holds exactly `size` bytes of checksum
-// `checksum`. Read in pieces rather than mapped: the compiler's resident
-// memory stays that of the model it holds.
-bool fileMatches(StringRef path, uint64_t size, uint64_t checksum) {
-  uint64_t actual = 0;
-  if (llvm::sys::fs::file_size(path, actual) || actual != size)
-    return false;
-  llvm::Expected<llvm::sys::fs::file_t> file = llvm::sys::fs::openNativeFileForRead(path);
-  if (!file) {
-    llvm::consumeError(file.takeError());
-    return false;
-  }
-  rt::WeightsChecksum hash;
-  std::vector<char> buffer(4 << 20);
-  uint64_t read = 0;
-  while (true) {
-    llvm::Expected<size_t> n = llvm::sys::fs::readNativeFile(*file, buffer);
-    if (!n) {
-      llvm::consumeError(n.takeError());
-      llvm::sys::fs::closeFile(*file);
-      return false;
-    }
-    if (*n == 0)
-      break;
-    hash.update(buffer.data(), *n);
-    read += *n;
-  }
-  llvm::sys::fs::closeFile(*file);
-  return read == size && hash.digest() == checksum;
-}
-
 // Writes the weights section to `path` unless it already holds it; fills
-// `record` (the path still as given).
+// `record` (the path still as given). One pass produces the section, hashes
+// it and compares it with a file of the same size already at `path`; only
+// from the first byte that differs is a new file written (beside `path`,
+// starting with the old file's equal prefix), so a recompile of unchanged
+// weights reads the old file instead of rewriting it, and no tensor is
+// produced twice.
 LogicalResult writeWeightsFile(const ArtifactContents &c, const SectionLayout &layout,
                                StringRef path, Location loc, llvm::raw_ostream *progress,
                                WeightsFileRecord &record) {
-  rt::WeightsChecksum hash;
-  forEachSectionPiece(c.tensors, layout,
-                      [&](const void *data, size_t size) { hash.update(data, size); });
   record.size = layout.size;
+  rt::WeightsChecksum hash;
+
+  // The old file, while it matches what is produced.
+  std::optional<llvm::sys::fs::file_t> old;
+  uint64_t oldSize = 0;
+  if (!llvm::sys::fs::file_size(path, oldSize) && oldSize == layout.size) {
+    llvm::Expected<llvm::sys::fs::file_t> file = llvm::sys::fs::openNativeFileForRead(path);
+    if (file)
+      old = *file;
+    else
+      llvm::consumeError(file.takeError());
+  }
+  auto closeOld = [&] {
+    if (old)
+      llvm::sys::fs::closeFile(*old);
+    old.reset();
+  };
+  std::vector<uint8_t> oldBytes;
+  uint64_t matched = 0; // bytes equal to the old file's so far
+
+  std::optional<llvm::sys::fs::TempFile> temp;
+  std::optional<llvm::raw_fd_ostream> out;
+  auto startNew = [&]() -> llvm::Error {
+    llvm::Expected<llvm::sys::fs::TempFile> created =
+        llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");
+    if (!created)
+      return llvm::createStringError("cannot create a temporary file beside it: " +
+                                     llvm::toString(created.takeError()));
+    temp.emplace(std::move(*created));
+    out.emplace(temp->FD, /*shouldClose=*/false);
+    if (matched == 0)
+      return llvm::Error::success();
+    // The equal prefix comes from the old file.
+    std::vector<char> buffer(4 << 20);
+    llvm::Expected<llvm::sys::fs::file_t> again = llvm::sys::fs::openNativeFileForRead(path);
+    if (!again)
+      return again.takeError();
+    for (uint64_t copied = 0; copied < matched;) {
+      size_t want = std::min<uint64_t>(buffer.size(), matched - copied);
+      llvm::Expected<size_t> n = llvm::sys::fs::readNativeFile(
+          *again, llvm::MutableArrayRef<char>(buffer.data(), want));
+      if (!n || *n == 0) {
+        llvm::sys::fs::closeFile(*again);
+        return n ? llvm::createStringError("it shrank while being read") : n.takeError();
+      }
+      out->write(buffer.data(), *n);
+      copied += *n;
+    }
+    llvm::sys::fs::closeFile(*again);
+    return streamError(*out);
+  };
+  if (!old)
+    if (llvm::Error e = startNew()) {
+      return emitError(loc) << "cannot write weights file '" << path
+                            << "': " << llvm::toString(std::move(e));
+    }
+
+  SectionProgress shown(progress, "weights", layout.size);
+  llvm::Error error = streamSection(c.tensors, layout, [&](const uint8_t *data, size_t size) -> llvm::Error {
+    hash.update(data, size);
+    if (old) {
+      oldBytes.resize(size);
+      size_t got = 0;
+      while (got < size) {
+        llvm::Expected<size_t> n = llvm::sys::fs::readNativeFile(
+            *old, llvm::MutableArrayRef<char>(reinterpret_cast<char *>(oldBytes.data()) + got,
+                                              size - got));
+        if (!n) {
+          llvm::consumeError(n.takeError());
+          break;
+        }
+        if (*n == 0)
+          break;
+        got += *n;
+      }
+      if (got == size && std::memcmp(oldBytes.data(), data, size) == 0) {
+        matched += size;
+        return llvm::Error::success();
+      }
+      closeOld();
+      if (llvm::Error e = startNew())
+        return e;
+    }
+    out->write(reinterpret_cast<const char *>(data), size);
+    return streamError(*out);
+  }, &shown);
+  closeOld();
+  if (out)
+    out->flush();
+  if (!error && out)
+    if (std::error_code ec = out->error(); out->has_error()) {
+      out->clear_error();
+      error = llvm::errorCodeToError(ec);
+    }
+  if (error) {
+    if (out) {
+      out->clear_error();
+      out.reset();
+    }
+    if (temp)
+      llvm::consumeError(temp->discard());
+    return emitError(loc) << "cannot write weights file '" << path
+                          << "': " << llvm::toString(std::move(error));
+  }
   record.checksum = hash.digest();
   auto describe = [&] {
     return llvm::formatv("{0} bytes, XXH3-64 {1:x16}", record.size, record.checksum).str();
   };
-  if (fileMatches(path, record.size, record.checksum)) {
+  if (!temp) {
     if (progress)
       *progress << "weights file " << path << " unchanged (" << describe()
                 << "): not rewritten\n";
     return success();
   }
-  // Written beside the target and renamed over it: a reader that has the
-  // old file mapped keeps its bytes, and a failed write leaves no torn file.
-  llvm::Expected<llvm::sys::fs::TempFile> temp =
-      llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");
-  if (!temp)
-    return emitError(loc) << "cannot create a temporary file beside weights file '"
-                          << path << "': " << llvm::toString(temp.takeError());
-  {
-    llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
-    forEachSectionPiece(c.tensors, layout, [&](const void *data, size_t size) {
-      os.write(static_cast<const char *>(data), size);
-    });
-    os.flush();
-    if (os.has_error()) {
-      std::string message = os.error().message();
-      os.clear_error();
-      llvm::consumeError(temp->discard());
-      return emitError(loc) << "error writing weights file '" << path << "': " << message;
-    }
-  }
-  if (llvm::Error error = temp->keep(path))
+  out.reset();
+  // Renamed over the target: a reader that has the old file mapped keeps
+  // its bytes, and a failed write leaves no torn file.
+  if (llvm::Error e = temp->keep(path))
     return emitError(loc) << "cannot write weights file '" << path
-                          << "': " << llvm::toString(std::move(error));
+                          << "': " << llvm::toString(std::move(e));
   if (progress)
     *progress << "wrote weights file " << path << " (" << describe() << ")\n";
   return success();
@@ -282,8 +475,8 @@ LogicalResult writeWeightsFile(const ArtifactContents &c, const SectionLayout &l
 
 } // namespace
 
-void serializeArtifact(const ArtifactContents &c, llvm::raw_ostream &os) {
-  writeSingleFile(c, layoutTensors(c.tensors), os);
+llvm::Error serializeArtifact(const ArtifactContents &c, llvm::raw_ostream &os) {
+  return writeSingleFile(c, layoutTensors(c.tensors), os);
 }
 
 LogicalResult writeArtifact(const ArtifactContents &c, StringRef path,
@@ -311,13 +504,18 @@ LogicalResult writeArtifact(const ArtifactContents &c, StringRef path,
   auto out = mlir::openOutputFile(path, &error);
   if (!out)
     return emitError(loc) << "cannot open '" << path << "': " << error;
+  llvm::Error written = llvm::Error::success();
   if (separate || options.dummyWeights)
     writeTable(c, layout, separate ? &record : nullptr, options.dummyWeights, out->os());
   else
-    writeSingleFile(c, layout, out->os());
-  if (out->os().has_error())
-    return emitError(loc) << "error writing '" << path
-                          << "': " << out->os().error().message();
+    written = writeSingleFile(c, layout, out->os(), &out->os(), options.progress);
+  if (!written)
+    written = streamError(out->os());
+  if (written) {
+    out->os().clear_error();
+    return emitError(loc) << "cannot write '" << path
+                          << "': " << llvm::toString(std::move(written));
+  }
   out->keep();
   return success();
 }

@@ -48,7 +48,8 @@ startHostRun(const artifact::ArtifactContents &contents, int64_t seqLen,
              Location loc) {
   std::string bytes;
   llvm::raw_string_ostream os(bytes);
-  artifact::serializeArtifact(contents, os);
+  if (llvm::Error e = artifact::serializeArtifact(contents, os))
+    return emitError(loc) << "calibration plan: " << llvm::toString(std::move(e));
   os.flush();
   auto run = std::make_unique<HostRun>();
   auto artifact = rt::Artifact::fromBytes(

@@ -129,14 +129,22 @@ LogicalResult Translation::tensor(chain::TensorOp op) {
   else
     return op.emitError("no artifact dtype for ") << e;
   t.shape.assign(type.getShape().begin(), type.getShape().end());
-  std::optional<WeightRef> bytes = store.lookup(packedTensorKey(t.name));
-  if (!bytes)
-    return op.emitError("the weight store has no bytes for packed tensor '")
-           << t.name << "'";
-  // A view: the store keeps the packed bytes alive and the writer streams
-  // them from there.
-  t.bytes = llvm::ArrayRef<uint8_t>(static_cast<const uint8_t *>(bytes->data),
-                                    bytes->byteSize);
+  std::string key = packedTensorKey(t.name);
+  if (std::optional<DeferredWeight> deferred = store.deferred(key)) {
+    // Produced as the writer streams the section.
+    t.produce = deferred->produce;
+    t.producedSize = deferred->byteSize;
+    t.granule = deferred->granule;
+  } else {
+    std::optional<WeightRef> bytes = store.lookup(key);
+    if (!bytes)
+      return op.emitError("the weight store has no bytes for packed tensor '")
+             << t.name << "'";
+    // A view: the store keeps the packed bytes alive and the writer streams
+    // them from there.
+    t.bytes = llvm::ArrayRef<uint8_t>(static_cast<const uint8_t *>(bytes->data),
+                                      bytes->byteSize);
+  }
   tensors[t.name] = static_cast<int>(out.tensors.size());
   out.tensors.push_back(std::move(t));
   return success();

@@ -47,11 +47,18 @@ private:
   // The f16 tensor `name` of `sources`' rows one after another.
   FailureOr<FlatSymbolRefAttr> dense(StringRef name, ArrayRef<StringRef> sources,
                                      Location loc);
-  // Declares `name` with bytes `bytes`; a name packed before (by an earlier
-  // lowering of the same, immutable, sources) is reused.
+  // Declares `name` with bytes `bytes`, or bytes `deferred` computes when
+  // the artifact is written; a name packed before (by an earlier lowering of
+  // the same, immutable, sources) is reused.
   FailureOr<FlatSymbolRefAttr> declare(StringRef name, DType dtype,
                                        Type element, ArrayRef<int64_t> shape,
                                        std::vector<uint8_t> bytes, Location loc);
+  FailureOr<FlatSymbolRefAttr> declare(StringRef name, DType dtype,
+                                       Type element, ArrayRef<int64_t> shape,
+                                       DeferredWeight deferred, Location loc);
+  FailureOr<FlatSymbolRefAttr>
+  declare(StringRef name, DType dtype, Type element, ArrayRef<int64_t> shape,
+          llvm::function_ref<bool(StringRef key)> add, Location loc);
 
   chain::PlanOp plan;
   WeightStore &store;
@@ -63,6 +70,24 @@ FailureOr<FlatSymbolRefAttr>
 WeightPacker::declare(StringRef name, DType dtype, Type element,
                       ArrayRef<int64_t> shape, std::vector<uint8_t> bytes,
                       Location loc) {
+  return declare(name, dtype, element, shape, [&](StringRef key) {
+    return store.addOwned(key, dtype, shape, std::string(bytes.begin(), bytes.end()));
+  }, loc);
+}
+
+FailureOr<FlatSymbolRefAttr>
+WeightPacker::declare(StringRef name, DType dtype, Type element,
+                      ArrayRef<int64_t> shape, DeferredWeight deferred,
+                      Location loc) {
+  return declare(name, dtype, element, shape, [&](StringRef key) {
+    return store.addDeferred(key, dtype, shape, std::move(deferred));
+  }, loc);
+}
+
+FailureOr<FlatSymbolRefAttr>
+WeightPacker::declare(StringRef name, DType dtype, Type element,
+                      ArrayRef<int64_t> shape,
+                      llvm::function_ref<bool(StringRef key)> add, Location loc) {
   auto ref = FlatSymbolRefAttr::get(b.getContext(), name);
   auto type = RankedTensorType::get(shape, element);
   if (auto existing = symbols.lookup<chain::TensorOp>(name)) {
@@ -76,8 +101,7 @@ WeightPacker::declare(StringRef name, DType dtype, Type element,
     if (stored->dtype != dtype || ArrayRef<int64_t>(stored->shape) != shape)
       return emitError(loc) << "the weight store holds '" << key
                             << "' with another type or shape";
-  } else if (!store.addOwned(key, dtype, shape,
-                             std::string(bytes.begin(), bytes.end()))) {
+  } else if (!add(key)) {
     return emitError(loc) << "cannot store packed tensor '" << name << "'";
   }
   auto tensor = b.create<chain::TensorOp>(loc, b.getStringAttr(name), type);
@@ -91,17 +115,41 @@ FailureOr<FlatSymbolRefAttr> WeightPacker::dense(StringRef name,
                                                  Location loc) {
   if (auto existing = symbols.lookup<chain::TensorOp>(name))
     return FlatSymbolRefAttr::get(existing);
-  SmallVector<WeightMatrix> parts;
+  // The rows are converted when the artifact is written, straight from
+  // the (memory-mapped) sources: no f16 copy of the model is held.
+  std::vector<RowSource> parts;
+  SmallVector<int64_t, 2> shape;
+  int64_t columns = -1;
   for (StringRef source : sources) {
-    FailureOr<WeightMatrix> w = readWeight(store, source, loc);
-    if (failed(w))
-      return failure();
-    parts.push_back(std::move(*w));
+    std::optional<WeightRef> ref = store.lookup(source);
+    if (!ref)
+      return emitError(loc) << "weight '" << source << "' is not in the model";
+    if (ref->dtype != DType::F32 && ref->dtype != DType::F16 &&
+        ref->dtype != DType::BF16)
+      return emitError(loc) << "weight '" << source << "' has element type "
+                            << dtypeName(ref->dtype)
+                            << "; expected f32, f16 or bf16";
+    if (ref->shape.empty() || ref->shape.size() > 2)
+      return emitError(loc) << "weight '" << source << "' has rank "
+                            << ref->shape.size() << "; expected a vector or a matrix";
+    int64_t rows = ref->shape.size() == 2 ? ref->shape[0] : 1;
+    int64_t cols = ref->shape.back();
+    if (columns >= 0 && cols != columns)
+      return emitError(loc) << "weight '" << source << "' has " << cols
+                            << " columns; the rows it is concatenated with have "
+                            << columns;
+    columns = cols;
+    shape = sources.size() == 1 ? SmallVector<int64_t, 2>(ref->shape.begin(), ref->shape.end())
+                                : SmallVector<int64_t, 2>{(shape.empty() ? 0 : shape[0]) + rows, cols};
+    RowSource part;
+    part.name = source.str();
+    part.ref = *ref;
+    part.rows = rows;
+    part.conversion = RowConversion::ToF16;
+    parts.push_back(std::move(part));
   }
-  WeightMatrix whole = parts.size() == 1 ? std::move(parts.front())
-                                         : concatRows(parts);
-  return declare(name, DType::F16, b.getF16Type(), whole.shape,
-                 packF16(whole.values), loc);
+  return declare(name, DType::F16, b.getF16Type(), shape,
+                 concatenateRows(store, std::move(parts), columns * 2), loc);
 }
 
 LogicalResult WeightPacker::pack(chain::EmbeddingOp op) {
@@ -135,14 +183,12 @@ LogicalResult WeightPacker::pack(chain::LinearOp op) {
     FailureOr<WeightQuantization> how = weightQuantization(enc, cols, loc);
     if (failed(how))
       return failure();
-    ArtifactLinearLayout layout;
-    for (auto [source, sourceRows] : llvm::zip(sources, op.getRows())) {
-      FailureOr<QuantizedWeight> q =
-          loadQuantized(store, source, sourceRows, cols, *how, loc);
-      if (failed(q))
-        return failure();
-      appendArtifactLayout(*q, layout);
-    }
+    SmallVector<int64_t> sourceRows(op.getRows());
+    FailureOr<DeferredLinearLayout> deferred =
+        deferArtifactLayout(store, sources, sourceRows, cols, *how, loc);
+    if (failed(deferred))
+      return failure();
+    DeferredLinearLayout &layout = *deferred;
     Type data = layout.signedData ? b.getIntegerType(8, /*isSigned=*/true)
                                   : b.getIntegerType(8, /*isSigned=*/false);
     Type scale = layout.f32Scales ? b.getF32Type() : b.getF16Type();
@@ -159,7 +205,7 @@ LogicalResult WeightPacker::pack(chain::LinearOp op) {
       return failure();
     op.setWeightAttr(*w);
     op.setScalesAttr(*s);
-    if (!layout.zeros.empty()) {
+    if (layout.hasZeros) {
       FailureOr<FlatSymbolRefAttr> z = declare(
           base + ".zeros", DType::F16, b.getF16Type(), {rows, layout.scaleColumns},
           std::move(layout.zeros), loc);

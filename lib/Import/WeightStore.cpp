@@ -2,6 +2,7 @@
 
 #include "qtc/Import/WeightStore.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -9,6 +10,11 @@
 #include <cstring>
 #include <mutex>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 using namespace qtc;
 
@@ -86,6 +92,9 @@ struct Entry {
   // Set for entries registered with addTransposed until the copy exists:
   // `ref` then still describes the [rows, cols] source.
   bool transposePending = false;
+  // Set for entries registered with addDeferred until lookup materializes
+  // them into `owned`.
+  std::optional<DeferredWeight> deferred;
   std::unique_ptr<uint8_t[]> owned;
 };
 
@@ -128,6 +137,8 @@ struct WeightStore::Impl {
   llvm::StringMap<Entry> entries;
   std::vector<std::string> order;
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers;
+  // [begin, end) of the buffers that are memory maps, for releasePages.
+  std::vector<std::pair<const char *, const char *>> mapped;
   std::vector<std::unique_ptr<std::string>> strings;
 };
 
@@ -140,6 +151,8 @@ llvm::StringRef
 WeightStore::adoptBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer) {
   llvm::StringRef bytes = buffer->getBuffer();
   std::lock_guard<std::mutex> lock(impl->mutex);
+  if (buffer->getBufferKind() == llvm::MemoryBuffer::MemoryBuffer_MMap)
+    impl->mapped.emplace_back(bytes.begin(), bytes.end());
   impl->buffers.push_back(std::move(buffer));
   return bytes;
 }
@@ -188,11 +201,117 @@ bool WeightStore::addTransposed(llvm::StringRef name, WeightRef source) {
   return true;
 }
 
-std::optional<WeightRef> WeightStore::lookup(llvm::StringRef name) const {
+bool WeightStore::addDeferred(llvm::StringRef name, DType dtype,
+                              llvm::ArrayRef<int64_t> shape,
+                              DeferredWeight deferred) {
+  WeightRef ref;
+  ref.dtype = dtype;
+  ref.shape.assign(shape.begin(), shape.end());
+  ref.byteSize = deferred.byteSize;
+  if (static_cast<uint64_t>(ref.numElements()) * dtypeByteSize(dtype) !=
+          deferred.byteSize ||
+      deferred.granule == 0 || deferred.byteSize % deferred.granule != 0 ||
+      !deferred.produce)
+    return false;
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  Entry entry;
+  entry.ref = std::move(ref);
+  entry.deferred = std::move(deferred);
+  if (!impl->entries.try_emplace(name, std::move(entry)).second)
+    return false;
+  impl->order.push_back(name.str());
+  return true;
+}
+
+std::optional<DeferredWeight>
+WeightStore::deferred(llvm::StringRef name) const {
   std::lock_guard<std::mutex> lock(impl->mutex);
   auto it = impl->entries.find(name);
   if (it == impl->entries.end())
     return std::nullopt;
+  return it->second.deferred;
+}
+
+namespace {
+// Whether [begin, end) lies in one of `mapped`.
+bool inMappedFile(const std::vector<std::pair<const char *, const char *>> &mapped,
+                  const char *begin, const char *end) {
+  return llvm::any_of(mapped, [&](const auto &range) {
+    return begin >= range.first && end <= range.second;
+  });
+}
+} // namespace
+
+void WeightStore::releasePages(const WeightRef &ref) const {
+#if defined(__unix__) || defined(__APPLE__)
+  const char *begin = static_cast<const char *>(ref.data);
+  const char *end = begin + ref.byteSize;
+  {
+    std::lock_guard<std::mutex> lock(impl->mutex);
+    if (!inMappedFile(impl->mapped, begin, end))
+      return;
+  }
+  // Whole pages inside the tensor only: a page it shares with a neighbour
+  // may still be wanted.
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t first = (reinterpret_cast<uintptr_t>(begin) + page - 1) & ~(page - 1);
+  uintptr_t last = reinterpret_cast<uintptr_t>(end) & ~(page - 1);
+  // A read-only file mapping: dropped pages are read from the file again.
+  if (last > first)
+    ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+#else
+  (void)ref;
+#endif
+}
+
+void WeightStore::prefetchPages(const WeightRef &ref) const {
+#if defined(__unix__) || defined(__APPLE__)
+  const char *begin = static_cast<const char *>(ref.data);
+  const char *end = begin + ref.byteSize;
+  {
+    std::lock_guard<std::mutex> lock(impl->mutex);
+    if (!inMappedFile(impl->mapped, begin, end))
+      return;
+  }
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t first = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
+  if (end > reinterpret_cast<const char *>(first))
+    ::madvise(reinterpret_cast<void *>(first),
+              reinterpret_cast<uintptr_t>(end) - first, MADV_WILLNEED);
+#else
+  (void)ref;
+#endif
+}
+
+std::optional<WeightRef> WeightStore::lookup(llvm::StringRef name,
+                                             std::string *error) const {
+  std::optional<DeferredWeight> pending;
+  {
+    std::lock_guard<std::mutex> lock(impl->mutex);
+    auto it = impl->entries.find(name);
+    if (it == impl->entries.end())
+      return std::nullopt;
+    pending = it->second.deferred;
+  }
+  if (pending) {
+    // Produced outside the lock: a producer reads other entries.
+    std::unique_ptr<uint8_t[]> bytes(new uint8_t[std::max<uint64_t>(pending->byteSize, 1)]);
+    if (llvm::Error e = pending->produce(0, {bytes.get(), pending->byteSize})) {
+      std::string message = llvm::toString(std::move(e));
+      if (error)
+        *error = std::move(message);
+      return std::nullopt;
+    }
+    std::lock_guard<std::mutex> lock(impl->mutex);
+    Entry &entry = impl->entries.find(name)->second;
+    if (entry.deferred) {
+      entry.owned = std::move(bytes);
+      entry.ref.data = entry.owned.get();
+      entry.deferred.reset();
+    }
+  }
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  auto it = impl->entries.find(name);
   Entry &entry = it->second;
   if (entry.transposePending) {
     entry.owned.reset(new uint8_t[entry.ref.byteSize]);

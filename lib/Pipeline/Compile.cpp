@@ -2,6 +2,7 @@
 
 #include "qtc/Pipeline/Compile.h"
 
+#include "KernelCache.h"
 #include "KernelSelection.h"
 #include "qtc/Artifact/ArtifactWriter.h"
 #include "qtc/Chain/Plan.h"
@@ -28,10 +29,18 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 using namespace mlir;
 
 namespace qtc {
+
+std::string defaultKernelCacheDirectory() { return KernelCache::defaultDirectory(); }
 
 void loadPipelineDialects(MLIRContext &context) {
   registerImportDialects(context);
@@ -41,31 +50,79 @@ void loadPipelineDialects(MLIRContext &context) {
 
 namespace {
 
-// Stage lines with wall time, for a person watching a terminal.
+// The resident set now and at its peak, in bytes (0 where unknown).
+uint64_t residentBytes() {
+#if defined(__linux__)
+  if (FILE *f = std::fopen("/proc/self/statm", "r")) {
+    unsigned long pages = 0, resident = 0;
+    int n = std::fscanf(f, "%lu %lu", &pages, &resident);
+    std::fclose(f);
+    if (n == 2)
+      return static_cast<uint64_t>(resident) * sysconf(_SC_PAGESIZE);
+  }
+#endif
+  return 0;
+}
+
+uint64_t peakResidentBytes() {
+#if defined(__unix__) || defined(__APPLE__)
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) == 0)
+#if defined(__APPLE__)
+    return static_cast<uint64_t>(usage.ru_maxrss);
+#else
+    return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+#endif
+#endif
+  return 0;
+}
+
+// Stage lines with wall time and memory, for a person watching a terminal,
+// and the same figures in CompileStats.
 class Progress {
 public:
-  explicit Progress(llvm::raw_ostream *os) : os(os) {}
+  Progress(llvm::raw_ostream *os, CompileStats *stats, int stages)
+      : os(os), stats(stats), stages(stages), begin(std::chrono::steady_clock::now()) {}
   void stage(StringRef name) {
     finish();
+    current = name.str();
     if (os)
-      *os << "[" << ++index << "/5] " << name << "\n";
+      *os << "[" << ++index << "/" << stages << "] " << name << "\n";
     start = std::chrono::steady_clock::now();
   }
   void finish() {
-    if (!os || index == 0)
+    if (current.empty())
       return;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                             start)
-                   .count();
-    *os << llvm::format("      %.2f s\n", s);
-    os->flush();
+    StageStats s;
+    s.name = current;
+    s.seconds = secondsSince(start);
+    s.residentBytes = residentBytes();
+    s.peakResidentBytes = peakResidentBytes();
+    current.clear();
+    if (os) {
+      *os << llvm::format("      %.2f s, resident %.2f GB (peak %.2f GB)\n", s.seconds,
+                          s.residentBytes / 1e9, s.peakResidentBytes / 1e9);
+      os->flush();
+    }
+    if (stats) {
+      stats->stages.push_back(std::move(s));
+      stats->seconds = secondsSince(begin);
+      stats->peakResidentBytes = peakResidentBytes();
+    }
   }
   llvm::raw_ostream *stream() const { return os; }
+  CompileStats *statistics() const { return stats; }
 
 private:
+  static double secondsSince(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
   llvm::raw_ostream *os;
+  CompileStats *stats;
+  int stages;
   int index = 0;
-  std::chrono::steady_clock::time_point start;
+  std::string current;
+  std::chrono::steady_clock::time_point begin, start;
 };
 
 // The tokenizer the options name, else tokenizer.model beside the model;
@@ -158,10 +215,16 @@ LogicalResult buildQuantizationPipeline(OpPassManager &pm, const Recipe &recipe,
   return success();
 }
 
+namespace {
+
+// The stages of a compile that writes its artifact; compileToContents runs
+// all but the last.
+constexpr int kCompileStages = 6;
+
 FailureOr<artifact::ArtifactContents>
-compileToContents(MLIRContext &context, const CompileOptions &options) {
+compileToContents(MLIRContext &context, const CompileOptions &options,
+                  Progress &progress) {
   Location loc = FileLineColLoc::get(&context, options.modelPath, 0, 0);
-  Progress progress(options.progress);
 
   FailureOr<Recipe> recipe = resolveRecipe(loc, options.recipe);
   if (failed(recipe))
@@ -203,7 +266,7 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
   if (failed(pm.run(*model->module)))
     return failure();
 
-  progress.stage("plan: fuse kernel chains, pack weights, assign slots");
+  progress.stage("plan: fuse kernel chains, lay out weights, assign slots");
   PassManager planPm(&context);
   if (options.passManagerCommandLine &&
       failed(applyPassManagerCLOptions(planPm)))
@@ -228,7 +291,8 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
                       ? std::string("no GPU target (host only)")
                       : llvm::join(options.targets, ",")));
   if (failed(generateKernels(context, loc, options.targets, contents, stepOps,
-                             progress.stream())))
+                             progress.stream(), progress.statistics(),
+                             options.kernelCacheDir)))
     return failure();
 
   progress.stage("tokenizer and numerics");
@@ -246,6 +310,14 @@ compileToContents(MLIRContext &context, const CompileOptions &options) {
         contents.numerics.size(), sum / contents.numerics.size(), worst);
   }
   return contents;
+}
+
+} // namespace
+
+FailureOr<artifact::ArtifactContents>
+compileToContents(MLIRContext &context, const CompileOptions &options) {
+  Progress progress(options.progress, options.stats, kCompileStages - 1);
+  return compileToContents(context, options, progress);
 }
 
 LogicalResult writeNumericsReport(const artifact::ArtifactContents &contents,
@@ -285,10 +357,16 @@ LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) 
   if (options.dummyWeights && !options.weightsFilePath.empty())
     return emitError(loc) << "dummy weights are written nowhere: a weights file "
                              "and dummy weights exclude each other";
+  Progress progress(options.progress, options.stats, kCompileStages);
   FailureOr<artifact::ArtifactContents> contents =
-      compileToContents(context, options);
+      compileToContents(context, options, progress);
   if (failed(contents))
     return failure();
+  progress.stage(options.dummyWeights ? std::string("write the artifact (dummy weights)")
+                                      : "pack weights (parallel chunks) and write " +
+                                            (options.weightsFilePath.empty()
+                                                 ? options.outputPath
+                                                 : options.weightsFilePath));
   artifact::WriteOptions write;
   write.weightsFilePath = options.weightsFilePath;
   write.dummyWeights = options.dummyWeights;
@@ -298,9 +376,35 @@ LogicalResult compileModel(MLIRContext &context, const CompileOptions &options) 
   if (!options.numericsReportPath.empty() &&
       failed(writeNumericsReport(*contents, options.numericsReportPath, loc)))
     return failure();
+  progress.finish();
   if (options.progress)
     *options.progress << "wrote " << options.outputPath << "\n";
   return success();
+}
+
+void CompileStats::print(llvm::raw_ostream &os) const {
+  os << "qtc compile: stage                                             wall s   RSS GB  peak GB\n";
+  for (const StageStats &s : stages)
+    os << llvm::format("  %-60.60s %7.2f %8.2f %8.2f\n", s.name.c_str(), s.seconds,
+                       s.residentBytes / 1e9, s.peakResidentBytes / 1e9);
+  os << llvm::format("  %-60s %7.2f %8s %8.2f\n", "total", seconds, "", peakResidentBytes / 1e9);
+  os << "  kernels: " << kernelsGenerated << " generated, " << kernelsCached
+     << " from the kernel cache\n";
+}
+
+llvm::json::Value CompileStats::toJson() const {
+  llvm::json::Array list;
+  for (const StageStats &s : stages)
+    list.push_back(llvm::json::Object{{"name", s.name},
+                                      {"seconds", s.seconds},
+                                      {"resident_bytes", static_cast<int64_t>(s.residentBytes)},
+                                      {"peak_resident_bytes",
+                                       static_cast<int64_t>(s.peakResidentBytes)}});
+  return llvm::json::Object{{"stages", std::move(list)},
+                            {"seconds", seconds},
+                            {"peak_resident_bytes", static_cast<int64_t>(peakResidentBytes)},
+                            {"kernels_generated", kernelsGenerated},
+                            {"kernels_cached", kernelsCached}};
 }
 
 } // namespace qtc

@@ -36,7 +36,9 @@ jitCompile(const std::string &modelPath, const JitOptions &options) {
 
   std::string bytes;
   llvm::raw_string_ostream os(bytes);
-  artifact::serializeArtifact(*contents, os);
+  if (llvm::Error e = artifact::serializeArtifact(*contents, os))
+    return rt::invalidArgument("compiling " + modelPath + " failed: " +
+                               llvm::toString(std::move(e)));
   os.flush();
   auto artifact = rt::Artifact::fromBytes(
       std::vector<uint8_t>(bytes.begin(), bytes.end()), modelPath + " (jit)");

@@ -2,6 +2,9 @@
 
 #include "KernelSelection.h"
 
+#include "KernelCache.h"
+#include "qtc/Pipeline/Compile.h"
+
 #include "dialects/chain/ChainOps.h"
 #include "qtc/Chain/Plan.h"
 #include "qtc/Codegen/KernelGenerator.h"
@@ -136,35 +139,63 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
                               ArrayRef<std::string> targets,
                               artifact::ArtifactContents &c,
                               ArrayRef<Operation *> stepOps,
-                              llvm::raw_ostream *progress) {
+                              llvm::raw_ostream *progress, CompileStats *stats,
+                              llvm::StringRef cacheDir) {
   c.targets.assign(targets.begin(), targets.end());
   llvm::StringMap<int> generated; // "<target>/<entry>" -> kernel index
+  std::optional<KernelCache> cache;
+  if (!cacheDir.empty())
+    cache.emplace(cacheDir.str());
 
   auto kernelFor = [&](const codegen::KernelRequest &r) -> FailureOr<int> {
     std::string key = r.chip + "/" + codegen::kernelEntryName(r);
     if (auto it = generated.find(key); it != generated.end())
       return it->second;
-    FailureOr<codegen::GeneratedKernel> k = codegen::generateKernel(context, r);
-    if (failed(k))
+    auto failedKernel = [&] {
       return emitError(loc) << "could not generate the "
                             << rt::abi::familyName(r.family) << " kernel for "
                             << r.chip;
+    };
+    // The cache is keyed by the kernel's IR, which is cheap to build; only
+    // the lowering to PTX is skipped on a hit.
+    std::string cacheKey;
+    std::optional<artifact::Kernel> cached;
+    if (cache) {
+      FailureOr<codegen::GeneratedKernel> ir = codegen::buildKernelIR(context, r);
+      if (failed(ir))
+        return failedKernel();
+      cacheKey = KernelCache::key(ir->mlir, r.chip, r.features);
+      cached = cache->load(cacheKey, ir->entry);
+    }
     artifact::Kernel kernel;
-    kernel.name = k->entry;
+    if (cached) {
+      kernel = std::move(*cached);
+      if (stats)
+        ++stats->kernelsCached;
+    } else {
+      FailureOr<codegen::GeneratedKernel> k = codegen::generateKernel(context, r);
+      if (failed(k))
+        return failedKernel();
+      kernel.name = k->entry;
+      kernel.ptx = std::move(k->ptx);
+      kernel.blockX = k->tile.blockX;
+      kernel.blockY = k->tile.blockY;
+      kernel.sharedBytes = k->tile.sharedBytes;
+      kernel.tileM = k->tile.tileM;
+      kernel.tileN = k->tile.tileN;
+      kernel.splitK = k->tile.splitK;
+      kernel.programmaticLaunch = k->tile.programmaticLaunch;
+      if (cache)
+        cache->store(cacheKey, kernel);
+      if (stats)
+        ++stats->kernelsGenerated;
+    }
     kernel.target = r.chip;
-    kernel.ptx = std::move(k->ptx);
-    kernel.blockX = k->tile.blockX;
-    kernel.blockY = k->tile.blockY;
-    kernel.sharedBytes = k->tile.sharedBytes;
-    kernel.tileM = k->tile.tileM;
-    kernel.tileN = k->tile.tileN;
-    kernel.splitK = k->tile.splitK;
-    kernel.programmaticLaunch = k->tile.programmaticLaunch;
+    if (progress)
+      *progress << "  " << r.chip << " " << kernel.name << (cached ? " (cached)" : "") << "\n";
     c.kernels.push_back(std::move(kernel));
     int index = static_cast<int>(c.kernels.size()) - 1;
     generated[key] = index;
-    if (progress)
-      *progress << "  " << r.chip << " " << k->entry << "\n";
     return index;
   };
 

@@ -19,13 +19,18 @@ void loadCodegenDialects(mlir::MLIRContext &context);
 // and, where a faster schedule exists for one token per sequence, the decode
 // kernel (Step.decode_kernel_ids), and per target the argmax_rows kernel
 // over the logits for greedy sampling (Plan.argmax_kernel_ids; -1 where the
-// vocabulary is not a multiple of 8). Identical kernels are generated once.
+// vocabulary is not a multiple of 8). Identical kernels are generated once;
+// with `cacheDir`, a kernel lowered before (by any compile) is taken from
+// the kernel cache there (KernelCache.h) instead of being lowered again.
+// `stats`, when set, counts kernels generated and taken from the cache.
 mlir::LogicalResult generateKernels(mlir::MLIRContext &context,
                                     mlir::Location loc,
                                     llvm::ArrayRef<std::string> targets,
                                     artifact::ArtifactContents &contents,
                                     llvm::ArrayRef<mlir::Operation *> stepOps,
-                                    llvm::raw_ostream *progress);
+                                    llvm::raw_ostream *progress,
+                                    struct CompileStats *stats = nullptr,
+                                    llvm::StringRef cacheDir = "");
 
 } // namespace qtc
 

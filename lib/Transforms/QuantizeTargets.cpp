@@ -5,15 +5,21 @@
 #include "dialects/qnt/QntAttrs.h"
 #include "dialects/qnt/QntTypes.h"
 #include "dialects/tfm/TfmOps.h"
+#include "qtc/Import/WeightStore.h"
 #include "qtc/Quant/ActivationStatistics.h"
 #include "qtc/Quant/Gptq.h"
 #include "qtc/Quant/Numerics.h"
 #include "qtc/Transforms/WeightContext.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/Parallel.h"
+#include "llvm/Support/Threading.h"
 
+#include <atomic>
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 
@@ -55,17 +61,21 @@ double decibels(double signal, double noise) {
   return 10.0 * std::log10(signal / noise);
 }
 
-// Stores `q` as `target`'s quantized weight, measures it against `original`
-// (weight SQNR and max error; given the input's `hessian`, the output SQNR
-// over the calibration activations) and replaces the qnt.quantize with a
-// qnt.quantized_weight of `method`.
-LogicalResult materializeQuantized(const QuantizeTarget &target,
-                                   const WeightMatrix &original,
-                                   const QuantizedWeight &q,
-                                   StringRef method, ArrayRef<double> hessian,
-                                   WeightContext &weights) {
+// How a quantized weight compares with the original: computed on any
+// thread, recorded in order.
+struct Measured {
+  quant::ErrorStats error;
+  std::optional<double> outputSqnr;
+};
+
+// Measures `q` against `original` (weight SQNR and max error; given the
+// input's `hessian`, the output SQNR over the calibration activations).
+// Thread-safe: only diagnostics reach the context.
+FailureOr<Measured> measureQuantized(const QuantizeTarget &target,
+                                     const WeightMatrix &original,
+                                     const QuantizedWeight &q,
+                                     ArrayRef<double> hessian) {
   qnt::QuantizeOp op = target.op;
-  Location loc = op.getLoc();
   llvm::Expected<std::vector<float>> deq = dequantize(q);
   const int64_t outFeatures = original.shape[0], inFeatures = original.shape[1];
   if (!deq)
@@ -75,8 +85,8 @@ LogicalResult materializeQuantized(const QuantizeTarget &target,
   if (!err)
     return op.emitError("measuring '")
            << target.weightName << "': " << llvm::toString(err.takeError());
-
-  std::optional<double> outputSqnr;
+  Measured measured;
+  measured.error = *err;
   if (!hessian.empty()) {
     ArrayRef<double> h = hessian;
     std::vector<float> zeros(original.values.size(), 0.0f);
@@ -90,17 +100,28 @@ LogicalResult materializeQuantized(const QuantizeTarget &target,
       return op.emitError("measuring the output error of '")
              << target.weightName << "' failed";
     }
-    outputSqnr = decibels(*signal, *noise);
+    measured.outputSqnr = decibels(*signal, *noise);
   }
+  return measured;
+}
 
+// Stores `q` as `target`'s quantized weight and replaces the qnt.quantize
+// with a qnt.quantized_weight of `method` carrying `measured`.
+LogicalResult materializeQuantized(const QuantizeTarget &target,
+                                   ArrayRef<int64_t> shape,
+                                   const QuantizedWeight &q, const Measured &measured,
+                                   StringRef method, WeightContext &weights) {
+  qnt::QuantizeOp op = target.op;
+  Location loc = op.getLoc();
   if (failed(storeQuantized(weights.store(), target.weightName, q, loc)))
     return failure();
   OpBuilder b(op);
+  const std::optional<double> &outputSqnr = measured.outputSqnr;
   auto replacement = qnt::QuantizedWeightOp::create(
       b, loc, op.getResult().getType(), b.getStringAttr(target.weightName),
       b.getStringAttr(method),
-      b.getF32FloatAttr(static_cast<float>(err->sqnrDb)),
-      b.getF32FloatAttr(static_cast<float>(err->maxAbsError)),
+      b.getF32FloatAttr(static_cast<float>(measured.error.sqnrDb)),
+      b.getF32FloatAttr(static_cast<float>(measured.error.maxAbsError)),
       outputSqnr ? b.getF32FloatAttr(static_cast<float>(*outputSqnr)) : FloatAttr());
   op.getResult().replaceAllUsesWith(replacement.getResult());
   op.erase();
@@ -108,9 +129,9 @@ LogicalResult materializeQuantized(const QuantizeTarget &target,
     *weights.progress << llvm::format("  %-4s %-48s %5lldx%-5lld SQNR %6.2f dB",
                                       method.str().c_str(),
                                       target.weightName.c_str(),
-                                      static_cast<long long>(outFeatures),
-                                      static_cast<long long>(inFeatures),
-                                      err->sqnrDb);
+                                      static_cast<long long>(shape[0]),
+                                      static_cast<long long>(shape[1]),
+                                      measured.error.sqnrDb);
     if (outputSqnr)
       *weights.progress << llvm::format(", output %6.2f dB", *outputSqnr);
     *weights.progress << "\n";
@@ -130,33 +151,86 @@ LogicalResult quantizeTargets(ModuleOp module, StringRef pass, StringRef method,
       collectQuantizeTargets(module, pass);
   if (failed(targets))
     return failure();
-  // q, k and v (gate and up) read one input and come one after another:
-  // keep the last Hessian rather than rebuilding it for each.
-  const quant::ActivationStatistics *hessianOf = nullptr;
-  std::vector<double> hessian;
-  for (QuantizeTarget &t : *targets) {
-    FailureOr<WeightMatrix> w =
-        readWeight((*weights)->store(), t.weightName, t.op.getLoc());
-    if (failed(w))
+  // Weights are read, quantized and measured on every core, a window of
+  // one weight per thread at a time (memory stays a few f32 copies of a
+  // linear whatever the model's size); the IR and the store change in
+  // order, on this thread. q, k and v (gate and up) read one input and share
+  // one Hessian.
+  WeightContext &context = **weights;
+  WeightStore &store = context.store();
+  llvm::DenseMap<const quant::ActivationStatistics *,
+                 std::shared_ptr<const std::vector<double>>>
+      hessians;
+  struct Work {
+    std::shared_ptr<const std::vector<double>> hessian;
+    std::optional<WeightMatrix> weight;
+    std::optional<QuantizedWeight> quantized;
+    std::optional<Measured> measured;
+  };
+  const unsigned threads =
+      std::max(1u, llvm::hardware_concurrency().compute_thread_count());
+  MLIRContext *mlirContext = module.getContext();
+  for (size_t begin = 0; begin < targets->size(); begin += threads) {
+    size_t end = std::min(targets->size(), begin + threads);
+    std::vector<Work> work(end - begin);
+    for (size_t i = begin; i < end; ++i) {
+      QuantizeTarget &t = (*targets)[i];
+      std::optional<qtc::WeightType> type = store.typeOf(t.weightName);
+      const quant::ActivationStatistics *stats = context.inputStatistics(t.weightName);
+      if (stats && stats->rows() == 0)
+        stats = nullptr;
+      if (stats && type && type->shape.size() == 2 && stats->width() != type->shape[1])
+        return t.op.emitError(pass)
+               << ": calibration statistics of '" << t.weightName << "' are "
+               << stats->width() << " channels wide; the weight has "
+               << type->shape[1] << " inputs";
+      if (!stats)
+        continue;
+      auto &hessian = hessians[stats];
+      if (!hessian)
+        hessian = std::make_shared<const std::vector<double>>(stats->gram());
+      work[i - begin].hessian = hessian;
+    }
+    std::atomic<bool> ok = true;
+    auto compute = [&](size_t i) {
+      QuantizeTarget &t = (*targets)[begin + i];
+      Work &w = work[i];
+      FailureOr<WeightMatrix> weight = readWeight(store, t.weightName, t.op.getLoc());
+      if (failed(weight)) {
+        ok = false;
+        return;
+      }
+      // Read once: the source's pages leave the resident set.
+      if (std::optional<WeightRef> ref = store.lookup(t.weightName))
+        store.releasePages(*ref);
+      ArrayRef<double> hessian = w.hessian ? ArrayRef<double>(*w.hessian) : ArrayRef<double>();
+      FailureOr<QuantizedWeight> q = quantize(t, *weight, hessian);
+      if (failed(q)) {
+        ok = false;
+        return;
+      }
+      FailureOr<Measured> measured = measureQuantized(t, *weight, *q, hessian);
+      if (failed(measured)) {
+        ok = false;
+        return;
+      }
+      w.weight.emplace(std::move(*weight));
+      w.quantized.emplace(std::move(*q));
+      w.measured = *measured;
+    };
+    if (mlirContext->isMultithreadingEnabled() && work.size() > 1)
+      llvm::parallelFor(0, work.size(), compute);
+    else
+      for (size_t i = 0; i < work.size(); ++i)
+        compute(i);
+    if (!ok)
       return failure();
-    const quant::ActivationStatistics *stats =
-        (*weights)->inputStatistics(t.weightName);
-    if (stats && stats->rows() == 0)
-      stats = nullptr;
-    if (stats && stats->width() != w->shape[1])
-      return t.op.emitError(pass)
-             << ": calibration statistics of '" << t.weightName << "' are "
-             << stats->width() << " channels wide; the weight has "
-             << w->shape[1] << " inputs";
-    if (!stats)
-      hessian.clear();
-    else if (stats != hessianOf)
-      hessian = stats->gram();
-    hessianOf = stats;
-    FailureOr<QuantizedWeight> q = quantize(t, *w, hessian);
-    if (failed(q) ||
-        failed(materializeQuantized(t, *w, *q, method, hessian, **weights)))
-      return failure();
+    for (size_t i = begin; i < end; ++i) {
+      Work &w = work[i - begin];
+      if (failed(materializeQuantized((*targets)[i], w.weight->shape, *w.quantized,
+                                      *w.measured, method, context)))
+        return failure();
+    }
   }
   return success();
 }

@@ -25,6 +25,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
@@ -97,6 +98,24 @@ static cl::opt<std::string> numericsReport(
     cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"),
                            cl::sub(compileCmd), cl::cat(qtcCategory));
+static cl::opt<bool> printStats(
+    "stats",
+    cl::desc("Print each stage's wall time, resident and peak memory, and "
+             "the kernels generated and taken from the kernel cache"),
+    cl::sub(compileCmd), cl::cat(qtcCategory));
+static cl::opt<std::string> statsJson(
+    "stats-json", cl::value_desc("FILE.json"),
+    cl::desc("Write the --stats figures as JSON"), cl::sub(compileCmd),
+    cl::cat(qtcCategory));
+static cl::opt<std::string> kernelCache(
+    "kernel-cache", cl::value_desc("DIR"),
+    cl::desc("Kernel cache folder (default: $QTC_KERNEL_CACHE_DIR, else "
+             "$XDG_CACHE_HOME/qtc/kernels or ~/.cache/qtc/kernels; "
+             "QTC_KERNEL_CACHE=0 turns it off)"),
+    cl::sub(compileCmd), cl::cat(qtcCategory));
+static cl::opt<bool> noKernelCache(
+    "no-kernel-cache", cl::desc("Lower every kernel, reading and writing no cache"),
+    cl::sub(compileCmd), cl::cat(qtcCategory));
 static cl::opt<bool> forceProgress(
     "progress",
     cl::desc("Progress output even when stderr is not a terminal (logs, CI)"),
@@ -181,7 +200,26 @@ static int runCompile(mlir::MLIRContext &context) {
   // Progress for a person watching a terminal, or when asked for.
   if (!quiet && (forceProgress || sys::Process::StandardErrIsDisplayed()))
     options.progress = &errs();
-  return failed(qtc::compileModel(context, options)) ? 1 : 0;
+  if (!noKernelCache)
+    options.kernelCacheDir =
+        kernelCache.empty() ? qtc::defaultKernelCacheDirectory() : std::string(kernelCache);
+  qtc::CompileStats stats;
+  if (printStats || !statsJson.empty())
+    options.stats = &stats;
+  if (failed(qtc::compileModel(context, options)))
+    return 1;
+  if (printStats)
+    stats.print(errs());
+  if (!statsJson.empty()) {
+    std::error_code ec;
+    raw_fd_ostream os(statsJson, ec);
+    if (ec) {
+      errs() << "qtc compile: cannot write '" << statsJson << "': " << ec.message() << "\n";
+      return 1;
+    }
+    os << formatv("{0:2}", stats.toJson()) << "\n";
+  }
+  return 0;
 }
 
 static int runSynth(mlir::MLIRContext &context) {

@@ -5,8 +5,9 @@
 // with the runtime's FlatBuffers schema (runtime/schema/artifact.fbs).
 //
 // Tensor bytes are views, not copies: they point where the weight packer
-// left them (the compiler's WeightStore), and the writer streams them from
-// there, so a 13 GB model is never held twice.
+// left them (the compiler's WeightStore), or are produced piece by piece
+// when written (packed weights converted straight from the memory-mapped
+// checkpoint), so a 13 GB model is never held in memory whole.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_ARTIFACT_ARTIFACTCONTENTS_H
@@ -15,8 +16,10 @@
 #include "qtc/rt/artifact_generated.h"
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -34,6 +37,14 @@ struct Tensor {
   // Memory that ArtifactContents::weightStorage (or whoever filled the
   // contents) keeps alive.
   llvm::ArrayRef<uint8_t> bytes;
+  // Or, when set, the tensor's `producedSize` bytes are computed: `produce`
+  // fills [offset, offset + out.size()), both multiples of `granule`, from
+  // any thread (what it reads, weightStorage keeps alive).
+  std::function<llvm::Error(uint64_t offset, llvm::MutableArrayRef<uint8_t> out)> produce;
+  uint64_t producedSize = 0;
+  uint64_t granule = 1;
+
+  uint64_t byteSize() const { return produce ? producedSize : bytes.size(); }
 };
 
 struct Slot {

@@ -42,8 +42,9 @@ mlir::LogicalResult writeArtifact(const ArtifactContents &contents,
                                   const WriteOptions &options = {});
 
 // A single-file artifact (weights section inside) to a stream: the JIT API
-// and calibration keep it in memory.
-void serializeArtifact(const ArtifactContents &contents, llvm::raw_ostream &os);
+// and calibration keep it in memory. Fails when a produced tensor cannot be
+// computed (a non-finite weight) or the stream cannot be written.
+llvm::Error serializeArtifact(const ArtifactContents &contents, llvm::raw_ostream &os);
 
 } // namespace qtc::artifact
 

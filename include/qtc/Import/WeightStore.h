@@ -15,8 +15,11 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
+#include "llvm/Support/Error.h"
+
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +73,20 @@ struct WeightRef {
   int64_t numElements() const;
 };
 
+/// Computes bytes [offset, offset + out.size()) of a deferred tensor (see
+/// WeightStore::addDeferred); `offset` and `out.size()` are multiples of its
+/// granule. Called from any thread, for any range, any number of times.
+using WeightProducer =
+    std::function<llvm::Error(uint64_t offset, llvm::MutableArrayRef<uint8_t> out)>;
+
+/// A tensor whose bytes are computed when they are needed.
+struct DeferredWeight {
+  uint64_t byteSize = 0;
+  /// Ranges asked of `produce` are multiples of this (a row's bytes).
+  uint64_t granule = 1;
+  WeightProducer produce;
+};
+
 /// Name -> tensor bytes. Entries view memory the store keeps alive: memory
 /// maps, moved-in buffers, or copies it makes itself. Move-only; lookups are
 /// safe from several threads.
@@ -104,9 +121,30 @@ public:
   /// linears as [in, out] costs no memory until a pass reads the weight.
   bool addTransposed(llvm::StringRef name, WeightRef source);
 
+  /// Registers `name` as a tensor of `dtype` and `shape` whose bytes
+  /// `deferred.produce` computes on demand: a packed copy that a writer
+  /// streams in pieces instead of holding it whole. Returns false if the name
+  /// is taken or the byte count does not match the shape.
+  bool addDeferred(llvm::StringRef name, DType dtype,
+                   llvm::ArrayRef<int64_t> shape, DeferredWeight deferred);
+  /// The producer of `name` if it was registered deferred and lookup() has
+  /// not materialized it.
+  std::optional<DeferredWeight> deferred(llvm::StringRef name) const;
+
+  /// Tells the store the bytes of `ref` will not be read again soon: where
+  /// they lie in a memory map of a source file, its pages leave this
+  /// process's resident set (they come back from the file when read again).
+  /// Other memory is left alone.
+  void releasePages(const WeightRef &ref) const;
+  /// Tells the store the bytes of `ref` are about to be read: a memory map
+  /// starts reading them from the file ahead of the faults.
+  void prefetchPages(const WeightRef &ref) const;
+
   /// The tensor registered as `name`, or nullopt. Materializes a pending
-  /// transposed copy.
-  std::optional<WeightRef> lookup(llvm::StringRef name) const;
+  /// transposed copy, or a deferred tensor (nullopt, with the error in
+  /// `error` when given, if its producer fails).
+  std::optional<WeightRef> lookup(llvm::StringRef name,
+                                  std::string *error = nullptr) const;
   /// Element type and shape of `name` without touching its bytes.
   std::optional<WeightType> typeOf(llvm::StringRef name) const;
   bool contains(llvm::StringRef name) const;

@@ -12,8 +12,10 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -52,7 +54,38 @@ struct CompileOptions {
   bool passManagerCommandLine = false;
   // Progress lines (stage and layer) go here; null for quiet.
   llvm::raw_ostream *progress = nullptr;
+  // Lowered kernels are reused from and stored in this folder
+  // (lib/Pipeline/KernelCache.h); empty: no kernel cache. qtc compile
+  // defaults it to KernelCache's default folder.
+  std::string kernelCacheDir;
+  // When set, receives each stage's wall time and memory (CompileStats).
+  struct CompileStats *stats = nullptr;
 };
+
+// Wall time and memory of one stage of a compile.
+struct StageStats {
+  std::string name;
+  double seconds = 0;
+  uint64_t residentBytes = 0;     // resident set at the stage's end
+  uint64_t peakResidentBytes = 0; // the process's peak so far (getrusage)
+};
+
+// What `qtc compile --stats` prints: the stages in order, and the whole.
+struct CompileStats {
+  std::vector<StageStats> stages;
+  double seconds = 0;
+  uint64_t peakResidentBytes = 0;
+  // Kernels generated and taken from the kernel cache.
+  int kernelsGenerated = 0, kernelsCached = 0;
+
+  void print(llvm::raw_ostream &os) const;
+  llvm::json::Value toJson() const;
+};
+
+// The kernel cache folder qtc compile uses unless told otherwise:
+// $QTC_KERNEL_CACHE_DIR, else $XDG_CACHE_HOME/qtc/kernels, else
+// ~/.cache/qtc/kernels; empty (no cache) when QTC_KERNEL_CACHE is 0 or off.
+std::string defaultKernelCacheDirectory();
 
 // Registers every dialect the pipeline uses in `context`.
 void loadPipelineDialects(mlir::MLIRContext &context);

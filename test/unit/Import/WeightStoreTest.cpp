@@ -77,3 +77,42 @@ TEST(WeightStoreTest, KeepsRegistrationOrder) {
 }
 
 } // namespace
+
+// A deferred tensor is produced on lookup (then kept), reports its
+// producer's error, and is refused when its size disagrees with its shape.
+TEST(WeightStoreTest, DeferredTensors) {
+  qtc::WeightStore store;
+  qtc::DeferredWeight four;
+  four.byteSize = 4;
+  four.granule = 2;
+  int calls = 0;
+  four.produce = [&calls](uint64_t offset, llvm::MutableArrayRef<uint8_t> out) {
+    ++calls;
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = static_cast<uint8_t>(offset + i + 1);
+    return llvm::Error::success();
+  };
+  EXPECT_FALSE(store.addDeferred("wrong", qtc::DType::F16, {3}, four));
+  ASSERT_TRUE(store.addDeferred("w", qtc::DType::F16, {2}, four));
+  ASSERT_TRUE(store.deferred("w"));
+  EXPECT_EQ(store.typeOf("w")->shape, (llvm::SmallVector<int64_t, 4>{2}));
+  std::optional<qtc::WeightRef> ref = store.lookup("w");
+  ASSERT_TRUE(ref);
+  const auto *bytes = static_cast<const uint8_t *>(ref->data);
+  EXPECT_EQ(std::vector<uint8_t>(bytes, bytes + 4), (std::vector<uint8_t>{1, 2, 3, 4}));
+  EXPECT_FALSE(store.deferred("w")); // materialized once
+  store.lookup("w");
+  EXPECT_EQ(calls, 1);
+
+  qtc::DeferredWeight bad = four;
+  bad.produce = [](uint64_t, llvm::MutableArrayRef<uint8_t>) {
+    return llvm::createStringError("no bytes today");
+  };
+  ASSERT_TRUE(store.addDeferred("bad", qtc::DType::U8, {4}, bad));
+  std::string error;
+  EXPECT_FALSE(store.lookup("bad", &error));
+  EXPECT_EQ(error, "no bytes today");
+  // Memory the store does not map is left alone by releasePages.
+  store.releasePages(*ref);
+  EXPECT_EQ(bytes[0], 1);
+}
