@@ -215,6 +215,30 @@ std::optional<int64_t> normAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+// `axes` (negative ones counting from the end) as a mask over `rank`
+// dimensions; an axis out of range or given twice is an error on `n`.
+FailureOr<SmallVector<bool>> axisMask(Node &n, ArrayRef<int64_t> axes,
+                                      int64_t rank) {
+  SmallVector<bool> mask(rank, false);
+  for (int64_t a : axes) {
+    std::optional<int64_t> axis = normAxis(a, rank);
+    if (!axis || mask[*axis])
+      return n.error() << "axis " << a << " is out of range or repeated",
+             failure();
+    mask[*axis] = true;
+  }
+  return mask;
+}
+
+// The dimensions a mask marks, in increasing order.
+SmallVector<int64_t> maskedAxes(ArrayRef<bool> mask) {
+  SmallVector<int64_t> axes;
+  for (auto [d, marked] : llvm::enumerate(mask))
+    if (marked)
+      axes.push_back(d);
+  return axes;
+}
+
 Value fold(Node &n, Operation *op) {
   // Fold as built: constant operands give constants, a no-op gives its input.
   SmallVector<OpFoldResult> folded;
@@ -480,23 +504,15 @@ Result unsqueeze(Node &n) {
   if (!dims || !axes || axes->empty())
     return n.error() << "needs a ranked operand and constant axes", failure();
   int64_t rank = dims->size() + axes->size();
-  SmallVector<bool> inserted(rank, false);
-  SmallVector<int64_t> normalized;
-  for (int64_t a : *axes) {
-    std::optional<int64_t> axis = normAxis(a, rank);
-    if (!axis || inserted[*axis])
-      return n.error() << "axis " << a << " is out of range or repeated",
-             failure();
-    inserted[*axis] = true;
-    normalized.push_back(*axis);
-  }
-  llvm::sort(normalized);
+  FailureOr<SmallVector<bool>> inserted = axisMask(n, *axes, rank);
+  if (failed(inserted))
+    return failure();
   Dims out;
   size_t next = 0;
   for (int64_t d = 0; d < rank; ++d)
-    out.push_back(inserted[d] ? 1 : (*dims)[next++]);
+    out.push_back((*inserted)[d] ? 1 : (*dims)[next++]);
   return one(build<UnsqueezeOp>(n, tensor(out, elementOf(x)), x,
-                                n.b.getDenseI64ArrayAttr(normalized)));
+                                n.b.getDenseI64ArrayAttr(maskedAxes(*inserted))));
 }
 
 Result squeeze(Node &n) {
@@ -772,27 +788,19 @@ template <typename OpTy> Result reduce(Node &n, int64_t axesInputSince) {
       return one(x);
     axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
   }
-  SmallVector<bool> reduced(rank, false);
-  SmallVector<int64_t> normalized;
-  for (int64_t a : *axes) {
-    std::optional<int64_t> axis = normAxis(a, rank);
-    if (!axis || reduced[*axis])
-      return n.error() << "axis " << a << " is out of range or repeated",
-             failure();
-    reduced[*axis] = true;
-    normalized.push_back(*axis);
-  }
-  llvm::sort(normalized);
+  FailureOr<SmallVector<bool>> reduced = axisMask(n, *axes, rank);
+  if (failed(reduced))
+    return failure();
   bool keep = n.intAttr("keepdims", 1) != 0;
   Dims out;
   for (int64_t k = 0; k < rank; ++k) {
-    if (!reduced[k])
+    if (!(*reduced)[k])
       out.push_back((*d)[k]);
     else if (keep)
       out.push_back(1);
   }
   return one(build<OpTy>(n, tensor(out, elementOf(x)), x,
-                         n.b.getDenseI64ArrayAttr(normalized),
+                         n.b.getDenseI64ArrayAttr(maskedAxes(*reduced)),
                          n.b.getI64IntegerAttr(keep)));
 }
 

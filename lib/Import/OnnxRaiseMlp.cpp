@@ -154,6 +154,15 @@ struct SwigluPattern : OpRewritePattern<MulOp> {
   }
 };
 
+// Replaces `op` (of x's type) by tfm.gelu(x) with the given approximation.
+void replaceWithGelu(PatternRewriter &rewriter, Operation *op, Value x,
+                     tfm::GeluApproximation kind) {
+  auto attr = tfm::GeluApproximationAttr::get(op->getContext(), kind);
+  rewriter.replaceOp(op, elementwise<tfm::GeluOp>(rewriter, op->getLoc(),
+                                                  op->getResult(0).getType(), {x},
+                                                  {rewriter.getNamedAttr("approximate", attr)}));
+}
+
 // x * 0.5 * (1 + erf(x / sqrt(2))) and the tanh approximation.
 struct GeluPattern : OpRewritePattern<MulOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -175,10 +184,7 @@ struct GeluPattern : OpRewritePattern<MulOp> {
         kind = tfm::GeluApproximation::tanh;
       if (!kind || x.getType() != mul.getType())
         continue;
-      auto attr = tfm::GeluApproximationAttr::get(getContext(), *kind);
-      rewriter.replaceOp(mul, elementwise<tfm::GeluOp>(rewriter, mul.getLoc(),
-                                                      mul.getType(), {x},
-                                                      {rewriter.getNamedAttr("approximate", attr)}));
+      replaceWithGelu(rewriter, mul, x, *kind);
       return success();
     }
     return failure();
@@ -190,12 +196,9 @@ struct GeluOpPattern : OpRewritePattern<GeluOp> {
   LogicalResult matchAndRewrite(GeluOp op, PatternRewriter &rewriter) const override {
     if (!isTokenActivation(op.getInput()))
       return failure();
-    auto kind = op.getApproximate() == "tanh" ? tfm::GeluApproximation::tanh
-                                              : tfm::GeluApproximation::none;
-    auto attr = tfm::GeluApproximationAttr::get(getContext(), kind);
-    rewriter.replaceOp(op, elementwise<tfm::GeluOp>(rewriter, op.getLoc(), op.getType(),
-                                                   {op.getInput()},
-                                                   {rewriter.getNamedAttr("approximate", attr)}));
+    replaceWithGelu(rewriter, op, op.getInput(),
+                    op.getApproximate() == "tanh" ? tfm::GeluApproximation::tanh
+                                                  : tfm::GeluApproximation::none);
     return success();
   }
 };

@@ -171,17 +171,28 @@ struct RmsNormPattern : OpRewritePattern<MulOp> {
   }
 };
 
+// onnxruntime's normalization ops raise when they normalize the features
+// (the last axis) of a [tokens, features] activation.
+template <typename NormOp>
+LogicalResult checkFeatureNorm(NormOp op, PatternRewriter &rewriter) {
+  Value x = op.getInput();
+  if (!isTokenActivation(x))
+    return rewriter.notifyMatchFailure(op, "not a [tokens, features] activation");
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  if (int64_t axis = op.getAxis(); axis != -1 && axis != rank - 1)
+    return rewriter.notifyMatchFailure(op, "normalizes more than the last axis");
+  return success();
+}
+
 struct SimplifiedLayerNormPattern
     : OpRewritePattern<SimplifiedLayerNormalizationOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SimplifiedLayerNormalizationOp op,
                                 PatternRewriter &rewriter) const override {
     Value x = op.getInput();
-    if (!isTokenActivation(x))
-      return rewriter.notifyMatchFailure(op, "not a [tokens, features] activation");
+    if (failed(checkFeatureNorm(op, rewriter)))
+      return failure();
     auto type = cast<RankedTensorType>(x.getType());
-    if (int64_t axis = op.getAxis(); axis != -1 && axis != type.getRank() - 1)
-      return rewriter.notifyMatchFailure(op, "normalizes more than the last axis");
     Value weight = weightOf(op.getScale(), type.getShape().back());
     if (!weight)
       return rewriter.notifyMatchFailure(op, "scale is not a constant vector");
@@ -199,11 +210,9 @@ struct LayerNormPattern : OpRewritePattern<LayerNormalizationOp> {
   LogicalResult matchAndRewrite(LayerNormalizationOp op,
                                 PatternRewriter &rewriter) const override {
     Value x = op.getInput();
-    if (!isTokenActivation(x))
-      return rewriter.notifyMatchFailure(op, "not a [tokens, features] activation");
+    if (failed(checkFeatureNorm(op, rewriter)))
+      return failure();
     auto type = cast<RankedTensorType>(x.getType());
-    if (int64_t axis = op.getAxis(); axis != -1 && axis != type.getRank() - 1)
-      return rewriter.notifyMatchFailure(op, "normalizes more than the last axis");
     int64_t features = type.getShape().back();
     Value weight = weightOf(op.getScale(), features);
     Value bias = op.getBias() ? weightOf(op.getBias(), features) : Value();

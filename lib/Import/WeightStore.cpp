@@ -232,30 +232,25 @@ WeightStore::deferred(llvm::StringRef name) const {
   return it->second.deferred;
 }
 
-namespace {
-// Whether [begin, end) lies in one of `mapped`.
-bool inMappedFile(const std::vector<std::pair<const char *, const char *>> &mapped,
-                  const char *begin, const char *end) {
-  return llvm::any_of(mapped, [&](const auto &range) {
+bool WeightStore::inMappedSource(const WeightRef &ref) const {
+  const char *begin = static_cast<const char *>(ref.data);
+  const char *end = begin + ref.byteSize;
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return llvm::any_of(impl->mapped, [&](const auto &range) {
     return begin >= range.first && end <= range.second;
   });
 }
-} // namespace
 
 void WeightStore::releasePages(const WeightRef &ref) const {
 #if defined(__unix__) || defined(__APPLE__)
-  const char *begin = static_cast<const char *>(ref.data);
-  const char *end = begin + ref.byteSize;
-  {
-    std::lock_guard<std::mutex> lock(impl->mutex);
-    if (!inMappedFile(impl->mapped, begin, end))
-      return;
-  }
+  if (!inMappedSource(ref))
+    return;
   // Whole pages inside the tensor only: a page it shares with a neighbour
   // may still be wanted.
   static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  uintptr_t first = (reinterpret_cast<uintptr_t>(begin) + page - 1) & ~(page - 1);
-  uintptr_t last = reinterpret_cast<uintptr_t>(end) & ~(page - 1);
+  uintptr_t begin = reinterpret_cast<uintptr_t>(ref.data);
+  uintptr_t first = (begin + page - 1) & ~(page - 1);
+  uintptr_t last = (begin + ref.byteSize) & ~(page - 1);
   // A read-only file mapping: dropped pages are read from the file again.
   if (last > first)
     ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
@@ -266,18 +261,14 @@ void WeightStore::releasePages(const WeightRef &ref) const {
 
 void WeightStore::prefetchPages(const WeightRef &ref) const {
 #if defined(__unix__) || defined(__APPLE__)
-  const char *begin = static_cast<const char *>(ref.data);
-  const char *end = begin + ref.byteSize;
-  {
-    std::lock_guard<std::mutex> lock(impl->mutex);
-    if (!inMappedFile(impl->mapped, begin, end))
-      return;
-  }
+  if (!inMappedSource(ref))
+    return;
   static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  uintptr_t first = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
-  if (end > reinterpret_cast<const char *>(first))
-    ::madvise(reinterpret_cast<void *>(first),
-              reinterpret_cast<uintptr_t>(end) - first, MADV_WILLNEED);
+  uintptr_t begin = reinterpret_cast<uintptr_t>(ref.data);
+  uintptr_t first = begin & ~(page - 1);
+  uintptr_t end = begin + ref.byteSize;
+  if (end > first)
+    ::madvise(reinterpret_cast<void *>(first), end - first, MADV_WILLNEED);
 #else
   (void)ref;
 #endif

@@ -28,3 +28,25 @@ module attributes {onnx.opset = 18 : i64} {
     return %z : !onnx.value
   }
 }
+
+// -----
+
+module attributes {onnx.opset = 18 : i64} {
+  func.func @repeated_reduce_axis(%x: tensor<4x6xf32>) -> !onnx.value {
+    %axes = onnx.Constant dense<[1, -1]> : tensor<2xi64>
+    // CHECK: error: {{.*}}ONNX node 'sum' (ReduceSum): axis -1 is out of range or repeated
+    %z = onnx.node "ReduceSum"(%x, %axes) {attrs = {}} : (tensor<4x6xf32>, tensor<2xi64>) -> !onnx.value loc("sum")
+    return %z : !onnx.value
+  }
+}
+
+// -----
+
+module attributes {onnx.opset = 18 : i64} {
+  func.func @unsqueeze_axis_out_of_range(%x: tensor<4x6xf32>) -> !onnx.value {
+    %axes = onnx.Constant dense<3> : tensor<1xi64>
+    // CHECK: error: {{.*}}ONNX node 'unsq' (Unsqueeze): axis 3 is out of range or repeated
+    %z = onnx.node "Unsqueeze"(%x, %axes) {attrs = {}} : (tensor<4x6xf32>, tensor<1xi64>) -> !onnx.value loc("unsq")
+    return %z : !onnx.value
+  }
+}

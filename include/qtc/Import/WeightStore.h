@@ -154,6 +154,9 @@ public:
   size_t size() const;
 
 private:
+  // Whether all of `ref`'s bytes lie in a memory map of a source file.
+  bool inMappedSource(const WeightRef &ref) const;
+
   struct Impl;
   std::unique_ptr<Impl> impl;
 };
