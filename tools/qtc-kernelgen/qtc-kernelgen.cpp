@@ -66,7 +66,7 @@ cl::opt<int> maxRegisters("max-registers",
 cl::opt<int> stages("stages",
                     cl::desc("Prefill GEMM: 1 load then multiply, 2 load the next K step "
                              "while multiplying (0: default, 2); wgmma GEMM: shared-memory "
-                             "K tiles, 3 to 6 (0: default, 4)"),
+                             "K tiles, 3 to 6 (0: default, 6)"),
                     cl::init(0));
 cl::opt<int> wgmma("wgmma",
                    cl::desc("Prefill GEMM on sm_90: 1 the wgmma schedule, -1 the "
