@@ -297,8 +297,8 @@ bool acceptsWgmmaGemm(const KernelRequest &r) {
          smVersion(r.chip) == 90 && r.inFeatures % 8 == 0;
 }
 
-// The default where it applies: 2.5-4x the mma.sync GEMM on the Llama-2-7B
-// prefill shapes (bench/results/prefill_linear_*.md). wgmma = 1 forces it
+// The default where it applies: 2.6-4.1x the mma.sync GEMM on the Llama-2-7B
+// prefill shapes with 6 stages (bench/results/prefill_linear_wgmma_h200_*.md). wgmma = 1 forces it
 // (and reports why when it does not apply), -1 keeps the mma.sync GEMM.
 bool usesWgmmaGemm(const KernelRequest &r) {
   if (r.decode || r.wgmma < 0)
