@@ -14,10 +14,11 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/Parallel.h"
+#include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 
 #include <atomic>
+#include <future>
 #include <cmath>
 #include <optional>
 
@@ -151,11 +152,10 @@ LogicalResult quantizeTargets(ModuleOp module, StringRef pass, StringRef method,
       collectQuantizeTargets(module, pass);
   if (failed(targets))
     return failure();
-  // Weights are read, quantized and measured on every core, a window of
-  // one weight per thread at a time (memory stays a few f32 copies of a
-  // linear whatever the model's size); the IR and the store change in
-  // order, on this thread. q, k and v (gate and up) read one input and share
-  // one Hessian.
+  // Weights are read, quantized and measured on every core (memory stays a
+  // few f32 copies of a linear whatever the model's size); the IR and the
+  // store change in order, on this thread. q, k and v (gate and up) read one
+  // input and share one Hessian.
   WeightContext &context = **weights;
   WeightStore &store = context.store();
   llvm::DenseMap<const quant::ActivationStatistics *,
@@ -163,73 +163,101 @@ LogicalResult quantizeTargets(ModuleOp module, StringRef pass, StringRef method,
       hessians;
   struct Work {
     std::shared_ptr<const std::vector<double>> hessian;
-    std::optional<WeightMatrix> weight;
+    SmallVector<int64_t, 2> shape;
     std::optional<QuantizedWeight> quantized;
     std::optional<Measured> measured;
   };
+  // Up to one weight per thread and one more are read, quantized and
+  // measured at a time; this thread records them in order as they finish.
   const unsigned threads =
       std::max(1u, llvm::hardware_concurrency().compute_thread_count());
   MLIRContext *mlirContext = module.getContext();
-  for (size_t begin = 0; begin < targets->size(); begin += threads) {
-    size_t end = std::min(targets->size(), begin + threads);
-    std::vector<Work> work(end - begin);
-    for (size_t i = begin; i < end; ++i) {
-      QuantizeTarget &t = (*targets)[i];
-      std::optional<qtc::WeightType> type = store.typeOf(t.weightName);
-      const quant::ActivationStatistics *stats = context.inputStatistics(t.weightName);
-      if (stats && stats->rows() == 0)
-        stats = nullptr;
-      if (stats && type && type->shape.size() == 2 && stats->width() != type->shape[1])
-        return t.op.emitError(pass)
-               << ": calibration statistics of '" << t.weightName << "' are "
-               << stats->width() << " channels wide; the weight has "
-               << type->shape[1] << " inputs";
-      if (!stats)
-        continue;
-      auto &hessian = hessians[stats];
-      if (!hessian)
-        hessian = std::make_shared<const std::vector<double>>(stats->gram());
-      work[i - begin].hessian = hessian;
-    }
-    std::atomic<bool> ok = true;
-    auto compute = [&](size_t i) {
-      QuantizeTarget &t = (*targets)[begin + i];
-      Work &w = work[i];
-      FailureOr<WeightMatrix> weight = readWeight(store, t.weightName, t.op.getLoc());
-      if (failed(weight)) {
-        ok = false;
-        return;
-      }
-      // Read once: the source's pages leave the resident set.
-      if (std::optional<WeightRef> ref = store.lookup(t.weightName))
-        store.releasePages(*ref);
-      ArrayRef<double> hessian = w.hessian ? ArrayRef<double>(*w.hessian) : ArrayRef<double>();
-      FailureOr<QuantizedWeight> q = quantize(t, *weight, hessian);
-      if (failed(q)) {
-        ok = false;
-        return;
-      }
-      FailureOr<Measured> measured = measureQuantized(t, *weight, *q, hessian);
-      if (failed(measured)) {
-        ok = false;
-        return;
-      }
-      w.weight.emplace(std::move(*weight));
-      w.quantized.emplace(std::move(*q));
-      w.measured = *measured;
-    };
-    if (mlirContext->isMultithreadingEnabled() && work.size() > 1)
-      llvm::parallelFor(0, work.size(), compute);
-    else
-      for (size_t i = 0; i < work.size(); ++i)
-        compute(i);
+  const bool parallel = mlirContext->isMultithreadingEnabled() && threads > 1;
+  std::optional<llvm::DefaultThreadPool> pool;
+  if (parallel)
+    pool.emplace(llvm::hardware_concurrency());
+  const size_t window = parallel ? threads + 1 : 1;
+  std::vector<Work> work(targets->size());
+  std::vector<std::shared_future<void>> done(targets->size());
+  std::atomic<bool> ok = true;
+  auto compute = [&](size_t i) {
     if (!ok)
+      return;
+    QuantizeTarget &t = (*targets)[i];
+    Work &w = work[i];
+    FailureOr<WeightMatrix> weight = readWeight(store, t.weightName, t.op.getLoc());
+    if (failed(weight)) {
+      ok = false;
+      return;
+    }
+    // Read once: the source's pages leave the resident set.
+    if (std::optional<WeightRef> ref = store.lookup(t.weightName))
+      store.releasePages(*ref);
+    ArrayRef<double> hessian = w.hessian ? ArrayRef<double>(*w.hessian) : ArrayRef<double>();
+    FailureOr<QuantizedWeight> q = quantize(t, *weight, hessian);
+    if (failed(q)) {
+      ok = false;
+      return;
+    }
+    FailureOr<Measured> measured = measureQuantized(t, *weight, *q, hessian);
+    if (failed(measured)) {
+      ok = false;
+      return;
+    }
+    w.shape.assign(weight->shape.begin(), weight->shape.end());
+    w.quantized.emplace(std::move(*q));
+    w.measured = *measured;
+  };
+  // Statistics checks and Hessians (shared by q, k, v) before any work.
+  for (size_t i = 0; i < targets->size(); ++i) {
+    QuantizeTarget &t = (*targets)[i];
+    std::optional<qtc::WeightType> type = store.typeOf(t.weightName);
+    const quant::ActivationStatistics *stats = context.inputStatistics(t.weightName);
+    if (stats && stats->rows() == 0)
+      stats = nullptr;
+    if (stats && type && type->shape.size() == 2 && stats->width() != type->shape[1])
+      return t.op.emitError(pass)
+             << ": calibration statistics of '" << t.weightName << "' are "
+             << stats->width() << " channels wide; the weight has "
+             << type->shape[1] << " inputs";
+    if (!stats)
+      continue;
+    auto &hessian = hessians[stats];
+    if (!hessian)
+      hessian = std::make_shared<const std::vector<double>>(stats->gram());
+    work[i].hessian = hessian;
+  }
+  size_t submitted = 0;
+  auto submitUpTo = [&](size_t limit) {
+    for (; submitted < std::min(limit, targets->size()); ++submitted) {
+      size_t i = submitted;
+      if (pool)
+        done[i] = pool->async([&compute, i] { compute(i); });
+      else
+        compute(i);
+    }
+  };
+  auto waitAll = [&] {
+    for (size_t i = 0; i < submitted; ++i)
+      if (done[i].valid())
+        done[i].wait();
+  };
+  for (size_t i = 0; i < targets->size(); ++i) {
+    submitUpTo(i + window);
+    if (done[i].valid())
+      done[i].wait();
+    if (!ok) {
+      waitAll();
       return failure();
-    for (size_t i = begin; i < end; ++i) {
-      Work &w = work[i - begin];
-      if (failed(materializeQuantized((*targets)[i], w.weight->shape, *w.quantized,
-                                      *w.measured, method, context)))
-        return failure();
+    }
+    Work &w = work[i];
+    LogicalResult recorded = materializeQuantized((*targets)[i], w.shape, *w.quantized,
+                                                  *w.measured, method, context);
+    w.quantized.reset(); // the codes are in the store now
+    if (failed(recorded)) {
+      ok = false;
+      waitAll();
+      return failure();
     }
   }
   return success();
