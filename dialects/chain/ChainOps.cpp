@@ -53,6 +53,31 @@ LogicalResult PlanOp::verify() {
       (widths && widths->size() != names->size()))
     return emitOpError("slot_widths and slot_names come together, one entry "
                        "per slot");
+  if (std::optional<ArrayAttr> encodings = getSlotEncodings()) {
+    if (!widths || encodings->size() != widths->size())
+      return emitOpError("slot_encodings needs one entry per slot");
+    for (Attribute a : *encodings)
+      if (!isa<UnitAttr>(a) && !isRowQuantization(dyn_cast<qtc::qnt::EncodingAttr>(a)))
+        return emitOpError("slot_encodings entries are unit or a per-token row "
+                           "quantization, got ")
+               << a;
+  }
+  return success();
+}
+
+LogicalResult RmsNormOp::verify() {
+  Type in = getInput().getType(), out = getResult().getType();
+  if (in == out)
+    return success();
+  if (isa<TokensType>(in) && isa<QuantizedTokensType>(out) && rowWidth(in) == rowWidth(out))
+    return success();
+  return emitOpError("result must have the input's type, or be quantized token rows of its "
+                     "width");
+}
+
+LogicalResult QuantizeRowsOp::verify() {
+  if (rowWidth(getInput().getType()) != rowWidth(getResult().getType()))
+    return emitOpError("result rows must be as wide as the input's");
   return success();
 }
 
@@ -87,9 +112,18 @@ LogicalResult LinearOp::verify() {
     return emitOpError("result rows are ")
            << rowWidth(getResult().getType())
            << " wide but the sources' rows sum to " << getOutFeatures();
-  if (getInput().getType().getTypeID() != getResult().getType().getTypeID())
+  Type in = getInput().getType();
+  if (qtc::qnt::EncodingAttr quantized = rowEncoding(in)) {
+    if (quantized != getInputEncodingAttr())
+      return emitOpError("reads rows quantized as ")
+             << quantized << " but its input_encoding is "
+             << (getInputEncodingAttr() ? Attribute(getInputEncodingAttr()) : Attribute());
+    if (!isa<TokensType>(getResult().getType()))
+      return emitOpError("quantized token rows give !chain.tokens");
+  } else if (in.getTypeID() != getResult().getType().getTypeID()) {
     return emitOpError("input and result must both be !chain.tokens or both "
                        "!chain.logit_rows");
+  }
   if (getResidual() && getResidual().getType() != getResult().getType())
     return emitOpError("residual must have the result's type");
   if (qtc::qnt::EncodingAttr enc = getEncodingAttr())

@@ -31,7 +31,10 @@ def Chain_PlanOp : Chain_Op<"plan", [
     (after fusion), ending in `chain.return` of the logits. `config` is the
     model's configuration (RoPE frequencies, token ids, sizes). After
     `qtc-chain-assign-slots`, `slot_widths` and `slot_names` describe the
-    activation buffers the ops' `slot` attributes index.
+    activation buffers the ops' `slot` attributes index, and
+    `slot_encodings` (present when any slot holds quantized rows) gives
+    each slot's row quantization: a `#qnt.encoding`, or `unit` for rows as
+    they are.
 
     ```mlir
     chain.plan @model attributes {config = #tfm.model_config<...>} {
@@ -44,7 +47,8 @@ def Chain_PlanOp : Chain_Op<"plan", [
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, Tfm_ModelConfigAttr:$config,
                        OptionalAttr<DenseI64ArrayAttr>:$slot_widths,
-                       OptionalAttr<StrArrayAttr>:$slot_names);
+                       OptionalAttr<StrArrayAttr>:$slot_names,
+                       OptionalAttr<ArrayAttr>:$slot_encodings);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
   let hasVerifier = 1;
@@ -94,15 +98,41 @@ def Chain_EmbeddingOp : Chain_Op<"embedding", [Pure,
 }
 
 def Chain_RmsNormOp : Chain_Op<"rms_norm", [Pure,
-    AllTypesMatch<["input", "result"]>,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "x * rsqrt(mean(x^2) + epsilon) * weight";
+  let description = [{
+    The result has the input's type, or is `!chain.quantized_tokens` of
+    the input's width: the norm -> quantize fusion of
+    `qtc-chain-fuse-norm-quantize`, one kernel that normalizes each row and
+    writes its codes and scale.
+  }];
   let arguments = !con((ins Chain_AnyRows:$input, StrAttr:$source,
                             F32Attr:$epsilon,
                             OptionalAttr<FlatSymbolRefAttr>:$weight),
                        Chain_SlotArg);
-  let results = (outs Chain_AnyRows:$result);
-  let assemblyFormat = "$input `,` $source attr-dict `:` qualified(type($result))";
+  let results = (outs Chain_LinearInput:$result);
+  let assemblyFormat = [{
+    $input `,` $source attr-dict `:` functional-type($input, $result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Chain_QuantizeRowsOp : Chain_Op<"quantize_rows", [Pure]> {
+  let summary = "Quantizes each token row: codes and a per-row scale";
+  let description = [{
+    The dynamic per-token quantization a W8A8 or FP8 linear's input needs
+    (`input_encoding`), as its own kernel; `qtc-chain-quantize-inputs`
+    creates it and `qtc-chain-fuse-norm-quantize` folds it into the norm
+    that produces its input where it can.
+
+    ```mlir
+    %q = chain.quantize_rows %x : (!chain.tokens<256>) -> !chain.quantized_tokens<256, #i8_per_token>
+    ```
+  }];
+  let arguments = !con((ins Chain_TokensType:$input), Chain_SlotArg);
+  let results = (outs Chain_QuantizedTokensType:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type($input, $result)";
+  let hasVerifier = 1;
 }
 
 def Chain_LinearOp : Chain_Op<"linear", [Pure,
@@ -113,7 +143,8 @@ def Chain_LinearOp : Chain_Op<"linear", [Pure,
     another (`rows` each; several after `qtc-chain-concat-projections`), all
     stored in `encoding` (dense f16 when absent); `input_encoding` quantizes
     each input row before the multiply (per-token int8 or fp8, from
-    `qnt.qlinear`). `biases` names each
+    `qnt.qlinear`); after `qtc-chain-quantize-inputs` the input is
+    `!chain.quantized_tokens` of that encoding. `biases` names each
     source's bias ("" for none). `residual`, added in the epilogue, comes from
     `qtc-chain-fuse-residual`; `numerics` from the weight quantizer.
     `qtc-chain-pack-weights` sets the packed tensors: `weight` (f16 rows or
@@ -125,7 +156,7 @@ def Chain_LinearOp : Chain_Op<"linear", [Pure,
         : (!chain.tokens<256>) -> !chain.tokens<512>
     ```
   }];
-  let arguments = !con((ins Chain_AnyRows:$input,
+  let arguments = !con((ins Chain_LinearInput:$input,
                             Optional<Chain_AnyRows>:$residual,
                             StrArrayAttr:$sources,
                             DenseI64ArrayAttr:$rows,

@@ -38,12 +38,37 @@ LogicalResult LogitRowsType::verify(function_ref<InFlightDiagnostic()> emitError
   return verifyWidth(emitError, width);
 }
 
+LogicalResult QuantizedTokensType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                          int64_t width, qtc::qnt::EncodingAttr encoding) {
+  if (failed(verifyWidth(emitError, width)))
+    return failure();
+  if (!isRowQuantization(encoding))
+    return emitError() << "quantized rows are int8 or f8e4m3 codes per token with f32 "
+                          "scales, not "
+                       << encoding;
+  return success();
+}
+
 namespace qtc::chain {
 
 int64_t rowWidth(Type rows) {
   if (auto t = dyn_cast<TokensType>(rows))
     return t.getWidth();
+  if (auto q = dyn_cast<QuantizedTokensType>(rows))
+    return q.getWidth();
   return cast<LogitRowsType>(rows).getWidth();
+}
+
+qnt::EncodingAttr rowEncoding(Type rows) {
+  if (auto q = dyn_cast<QuantizedTokensType>(rows))
+    return q.getEncoding();
+  return {};
+}
+
+bool isRowQuantization(qnt::EncodingAttr e) {
+  return e &&
+         (e.getFormat() == qnt::Format::i8 || e.getFormat() == qnt::Format::f8e4m3) &&
+         e.getGranularity() == qnt::Granularity::per_token && e.getScaleType().isF32();
 }
 
 Type withRowWidth(Type rows, int64_t width) {

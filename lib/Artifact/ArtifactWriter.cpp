@@ -234,7 +234,7 @@ flatbuffers::Offset<fb::Plan> buildPlan(flatbuffers::FlatBufferBuilder &b,
                                         const ArtifactContents &c) {
   std::vector<flatbuffers::Offset<fb::Slot>> slots;
   for (const Slot &s : c.slots)
-    slots.push_back(fb::CreateSlotDirect(b, s.name.c_str(), s.width));
+    slots.push_back(fb::CreateSlotDirect(b, s.name.c_str(), s.width, s.activation));
   std::vector<flatbuffers::Offset<fb::Step>> steps;
   for (const Step &s : c.steps) {
     steps.push_back(fb::CreateStepDirect(

@@ -9,7 +9,6 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
-#include <map>
 
 namespace qtc {
 #define GEN_PASS_DEF_CHAINASSIGNSLOTS
@@ -39,13 +38,18 @@ StringRef slotName(Operation *op) {
       .Case([](chain::AttentionOp) { return "attn"; })
       .Case([](chain::SwigluOp) { return "mlp"; })
       .Case([](chain::GatherRowsOp) { return "gathered"; })
+      .Case([](chain::QuantizeRowsOp) { return "quantized"; })
       .Default([](Operation *op) { return op->getName().stripDialect(); });
 }
 
+// What a buffer holds: rows of a width, quantized by `encoding` (null for
+// rows as they are). Only values of one kind share a buffer.
+using SlotKind = std::pair<int64_t, Attribute>;
+
 class SlotAllocator {
 public:
-  int take(StringRef name, int64_t width) {
-    auto &pool = freeByWidth[width];
+  int take(StringRef name, int64_t width, Attribute encoding) {
+    auto &pool = freeByKind[{width, encoding}];
     if (!pool.empty()) {
       int slot = pool.back();
       pool.pop_back();
@@ -55,6 +59,7 @@ public:
     }
     names.push_back(name.str());
     widths.push_back(width);
+    encodings.push_back(encoding);
     lastUse.push_back(0);
     free.push_back(false);
     return static_cast<int>(widths.size()) - 1;
@@ -68,17 +73,18 @@ public:
       if (free[s] || lastUse[s] > index)
         continue;
       free[s] = true;
-      freeByWidth[widths[s]].push_back(static_cast<int>(s));
+      freeByKind[{widths[s], encodings[s]}].push_back(static_cast<int>(s));
     }
   }
 
   std::vector<std::string> names;
   std::vector<int64_t> widths;
+  std::vector<Attribute> encodings;
 
 private:
   std::vector<unsigned> lastUse;
   std::vector<bool> free;
-  std::map<int64_t, std::vector<int>> freeByWidth;
+  llvm::DenseMap<SlotKind, std::vector<int>> freeByKind;
 };
 
 struct ChainAssignSlotsPass
@@ -121,7 +127,8 @@ LogicalResult assignSlots(chain::PlanOp plan) {
           return op.emitError("operand has no slot");
         slot = static_cast<int>(in.getInt());
       } else {
-        slot = slots.take(slotName(&op), chain::rowWidth(result.getType()));
+        slot = slots.take(slotName(&op), chain::rowWidth(result.getType()),
+                          chain::rowEncoding(result.getType()));
       }
       slots.extend(slot, lastUse(result));
       op.setAttr("slot", b.getI64IntegerAttr(slot));
@@ -131,6 +138,12 @@ LogicalResult assignSlots(chain::PlanOp plan) {
   plan.setSlotWidthsAttr(b.getDenseI64ArrayAttr(slots.widths));
   SmallVector<StringRef> names(slots.names.begin(), slots.names.end());
   plan.setSlotNamesAttr(b.getStrArrayAttr(names));
+  if (llvm::any_of(slots.encodings, [](Attribute a) { return a; })) {
+    SmallVector<Attribute> encodings;
+    for (Attribute a : slots.encodings)
+      encodings.push_back(a ? a : b.getUnitAttr());
+    plan.setSlotEncodingsAttr(b.getArrayAttr(encodings));
+  }
   return success();
 }
 

@@ -220,8 +220,7 @@ LogicalResult Translation::linear(chain::LinearOp op, artifact::Step &step) {
              << " activations need " << (int8 ? "int8" : "fp8")
              << " weights with one scale per output row; this linear's are "
              << format;
-    step.activation = int8 ? fb::ActivationQuant::Int8PerToken
-                           : fb::ActivationQuant::Fp8PerToken;
+    step.activation = activationQuant(act);
   }
   if (op.getBiasAttr()) {
     FailureOr<int> b = tensorIndex(op.getBiasAttr(), op, "bias");
@@ -292,6 +291,7 @@ LogicalResult Translation::step(Operation *op) {
           })
           .Case([&](chain::RmsNormOp n) {
             step.kind = fb::StepKind::RmsNorm;
+            step.activation = activationQuant(chain::rowEncoding(n.getType()));
             step.epsilon = n.getEpsilon().convertToFloat();
             FailureOr<int> t = tensorIndex(n.getWeightAttr(), op, "weight");
             if (failed(t))
@@ -324,6 +324,11 @@ LogicalResult Translation::step(Operation *op) {
           })
           .Case([&](chain::GatherRowsOp) {
             step.kind = fb::StepKind::GatherRows;
+            return success();
+          })
+          .Case([&](chain::QuantizeRowsOp q) {
+            step.kind = fb::StepKind::QuantizeRows;
+            step.activation = activationQuant(chain::rowEncoding(q.getType()));
             return success();
           })
           .Case([&](chain::ConcatOp) {
@@ -372,9 +377,13 @@ LogicalResult Translation::run() {
   if (!widths || !names)
     return plan.emitError("the plan has no slots: run qtc-chain-assign-slots "
                           "first");
-  for (auto [width, name] : llvm::zip(*widths, *names))
-    out.slots.push_back({cast<StringAttr>(name).getValue().str(),
-                         static_cast<int>(width)});
+  std::optional<ArrayAttr> encodings = plan.getSlotEncodings();
+  for (auto [i, width, name] : llvm::enumerate(*widths, *names)) {
+    qnt::EncodingAttr encoding =
+        encodings ? dyn_cast<qnt::EncodingAttr>((*encodings)[i]) : qnt::EncodingAttr();
+    out.slots.push_back({cast<StringAttr>(name).getValue().str(), static_cast<int>(width),
+                         activationQuant(encoding)});
+  }
   for (Operation &op : plan.getBlock()) {
     if (auto t = dyn_cast<chain::TensorOp>(op)) {
       if (failed(tensor(t)))

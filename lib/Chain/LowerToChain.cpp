@@ -294,7 +294,7 @@ LogicalResult lowerToChain(ModuleOp module) {
   tfm::ModelOp model = models.front();
   OpBuilder b(model);
   auto plan = b.create<chain::PlanOp>(model.getLoc(), model.getSymNameAttr(),
-                                      model.getConfigAttr(), nullptr, nullptr);
+                                      model.getConfigAttr(), nullptr, nullptr, nullptr);
   b.setInsertionPointToStart(&plan.getBody().emplaceBlock());
   if (failed(ChainLowering(model, b).run())) {
     plan.erase();

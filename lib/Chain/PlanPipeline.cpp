@@ -17,6 +17,8 @@ void buildPlanPipeline(OpPassManager &pm) {
   pm.addPass(createChainConcatProjections());
   pm.addPass(createChainFuseResidual());
   pm.addPass(createChainGatherLogitRows());
+  pm.addPass(createChainQuantizeInputs());
+  pm.addPass(createChainFuseNormQuantize());
   pm.addPass(createChainPackWeights());
   pm.addPass(createChainAssignSlots());
 }
@@ -55,7 +57,8 @@ LogicalResult buildPlan(ModuleOp module, WeightStore &store,
   FailureOr<chain::PlanOp> plan = findPlan(*copy);
   if (failed(plan) || failed(fuseRopeKvAppend(*plan)) ||
       failed(concatProjections(*plan)) || failed(fuseResidual(*plan)) ||
-      failed(gatherLogitRows(*plan)) || failed(packWeights(*plan, store)) ||
+      failed(gatherLogitRows(*plan)) || failed(quantizeInputs(*plan)) ||
+      failed(fuseNormQuantize(*plan)) || failed(packWeights(*plan, store)) ||
       failed(assignSlots(*plan)))
     return failure();
   return translateToArtifact(*plan, store, contents, /*stepOps=*/nullptr,

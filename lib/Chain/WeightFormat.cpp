@@ -3,7 +3,8 @@
 // One place says how the artifact (runtime/schema/artifact.fbs) holds a
 // weight of a given #qnt.encoding: the packer lays it out that way, the
 // translation records it on the step and kernel selection asks the
-// generators for it.
+// generators for it. Likewise for the per-token activation quantization of
+// a slot or step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +38,13 @@ FailureOr<WeightLayout> weightLayout(qnt::EncodingAttr encoding, int64_t inFeatu
   layout.name = llvm::formatv("int{0}-{1}-{2}", how->grid.bits, group,
                               how->grid.symmetric ? "sym" : "asym");
   return layout;
+}
+
+rt::fb::ActivationQuant activationQuant(qnt::EncodingAttr encoding) {
+  if (!encoding)
+    return rt::fb::ActivationQuant::None;
+  return encoding.getFormat() == qnt::Format::f8e4m3 ? rt::fb::ActivationQuant::Fp8PerToken
+                                                     : rt::fb::ActivationQuant::Int8PerToken;
 }
 
 } // namespace qtc

@@ -46,6 +46,9 @@ mlir::FailureOr<KernelIR> buildEmbeddingKernel(mlir::ImplicitLocOpBuilder &b,
 mlir::FailureOr<KernelIR> buildRmsNormKernel(mlir::ImplicitLocOpBuilder &b,
                                              const KernelRequest &r,
                                              llvm::StringRef entry);
+mlir::FailureOr<KernelIR> buildQuantizeRowsKernel(mlir::ImplicitLocOpBuilder &b,
+                                                  const KernelRequest &r,
+                                                  llvm::StringRef entry);
 // Linear: shapes, formats and targets both schedules accept.
 mlir::LogicalResult checkLinearRequest(mlir::ImplicitLocOpBuilder &b,
                                        const KernelRequest &r);

@@ -308,21 +308,32 @@ Value KernelBuilder::shuffleIdx(Value v, Value lane) {
   return shfl.getShuffleResult();
 }
 
-Value KernelBuilder::blockSum(Value v, Value scratch, int numWarps) {
-  Value sum = warpSum(v);
+// The warp results through `scratch`, combined by every thread itself: no
+// second barrier.
+static Value blockReduce(KernelBuilder &kb, Value warpResult, Value scratch, int numWarps,
+                         function_ref<Value(Value, Value)> combine) {
   if (numWarps == 1)
-    return sum;
-  Value tid = threadIdX();
-  Value lane = rem(tid, 32);
-  Value warp = div(tid, 32);
-  ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, index(0)),
-         [&] { store(sum, scratch, warp); });
-  barrier();
-  // Every thread adds the few warp partials itself: no second barrier.
-  Value total = load(scratch, index(0));
+    return warpResult;
+  Value tid = kb.threadIdX();
+  Value lane = kb.rem(tid, 32);
+  Value warp = kb.div(tid, 32);
+  kb.ifThen(arith::CmpIOp::create(kb.b, arith::CmpIPredicate::eq, lane, kb.index(0)),
+            [&] { kb.store(warpResult, scratch, warp); });
+  kb.barrier();
+  Value total = kb.load(scratch, kb.index(0));
   for (int w = 1; w < numWarps; ++w)
-    total = arith::AddFOp::create(b, total, load(scratch, index(w)));
+    total = combine(total, kb.load(scratch, kb.index(w)));
   return total;
+}
+
+Value KernelBuilder::blockSum(Value v, Value scratch, int numWarps) {
+  return blockReduce(*this, warpSum(v), scratch, numWarps,
+                     [&](Value a, Value c) { return arith::AddFOp::create(b, a, c).getResult(); });
+}
+
+Value KernelBuilder::blockMax(Value v, Value scratch, int numWarps) {
+  return blockReduce(*this, warpMax(v), scratch, numWarps,
+                     [&](Value a, Value c) { return maxF(a, c); });
 }
 
 void KernelBuilder::barrier() { gpu::BarrierOp::create(b); }

@@ -150,6 +150,8 @@ public:
   // Sum of an f32 over the block: warp sums through `scratch` (workgroup f32
   // buffer of at least numWarps elements). Every thread gets the result.
   mlir::Value blockSum(mlir::Value v, mlir::Value scratch, int numWarps);
+  // The same for the maximum.
+  mlir::Value blockMax(mlir::Value v, mlir::Value scratch, int numWarps);
 
   void barrier();
   // Programmatic dependent launch (sm_90): wait until the grids this one

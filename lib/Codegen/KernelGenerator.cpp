@@ -135,6 +135,9 @@ std::string kernelEntryName(const KernelRequest &r) {
     break;
   default:
     os << "_w" << r.hidden;
+    // RmsNorm and QuantizeRows writing int8 per-token rows.
+    if (r.activation == rt::fb::ActivationQuant::Int8PerToken)
+      os << "_a8";
     break;
   }
   os << "_" << chipSuffix(r.chip);
@@ -170,6 +173,7 @@ static GeneratorFn generatorFor(KernelFamily family) {
   case KernelFamily::SwiGlu: return buildSwiGluKernel;
   case KernelFamily::Add: return buildAddKernel;
   case KernelFamily::GatherRows: return buildGatherRowsKernel;
+  case KernelFamily::QuantizeRows: return buildQuantizeRowsKernel;
   case KernelFamily::ArgmaxRows: return buildArgmaxRowsKernel;
   }
   return nullptr;

@@ -1,20 +1,17 @@
 //===- LinearW8A8Generator.cpp - Int8 x int8 Linear (W8A8) ----------------===//
 //
 // out[t, n] = s[t] * scale_w[n] * sum_k qx[t, k] qw[n, k] (+ bias, residual)
-// for an Int8Group weight with one f16 scale per row and activations
-// quantized per token inside the kernel (artifact.fbs, Int8PerToken):
-// s[t] = max_k |x[t, k]| / 127 (1 for a zero row), qx = round-half-even(x /
-// s[t]) clamped to [-127, 127]. The integer sum is exact: mma.sync
-// m16n8k32 s8 x s8 -> s32 (|sum| <= 128 * 127 * K stays far below 2^31 for
-// any K this accepts, so the instruction's satfinite never clips).
+// for an Int8Group weight with one f16 scale per row and an input slot of
+// int8 per-token rows (artifact.fbs Int8PerToken, qtc/rt/QuantizedRows.h):
+// codes qx and row scales s[t], written by the producer (a quantizing
+// RmsNorm or QuantizeRows). The integer sum is exact: mma.sync m16n8k32 s8 x
+// s8 -> s32 (|sum| <= 128 * 127 * K stays far below 2^31 for any K this
+// accepts, so the instruction's satfinite never clips).
 //
 // A block owns 64 output features (4 warps x 16 rows) and 8 (decode) or 32
-// (prefill) tokens. It first finds its tokens' absmax over K (16-byte x
-// loads, a warp per token, warp shuffles) and keeps s[t] in shared memory.
-// Then, per stage of K, it converts its tokens' x to int8 codes into shared
-// memory, once per block (f32 division, cvt.rni.sat.s8.f32), and every warp
-// multiplies its weight rows by them: each x element is converted once per
-// 64 output features, not once per warp.
+// (prefill) tokens. It keeps its tokens' s[t] in shared memory and, per
+// stage of K, copies its tokens' codes into shared memory once per block;
+// every warp multiplies its weight rows by them.
 //
 // Fragments (PTX ISA, m16n8k32 .s8): lane (g = lane / 4, q = lane % 4) holds
 // A rows g and g+8 at k 4q..4q+3 (registers 0, 1) and 16+4q.. (2, 3), and B
@@ -24,15 +21,16 @@
 // feeds words 0, 1 to one mma and words 2, 3 to the next. A and B thus see
 // the same channels and the reduction over k is the row's dot product.
 //
-// Not done: wgmma on sm_90, a split-K decode schedule (a decode block spans
-// 64 features, so 4096 outputs launch only 64 blocks), cp.async staging, and
-// fusing the quantization into the preceding RmsNorm.
+// Not done: a split-K decode schedule (a decode block spans 64 features, so
+// 4096 outputs launch only 64 blocks) and cp.async staging; on sm_90 the
+// prefill GEMM is LinearWgmmaGenerator's s8 variant.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Generators.h"
 #include "KernelBuilder.h"
 #include "MmaFragments.h"
+#include "RowQuantization.h"
 
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -99,8 +97,6 @@ private:
   void multiplyStage(Value stage, SmallVector<Value> &acc);
   void storeTile(ArrayRef<Value> acc);
   Value token(Value slot) { return kb.min(kb.add(tokenBase, slot), lastToken); }
-  // 16 f32 values / s as int8 codes in 4 words (byte 0 = first channel).
-  Value quantize16(Value lo8, Value hi8, Value scale);
 
   KernelBuilder &kb;
   ImplicitLocOpBuilder &b;
@@ -116,70 +112,10 @@ private:
 };
 
 void W8A8Emitter::emitTokenScales() {
-  // A warp per token: lanes stride over the row's 16-byte vectors and keep
-  // the elementwise max of |x| (the sign bit cleared) as f16, exact. Four
-  // loads per iteration are in flight; past the row they reread its last
-  // vector, which leaves a max unchanged.
-  const int64_t vectors = k / 8, inFlight = 4;
-  VectorType half8 = kb.vec(8, kb.f16());
-  for (int64_t slot = 0; slot < tileTokens; slot += kWarps) {
-    Value s = kb.add(warp, slot);
-    Value rowAt = kb.mul(token(s), vectors);
-    auto loop = scf::ForOp::create(b, lane, kb.index(vectors), kb.index(32 * inFlight),
-                                   ValueRange{kb.zeros(half8)});
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      SmallVector<Value> loaded;
-      for (int64_t j = 0; j < inFlight; ++j) {
-        Value at = kb.min(kb.add(loop.getInductionVar(), 32 * j), vectors - 1);
-        loaded.push_back(kb.load(args[abi::kX], kb.add(rowAt, at)));
-      }
-      Value m = loop.getRegionIterArgs()[0];
-      for (Value words : loaded) {
-        words = arith::AndIOp::create(b, words, kb.splatI32(4, 0x7FFF7FFF));
-        m = kb.maxF(m, vector::BitCastOp::create(b, half8, words));
-      }
-      scf::YieldOp::create(b, m);
-    }
-    Value m = kb.extF32(loop.getResult(0));
-    Value absMax = kb.extract(m, 0);
-    for (int64_t i = 1; i < 8; ++i)
-      absMax = kb.maxF(absMax, kb.extract(m, i));
-    absMax = kb.warpMax(absMax);
-    Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, absMax,
-                                           kb.constF32(0.0));
-    Value scale = kb.select(positive,
-                            arith::DivFOp::create(b, absMax, kb.constF32(127.0)),
-                            kb.constF32(1.0));
-    kb.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, kb.index(0)),
-              [&] { kb.store(scale, tokenScales, s); });
-  }
-}
-
-Value W8A8Emitter::quantize16(Value lo8, Value hi8, Value scale) {
-  // IEEE division (div.rn.f32), as the host divides: x * (1 / s) would
-  // round differently near the .5 boundaries.
-  VectorType f32x8 = kb.vec(8, kb.f32());
-  Value splat = vector::BroadcastOp::create(b, f32x8, scale);
-  Value ratio[2] = {arith::DivFOp::create(b, kb.extF32(lo8), splat),
-                    arith::DivFOp::create(b, kb.extF32(hi8), splat)};
-  Value words = kb.zeros(kb.v4i32());
-  for (int64_t w = 0; w < 4; ++w) {
-    Value word = kb.constI32(0);
-    for (int64_t j = 0; j < 4; ++j) {
-      int64_t c = 4 * w + j;
-      Value code = kb.cvtRniSatS8(kb.extract(ratio[c / 8], c % 8));
-      // The spec's grid is symmetric: -128 never occurs.
-      code = arith::MaxSIOp::create(b, code, kb.constI32(-127));
-      code = arith::AndIOp::create(b, code, kb.constI32(0xFF));
-      if (j > 0)
-        code = arith::ShLIOp::create(b, code, kb.constI32(8 * j));
-      word = arith::OrIOp::create(b, word, code);
-    }
-    words = vector::InsertOp::create(b, word, words, w);
-  }
-  return words;
+  // The producer wrote each token's scale after the codes of the call.
+  kb.ifThen(kb.ult(tid, tileTokens), [&] {
+    kb.store(loadRowScale16(kb, args[abi::kX], numTokens, k, token(tid)), tokenScales, tid);
+  });
 }
 
 void W8A8Emitter::stageCodes(Value stage) {
@@ -193,11 +129,9 @@ void W8A8Emitter::stageCodes(Value stage) {
     if (items % kThreads)
       valid = arith::AndIOp::create(b, valid, kb.ult(item, items));
     Value safeSlot = kb.min(slot, tileTokens - 1);
-    Value at = kb.add(kb.mul(token(safeSlot), k / 8),
-                      kb.mul(kb.min(chunkAt, chunksPerRow - 1), 2));
-    Value words = quantize16(kb.loadHalf8(args[abi::kX], at),
-                             kb.loadHalf8(args[abi::kX], kb.add(at, 1)),
-                             kb.load(tokenScales, safeSlot));
+    Value at = kb.add(kb.mul(token(safeSlot), chunksPerRow),
+                      kb.min(chunkAt, chunksPerRow - 1));
+    Value words = kb.load(args[abi::kX], at);
     // Tokens past the batch and channels past K are zero codes.
     words = kb.select(valid, words, kb.zeros(kb.v4i32()));
     kb.ifThen(kb.ult(item, items), [&] {

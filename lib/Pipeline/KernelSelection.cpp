@@ -22,6 +22,18 @@ namespace {
 
 namespace fb = artifact::fb;
 
+// Sets r.activation for rows quantized by `encoding` (none when null): on
+// the GPU only int8 per token; fp8 activations are the host backend's.
+LogicalResult gpuRowQuantization(Operation *op, qnt::EncodingAttr encoding,
+                                 codegen::KernelRequest &r) {
+  r.activation = activationQuant(encoding);
+  if (r.activation == rt::fb::ActivationQuant::Fp8PerToken)
+    return op->emitError("no GPU kernel quantizes activations as ")
+           << encoding << ": only int8 per-token activations run on the GPU; "
+           << "compile for the host backend (--target host)";
+  return success();
+}
+
 // The kernel request of a step, read off the chain op behind it: the op's
 // attributes and row types are what the generator specializes on. A
 // Linear's weight format is the one its encoding is stored in
@@ -60,29 +72,24 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
         r.family = codegen::KernelFamily::RmsNorm;
         r.hidden = width(n.getResult());
         r.epsilon = n.getEpsilon().convertToFloat();
+        if (failed(gpuRowQuantization(n, chain::rowEncoding(n.getType()), r)))
+          status = failure();
+      })
+      .Case([&](chain::QuantizeRowsOp q) {
+        r.family = codegen::KernelFamily::QuantizeRows;
+        r.hidden = width(q.getResult());
+        if (failed(gpuRowQuantization(q, chain::rowEncoding(q.getType()), r)))
+          status = failure();
       })
       .Case([&](chain::LinearOp l) {
         r.family = codegen::KernelFamily::Linear;
         r.inFeatures = l.getInFeatures();
         r.outFeatures = l.getOutFeatures();
-        // An int8 per-token input runs on the W8A8 kernel, which quantizes
-        // x itself (generateKernel checks its weights); no GPU kernel takes
-        // fp8 activations, which only the host backend applies.
-        if (qnt::EncodingAttr act = l.getInputEncodingAttr()) {
-          if (act.getFormat() != qnt::Format::i8 ||
-              act.getGranularity() != qnt::Granularity::per_token) {
-            std::string sources;
-            for (StringRef s : l.getSources().getAsValueRange<StringAttr>())
-              sources += (sources.empty() ? "" : ", ") + s.str();
-            emitError(l.getLoc()) << "no GPU kernel quantizes a linear's input as "
-                                  << act << " (the linear of " << sources
-                                  << "): only int8 per-token activations run on "
-                                     "the GPU; compile for the host backend "
-                                     "(--target host)";
-            status = failure();
-            return;
-          }
-          r.activation = rt::fb::ActivationQuant::Int8PerToken;
+        // An int8 per-token input runs on the W8A8 kernel, reading the codes
+        // of its quantized input slot (generateKernel checks its weights).
+        if (failed(gpuRowQuantization(l, l.getInputEncodingAttr(), r))) {
+          status = failure();
+          return;
         }
         if (qnt::EncodingAttr enc = l.getEncodingAttr()) {
           FailureOr<WeightLayout> layout = weightLayout(enc, r.inFeatures, l.getLoc());

@@ -225,9 +225,51 @@ private:
       if (width <= 0 || width > kMaxDimension)
         return invalidArgument("plan: slot " + std::to_string(i) + " has width " +
                                std::to_string(width));
+      if (!knownActivation(slots.Get(i)->activation()))
+        return invalidArgument("plan: slot " + std::to_string(i) +
+                               " has an unknown activation quantization " +
+                               std::to_string(static_cast<int>(slots.Get(i)->activation())));
     }
     written_.assign(slots.size(), false);
     gathered_.assign(slots.size(), false);
+    return Status::ok();
+  }
+
+  static bool knownActivation(fb::ActivationQuant a) {
+    return a == fb::ActivationQuant::None || a == fb::ActivationQuant::Int8PerToken ||
+           a == fb::ActivationQuant::Fp8PerToken;
+  }
+  static std::string activationText(fb::ActivationQuant a) {
+    return a == fb::ActivationQuant::None ? "unquantized rows"
+                                          : std::string(fb::EnumNameActivationQuant(a)) + " rows";
+  }
+
+  // Every slot operand holds what the step reads or writes there: quantized
+  // rows of the step's scheme where the kind says so (a Linear's input,
+  // QuantizeRows' and a quantizing RmsNorm's output), unquantized rows
+  // everywhere else.
+  Status checkSlotActivations(const std::string &label, const fb::Step &step) {
+    fb::ActivationQuant scheme = step.activation();
+    bool quantizedIn = step.kind() == fb::StepKind::Linear;
+    bool quantizedOut = step.kind() == fb::StepKind::QuantizeRows ||
+                        step.kind() == fb::StepKind::RmsNorm;
+    if (scheme != fb::ActivationQuant::None && !quantizedIn && !quantizedOut)
+      return invalidArgument(label + ": a " + stepKindName(step.kind()) +
+                             " step has no activation quantization");
+    auto expect = [&](const char *role, size_t i, int slot, fb::ActivationQuant want) {
+      fb::ActivationQuant has = plan_.slots()->Get(slot)->activation();
+      if (has == want)
+        return Status::ok();
+      return invalidArgument(label + ": " + role + " " + std::to_string(i) + " " +
+                             slotLabel(slot) + " holds " + activationText(has) + ", expected " +
+                             activationText(want));
+    };
+    for (size_t i = 0; i < countOf(step.inputs()); ++i)
+      QTC_RT_RETURN_IF_ERROR(expect("input", i, step.inputs()->Get(i),
+                                    quantizedIn && i == 0 ? scheme : fb::ActivationQuant::None));
+    for (size_t i = 0; i < countOf(step.outputs()); ++i)
+      QTC_RT_RETURN_IF_ERROR(expect("output", i, step.outputs()->Get(i),
+                                    quantizedOut ? scheme : fb::ActivationQuant::None));
     return Status::ok();
   }
 
@@ -531,6 +573,18 @@ private:
       outputGathered = gathered_[a];
       break;
     }
+    case fb::StepKind::QuantizeRows: {
+      QTC_RT_RETURN_IF_ERROR(checkSlotOperands(label, step, {1}, {1}));
+      int x = step.inputs()->Get(0), y = step.outputs()->Get(0);
+      QTC_RT_RETURN_IF_ERROR(expectWidth(label, "output", y, slotWidth(x)));
+      if (step.activation() == fb::ActivationQuant::None)
+        return invalidArgument(label + ": names no activation quantization");
+      if (x == y)
+        return invalidArgument(label + ": output is also its input");
+      QTC_RT_RETURN_IF_ERROR(expectNoWeightsFrom(label, step, 0));
+      outputGathered = gathered_[x];
+      break;
+    }
     case fb::StepKind::GatherRows: {
       QTC_RT_RETURN_IF_ERROR(checkSlotOperands(label, step, {1}, {1}));
       int x = step.inputs()->Get(0), y = step.outputs()->Get(0);
@@ -547,6 +601,7 @@ private:
       return invalidArgument(label + ": unknown step kind " +
                              std::to_string(static_cast<int>(step.kind())));
     }
+    QTC_RT_RETURN_IF_ERROR(checkSlotActivations(label, step));
     for (size_t i = 0; i < countOf(step.outputs()); ++i) {
       written_[step.outputs()->Get(i)] = true;
       gathered_[step.outputs()->Get(i)] = outputGathered;

@@ -23,13 +23,13 @@
 // CHECK:         chain.linear {{.*}}slot = 2
 chain.plan @slots attributes {config = #cfg} {
   %x = chain.embedding "emb" : !chain.tokens<16>
-  %n = chain.rms_norm %x, "n" {epsilon = 1.0e-05 : f32} : !chain.tokens<16>
+  %n = chain.rms_norm %x, "n" {epsilon = 1.0e-05 : f32} : (!chain.tokens<16>) -> !chain.tokens<16>
   %qkv = chain.linear %n {in_features = 16 : i64, rows = array<i64: 16, 8, 8>, sources = ["q", "k", "v"]} : (!chain.tokens<16>) -> !chain.tokens<32>
   %r = chain.rope_kv_append %qkv {head_dim = 8 : i64, heads = 2 : i64, kv_heads = 1 : i64, layer = 0 : i64} : !chain.tokens<32>
   %o = chain.attention %r {head_dim = 8 : i64, heads = 2 : i64, kv_heads = 1 : i64, layer = 0 : i64} : (!chain.tokens<32>) -> !chain.tokens<16>
   %h = chain.linear %o residual(%x) {in_features = 16 : i64, rows = array<i64: 16>, sources = ["o"]} : (!chain.tokens<16>, !chain.tokens<16>) -> !chain.tokens<16>
   %g = chain.gather_rows %h : (!chain.tokens<16>) -> !chain.logit_rows<16>
-  %fn = chain.rms_norm %g, "norm" {epsilon = 1.0e-05 : f32} : !chain.logit_rows<16>
+  %fn = chain.rms_norm %g, "norm" {epsilon = 1.0e-05 : f32} : (!chain.logit_rows<16>) -> !chain.logit_rows<16>
   %logits = chain.linear %fn {in_features = 16 : i64, rows = array<i64: 32>, sources = ["head"]} : (!chain.logit_rows<16>) -> !chain.logit_rows<32>
   chain.return %logits : !chain.logit_rows<32>
 }

@@ -33,7 +33,7 @@ chain.plan @qkv attributes {config = #cfg} {
 // CHECK:         chain.concat
 chain.plan @apart attributes {config = #cfg} {
   %x = chain.embedding "emb" : !chain.tokens<16>
-  %y = chain.rms_norm %x, "n" {epsilon = 1.0e-05 : f32} : !chain.tokens<16>
+  %y = chain.rms_norm %x, "n" {epsilon = 1.0e-05 : f32} : (!chain.tokens<16>) -> !chain.tokens<16>
   %g = chain.linear %x {in_features = 16 : i64, rows = array<i64: 24>, sources = ["gate"]} : (!chain.tokens<16>) -> !chain.tokens<24>
   %u = chain.linear %y {in_features = 16 : i64, rows = array<i64: 24>, sources = ["up"]} : (!chain.tokens<16>) -> !chain.tokens<24>
   %gu = chain.concat %g, %u : (!chain.tokens<24>, !chain.tokens<24>) -> !chain.tokens<48>

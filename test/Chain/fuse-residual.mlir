@@ -15,7 +15,7 @@
 // CHECK-NEXT:    chain.gather_rows %[[A]]
 chain.plan @residual attributes {config = #cfg} {
   %x = chain.embedding "emb" : !chain.tokens<16>
-  %n = chain.rms_norm %x, "n" {epsilon = 1.0e-05 : f32} : !chain.tokens<16>
+  %n = chain.rms_norm %x, "n" {epsilon = 1.0e-05 : f32} : (!chain.tokens<16>) -> !chain.tokens<16>
   %o = chain.linear %n {in_features = 16 : i64, rows = array<i64: 16>, sources = ["o"]} : (!chain.tokens<16>) -> !chain.tokens<16>
   %h = chain.add %x, %o : !chain.tokens<16>
   %d = chain.linear %h {in_features = 16 : i64, rows = array<i64: 16>, sources = ["down"]} : (!chain.tokens<16>) -> !chain.tokens<16>

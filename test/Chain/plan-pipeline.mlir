@@ -36,7 +36,7 @@
 // CHECK-NOT:     chain.kv_append
 // CHECK-NOT:     chain.add
 // CHECK:         %[[G:.*]] = chain.gather_rows %{{.*}} : (!chain.tokens<256>) -> !chain.logit_rows<256>
-// CHECK-NEXT:    %[[F:.*]] = chain.rms_norm %[[G]], "model.norm.weight" {{.*}} : !chain.logit_rows<256>
+// CHECK-NEXT:    %[[F:.*]] = chain.rms_norm %[[G]], "model.norm.weight" {{.*}} : (!chain.logit_rows<256>) -> !chain.logit_rows<256>
 // CHECK-NEXT:    %[[L:.*]] = chain.linear %[[F]] {{.*}}weight = @lm_head.weight} : (!chain.logit_rows<256>) -> !chain.logit_rows<4096>
 // CHECK-NEXT:    chain.return %[[L]]
 

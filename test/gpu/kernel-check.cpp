@@ -16,6 +16,7 @@
 
 #include "qtc/rt/Float16.h"
 #include "qtc/rt/Float8.h"
+#include "qtc/rt/QuantizedRows.h"
 
 #include <algorithm>
 #include <cmath>
@@ -251,26 +252,31 @@ LinearWeightData makeFp8Weights(int n, int k) {
   return d;
 }
 
-// W8A8 (artifact.fbs Int8PerToken): x quantized per token exactly as the
-// schema says (f32, as the host backend computes it), exact integer dot
-// products with the int8 codes, then the scales. Two references: the spec
-// in double precision (within the usual tolerance: the kernel rounds only
-// the f32 scaling and the f16 store), and a replica of the kernel's f32
-// operations after the integer sum, which the output must match bit for bit
-// (any code or sum off by one shows).
-void checkW8A8(CaseResult &r, const std::vector<uint16_t> &x, const LinearWeightData &w,
+// The int8 per-token rows of f16 `x` as a quantized slot holds them
+// (qtc/rt/QuantizedRows.h), quantized as the host backend quantizes.
+std::vector<uint8_t> quantizedSlot(const std::vector<uint16_t> &x, int rows, int width) {
+  std::vector<uint8_t> slot(rt::quantized_rows::slotBytes(rows, width), 0xFF);
+  rt::quantized_rows::quantize(
+      [&](int t, int c) { return rt::halfToFloat(x[static_cast<size_t>(t) * width + c]); },
+      rows, width, /*fp8=*/false, slot.data());
+  return slot;
+}
+
+// W8A8 (artifact.fbs Int8PerToken): the input slot's codes and row scales
+// (quantizedSlot), exact integer dot products with the int8 weight codes,
+// then the scales. Two references: the spec in double precision (within
+// the usual tolerance: the kernel rounds only the f32 scaling and the f16
+// store), and a replica of the kernel's f32 operations after the integer
+// sum, which the output must match bit for bit (any code or sum off by one
+// shows).
+void checkW8A8(CaseResult &r, const std::vector<uint8_t> &slot, const LinearWeightData &w,
                const std::vector<uint16_t> &bias, const std::vector<uint16_t> &residual,
                const std::vector<uint16_t> &out, int tokens, int n, int k) {
-  std::vector<int8_t> qx(static_cast<size_t>(k));
+  const float *scales =
+      reinterpret_cast<const float *>(&slot[rt::quantized_rows::scalesOffset(tokens, k)]);
   for (int t = 0; t < tokens; ++t) {
-    const uint16_t *row = &x[static_cast<size_t>(t) * k];
-    float absMax = 0.0f;
-    for (int c = 0; c < k; ++c)
-      absMax = std::max(absMax, std::fabs(rt::halfToFloat(row[c])));
-    const float s = absMax > 0.0f ? absMax / 127.0f : 1.0f;
-    for (int c = 0; c < k; ++c)
-      qx[c] = static_cast<int8_t>(
-          std::clamp(std::nearbyint(rt::halfToFloat(row[c]) / s), -127.0f, 127.0f));
+    const int8_t *qx = reinterpret_cast<const int8_t *>(&slot[static_cast<size_t>(t) * k]);
+    const float s = scales[t];
     for (int o = 0; o < n; ++o) {
       const int8_t *q = reinterpret_cast<const int8_t *>(&w.packed[static_cast<size_t>(o) * k]);
       int64_t sum = 0;
@@ -351,7 +357,9 @@ Status checkLinear(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
       std::fill_n(x.begin() + static_cast<size_t>(k), k, uint16_t{0});
     std::vector<uint16_t> residual =
         hasResidual ? randomHalves(static_cast<size_t>(tokens) * n, 1.0) : std::vector<uint16_t>();
-    ASSIGN_OR_RETURN(dX, h.uploadVector(x));
+    // W8A8 reads the rows' int8 codes and scales, as its producer writes them.
+    std::vector<uint8_t> slot = w8a8 ? quantizedSlot(x, tokens, k) : std::vector<uint8_t>();
+    ASSIGN_OR_RETURN(dX, w8a8 ? h.uploadVector(slot) : h.uploadVector(x));
     CUdeviceptr dResidual = 0;
     if (hasResidual) {
       ASSIGN_OR_RETURN(r, h.uploadVector(residual));
@@ -378,7 +386,7 @@ Status checkLinear(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
 
     CaseResult r{"linear", m.get("entry"), "tokens=" + std::to_string(tokens), {}, 2e-3};
     if (w8a8) {
-      checkW8A8(r, x, data, bias, residual, out, tokens, n, k);
+      checkW8A8(r, slot, data, bias, residual, out, tokens, n, k);
       r.untouchedViolations = countWritten(out, static_cast<size_t>(tokens) * n, outElems);
       report(r);
       continue;
@@ -467,6 +475,76 @@ Status checkRmsNorm(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
                 h2d(x[static_cast<size_t>(t) * width + c]) * rstd * h2d(w[c]));
   }
   r.untouchedViolations = countWritten(out, static_cast<size_t>(rows) * width, outElems);
+  report(r);
+  return Status::ok();
+}
+
+// The producers of int8 per-token rows (a quantizing RmsNorm, QuantizeRows):
+// the slot's codes and scales after the call's rows, nothing written past
+// it. QuantizeRows must equal the host's quantization (qtc/rt/
+// QuantizedRows.h) bit for bit; the norm's f16 values come from
+// rsqrt.approx, so its scales are held to 1e-3 of the double-precision
+// reference's, its codes to one step, and s * q to the reference at int8
+// resolution.
+Status checkQuantizedRows(DeviceHarness &h, const ManifestEntry &m, CUfunction f, bool norm) {
+  const int width = m.getInt("hidden"), rows = 7;
+  const double eps = m.getDouble("eps");
+  std::vector<uint16_t> x = randomHalves(static_cast<size_t>(rows) * width, 2.0);
+  std::fill_n(x.begin() + 2 * width, width, uint16_t{0}); // a zero row: s = 1
+  x[5 * width + 3] = rt::floatToHalf(60.0f);              // an outlier channel
+  std::vector<uint16_t> w = randomHalves(width, 0.2, 1.0);
+  ASSIGN_OR_RETURN(dX, h.uploadVector(x));
+  ASSIGN_OR_RETURN(dW, h.uploadVector(w));
+  const size_t bytes = rt::quantized_rows::slotBytes(rows, width), guard = 64;
+  ASSIGN_OR_RETURN(dOut, h.alloc(bytes + guard));
+  std::vector<KernelArg> args;
+  args.push_back(KernelArg::pointer(dX));
+  if (norm)
+    args.push_back(KernelArg::pointer(dW));
+  args.push_back(KernelArg::pointer(dOut));
+  args.push_back(KernelArg::i32(rows));
+  abi::LaunchExtent extent;
+  extent.numRows = rows;
+  CHECK_OK(h.launch(f, abi::launchDims(norm ? abi::KernelFamily::RmsNorm
+                                            : abi::KernelFamily::QuantizeRows,
+                                       m.tile(), extent),
+                    args));
+  std::vector<uint8_t> out(bytes + guard);
+  CHECK_OK(h.download(out.data(), dOut, out.size()));
+
+  // The rows the kernel quantizes: x itself, or x normalized (double).
+  std::vector<double> y(x.size());
+  for (int t = 0; t < rows; ++t) {
+    double ss = 0;
+    for (int c = 0; c < width; ++c)
+      ss += h2d(x[t * width + c]) * h2d(x[t * width + c]);
+    double rstd = 1.0 / std::sqrt(ss / width + eps);
+    for (int c = 0; c < width; ++c)
+      y[t * width + c] = norm ? h2d(x[t * width + c]) * rstd * h2d(w[c]) : h2d(x[t * width + c]);
+  }
+  std::vector<uint16_t> yHalf(y.size());
+  for (size_t i = 0; i < y.size(); ++i)
+    yHalf[i] = rt::floatToHalf(static_cast<float>(y[i]));
+  std::vector<uint8_t> want = quantizedSlot(yHalf, rows, width);
+  CaseResult r{norm ? "rms_norm" : "quantize_rows", m.get("entry"), "rows=7 int8", {},
+               norm ? 2e-2 : 0.0};
+  const size_t scalesAt = rt::quantized_rows::scalesOffset(rows, width);
+  const float *gotScale = reinterpret_cast<const float *>(&out[scalesAt]);
+  const float *wantScale = reinterpret_cast<const float *>(&want[scalesAt]);
+  for (int t = 0; t < rows; ++t) {
+    double scaleError = std::fabs(gotScale[t] - wantScale[t]) / wantScale[t];
+    if (norm ? !(scaleError <= 1e-3) : gotScale[t] != wantScale[t])
+      ++r.inexact;
+    for (int c = 0; c < width; ++c) {
+      const size_t at = static_cast<size_t>(t) * width + c;
+      int got = static_cast<int8_t>(out[at]), ref = static_cast<int8_t>(want[at]);
+      if (norm ? std::abs(got - ref) > 1 : got != ref)
+        ++r.inexact;
+      r.cmp.add(static_cast<double>(got) * gotScale[t], y[at]);
+    }
+  }
+  for (size_t i = bytes; i < out.size(); ++i)
+    r.untouchedViolations += out[i] != 0xFF;
   report(r);
   return Status::ok();
 }
@@ -971,8 +1049,11 @@ Status checkKernel(DeviceHarness &h, const std::string &dir, const ManifestEntry
     return checkLinear(h, m, f);
   if (kind == "embedding")
     return checkEmbedding(h, m, f);
+  const bool quantizing = m.get("activation") == "Int8PerToken";
   if (kind == "rms-norm")
-    return checkRmsNorm(h, m, f);
+    return quantizing ? checkQuantizedRows(h, m, f, /*norm=*/true) : checkRmsNorm(h, m, f);
+  if (kind == "quantize-rows")
+    return checkQuantizedRows(h, m, f, /*norm=*/false);
   if (kind == "add")
     return checkAdd(h, m, f);
   if (kind == "swiglu")

@@ -38,8 +38,9 @@ if [[ -n ${QTC:-} ]]; then
 fi
 
 check() { "$gen" --out-dir "$carry/ptx-check" "$@"; }
-# W8A8: int8 weights with one f16 scale per row times int8 activations the
-# kernel quantizes per token (kernel-check replicates it bit for bit).
+# W8A8: int8 weights with one f16 scale per row times int8 per-token rows
+# (codes and row scales, as their producer writes them; kernel-check
+# replicates the arithmetic bit for bit).
 # Llama-2-7B shapes (q|k|v, o, gate|up, down), odd ones (partial feature
 # and token tiles, K of 13 and 65 chunks: a partial last step), bias and
 # residual, decode GEMV and prefill GEMM, sm_80 PTX as well.
@@ -54,6 +55,13 @@ w8a8_checks() {
     check $p --kind gemv-int8 --group 0 --activation int8 --n 256 --k 704 --residual
     check $p --kind gemv-int8 --group 0 --activation int8 --n 512 --k 256 --target sm_80
   done
+  # Their producers: the quantizing RmsNorm (norm -> quantize fusion) and
+  # QuantizeRows, at 7B widths and small odd ones (a partial last piece).
+  for w in 4096 11008 264; do
+    check --kind rms-norm --hidden $w --activation int8
+    check --kind quantize-rows --hidden $w --activation int8
+  done
+  check --kind rms-norm --hidden 72 --activation int8 --target sm_80
 }
 if [[ ${QTC_CARRY_ONLY:-} == w8a8 ]]; then
   w8a8_checks

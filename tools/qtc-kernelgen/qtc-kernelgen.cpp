@@ -38,7 +38,7 @@ cl::opt<std::string> kind(
     "kind", cl::Required,
     cl::desc("Kernel: embedding, rms-norm, gemv-f16, gemv-int4, gemv-int8, "
              "gemv-fp8, rope-kv-append, attention, swiglu, add, gather-rows, "
-             "argmax"));
+             "quantize-rows, argmax"));
 cl::opt<int64_t> outFeatures("n", cl::desc("Linear: output features"), cl::init(0));
 cl::opt<int64_t> inFeatures("k", cl::desc("Linear: input features"), cl::init(0));
 cl::opt<int64_t> group("group",
@@ -74,7 +74,8 @@ cl::opt<int> wgmma("wgmma",
                    cl::init(0));
 cl::opt<std::string> activation(
     "activation",
-    cl::desc("Linear: input quantization, none, int8 (per token, W8A8) or fp8"),
+    cl::desc("Linear: the input slot's quantization, none, int8 (per token, W8A8) "
+             "or fp8; rms-norm, quantize-rows: the rows written"),
     cl::init("none"));
 cl::opt<bool> prefill("prefill", cl::desc("Generate the prefill variant"));
 cl::opt<int64_t> hidden("hidden", cl::desc("Row width of row kernels"), cl::init(0));
@@ -110,6 +111,7 @@ std::optional<KernelRequest> requestFromFlags() {
           .Case("swiglu", KernelFamily::SwiGlu)
           .Case("add", KernelFamily::Add)
           .Case("gather-rows", KernelFamily::GatherRows)
+          .Case("quantize-rows", KernelFamily::QuantizeRows)
           .Case("argmax", KernelFamily::ArgmaxRows)
           .Default(std::nullopt);
   if (!family)

@@ -50,6 +50,8 @@ struct Tensor {
 struct Slot {
   std::string name;
   int width = 0;
+  // Quantized rows (artifact.fbs ActivationQuant) or None.
+  fb::ActivationQuant activation = fb::ActivationQuant::None;
 };
 
 struct Step {

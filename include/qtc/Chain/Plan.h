@@ -10,6 +10,8 @@
 //   qtc-chain-concat-projections    concat(linear(x)...) -> one linear (q|k|v, gate|up)
 //   qtc-chain-fuse-residual         add(r, linear(x)) -> linear(x) residual(r)
 //   qtc-chain-gather-logit-rows     gather_rows above the final norm and lm_head
+//   qtc-chain-quantize-inputs       a W8A8/FP8 linear's input -> quantize_rows
+//   qtc-chain-fuse-norm-quantize    quantize_rows(rms_norm) -> a quantizing rms_norm
 //   qtc-chain-pack-weights          chain.tensor per weight, bytes in the store
 //   qtc-chain-assign-slots          activation buffers by liveness
 //
@@ -43,6 +45,8 @@ mlir::LogicalResult fuseRopeKvAppend(chain::PlanOp plan);
 mlir::LogicalResult concatProjections(chain::PlanOp plan);
 mlir::LogicalResult fuseResidual(chain::PlanOp plan);
 mlir::LogicalResult gatherLogitRows(chain::PlanOp plan);
+mlir::LogicalResult quantizeInputs(chain::PlanOp plan);
+mlir::LogicalResult fuseNormQuantize(chain::PlanOp plan);
 mlir::LogicalResult packWeights(chain::PlanOp plan, WeightStore &store);
 mlir::LogicalResult assignSlots(chain::PlanOp plan);
 
@@ -65,6 +69,10 @@ struct WeightLayout {
 // translation and kernel selection all ask here.
 mlir::FailureOr<WeightLayout> weightLayout(qnt::EncodingAttr encoding,
                                            int64_t inFeatures, mlir::Location loc);
+
+// The artifact's ActivationQuant of a per-token row quantization (int8 or
+// fp8 e4m3, chain::isRowQuantization), None for a null encoding.
+rt::fb::ActivationQuant activationQuant(qnt::EncodingAttr encoding);
 
 // Adds the stages above, in order, to `pm` (a builtin.module pass manager).
 void buildPlanPipeline(mlir::OpPassManager &pm);

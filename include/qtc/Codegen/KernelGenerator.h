@@ -52,9 +52,10 @@ struct KernelRequest {
   bool symmetric = true;
   bool hasBias = false;
   bool hasResidual = false;
-  // Linear: the input's quantization (artifact.fbs ActivationQuant). With
-  // Int8PerToken (Int8Group weights, group = inFeatures) the kernel
-  // quantizes x per token itself and multiplies int8 x int8 (W8A8).
+  // Linear: the scheme of its quantized input slot (artifact.fbs
+  // ActivationQuant). With Int8PerToken (Int8Group weights, group =
+  // inFeatures) x holds int8 codes and row scales, multiplied int8 x int8
+  // (W8A8). RmsNorm and QuantizeRows: the scheme of the rows they write.
   rt::fb::ActivationQuant activation = rt::fb::ActivationQuant::None;
 
   // RmsNorm.

@@ -342,6 +342,29 @@ def ChainGatherLogitRows : Pass<"qtc-chain-gather-logit-rows", "::mlir::ModuleOp
   }];
 }
 
+def ChainQuantizeInputs : Pass<"qtc-chain-quantize-inputs", "::mlir::ModuleOp"> {
+  let summary = "Quantize a W8A8 or FP8 linear's input rows in a chain.quantize_rows";
+  let description = [{
+    For every `chain.linear` with an `input_encoding` (int8 or fp8 e4m3 per
+    token) that reads rows as they are, inserts a `chain.quantize_rows` of
+    those rows after their producer and makes the linear read its
+    `!chain.quantized_tokens`; linears reading the same rows with the same
+    encoding share one. The GEMM then reads one-byte codes and a scale per
+    row. Other encodings, or quantized activations on gathered logit rows,
+    are errors at the linear.
+  }];
+}
+
+def ChainFuseNormQuantize : Pass<"qtc-chain-fuse-norm-quantize", "::mlir::ModuleOp"> {
+  let summary = "Fold a chain.quantize_rows into the rms_norm it reads";
+  let description = [{
+    `quantize_rows(rms_norm(x))`, where the quantization is the norm's only
+    reader, becomes one `chain.rms_norm` whose result is the quantized rows:
+    the norm -> quantize producer fusion. The norm kernel writes codes and
+    row scales; the f16 rows are never stored.
+  }];
+}
+
 def ChainPackWeights : Pass<"qtc-chain-pack-weights", "::mlir::ModuleOp"> {
   let summary = "Lay out every weight as its kernel reads it (chain.tensor)";
   let description = [{

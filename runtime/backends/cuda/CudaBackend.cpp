@@ -30,6 +30,7 @@
 #include "qtc/rt/Float16.h"
 #include "qtc/rt/GreedyArgmax.h"
 #include "qtc/rt/KernelAbi.h"
+#include "qtc/rt/QuantizedRows.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +57,7 @@ QTC_SAME_KIND(Attention)
 QTC_SAME_KIND(SwiGlu)
 QTC_SAME_KIND(Add)
 QTC_SAME_KIND(GatherRows)
+QTC_SAME_KIND(QuantizeRows)
 #undef QTC_SAME_KIND
 
 bool envFlag(const char *name, bool fallback) {
@@ -302,7 +304,10 @@ Status CudaBackend::allocateBuffers(const Artifact &artifact) {
   for (const fb::Slot *s : *plan.slots()) {
     slotOffsets_.push_back(total);
     slotWidths_.push_back(s->width());
-    total += (static_cast<size_t>(options_.maxTokensPerCall) * s->width() * 2 + 255) / 256 * 256;
+    size_t bytes = static_cast<size_t>(options_.maxTokensPerCall) * s->width() * 2;
+    if (s->activation() != fb::ActivationQuant::None)
+      bytes = quantized_rows::slotBytes(options_.maxTokensPerCall, s->width());
+    total += (bytes + 255) / 256 * 256;
   }
   StatusOr<DeviceMemory> slots = DeviceMemory::allocate(api_, total, "activation slots");
   if (!slots.isOk())
@@ -407,6 +412,9 @@ Status CudaBackend::launch(const PreparedStep &step, const BatchView &batch) {
     break;
   case fb::StepKind::Add:
     pointers = {slot(in0), slot(step.inputs[1]), slot(out0)};
+    break;
+  case fb::StepKind::QuantizeRows:
+    pointers = {slot(in0), slot(out0)};
     break;
   case fb::StepKind::GatherRows:
     rows = batch.numLogitRows;

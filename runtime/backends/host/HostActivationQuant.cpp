@@ -2,29 +2,27 @@
 
 #include "HostActivationQuant.h"
 
-#include "qtc/rt/Float8.h"
-
-#include <algorithm>
-#include <cmath>
+#include "qtc/rt/QuantizedRows.h"
 
 namespace qtc::rt::host {
 
-void roundRowsToActivationGrid(fb::ActivationQuant mode, const float *x, int rows,
-                               int width, float *out) {
+namespace qr = quantized_rows;
+
+void quantizeRows(fb::ActivationQuant mode, const float *x, int rows, int width,
+                  uint8_t *slot) {
+  qr::quantize([&](int t, int k) { return x[static_cast<long>(t) * width + k]; }, rows, width,
+               mode == fb::ActivationQuant::Fp8PerToken, slot);
+}
+
+void dequantizeRows(fb::ActivationQuant mode, const uint8_t *slot, int rows, int width,
+                    float *out) {
   const bool fp8 = mode == fb::ActivationQuant::Fp8PerToken;
-  const float gridMax = fp8 ? 448.0f : 127.0f;
+  const float *scales = reinterpret_cast<const float *>(slot + qr::scalesOffset(rows, width));
   for (int t = 0; t < rows; ++t) {
-    const float *row = x + static_cast<long>(t) * width;
+    const uint8_t *codes = slot + static_cast<long>(t) * width;
     float *dst = out + static_cast<long>(t) * width;
-    float absMax = 0.0f;
     for (int k = 0; k < width; ++k)
-      absMax = std::max(absMax, std::fabs(row[k]));
-    const float scale = absMax > 0.0f ? absMax / gridMax : 1.0f;
-    for (int k = 0; k < width; ++k) {
-      float v = row[k] / scale;
-      float q = fp8 ? roundToE4M3(v) : std::clamp(std::nearbyint(v), -127.0f, 127.0f);
-      dst[k] = q * scale;
-    }
+      dst[k] = qr::decode(codes[k], fp8) * scales[t];
   }
 }
 

@@ -19,6 +19,7 @@
 #include "qtc/rt/Backend.h"
 #include "qtc/rt/BatchValidation.h"
 #include "qtc/rt/GreedyArgmax.h"
+#include "qtc/rt/QuantizedRows.h"
 
 #include <algorithm>
 #include <map>
@@ -56,11 +57,12 @@ private:
   // Runs every step; the logits are left in the logits slot.
   Status runPlan(const BatchView &batch);
   float *slot(int index) { return slots_[index].data(); }
+  uint8_t *slotBytes(int index) { return reinterpret_cast<uint8_t *>(slots_[index].data()); }
 
   const Artifact *artifact_ = nullptr;
   LinearInputObserver *observer_ = nullptr;
   BackendOptions options_;
-  std::vector<float> quantizedInput_; // a Linear's input rounded to its grid
+  std::vector<float> rowsF32_; // a quantized slot's rows decoded, or a norm's before quantizing
   int threads_ = 1;
   AttentionShape shape_;
   host::RopeTable rope_;
@@ -108,6 +110,7 @@ Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &opti
       prepared.outputs.assign(step->outputs()->begin(), step->outputs()->end());
     prepared.layer = step->layer();
     prepared.epsilon = step->epsilon();
+    prepared.activation = step->activation();
     switch (step->kind()) {
     case fb::StepKind::Embedding:
     case fb::StepKind::RmsNorm:
@@ -120,7 +123,6 @@ Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &opti
       prepared.linear = std::make_unique<host::PackedLinear>(
           host::dequantizeLinearWeight(artifact, *step), step->out_features(),
           step->in_features(), std::move(bias));
-      prepared.activation = step->activation();
       break;
     }
     default:
@@ -132,8 +134,13 @@ Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &opti
   // it is not touched again, so the pointers stay valid.
 
   slots_.clear();
-  for (const fb::Slot *s : *plan.slots())
-    slots_.emplace_back(static_cast<size_t>(options.maxTokensPerCall) * s->width(), 0.0f);
+  for (const fb::Slot *s : *plan.slots()) {
+    size_t floats = static_cast<size_t>(options.maxTokensPerCall) * s->width();
+    if (s->activation() != fb::ActivationQuant::None)
+      floats = std::max(floats, (quantized_rows::slotBytes(options.maxTokensPerCall, s->width()) +
+                                 sizeof(float) - 1) / sizeof(float));
+    slots_.emplace_back(floats, 0.0f);
+  }
   slotRows_.assign(slots_.size(), 0);
 
   limits_.maxTokens = options.maxTokensPerCall;
@@ -163,21 +170,32 @@ Status HostBackend::runPlan(const BatchView &batch) {
       slotRows_[out0] = batch.numTokens;
       break;
     case fb::StepKind::RmsNorm:
-      host::rmsNorm(slot(in0), step.vector->data(), rows, inWidth, step.epsilon, slot(out0));
+      if (step.activation == fb::ActivationQuant::None) {
+        host::rmsNorm(slot(in0), step.vector->data(), rows, inWidth, step.epsilon, slot(out0));
+      } else {
+        // The norm -> quantize fusion: the same values QuantizeRows would see.
+        rowsF32_.resize(static_cast<size_t>(rows) * inWidth);
+        host::rmsNorm(slot(in0), step.vector->data(), rows, inWidth, step.epsilon,
+                      rowsF32_.data());
+        host::quantizeRows(step.activation, rowsF32_.data(), rows, inWidth, slotBytes(out0));
+      }
+      slotRows_[out0] = rows;
+      break;
+    case fb::StepKind::QuantizeRows:
+      host::quantizeRows(step.activation, slot(in0), rows, inWidth, slotBytes(out0));
       slotRows_[out0] = rows;
       break;
     case fb::StepKind::Linear: {
       const float *residual = step.inputs.size() > 1 ? slot(step.inputs[1]) : nullptr;
-      if (observer_)
-        observer_->observeLinearInput(static_cast<int>(stepIndex), slot(in0), rows, inWidth);
       const float *x = slot(in0);
       if (step.activation != fb::ActivationQuant::None) {
-        // The input slot may have other readers: round a copy.
-        quantizedInput_.resize(static_cast<size_t>(rows) * inWidth);
-        host::roundRowsToActivationGrid(step.activation, x, rows, inWidth,
-                                        quantizedInput_.data());
-        x = quantizedInput_.data();
+        // A quantized slot: multiply s[t] * q[t, k].
+        rowsF32_.resize(static_cast<size_t>(rows) * inWidth);
+        host::dequantizeRows(step.activation, slotBytes(in0), rows, inWidth, rowsF32_.data());
+        x = rowsF32_.data();
       }
+      if (observer_)
+        observer_->observeLinearInput(static_cast<int>(stepIndex), x, rows, inWidth);
       step.linear->run(x, rows, residual, slot(out0), threads_);
       slotRows_[out0] = rows;
       break;

@@ -241,6 +241,29 @@ TEST(Artifact, RejectsActivationQuantizationOfOtherWeights) {
   EXPECT_THAT(loadStatus(b).message(), HasSubstr("unknown activation quantization 9"));
 }
 
+// Quantized activation rows live only in slots that say so, written by
+// QuantizeRows or a quantizing RmsNorm and read by a Linear of that scheme.
+TEST(Artifact, RejectsQuantizedRowsWhereTheStepDoesNotReadThem) {
+  TestArtifactBuilder b = tinyLlama(LinearFormat::kInt4Asymmetric);
+  int norm = findStep(b, fb::StepKind::RmsNorm, 0);
+  int out = b.plan().steps[norm]->outputs[0];
+  b.plan().slots[out]->activation = fb::ActivationQuant::Int8PerToken;
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("(RmsNorm, layer 0): output 0 slot " + std::to_string(out)));
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("holds Int8PerToken rows, expected unquantized rows"));
+  b.plan().steps[norm]->activation = fb::ActivationQuant::Int8PerToken;
+  // The norm now writes int8 rows, which the int4 linear after it reads as
+  // if they were unquantized.
+  EXPECT_THAT(loadStatus(b).message(),
+              HasSubstr("input 0 slot " + std::to_string(out)));
+  int swiglu = findStep(b, fb::StepKind::SwiGlu, 0);
+  b.plan().steps[swiglu]->activation = fb::ActivationQuant::Fp8PerToken;
+  b.plan().slots[out]->activation = fb::ActivationQuant::None;
+  b.plan().steps[norm]->activation = fb::ActivationQuant::None;
+  EXPECT_THAT(loadStatus(b).message(), HasSubstr("a SwiGlu step has no activation quantization"));
+}
+
 TEST(Artifact, RejectsInt8AndFp8WeightsOfTheWrongLayout) {
   // The int4 step's packed [out, in/2] bytes are the wrong shape for int8
   // and fp8, and its zero points are not allowed.

@@ -363,12 +363,16 @@ TEST(HostBackendStep, PerTokenActivationQuantization) {
     int d = h.b.addTensor("q", fp8 ? fb::DType::U8 : fb::DType::I8, {out, in}, data.data(),
                           data.size());
     int si = fp8 ? h.b.addF32("scales", {out}, scales) : h.b.addF16("scales", {out, 1}, scales);
-    fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {h.in}, {h.out}, {d, si, -1});
+    const fb::ActivationQuant scheme =
+        fp8 ? fb::ActivationQuant::Fp8PerToken : fb::ActivationQuant::Int8PerToken;
+    int q = h.b.addSlot("q", in, scheme);
+    h.b.addStep(fb::StepKind::QuantizeRows, {h.in}, {q}).activation = scheme;
+    fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {q}, {h.out}, {d, si, -1});
     step.format = fp8 ? fb::WeightFormat::Fp8Channel : fb::WeightFormat::Int8Group;
     step.in_features = in;
     step.out_features = out;
     step.group_size = in;
-    step.activation = fp8 ? fb::ActivationQuant::Fp8PerToken : fb::ActivationQuant::Int8PerToken;
+    step.activation = scheme;
     h.prepare();
 
     std::vector<int32_t> ids = h.randomIds(rows);
@@ -393,6 +397,49 @@ TEST(HostBackendStep, PerTokenActivationQuantization) {
       }
     }
     expectNear(h.runSingle(ids), expected, 1e-5);
+  }
+}
+
+// The norm -> quantize fusion gives exactly what RmsNorm then QuantizeRows
+// give: the same codes and scales, so the same products.
+TEST(HostBackendStep, QuantizingRmsNormEqualsNormThenQuantizeRows) {
+  for (bool fp8 : {false, true}) {
+    const int in = 48, out = 10, rows = 7;
+    const fb::ActivationQuant scheme =
+        fp8 ? fb::ActivationQuant::Fp8PerToken : fb::ActivationQuant::Int8PerToken;
+    std::vector<float> results[2];
+    for (bool fused : {false, true}) {
+      StepHarness h(in, out, 23);
+      std::mt19937 rng(5);
+      std::vector<float> w = randomValues(rng, in, 1.0f);
+      std::vector<uint8_t> data(out * in);
+      for (uint8_t &byte : data)
+        byte = static_cast<uint8_t>(rng() & 0x77);
+      std::vector<float> scales(out, 0.01f);
+      int wi = h.b.addF32("w", {in}, w);
+      int q = h.b.addSlot("q", in, scheme);
+      if (fused) {
+        fb::StepT &norm = h.b.addStep(fb::StepKind::RmsNorm, {h.in}, {q}, {wi});
+        norm.epsilon = 1e-5f;
+        norm.activation = scheme;
+      } else {
+        int normed = h.b.addSlot("normed", in);
+        h.b.addStep(fb::StepKind::RmsNorm, {h.in}, {normed}, {wi}).epsilon = 1e-5f;
+        h.b.addStep(fb::StepKind::QuantizeRows, {normed}, {q}).activation = scheme;
+      }
+      int d = h.b.addTensor("q", fp8 ? fb::DType::U8 : fb::DType::I8, {out, in}, data.data(),
+                            data.size());
+      int si = fp8 ? h.b.addF32("scales", {out}, scales) : h.b.addF16("scales", {out, 1}, scales);
+      fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {q}, {h.out}, {d, si, -1});
+      step.format = fp8 ? fb::WeightFormat::Fp8Channel : fb::WeightFormat::Int8Group;
+      step.in_features = in;
+      step.out_features = out;
+      step.group_size = in;
+      step.activation = scheme;
+      h.prepare();
+      results[fused] = h.runSingle(h.randomIds(rows));
+    }
+    EXPECT_EQ(results[0], results[1]) << (fp8 ? "fp8" : "int8");
   }
 }
 

@@ -16,13 +16,14 @@ namespace {
 const KernelFamily kRowFamilies[] = {
     KernelFamily::Embedding,  KernelFamily::RmsNorm, KernelFamily::RopeKvAppend,
     KernelFamily::SwiGlu,     KernelFamily::Add,     KernelFamily::GatherRows,
-    KernelFamily::ArgmaxRows,
+    KernelFamily::QuantizeRows, KernelFamily::ArgmaxRows,
 };
 
 const KernelFamily kAllFamilies[] = {
     KernelFamily::Embedding, KernelFamily::RmsNorm, KernelFamily::Linear,
     KernelFamily::RopeKvAppend, KernelFamily::Attention, KernelFamily::SwiGlu,
-    KernelFamily::Add, KernelFamily::GatherRows, KernelFamily::ArgmaxRows,
+    KernelFamily::Add, KernelFamily::GatherRows, KernelFamily::QuantizeRows,
+    KernelFamily::ArgmaxRows,
 };
 
 } // namespace
@@ -127,6 +128,7 @@ TEST(KernelAbi, ParameterListsPutPointersBeforeIntegers) {
       {KernelFamily::SwiGlu, swiglu::kCount, swiglu::kNumRows},
       {KernelFamily::Add, add::kCount, add::kNumRows},
       {KernelFamily::GatherRows, gather_rows::kCount, gather_rows::kNumRows},
+      {KernelFamily::QuantizeRows, quantize_rows::kCount, quantize_rows::kNumRows},
       {KernelFamily::ArgmaxRows, argmax_rows::kCount, argmax_rows::kNumRows},
   };
   for (const Expected &e : expected) {

@@ -111,10 +111,12 @@ int TestArtifactBuilder::addF16(const std::string &name, std::vector<int64_t> sh
                    half.size() * sizeof(uint16_t));
 }
 
-int TestArtifactBuilder::addSlot(const std::string &name, int width) {
+int TestArtifactBuilder::addSlot(const std::string &name, int width,
+                                 fb::ActivationQuant activation) {
   auto slot = std::make_unique<fb::SlotT>();
   slot->name = name;
   slot->width = width;
+  slot->activation = activation;
   plan().slots.push_back(std::move(slot));
   return static_cast<int>(plan().slots.size()) - 1;
 }

@@ -50,7 +50,8 @@ public:
   int addF32(const std::string &name, std::vector<int64_t> shape, const std::vector<float> &values);
   // Values are rounded to f16.
   int addF16(const std::string &name, std::vector<int64_t> shape, const std::vector<float> &values);
-  int addSlot(const std::string &name, int width);
+  int addSlot(const std::string &name, int width,
+              fb::ActivationQuant activation = fb::ActivationQuant::None);
   fb::StepT &addStep(fb::StepKind kind, std::vector<int32_t> inputs,
                      std::vector<int32_t> outputs, std::vector<int32_t> weights = {});
   // A Linear step reading `input` (and `residual` if >= 0) into `output`.

@@ -31,7 +31,7 @@
 
 namespace qtc::rt::abi {
 
-// Kernel families. The first eight mirror fb::StepKind value for value (the
+// Kernel families. The first nine mirror fb::StepKind value for value (the
 // CUDA backend static_asserts this); ArgmaxRows is an extra family used by the
 // backend for greedy sampling on the device and is no plan step.
 enum class KernelFamily : uint16_t {
@@ -43,6 +43,7 @@ enum class KernelFamily : uint16_t {
   SwiGlu = 5,
   Add = 6,
   GatherRows = 7,
+  QuantizeRows = 8,
   ArgmaxRows = 64,
 };
 
@@ -56,6 +57,7 @@ inline const char *familyName(KernelFamily family) {
   case KernelFamily::SwiGlu: return "swiglu";
   case KernelFamily::Add: return "add";
   case KernelFamily::GatherRows: return "gather_rows";
+  case KernelFamily::QuantizeRows: return "quantize_rows";
   case KernelFamily::ArgmaxRows: return "argmax_rows";
   }
   return "unknown";
@@ -71,9 +73,17 @@ namespace embedding {
 enum : int { kTable, kIds, kOut, kNumTokens, kCount };
 }
 
-// out[t, :] = x[t, :] * rsqrt(mean(x[t, :]^2) + eps) * w
+// out[t, :] = x[t, :] * rsqrt(mean(x[t, :]^2) + eps) * w. A quantizing RmsNorm
+// (the step's activation is not None) writes out as quantized rows
+// (qtc/rt/QuantizedRows.h) of the f16-rounded normalized values.
 namespace rms_norm {
 enum : int { kX, kWeight, kOut, kNumRows, kCount };
+}
+
+// out = the quantized rows of x (qtc/rt/QuantizedRows.h) per the step's
+// activation scheme.
+namespace quantize_rows {
+enum : int { kX, kOut, kNumRows, kCount };
 }
 
 // out[t, n] = sum_k x[t, k] * W[n, k] (+ bias[n]) (+ residual[t, n]).
@@ -84,6 +94,8 @@ enum : int { kX, kWeight, kOut, kNumRows, kCount };
 // (g = K: one per row), kZeros 0.
 // Fp8Channel: kWeight is u8 [N, K] (OCP E4M3 bytes, Float8.h), kScales f32
 // [N], kZeros 0.
+// With an activation scheme (W8A8), kX is a quantized slot of that scheme
+// (qtc/rt/QuantizedRows.h): int8 codes and f32 row scales.
 // kResidual may equal kOut (in-place residual add); kOut never aliases kX.
 // Two schedules share this list and grid rule: the decode GEMV (tileM 8,
 // tileN 16, splitK warps per tile) and the prefill GEMM (tileM 64, tileN 64).
@@ -149,6 +161,7 @@ inline ParamType paramType(KernelFamily family, int index) {
   case KernelFamily::SwiGlu: firstI32 = swiglu::kNumRows; break;
   case KernelFamily::Add: firstI32 = add::kNumRows; break;
   case KernelFamily::GatherRows: firstI32 = gather_rows::kNumRows; break;
+  case KernelFamily::QuantizeRows: firstI32 = quantize_rows::kNumRows; break;
   case KernelFamily::ArgmaxRows: firstI32 = argmax_rows::kNumRows; break;
   }
   return index < firstI32 ? ParamType::Pointer : ParamType::I32;
@@ -164,6 +177,7 @@ inline int paramCount(KernelFamily family) {
   case KernelFamily::SwiGlu: return swiglu::kCount;
   case KernelFamily::Add: return add::kCount;
   case KernelFamily::GatherRows: return gather_rows::kCount;
+  case KernelFamily::QuantizeRows: return quantize_rows::kCount;
   case KernelFamily::ArgmaxRows: return argmax_rows::kCount;
   }
   return 0;
