@@ -11,7 +11,11 @@ of cuBLAS fp16 measured in the same run:
     the same folder's decode GEMVs run over all T rows are listed too;
   - cuBLAS fp16 through torch.nn.functional.linear;
   - PyTorch's int4 kernel, torch.ops.aten._weight_int4pack_mm (bf16
-    activations, group 128).
+    activations, group 128);
+  - the W8A8 and FP8 peers of qtc's int8 x int8 GEMM: torch._int_mm (int8
+    x int8 -> int32, cuBLASLt) followed by the per-token x per-row scaling
+    the W8A8 kernel fuses, and torch._scaled_mm with e4m3 operands and
+    row-wise scales (cuBLASLt FP8), the reference FP8 GEMM.
 
   prefill_linear.py --gemv-bench BIN --ptx-dir DIR --out-dir OUT [--tokens T]
                     [--provenance TEXT]
@@ -31,6 +35,39 @@ torch = dl.torch
 
 def tflops(n, k, tokens, us):
     return 2.0 * n * k * tokens / (us * 1e-6) / 1e12
+
+
+def bench_torch_int8(n, k, l2, tokens):
+    """torch._int_mm (cuBLASLt int8 -> int32) plus the dequantizing epilogue
+    qtc fuses: out = f16(acc * s_x[t] * s_w[n])."""
+    copies = dl.copies_for(n * k + n * 2, l2)
+    ws = [torch.randint(-127, 128, (k, n), dtype=torch.int8, device="cuda").t().contiguous().t()
+          for _ in range(copies)]
+    sw = [torch.rand(1, n, device="cuda") * 0.01 for _ in range(copies)]
+    x = torch.randint(-127, 128, (tokens, k), dtype=torch.int8, device="cuda")
+    sx = torch.rand(tokens, 1, device="cuda") * 0.01
+
+    def run(i):
+        return (torch._int_mm(x, ws[i]).float() * sx * sw[i]).half()
+    graph_us, stream_us = dl.time_rotating(run, copies)
+    return dl.result_row("torch int8 (_int_mm + scales)", n, k, graph_us, stream_us,
+                         n * k + tokens * (k + n * 2))
+
+
+def bench_torch_fp8(n, k, l2, tokens):
+    """torch._scaled_mm, e4m3 x e4m3 with per-token and per-row f32 scales."""
+    copies = dl.copies_for(n * k + n * 4, l2)
+    ws = [(torch.randn(n, k, device="cuda") * 0.5).to(torch.float8_e4m3fn) for _ in range(copies)]
+    sw = [torch.rand(1, n, device="cuda") * 0.01 + 1e-3 for _ in range(copies)]
+    x = (torch.randn(tokens, k, device="cuda")).to(torch.float8_e4m3fn)
+    sx = torch.rand(tokens, 1, device="cuda") * 0.01 + 1e-3
+
+    def run(i):
+        return torch._scaled_mm(x, ws[i].t(), scale_a=sx, scale_b=sw[i],
+                                out_dtype=torch.float16)
+    graph_us, stream_us = dl.time_rotating(run, copies)
+    return dl.result_row("torch fp8 (_scaled_mm, row-wise)", n, k, graph_us, stream_us,
+                         n * k + tokens * (k + n * 2))
 
 
 def schedule(entry):
@@ -97,6 +134,13 @@ def main():
         except Exception as e:  # a peer that does not run here is reported, not fatal
             rows.append({"impl": "torch int4 (_weight_int4pack_mm)", "n": n, "k": k,
                          "error": str(e).splitlines()[0]})
+        for name, bench in (("torch int8 (_int_mm + scales)", bench_torch_int8),
+                            ("torch fp8 (_scaled_mm, row-wise)", bench_torch_fp8)):
+            try:
+                peers.append((name, bench(n, k, l2, args.tokens)["us"]))
+            except Exception as e:  # reported, not fatal
+                rows.append({"impl": name, "n": n, "k": k, "error": str(e).splitlines()[0]})
+            torch.cuda.empty_cache()
         torch.cuda.empty_cache()
         ours = [("qtc %s %s (%s)" % (kern["format"], schedule(kern["entry"]), kern["entry"]),
                  kern["us"])

@@ -147,12 +147,12 @@ std::string kernelEntryName(const KernelRequest &r) {
 static FailureOr<KernelIR> buildLinearKernel(ImplicitLocOpBuilder &b,
                                              const KernelRequest &r,
                                              StringRef entry) {
+  // Prefill on sm_90: the Hopper GEMM, for f16 and W8A8 alike.
+  if (!r.decode && usesWgmmaGemm(r))
+    return buildWgmmaGemmKernel(b, r, entry);
   if (r.activation != rt::fb::ActivationQuant::None)
     return buildW8A8Kernel(b, r, entry);
-  if (r.decode)
-    return buildGemvKernel(b, r, entry);
-  return usesWgmmaGemm(r) ? buildWgmmaGemmKernel(b, r, entry)
-                          : buildGemmKernel(b, r, entry);
+  return r.decode ? buildGemvKernel(b, r, entry) : buildGemmKernel(b, r, entry);
 }
 
 static FailureOr<KernelIR> buildAttentionFamilyKernel(ImplicitLocOpBuilder &b,

@@ -3,7 +3,11 @@
 // out[t, n] = sum_k x[t, k] W[n, k] (+ bias[n]) (+ residual[t, n]) for
 // prompt-sized row counts on the warpgroup tensor cores of sm_90:
 // wgmma.mma_async.m64n128k16 f16 x f16 -> f32, both operands read from
-// shared memory through matrix descriptors.
+// shared memory through matrix descriptors. W8A8 (int8 weights with one f16
+// scale per row, an input slot of int8 per-token rows, qtc/rt/
+// QuantizedRows.h) multiplies the codes as they are: m64n128k32 s8 x s8 ->
+// s32, exact, then s[t] * scale_w[n] in the epilogue with the rounded f32
+// operations of the mma.sync W8A8 kernel (kernel-check replicates them).
 //
 // Tile: a block of two warpgroups (256 threads) owns 128 tokens x 128
 // output features; warpgroup w multiplies tokens 64w..64w+63 (wgmma's M)
@@ -11,12 +15,12 @@
 // tile the B operand; both are "K-major" (channels contiguous), which is
 // how x and W lie in memory.
 //
-// K is walked in tiles of 128 bytes (64 f16 channels). Each K tile of x
+// K is walked in tiles of 128 bytes (64 f16 or 128 int8 channels). Each K tile of x
 // (128 rows) and W (128 rows) is staged in shared memory in the layout
 // wgmma's 128-byte swizzle expects: row r at byte 128 r, its 16-byte chunk
 // c at chunk c ^ (r mod 8), tiles 1024-byte aligned (descriptor: SBO 1024,
-// swizzle mode 1). The four k16 steps of a tile advance the descriptors'
-// start address by 32 bytes.
+// swizzle mode 1). The four k16 (f16) or k32 (s8) steps of a tile advance
+// the descriptors' start address by 32 bytes.
 //
 // Staging: cp.async.cg (16 bytes per thread and copy, 8 copies per thread
 // per tile), `stages` tiles of shared memory in a ring. Tile kt + S - 2 is
@@ -35,14 +39,16 @@
 //
 // Not done yet: TMA staging with a producer warp (cp.async spends the
 // consumers' issue slots on addresses), a persistent or stream-K schedule,
-// quantized weights (int4, int8 and fp8 would be dequantized into the
-// staged tile or, for s8 x s8 and e4m3 x e4m3, multiplied as they are), and
-// a shared-memory staged epilogue for wide stores.
+// int4 weights dequantized into the staged tile, e4m3 x e4m3 (FP8, needs
+// fp8 activation producers), and a shared-memory staged epilogue for wide
+// stores.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Generators.h"
 #include "KernelBuilder.h"
+#include "MmaFragments.h"
+#include "RowQuantization.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -63,7 +69,6 @@ constexpr int64_t kWarpgroupTokens = 64;                     // wgmma M
 constexpr int64_t kTileTokens = kWarpgroupTokens * kWarpgroups;
 constexpr int64_t kTileFeatures = 128;                       // wgmma N
 constexpr int64_t kRowBytes = 128;                           // one swizzle row
-constexpr int64_t kTileChannels = kRowBytes / 2;             // f16 per K tile
 constexpr int64_t kChunksPerRow = kRowBytes / 16;
 constexpr int64_t kStageBytes = (kTileTokens + kTileFeatures) * kRowBytes;
 constexpr int64_t kCopiesPerThread =
@@ -81,7 +86,8 @@ public:
   WgmmaEmitter(KernelBuilder &kb, const KernelRequest &r, ValueRange args,
                int stages)
       : kb(kb), b(kb.b), args(args), n(r.outFeatures), k(r.inFeatures),
-        bias(r.hasBias), residual(r.hasResidual), stages(stages) {}
+        bias(r.hasBias), residual(r.hasResidual), stages(stages),
+        int8(r.activation == rt::fb::ActivationQuant::Int8PerToken) {}
 
   void emit();
 
@@ -106,6 +112,9 @@ private:
   int64_t n, k;
   bool bias, residual;
   int stages;
+  // s8 x s8 -> s32 (W8A8) instead of f16 x f16 -> f32: one byte per channel.
+  bool int8;
+  int64_t elementBytes() const { return int8 ? 1 : 2; }
 
   Value tid, warpgroup, numTokens, tokenBase, featureBase;
   Value sharedBase; // i32 shared-window address of slot 0
@@ -116,7 +125,7 @@ void WgmmaEmitter::copyTile(Value tile, Value slot) {
   MLIRContext *ctx = b.getContext();
   Type shared = LLVM::LLVMPointerType::get(ctx, 3);
   Type global = LLVM::LLVMPointerType::get(ctx, 1);
-  const int64_t kChunks = k / 8; // 16-byte chunks per row of x and W
+  const int64_t kChunks = k * elementBytes() / 16; // 16-byte chunks per row of x and W
   Value slotBase = arith::AddIOp::create(
       b, sharedBase, arith::MulIOp::create(b, slot, i32(kStageBytes)));
   for (int64_t i = 0; i < kCopiesPerThread; ++i) {
@@ -182,15 +191,20 @@ Value WgmmaEmitter::multiplyTile(Value slot, Value acc) {
       arith::MulIOp::create(b, kb.toI32(warpgroup), i32(kWarpgroupTokens * kRowBytes)));
   Value bBase = arith::AddIOp::create(b, slotBase, i32(kTileTokens * kRowBytes));
   NVVM::WgmmaFenceAlignedOp::create(b);
-  auto shape = NVVM::MMAShapeAttr::get(ctx, 64, kTileFeatures, 16);
+  // 32 bytes of K per instruction: k16 of f16, k32 of s8.
+  auto shape = NVVM::MMAShapeAttr::get(ctx, 64, kTileFeatures, 32 / elementBytes());
+  NVVM::WGMMATypes in = int8 ? NVVM::WGMMATypes::s8 : NVVM::WGMMATypes::f16;
+  NVVM::WGMMATypes out = int8 ? NVVM::WGMMATypes::s32 : NVVM::WGMMATypes::f32;
+  // |sum| <= 127 * 127 * K stays far below 2^31: wrapping never happens.
+  auto overflow = int8 ? NVVM::MMAIntOverflowAttr::get(ctx, NVVM::MMAIntOverflow::wrapped)
+                       : NVVM::MMAIntOverflowAttr();
   for (int64_t step = 0; step < kRowBytes / 32; ++step) {
     Value descA = descriptor(arith::AddIOp::create(b, aBase, i32(32 * step)));
     Value descB = descriptor(arith::AddIOp::create(b, bBase, i32(32 * step)));
     acc = NVVM::WgmmaMmaAsyncOp::create(
-        b, acc.getType(), acc, descA, descB, shape, NVVM::WGMMATypes::f16,
-        NVVM::WGMMATypes::f16, NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
+        b, acc.getType(), acc, descA, descB, shape, in, in, out, NVVM::WGMMAScaleOut::one,
         NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
-        NVVM::MMALayout::col, NVVM::MMAIntOverflowAttr());
+        NVVM::MMALayout::col, overflow);
   }
   NVVM::WgmmaGroupSyncAlignedOp::create(b);
   return acc;
@@ -202,6 +216,16 @@ void WgmmaEmitter::storeTile(Value acc) {
   Value rowOfLane = kb.add(kb.add(tokenBase, kb.mul(warpgroup, kWarpgroupTokens)),
                            kb.add(kb.mul(warp, 16), kb.div(lane, 4)));
   Value colOfLane = kb.add(featureBase, kb.mul(kb.rem(lane, 4), 2));
+  // W8A8: the row scales of this thread's two tokens (clamped: rows past the
+  // batch are not stored).
+  Value tokenScale[2];
+  if (int8) {
+    Value lastToken = kb.sub(numTokens, kb.index(1));
+    for (int h = 0; h < 2; ++h)
+      tokenScale[h] = loadRowScale16(kb, args[abi::kX], numTokens, k,
+                                     kb.min(kb.add(rowOfLane, 8 * h), lastToken));
+  }
+  WeightChunk chunk = weightChunk(rt::fb::WeightFormat::Int8Group);
   for (int64_t j = 0; j < kAccumulators; ++j) {
     Value token = kb.add(rowOfLane, 8 * ((j % 4) / 2));
     Value feature = kb.add(colOfLane, 8 * (j / 4) + j % 2);
@@ -211,10 +235,21 @@ void WgmmaEmitter::storeTile(Value acc) {
     kb.ifThen(inside, [&] {
       Value at = kb.add(kb.mul(token, n), feature);
       Value v = value;
-      if (bias)
-        v = kb.addF(v, kb.extF32(kb.load(args[abi::kBias], feature)));
-      if (residual)
-        v = kb.addF(v, kb.extF32(kb.load(args[abi::kResidual], at)));
+      if (int8) {
+        // As the mma.sync W8A8 kernel rounds: float(sum) * (s[t] * scale_w[n]).
+        Value ws = loadRowScale(kb, chunk, args[abi::kScales], feature);
+        Value scale = kb.mulRn(tokenScale[(j % 4) / 2], ws);
+        v = kb.mulRn(arith::SIToFPOp::create(b, kb.f32(), value), scale);
+        if (bias)
+          v = kb.addRn(v, kb.extF32(kb.load(args[abi::kBias], feature)));
+        if (residual)
+          v = kb.addRn(v, kb.extF32(kb.load(args[abi::kResidual], at)));
+      } else {
+        if (bias)
+          v = kb.addF(v, kb.extF32(kb.load(args[abi::kBias], feature)));
+        if (residual)
+          v = kb.addF(v, kb.extF32(kb.load(args[abi::kResidual], at)));
+      }
       kb.store(kb.truncF16(v), args[abi::kOut], at);
     });
   }
@@ -248,7 +283,8 @@ void WgmmaEmitter::emit() {
   sharedBase = arith::AndIOp::create(
       b, arith::AddIOp::create(b, raw, i32(kAlignSlack - 1)), i32(-kAlignSlack));
 
-  const int64_t tiles = (k + kTileChannels - 1) / kTileChannels;
+  const int64_t tileChannels = kRowBytes / elementBytes();
+  const int64_t tiles = (k + tileChannels - 1) / tileChannels;
   const int64_t ahead = stages - 2; // tiles requested before the first multiply
   for (int64_t t = 0; t < ahead; ++t) {
     if (t < tiles)
@@ -257,7 +293,7 @@ void WgmmaEmitter::emit() {
   }
 
   auto accType = LLVM::LLVMStructType::getLiteral(
-      ctx, SmallVector<Type>(kAccumulators, kb.f32()));
+      ctx, SmallVector<Type>(kAccumulators, int8 ? kb.i32() : kb.f32()));
   Value zero = LLVM::ZeroOp::create(b, accType);
   auto loop = scf::ForOp::create(b, kb.index(0), kb.index(tiles), kb.index(1),
                                  ValueRange{zero});
@@ -291,10 +327,15 @@ void WgmmaEmitter::emit() {
 } // namespace
 
 bool acceptsWgmmaGemm(const KernelRequest &r) {
-  return !r.decode && r.family == KernelFamily::Linear &&
-         r.format == rt::fb::WeightFormat::Dense &&
-         r.activation == rt::fb::ActivationQuant::None &&
-         smVersion(r.chip) == 90 && r.inFeatures % 8 == 0;
+  if (r.decode || r.family != KernelFamily::Linear || smVersion(r.chip) != 90)
+    return false;
+  const bool f16 = r.format == rt::fb::WeightFormat::Dense &&
+                   r.activation == rt::fb::ActivationQuant::None && r.inFeatures % 8 == 0;
+  const bool w8a8 = r.format == rt::fb::WeightFormat::Int8Group &&
+                    r.groupSize == r.inFeatures &&
+                    r.activation == rt::fb::ActivationQuant::Int8PerToken &&
+                    r.inFeatures % 16 == 0;
+  return f16 || w8a8;
 }
 
 // The default where it applies: 2.6-4.1x the mma.sync GEMM on the Llama-2-7B
@@ -313,8 +354,9 @@ FailureOr<KernelIR> buildWgmmaGemmKernel(ImplicitLocOpBuilder &b,
     return failure();
   if (!acceptsWgmmaGemm(r))
     return emitError(b.getLoc())
-           << "linear wgmma GEMM: needs f16 weights, f16 activations and an "
-              "sm_90 target (wgmma is sm_90a only), got chip '"
+           << "linear wgmma GEMM: needs f16 weights and activations, or int8 "
+              "weights with one scale per row and int8 per-token activations "
+              "(W8A8), and an sm_90 target (wgmma is sm_90a only), got chip '"
            << r.chip << "'";
   const int stages = r.pipelineStages > 0 ? r.pipelineStages : kDefaultStages;
   if (stages < 3 || stages > 6)

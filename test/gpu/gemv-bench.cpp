@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DeviceHarness.h"
+#include "qtc/rt/QuantizedRows.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -87,6 +88,8 @@ LinearFormat linearFormatOf(const ManifestEntry &m) {
     f.scaleBytesPerRow = size_t(k / group) * 2;
   } else if (f.kind == "gemv-int8") {
     f.name = group == k ? "int8 channel" : "int8 g" + m.get("group");
+    if (m.get("activation") == "Int8PerToken")
+      f.name = "w8a8 int8 x int8";
     f.weightBits = 8;
     f.scaleBytesPerRow = size_t(k / group) * 2;
   } else if (f.kind == "gemv-fp8") {
@@ -145,6 +148,13 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
     }
   }
   std::vector<uint8_t> hostX = randomBytes(size_t(tokens) * r.k * 2, true, rng);
+  if (m.get("activation") == "Int8PerToken") {
+    // A quantized slot (qtc/rt/QuantizedRows.h): random codes, row scales 1/127.
+    hostX.resize(rt::quantized_rows::slotBytes(tokens, static_cast<int>(r.k)));
+    float *scales = reinterpret_cast<float *>(
+        &hostX[rt::quantized_rows::scalesOffset(tokens, static_cast<int>(r.k))]);
+    std::fill_n(scales, tokens, 1.0f / 127.0f);
+  }
   StatusOr<CUdeviceptr> x = h.uploadVector(hostX);
   StatusOr<CUdeviceptr> out = h.alloc(size_t(tokens) * r.n * 2);
   if (!x.isOk() || !out.isOk())

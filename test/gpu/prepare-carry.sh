@@ -55,6 +55,10 @@ w8a8_checks() {
     check $p --kind gemv-int8 --group 0 --activation int8 --n 256 --k 704 --residual
     check $p --kind gemv-int8 --group 0 --activation int8 --n 512 --k 256 --target sm_80
   done
+  # On sm_90 the prefill cases above are the wgmma s8 GEMM; the mma.sync one too.
+  check --prefill --kind gemv-int8 --group 0 --activation int8 --n 4096 --k 4096 --wgmma -1
+  check --prefill --kind gemv-int8 --group 0 --activation int8 --n 100 --k 208 --bias \
+    --residual --wgmma -1
   # Their producers: the quantizing RmsNorm (norm -> quantize fusion) and
   # QuantizeRows, at 7B widths and small odd ones (a partial last piece).
   for w in 4096 11008 264; do
@@ -261,6 +265,11 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
     "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2 --prefill
     "$gen" --out-dir "$carry/ptx-prefill" --kind $fmt --n $1 --k $2
   done
+  # W8A8: the wgmma s8 GEMM (default) and the mma.sync one.
+  "$gen" --out-dir "$carry/ptx-prefill" --kind gemv-int8 --group 0 --activation int8 \
+    --n $1 --k $2 --prefill
+  "$gen" --out-dir "$carry/ptx-prefill" --kind gemv-int8 --group 0 --activation int8 \
+    --n $1 --k $2 --prefill --wgmma -1
 done
 echo "prepared $carry: $(wc -l < "$carry/ptx-check/manifest.txt") check kernels," \
      "$(wc -l < "$carry/ptx-bench/manifest.txt") bench kernels," \

@@ -109,7 +109,8 @@ TEST_F(KernelSelectionTest, RefusesEncodingsNoFormatHolds) {
 }
 
 // An int8 per-token input runs on the W8A8 kernels (prefill and decode),
-// which read the codes and row scales of their quantized input slot.
+// which read the codes and row scales of their quantized input slot; on
+// sm_90 the prefill one is the wgmma GEMM's s8 variant.
 TEST_F(KernelSelectionTest, Int8InputsGetW8A8Kernels) {
   std::string diagnostics;
   std::vector<std::string> names =
@@ -117,7 +118,7 @@ TEST_F(KernelSelectionTest, Int8InputsGetW8A8Kernels) {
                 "scale_type = f16>, input_encoding = #qnt.encoding<format = i8, "
                 "granularity = per_token, scale_type = f32>",
                 &diagnostics);
-  EXPECT_EQ(names, (std::vector<std::string>{"qtc_linear_int8c_a8_n48_k64_gemm_sm90",
+  EXPECT_EQ(names, (std::vector<std::string>{"qtc_linear_int8c_a8_n48_k64_wgmma_sm90",
                                              "qtc_linear_int8c_a8_n48_k64_gemv_sm90"}))
       << diagnostics;
 }
