@@ -757,7 +757,11 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
 
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   std::optional<SmallVector<int64_t>> indices = intsOf(adaptor.getIndices());
-  auto indicesType = cast<ShapedType>(getIndices().getType());
+  // The constant's own shape: a subgraph evaluated at a probe length
+  // (lib/Import/OnnxProbe.h) has static operands behind dynamic types.
+  auto indicesAttr = dyn_cast_or_null<ElementsAttr>(adaptor.getIndices());
+  auto indicesType = indicesAttr ? cast<ShapedType>(indicesAttr.getType())
+                                 : cast<ShapedType>(getIndices().getType());
   if (!indices || !indicesType.hasStaticShape())
     return {};
   // A static entry of a Shape folds although other entries are computed.

@@ -167,6 +167,23 @@ std::optional<Dims> partialInts(Value v, int depth = 0) {
   }
   if (isa<UnsqueezeOp, SqueezeOp, CastOp, ReshapeOp>(def))
     return partialInts(def->getOperand(0), depth + 1);
+  if (auto slice = dyn_cast<SliceOp>(def)) {
+    // TorchScript's reshape targets: Concat(Shape(x)[0:2], [heads, dim]).
+    std::optional<Dims> data = partialInts(slice.getInput(), depth + 1);
+    auto starts = constInts(slice.getStarts()), ends = constInts(slice.getEnds());
+    auto axes = constInts(slice.getAxes()), steps = constInts(slice.getSteps());
+    if (!data || !starts || !ends || !axes || !steps || starts->size() != 1 ||
+        (*axes)[0] != 0 || (*steps)[0] != 1)
+      return std::nullopt;
+    int64_t size = data->size();
+    auto clamp = [&](int64_t x) {
+      if (x < 0)
+        x += size;
+      return std::min(std::max<int64_t>(x, 0), size);
+    };
+    int64_t start = clamp((*starts)[0]), end = clamp((*ends)[0]);
+    return Dims(data->begin() + start, data->begin() + std::max(start, end));
+  }
   if (auto gather = dyn_cast<GatherOp>(def)) {
     std::optional<Dims> data = partialInts(gather.getData(), depth + 1);
     std::optional<SmallVector<int64_t>> idx = constInts(gather.getIndices());

@@ -52,6 +52,10 @@ void qtc::buildOnnxRaisePipeline(OpPassManager &pm) {
   func.addPass(createOnnxConvertNodes());
   func.addPass(createCanonicalizerPass());
   func.addPass(createOnnxRaiseNorms());
+  // Before linears: a RoPE table gathered by position ids is not an
+  // embedding, and the probes read it at the ONNX level.
+  func.addPass(createOnnxRaiseRope());
+  func.addPass(createOnnxRaiseAttention());
   func.addPass(createOnnxRaiseLinears());
   func.addPass(createOnnxRaiseMlp());
   func.addPass(createCanonicalizerPass());

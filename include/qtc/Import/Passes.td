@@ -90,6 +90,58 @@ def OnnxRaiseMlp : Pass<"qtc-onnx-raise-mlp", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::qtc::tfm::TfmDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def OnnxRaiseRope : Pass<"qtc-onnx-raise-rope", "::mlir::func::FuncOp"> {
+  let summary = "Raises rotate-half rotary position embeddings to tfm.rope";
+  let description = [{
+    `x * cos + rotate_half(x) * sin`, with `rotate_half(x)` =
+    `Concat(Neg(x[D/2:]), x[:D/2])` on the last axis (two Slices or one
+    Split), where `x` is a per-head view (`Reshape` to `[1, T, H, D]`,
+    optionally `Transpose` to `[1, H, T, D]`) of a projection, becomes
+    `tfm.rope` on the projection and the same view of its result. `cos` and
+    `sin` may be computed any way (tables gathered by position ids,
+    `inv_freq x positions` through `MatMul` or `Mul`, `Cast`s): they are
+    evaluated with the onnx ops' folders at probe lengths (13 and 6 tokens,
+    and from position 5 when they read `position_ids`) and must be
+    `cos/sin(p * f_i)` in the rotate-half layout with
+    `f_i = theta^(-2i/D) / factor`; theta (and a linear `factor`) are the
+    values with the fewest significant digits that reproduce the tables to
+    their precision. The positions are the graph's `position_ids` when the
+    tables read them; otherwise the function gains an argument `positions`
+    (`tensor<?xi64>`, named in `onnx.input_names`): the tables follow the
+    token index, which is each token's position in a sequence from 0.
+
+    ```mlir
+    %qr = tfm.rope %q, %positions {head_dim = 64 : i64, theta = 1.000000e+04 : f32}
+        : tensor<?x256xf32>, tensor<?xi64>
+    ```
+  }];
+  let dependentDialects = ["::qtc::tfm::TfmDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def OnnxRaiseAttention : Pass<"qtc-onnx-raise-attention", "::mlir::func::FuncOp"> {
+  let summary = "Raises scaled dot-product attention to tfm.attention";
+  let description = [{
+    `Reshape(Transpose(MatMul(Softmax(s), V), [0, 2, 1, 3]))` back to
+    `[1, T, H * D]` with `s = scale * Q K^T + mask` on per-head views of
+    three projections becomes `tfm.attention` on the projections. The scale
+    is the product of scalar `Mul`/`Div` factors on the scores, on q and on
+    k (or k^T); `Cast`s around the softmax (fp32 softmax in fp16 graphs) are
+    looked through. Key/value heads repeated for grouped-query attention by
+    `Unsqueeze(2)` + `Expand` (or `Concat` of copies) + `Reshape` give
+    `num_kv_heads`. Masks are `Add`ed (0 or at most -1e4) or applied by
+    `Where(cond, scores, fill)` / `Where(cond, fill, scores)`; they are
+    evaluated with the onnx folders at 13 and 6 tokens (attention_mask all
+    ones) and must be causal (`causal`) or let every pair through (none).
+
+    ```mlir
+    %a = tfm.attention %q, %k, %v {causal, head_dim = 64 : i64, num_heads = 4 : i64,
+                                   num_kv_heads = 2 : i64, scale = 1.250000e-01 : f32}
+        : tensor<?x256xf32>, tensor<?x128xf32>, tensor<?x128xf32>
+    ```
+  }];
+  let dependentDialects = ["::qtc::tfm::TfmDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def OnnxCheckRaised : Pass<"qtc-onnx-check-raised", "::mlir::func::FuncOp"> {
   let summary = "Fails on every onnx op that no raising pass consumed";
   let description = [{

@@ -1,0 +1,285 @@
+#!/usr/bin/python3
+"""Writes tiny Llama-style decoders as the ONNX exporters lay them out, with
+random weights, for the structural importer's tests:
+
+  torchscript-gqa.onnx   opset 17, fp32, the TorchScript exporter's shapes:
+                         inputs input_ids, attention_mask, position_ids;
+                         reshape targets computed from Shape; cos/sin tables
+                         gathered by position_ids; rotate-half by Slice, Neg,
+                         Concat; 4 query heads over 2 key/value heads repeated
+                         by Unsqueeze/Expand/Reshape; the scores divided by
+                         sqrt(head_dim); the causal mask a Where over a Range
+                         comparison plus the attention_mask padding path.
+  dynamo-fp16-mha.onnx   opset 18, fp16 weights, the dynamo exporter's shapes:
+                         input_ids only; RMSNorm in fp32 between Casts;
+                         positions from Range(Shape); cos/sin computed from
+                         inv_freq x positions (MatMul) in fp32 and cast to
+                         fp16; rotate-half by Split; multi-head attention with
+                         sqrt(scale) on q and on k^T; a Trilu causal mask;
+                         softmax in fp32; lm_head tied to the embedding.
+
+Both: hidden 64, 2 layers, head_dim 16, vocab 128, intermediate 16.
+numpy_logits() computes each model's logits with numpy from the same
+weights. Run with /usr/bin/python3 (Debian's onnx and numpy):
+
+  make_decoders.py OUTDIR
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HIDDEN, LAYERS, HEAD_DIM, VOCAB, INTER = 64, 2, 16, 128, 16
+MAX_POS, THETA, EPS = 32, 10000.0, 1e-5
+
+
+class Graph:
+    """Collects nodes and initializers; names are generated, not meaningful."""
+
+    def __init__(self, dtype):
+        self.nodes, self.inits, self.count, self.dtype = [], [], 0, dtype
+
+    def name(self, stem):
+        self.count += 1
+        return f"{stem}_{self.count}"
+
+    def const(self, array, stem="c"):
+        n = self.name(stem)
+        self.inits.append(numpy_helper.from_array(np.asarray(array), n))
+        return n
+
+    def op(self, op_type, inputs, stem=None, outputs=1, **attrs):
+        outs = [self.name(stem or op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs,
+                                           name=self.name("/" + op_type), **attrs))
+        return outs[0] if outputs == 1 else outs
+
+
+def random_weights(seed, heads, kv_heads, tied):
+    rng = np.random.default_rng(seed)
+    w = lambda *shape: (rng.standard_normal(shape) * 0.08).astype(np.float32)
+    layers = []
+    for _ in range(LAYERS):
+        layers.append(dict(
+            attn_norm=(1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32),
+            q=w(heads * HEAD_DIM, HIDDEN), k=w(kv_heads * HEAD_DIM, HIDDEN),
+            v=w(kv_heads * HEAD_DIM, HIDDEN), o=w(HIDDEN, heads * HEAD_DIM),
+            mlp_norm=(1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32),
+            gate=w(INTER, HIDDEN), up=w(INTER, HIDDEN), down=w(HIDDEN, INTER)))
+    embed = w(VOCAB, HIDDEN)
+    return dict(embed=embed, layers=layers,
+                norm=(1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32),
+                lm_head=embed if tied else w(VOCAB, HIDDEN),
+                heads=heads, kv_heads=kv_heads)
+
+
+def inv_freq():
+    return (1.0 / THETA ** (np.arange(0, HEAD_DIM, 2) / HEAD_DIM)).astype(np.float32)
+
+
+def numpy_logits(weights, ids, dtype=np.float32):
+    """Reference forward pass (HF Llama semantics) in float64, weights
+    rounded to `dtype` first."""
+    cast = lambda a: a.astype(dtype).astype(np.float64)
+    heads, kv = weights["heads"], weights["kv_heads"]
+    t = len(ids)
+    x = cast(weights["embed"])[ids]
+    freqs = np.outer(np.arange(t), inv_freq().astype(np.float64))
+    cos, sin = np.cos(np.concatenate([freqs] * 2, -1)), np.sin(np.concatenate([freqs] * 2, -1))
+    rot = lambda v: np.concatenate([-v[..., HEAD_DIM // 2:], v[..., :HEAD_DIM // 2]], -1)
+    norm = lambda v, w: v / np.sqrt((v * v).mean(-1, keepdims=True) + EPS) * cast(w)
+    for layer in weights["layers"]:
+        h = norm(x, layer["attn_norm"])
+        q = (h @ cast(layer["q"]).T).reshape(t, heads, HEAD_DIM).transpose(1, 0, 2)
+        k = (h @ cast(layer["k"]).T).reshape(t, kv, HEAD_DIM).transpose(1, 0, 2)
+        v = (h @ cast(layer["v"]).T).reshape(t, kv, HEAD_DIM).transpose(1, 0, 2)
+        q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
+        k, v = np.repeat(k, heads // kv, 0), np.repeat(v, heads // kv, 0)
+        s = q @ k.transpose(0, 2, 1) / np.sqrt(HEAD_DIM)
+        s = s + np.triu(np.full((t, t), -np.inf), 1)
+        p = np.exp(s - s.max(-1, keepdims=True))
+        p /= p.sum(-1, keepdims=True)
+        a = (p @ v).transpose(1, 0, 2).reshape(t, heads * HEAD_DIM)
+        x = x + a @ cast(layer["o"]).T
+        h = norm(x, layer["mlp_norm"])
+        g, u = h @ cast(layer["gate"]).T, h @ cast(layer["up"]).T
+        x = x + (g / (1 + np.exp(-g)) * u) @ cast(layer["down"]).T
+    return norm(x, weights["norm"]) @ cast(weights["lm_head"]).T
+
+
+def rms_norm(g, x, weight, fp32_casts):
+    if fp32_casts:
+        x = g.op("Cast", [x], to=TensorProto.FLOAT)
+    sq = g.op("Pow", [x, g.const(np.float32(2.0))])
+    if g.opset >= 18:
+        mean = g.op("ReduceMean", [sq, g.const(np.array([-1], np.int64))], keepdims=1)
+    else:
+        mean = g.op("ReduceMean", [sq], axes=[-1], keepdims=1)
+    var = g.op("Add", [mean, g.const(np.float32(EPS))])
+    inv = g.op("Reciprocal", [g.op("Sqrt", [var])])
+    y = g.op("Mul", [x, inv])
+    if fp32_casts:
+        y = g.op("Cast", [y], to=g.dtype)
+    return g.op("Mul", [g.const(weight.astype(g.np_dtype), "norm_weight"), y])
+
+
+def linear(g, x, weight):
+    # Exporters store [in, out] copies of nn.Linear weights.
+    return g.op("MatMul", [x, g.const(weight.T.astype(g.np_dtype), "weight")])
+
+
+def unsqueeze(g, x, axes):
+    if g.opset >= 13:
+        return g.op("Unsqueeze", [x, g.const(np.array(axes, np.int64))])
+    return g.op("Unsqueeze", [x], axes=axes)
+
+
+def split_heads(g, x, n, shape_of):
+    if shape_of is None:
+        shape = g.const(np.array([1, -1, n, HEAD_DIM], np.int64))
+    else:
+        # TorchScript: Concat(Shape(x)[0:2], [n, head_dim]).
+        lead = g.op("Slice", [g.op("Shape", [shape_of]), g.const(np.array([0], np.int64)),
+                              g.const(np.array([2], np.int64))])
+        shape = g.op("Concat", [lead, g.const(np.array([n, HEAD_DIM], np.int64))], axis=0)
+    return g.op("Transpose", [g.op("Reshape", [x, shape])], perm=[0, 2, 1, 3])
+
+
+def rotate_half(g, x, by_split):
+    if by_split:
+        lo, hi = g.op("Split", [x], outputs=2, axis=-1, num_outputs=2)
+    else:
+        half = HEAD_DIM // 2
+        axes = g.const(np.array([3], np.int64))
+        lo = g.op("Slice", [x, g.const(np.array([0], np.int64)),
+                            g.const(np.array([half], np.int64)), axes])
+        hi = g.op("Slice", [x, g.const(np.array([half], np.int64)),
+                            g.const(np.array([2**63 - 1], np.int64)), axes])
+    return g.op("Concat", [g.op("Neg", [hi]), lo], axis=-1)
+
+
+def apply_rope(g, x, cos, sin, by_split):
+    return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rotate_half(g, x, by_split), sin])])
+
+
+def repeat_kv(g, x, kv, heads):
+    rep = heads // kv
+    x5 = unsqueeze(g, x, [2])
+    seq = g.op("Slice", [g.op("Shape", [x]), g.const(np.array([2], np.int64)),
+                         g.const(np.array([3], np.int64))])
+    shape = g.op("Concat", [g.const(np.array([1, kv, rep], np.int64)), seq,
+                            g.const(np.array([HEAD_DIM], np.int64))], axis=0)
+    out = g.op("Concat", [g.const(np.array([1, heads], np.int64)), seq,
+                          g.const(np.array([HEAD_DIM], np.int64))], axis=0)
+    return g.op("Reshape", [g.op("Expand", [x5, shape]), out])
+
+
+def decoder(g, w, style):
+    """Builds the decoder body; returns the logits' name."""
+    torchscript = style == "torchscript"
+    heads, kv = w["heads"], w["kv_heads"]
+    ids = "input_ids"
+    x = g.op("Gather", [g.const(w["embed"].astype(g.np_dtype), "embed"), ids])
+    seq_len = g.op("Squeeze", [g.op("Shape", [ids], start=1, end=2),
+                               g.const(np.array([0], np.int64))])
+    if torchscript:
+        # Tables gathered by position_ids: [1, 1, T, D].
+        freqs = np.outer(np.arange(MAX_POS), inv_freq())
+        emb = np.concatenate([freqs, freqs], -1)
+        cos = unsqueeze(g, g.op("Gather", [g.const(np.cos(emb).astype(np.float32), "cos_cached"),
+                                           "position_ids"]), [1])
+        sin = unsqueeze(g, g.op("Gather", [g.const(np.sin(emb).astype(np.float32), "sin_cached"),
+                                           "position_ids"]), [1])
+        # Causal part: Where(arange < (arange + 1)^T, 0, min).
+        r = g.op("Range", [g.const(np.int64(0)), seq_len, g.const(np.int64(1))])
+        r1 = g.op("Reshape", [g.op("Add", [r, g.const(np.int64(1))]),
+                              g.const(np.array([-1, 1], np.int64))])
+        low = np.float32(np.finfo(np.float32).min)
+        causal = g.op("Where", [g.op("Less", [r, r1]), g.const(np.float32(0.0)), g.const(low)])
+        causal = unsqueeze(g, causal, [0, 1])
+        # Padding part: (1 - mask[:, None, None, :]) filled with min.
+        m = g.op("Cast", [unsqueeze(g, "attention_mask", [1, 2])], to=TensorProto.FLOAT)
+        inverted = g.op("Sub", [g.const(np.float32(1.0)), m])
+        padding = g.op("Where", [g.op("Cast", [inverted], to=TensorProto.BOOL), g.const(low), inverted])
+        mask = g.op("Add", [causal, padding])
+    else:
+        pos = unsqueeze(g, g.op("Range", [g.const(np.int64(0)), seq_len, g.const(np.int64(1))]), [0])
+        posf = g.op("Cast", [unsqueeze(g, pos, [1])], to=TensorProto.FLOAT)
+        f = g.op("MatMul", [g.const(inv_freq().reshape(1, -1, 1), "inv_freq"), posf])
+        f = g.op("Transpose", [f], perm=[0, 2, 1])
+        emb = g.op("Concat", [f, f], axis=-1)
+        cos = unsqueeze(g, g.op("Cast", [g.op("Cos", [emb])], to=g.dtype), [1])
+        sin = unsqueeze(g, g.op("Cast", [g.op("Sin", [emb])], to=g.dtype), [1])
+        square = g.op("Expand", [g.const(np.float32(-np.inf)),
+                                 g.op("Concat", [g.op("Shape", [ids], start=1, end=2)] * 2, axis=0)])
+        mask = g.op("Trilu", [square, g.const(np.int64(1))], upper=1)
+    for layer in w["layers"]:
+        h = rms_norm(g, x, layer["attn_norm"], fp32_casts=not torchscript)
+        shape_of = h if torchscript else None
+        q = split_heads(g, linear(g, h, layer["q"]), heads, shape_of)
+        k = split_heads(g, linear(g, h, layer["k"]), kv, shape_of)
+        v = split_heads(g, linear(g, h, layer["v"]), kv, shape_of)
+        q = apply_rope(g, q, cos, sin, by_split=not torchscript)
+        k = apply_rope(g, k, cos, sin, by_split=not torchscript)
+        if kv != heads:
+            k, v = repeat_kv(g, k, kv, heads), repeat_kv(g, v, kv, heads)
+        kt = g.op("Transpose", [k], perm=[0, 1, 3, 2])
+        if torchscript:
+            s = g.op("Div", [g.op("MatMul", [q, kt]), g.const(np.float32(np.sqrt(HEAD_DIM)))])
+        else:
+            root = g.const(np.array(HEAD_DIM ** -0.25, g.np_dtype))
+            s = g.op("MatMul", [g.op("Mul", [q, root]), g.op("Mul", [kt, root])])
+        if torchscript:
+            p = g.op("Softmax", [g.op("Add", [s, mask])], axis=-1)
+        else:
+            s32 = g.op("Add", [g.op("Cast", [s], to=TensorProto.FLOAT), mask])
+            p = g.op("Cast", [g.op("Softmax", [s32], axis=-1)], to=g.dtype)
+        a = g.op("Transpose", [g.op("MatMul", [p, v])], perm=[0, 2, 1, 3])
+        a = g.op("Reshape", [a, g.const(np.array([1, -1, heads * HEAD_DIM], np.int64))])
+        x = g.op("Add", [x, linear(g, a, layer["o"])])
+        h = rms_norm(g, x, layer["mlp_norm"], fp32_casts=not torchscript)
+        gate = linear(g, h, layer["gate"])
+        silu = g.op("Mul", [gate, g.op("Sigmoid", [gate])])
+        x = g.op("Add", [x, linear(g, g.op("Mul", [silu, linear(g, h, layer["up"])]),
+                                   layer["down"])])
+    h = rms_norm(g, x, w["norm"], fp32_casts=not torchscript)
+    if torchscript:
+        return linear(g, h, w["lm_head"])
+    # Tied: the embedding table, transposed by the graph.
+    table = g.inits[0].name
+    return g.op("MatMul", [h, g.op("Transpose", [table], perm=[1, 0])])
+
+
+def build(style, opset, dtype, weights):
+    g = Graph(dtype)
+    g.opset = opset
+    g.np_dtype = np.float16 if dtype == TensorProto.FLOAT16 else np.float32
+    logits = decoder(g, weights, style)
+    g.nodes.append(helper.make_node("Identity", [logits], ["logits"], name="/logits"))
+    seq = lambda n: helper.make_tensor_value_info(n, TensorProto.INT64, [1, "sequence"])
+    inputs = [seq("input_ids")]
+    if style == "torchscript":
+        inputs += [seq("attention_mask"), seq("position_ids")]
+    out = helper.make_tensor_value_info("logits", dtype, [1, "sequence", VOCAB])
+    graph = helper.make_graph(g.nodes, "decoder", inputs, [out], g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    if opset <= 17:  # Debian's onnx 1.12 knows op schemas up to opset 17
+        onnx.checker.check_model(model)
+    return model
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    ts = random_weights(1, heads=4, kv_heads=2, tied=False)
+    onnx.save(build("torchscript", 17, TensorProto.FLOAT, ts),
+              os.path.join(out, "torchscript-gqa.onnx"))
+    dy = random_weights(2, heads=4, kv_heads=4, tied=True)
+    onnx.save(build("dynamo", 18, TensorProto.FLOAT16, dy),
+              os.path.join(out, "dynamo-fp16-mha.onnx"))
+
+
+if __name__ == "__main__":
+    main()
