@@ -3,6 +3,7 @@
 #include "qtc/rt/qtc_runtime.h"
 
 #include "qtc/rt/Engine.h"
+#include "qtc/rt/Version.h"
 
 #include <algorithm>
 #include <cstring>
@@ -316,6 +317,21 @@ qtc_status qtc_score(qtc_engine *engine, const int32_t *ids, int n, int32_t *out
   });
 }
 
+qtc_status qtc_score_logits(qtc_engine *engine, const int32_t *ids, int n, float *out_logits) {
+  return guarded([&] {
+    if (!engine || !ids || n <= 0 || !out_logits)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_score_logits: null or empty argument");
+    ScoreOptions options;
+    options.keepLogits = true;
+    StatusOr<ScoreResult> result =
+        engine->engine->score(std::vector<int32_t>(ids, ids + n), options);
+    if (!result)
+      return fail(result.status());
+    std::memcpy(out_logits, result->logits.data(), result->logits.size() * sizeof(float));
+    return succeed();
+  });
+}
+
 qtc_status qtc_encode(qtc_engine *engine, const char *text, int32_t *out_ids, int capacity,
                       int *out_count) {
   return guarded([&] {
@@ -331,5 +347,25 @@ qtc_status qtc_encode(qtc_engine *engine, const char *text, int32_t *out_ids, in
     return succeed();
   });
 }
+
+qtc_status qtc_decode(qtc_engine *engine, const int32_t *ids, int n, char *out_text,
+                      size_t capacity, size_t *out_length) {
+  return guarded([&] {
+    if (!engine || n < 0 || (n > 0 && !ids) || !out_length || (capacity > 0 && !out_text))
+      return fail(QTC_INVALID_ARGUMENT, "qtc_decode: null argument");
+    StatusOr<std::string> text = engine->engine->decode(std::vector<int32_t>(ids, ids + n));
+    if (!text)
+      return fail(text.status());
+    *out_length = text->size();
+    if (capacity > 0) {
+      const size_t copied = std::min(text->size(), capacity - 1);
+      std::memcpy(out_text, text->data(), copied);
+      out_text[copied] = '\0';
+    }
+    return succeed();
+  });
+}
+
+const char *qtc_runtime_version(void) { return runtimeVersion(); }
 
 } // extern "C"

@@ -33,6 +33,17 @@ std::string executableDir() {
   return exe.substr(0, exe.rfind('/'));
 }
 
+// The folder of the shared object (or executable) this code is linked into:
+// an installed libqtcrt.so finds the plugin in <its folder>/qtc/.
+std::string thisObjectDir() {
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void *>(&thisObjectDir), &info) || !info.dli_fname)
+    return "";
+  std::string path(info.dli_fname);
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
 // dlopen of the first candidate that loads; `tried` collects the errors.
 void *openFirst(const std::vector<std::string> &candidates, int flags, std::string &tried) {
   for (const std::string &c : candidates) {
@@ -54,6 +65,7 @@ struct LoadedPlugin {
 LoadedPlugin loadPlugin() {
   LoadedPlugin loaded;
   const std::string exeDir = executableDir();
+  const std::string objectDir = thisObjectDir();
   // libsentencepiece first and with deep binding: its exported copy of
   // protobuf then serves its own calls, whatever libprotobuf the process
   // holds. AddressSanitizer refuses RTLD_DEEPBIND, so instrumented builds
@@ -87,9 +99,12 @@ LoadedPlugin loadPlugin() {
   std::vector<std::string> candidates =
       fromEnv && *fromEnv
           ? std::vector<std::string>{fromEnv}
-          : std::vector<std::string>{exeDir.empty() ? "" : exeDir + "/" + kPluginLibrary,
-                                     std::string(QTC_RT_PLUGIN_BUILD_DIR) + "/" + kPluginLibrary,
-                                     kPluginLibrary};
+          : std::vector<std::string>{
+                exeDir.empty() ? "" : exeDir + "/" + kPluginLibrary,
+                // Installed: <libdir>/qtc/ beside the library, or seen from <bindir>.
+                objectDir.empty() ? "" : objectDir + "/qtc/" + kPluginLibrary,
+                exeDir.empty() ? "" : exeDir + "/" + QTC_RT_PLUGIN_FROM_BINDIR + "/" + kPluginLibrary,
+                std::string(QTC_RT_PLUGIN_BUILD_DIR) + "/" + kPluginLibrary, kPluginLibrary};
   void *plugin = openFirst(candidates, RTLD_NOW | RTLD_LOCAL, tried);
   if (!plugin) {
     loaded.status = unavailable(std::string("tokenizer: cannot load ") + kPluginLibrary +

@@ -162,10 +162,24 @@ QTC_API qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int
 QTC_API qtc_status qtc_score(qtc_engine *engine, const int32_t *ids, int n, int32_t *out_argmax,
                              float *out_logprobs);
 
+/* The f32 logits after each of the n positions: out_logits holds
+ * n * qtc_engine_vocab_size(engine) floats, row i for position i. */
+QTC_API qtc_status qtc_score_logits(qtc_engine *engine, const int32_t *ids, int n,
+                                    float *out_logits);
+
 /* Tokenizes text as [bos] + pieces into out_ids (capacity ids); *out_count
  * receives the number of ids, which may exceed capacity (then call again). */
 QTC_API qtc_status qtc_encode(qtc_engine *engine, const char *text, int32_t *out_ids,
                               int capacity, int *out_count);
+
+/* Detokenizes n ids into out_text (capacity bytes, NUL-terminated, cut to
+ * fit); *out_length receives the text's full length in bytes, which may be
+ * capacity or more (then call again with length + 1). */
+QTC_API qtc_status qtc_decode(qtc_engine *engine, const int32_t *ids, int n, char *out_text,
+                              size_t capacity, size_t *out_length);
+
+/* The runtime library's version, "major.minor.patch". */
+QTC_API const char *qtc_runtime_version(void);
 
 #ifdef __cplusplus
 }
