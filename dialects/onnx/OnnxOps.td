@@ -407,6 +407,31 @@ def Onnx_GemmOp : Onnx_Op<"Gemm", [Pure]> {
   }];
 }
 
+def Onnx_AttentionOp : Onnx_Op<"Attention", [Pure]> {
+  let summary = "Scaled dot-product attention (opset 23)";
+  let description = [{
+    ONNX `Attention`'s output `Y`: `softmax(scale * Q K^T + mask) V` with
+    key/value heads shared by groups of query heads. Q, K and V are
+    `[B, heads, T, head_dim]`, or `[B, T, heads * head_dim]` with
+    `q_num_heads` / `kv_num_heads` stating the heads; `Y` has Q's layout.
+    `scale` absent means `1 / sqrt(head_dim)`. A boolean `mask` is true
+    where a pair takes part, a float one is added. Only `Y`: a node with
+    past key/value inputs or whose other outputs are used is not converted.
+  }];
+  let arguments = (ins AnyTensor:$query, AnyTensor:$key, AnyTensor:$value,
+                       Optional<AnyTensor>:$mask,
+                       DefaultValuedAttr<I64Attr, "0">:$is_causal,
+                       DefaultValuedAttr<I64Attr, "0">:$q_num_heads,
+                       DefaultValuedAttr<I64Attr, "0">:$kv_num_heads,
+                       OptionalAttr<F32Attr>:$scale,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$softcap);
+  let results = (outs AnyTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`,` $mask^)? attr-dict `:`
+    functional-type(operands, $result)
+  }];
+}
+
 def Onnx_LayerNormalizationOp : Onnx_Op<"LayerNormalization", [Pure]> {
   let summary = "Layer normalization over the axes from `axis` on (opset 17)";
   let description = [{

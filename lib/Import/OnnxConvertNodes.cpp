@@ -863,6 +863,43 @@ Result gemm(Node &n) {
   return one(op.getResult());
 }
 
+Result attention(Node &n) {
+  if (n.input(4) || n.input(5))
+    return n.error() << "has past key/value inputs, which are not converted",
+           failure();
+  for (unsigned r = 1; r < n.op.getNumResults(); ++r)
+    if (!n.op.getResult(r).use_empty())
+      return n.error() << "its present key/value or score outputs are used, "
+                          "which is not converted",
+             failure();
+  Value q = n.input(0), k = n.input(1), v = n.input(2);
+  std::optional<Dims> dq = dimsOf(q), dk = dimsOf(k), dv = dimsOf(v);
+  if (!dq || !dk || !dv || dq->size() != dk->size() || dq->size() != dv->size() ||
+      (dq->size() != 3 && dq->size() != 4))
+    return n.error() << "needs Q, K and V of one rank, 3 or 4", failure();
+  int64_t qHeads = n.intAttr("q_num_heads", 0), kvHeads = n.intAttr("kv_num_heads", 0);
+  Dims out = *dq;
+  if (dq->size() == 4) {
+    out[3] = (*dv)[3];
+  } else {
+    if (qHeads <= 0 || kvHeads <= 0)
+      return n.error() << "3-D inputs need q_num_heads and kv_num_heads", failure();
+    out[2] = ShapedType::isDynamic((*dv)[2]) ? kDyn : (*dv)[2] / kvHeads * qHeads;
+  }
+  FloatAttr scale;
+  if (auto a = dyn_cast_or_null<FloatAttr>(n.op.getAttrs().get("scale")))
+    scale = n.b.getF32FloatAttr(float(a.getValueAsDouble()));
+  auto op = AttentionOp::create(
+      n.b, n.loc(), tensor(out, elementOf(q)), q, k, v, n.input(3),
+      n.b.getI64IntegerAttr(n.intAttr("is_causal", 0)),
+      n.b.getI64IntegerAttr(qHeads), n.b.getI64IntegerAttr(kvHeads), scale,
+      n.b.getF32FloatAttr(n.floatAttr("softcap", 0.0f)));
+  SmallVector<Value> results{op.getResult()};
+  for (unsigned r = 1; r < n.op.getNumResults(); ++r)
+    results.push_back(Value());
+  return results;
+}
+
 Result layerNorm(Node &n) {
   for (unsigned r = 1; r < n.op.getNumResults(); ++r)
     if (!n.op.getResult(r).use_empty())
@@ -990,6 +1027,7 @@ const Conversion kConversions[] = {
     {"", "MatMul", 1, kAny, 2, matMul},
     {"", "Gemm", 7, kAny, 2, gemm},
     {"", "LayerNormalization", 17, kAny, 2, layerNorm},
+    {"", "Attention", 23, kAny, 3, attention},
     {"", "SimplifiedLayerNormalization", 1, kAny, 2, simplifiedLayerNorm},
     {"com.microsoft", "SimplifiedLayerNormalization", 1, kAny, 2, simplifiedLayerNorm},
 };

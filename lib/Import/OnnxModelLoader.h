@@ -12,7 +12,7 @@ namespace qtc {
 
 /// Lowest and highest default-domain opset the importer accepts.
 inline constexpr int64_t kMinOnnxOpset = 13;
-inline constexpr int64_t kMaxOnnxOpset = 21;
+inline constexpr int64_t kMaxOnnxOpset = 23;
 
 /// Parses the ONNX model at `path` into an indexed OnnxGraph. Constant nodes
 /// become constants. Initializer bytes, whether in the protobuf or in

@@ -198,11 +198,17 @@ Value stripMasks(Value s, SmallVectorImpl<MaskTerm> &masks) {
 
 enum class MaskKind { None, Causal, Other };
 
-MaskKind classifyMasks(ArrayRef<MaskTerm> masks) {
+/// The visibility the masks (and `causal`, the opset-23 attribute) give
+/// together at every probe length.
+MaskKind classifyMasks(ArrayRef<MaskTerm> masks, bool causalToo = false) {
   MaskKind kind = MaskKind::None;
   for (ProbePoint at : kProbes) {
     int64_t t = at.tokens;
     std::vector<bool> visible(t * t, true);
+    if (causalToo)
+      for (int64_t i = 0; i < t; ++i)
+        for (int64_t j = i + 1; j < t; ++j)
+          visible[i * t + j] = false;
     for (const MaskTerm &term : masks) {
       std::optional<ProbedValue> probed = probeValue(term.value, at);
       if (!probed)
@@ -226,6 +232,17 @@ MaskKind classifyMasks(ArrayRef<MaskTerm> masks) {
     kind = here;
   }
   return kind;
+}
+
+Value createAttention(PatternRewriter &rewriter, Location loc, Value q, Value k,
+                      Value v, int64_t heads, int64_t kvHeads, int64_t headDim,
+                      bool causal, double scale) {
+  return tfm::AttentionOp::create(
+      rewriter, loc, q.getType(), q, k, v, /*mask=*/Value(),
+      rewriter.getI64IntegerAttr(heads), rewriter.getI64IntegerAttr(kvHeads),
+      rewriter.getI64IntegerAttr(headDim),
+      causal ? rewriter.getUnitAttr() : UnitAttr(),
+      rewriter.getF32FloatAttr(float(scale)), IntegerAttr());
 }
 
 struct AttentionPattern : OpRewritePattern<ReshapeOp> {
@@ -271,13 +288,75 @@ struct AttentionPattern : OpRewritePattern<ReshapeOp> {
     auto outType = cast<RankedTensorType>(merge.getType());
     if (cast<RankedTensorType>(qt.getType()).getElementType() != outType.getElementType())
       return rewriter.notifyMatchFailure(merge, "attention changes the element type");
-    Value attention = tfm::AttentionOp::create(
-        rewriter, loc, qt.getType(), qt, kt, vt, /*mask=*/Value(),
-        rewriter.getI64IntegerAttr(q->heads), rewriter.getI64IntegerAttr(k->heads),
-        rewriter.getI64IntegerAttr(q->headDim),
-        mask == MaskKind::Causal ? rewriter.getUnitAttr() : UnitAttr(),
-        rewriter.getF32FloatAttr(float(scale)), IntegerAttr());
+    Value attention = createAttention(rewriter, loc, qt, kt, vt, q->heads, k->heads,
+                                      q->headDim, mask == MaskKind::Causal, scale);
     rewriter.replaceOp(merge, fromTokens(rewriter, loc, attention, outType));
+    return success();
+  }
+};
+
+// The opset-23 Attention op: on [1, T, heads * head_dim] projections, or on
+// head views whose result is merged back by Transpose + Reshape.
+struct AttentionOpPattern : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op, PatternRewriter &rewriter) const override {
+    if (op.getSoftcap().convertToFloat() != 0.0f)
+      return rewriter.notifyMatchFailure(op, "softcap is not supported by tfm.attention");
+    SmallVector<MaskTerm> masks;
+    if (Value mask = op.getMask()) {
+      bool boolean = cast<RankedTensorType>(mask.getType()).getElementType().isInteger(1);
+      masks.push_back({mask, !boolean, true});
+    }
+    MaskKind mask = classifyMasks(masks, op.getIsCausal() != 0);
+    if (mask == MaskKind::Other)
+      return rewriter.notifyMatchFailure(op, "the mask is neither causal nor empty");
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    Location loc = op.getLoc();
+    Operation *replaced = op;
+    Value q, k, v;
+    int64_t heads, kvHeads, headDim;
+    if (qType.getRank() == 3) {
+      heads = op.getQNumHeads();
+      kvHeads = op.getKvNumHeads();
+      if (!isTokenActivation(op.getQuery()) || !isTokenActivation(op.getKey()) ||
+          !isTokenActivation(op.getValue()) || heads <= 0 || kvHeads <= 0 ||
+          heads % kvHeads != 0 || qType.getShape().back() % heads != 0)
+        return rewriter.notifyMatchFailure(op, "not [1, T, heads * head_dim] operands");
+      headDim = qType.getShape().back() / heads;
+      q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    } else {
+      std::optional<HeadView> qv = matchHeadView(op.getQuery());
+      std::optional<HeadView> kv = matchHeadView(op.getKey());
+      std::optional<HeadView> vv = matchHeadView(op.getValue());
+      if (!qv || !kv || !vv || !qv->headsFirst || !kv->headsFirst ||
+          !vv->headsFirst || kv->heads != vv->heads || qv->heads % kv->heads != 0 ||
+          kv->headDim != qv->headDim || vv->headDim != qv->headDim || !op->hasOneUse())
+        return rewriter.notifyMatchFailure(op, "q, k, v are not per-head projections");
+      auto transpose = dyn_cast<TransposeOp>(*op->getUsers().begin());
+      if (!transpose || transpose.getPerm() != ArrayRef<int64_t>{0, 2, 1, 3} ||
+          !transpose->hasOneUse())
+        return rewriter.notifyMatchFailure(op, "heads are not merged back");
+      auto merge = dyn_cast<ReshapeOp>(*transpose->getUsers().begin());
+      if (!merge || !isTokenActivation(merge.getResult()) ||
+          cast<RankedTensorType>(merge.getType()).getShape().back() !=
+              qv->heads * qv->headDim)
+        return rewriter.notifyMatchFailure(op, "heads are not merged back");
+      replaced = merge;
+      heads = qv->heads, kvHeads = kv->heads, headDim = qv->headDim;
+      q = qv->tokens, k = kv->tokens, v = vv->tokens;
+      rewriter.setInsertionPoint(merge);
+    }
+    double scale = op.getScale() ? double(op.getScale()->convertToFloat())
+                                 : 1.0 / std::sqrt(double(headDim));
+    Value qt = toTokens(rewriter, loc, q), kt = toTokens(rewriter, loc, k);
+    Value vt = toTokens(rewriter, loc, v);
+    auto outType = replaced->getResult(0).getType();
+    if (cast<RankedTensorType>(qt.getType()).getElementType() !=
+        cast<RankedTensorType>(outType).getElementType())
+      return rewriter.notifyMatchFailure(op, "attention changes the element type");
+    Value a = createAttention(rewriter, loc, qt, kt, vt, heads, kvHeads, headDim,
+                              mask == MaskKind::Causal, scale);
+    rewriter.replaceOp(replaced, fromTokens(rewriter, loc, a, outType));
     return success();
   }
 };
@@ -286,7 +365,7 @@ struct OnnxRaiseAttentionPass
     : qtc::impl::OnnxRaiseAttentionBase<OnnxRaiseAttentionPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<AttentionPattern>(&getContext());
+    patterns.add<AttentionPattern, AttentionOpPattern>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -50,3 +50,15 @@ module attributes {onnx.opset = 18 : i64} {
     return %z : !onnx.value
   }
 }
+
+// -----
+
+// Opset-23 Attention with a KV cache (past key/value inputs) is not converted.
+module attributes {onnx.opset = 23 : i64} {
+  func.func @attention_past(%q: tensor<1x?x16xf32>, %k: tensor<1x?x16xf32>, %pk: tensor<1x2x?x8xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'attn' (Attention): has past key/value inputs, which are not converted
+    %none = onnx.absent
+    %y:3 = onnx.node "Attention"(%q, %k, %k, %none, %pk, %pk) {attrs = {q_num_heads = 2 : i64, kv_num_heads = 2 : i64}} : (tensor<1x?x16xf32>, tensor<1x?x16xf32>, tensor<1x?x16xf32>, none, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("attn")
+    return %y#0 : !onnx.value
+  }
+}

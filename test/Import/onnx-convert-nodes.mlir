@@ -97,3 +97,16 @@ module attributes {onnx.opset = 18 : i64} {
   }
 #-}
 
+
+// -----
+
+// Opset-23 Attention on [1, T, heads * head_dim] operands: Y takes the
+// query's heads times the value's head size; the optional mask stays absent.
+// CHECK-LABEL: func.func @attention23
+// CHECK: onnx.Attention %arg0, %arg1, %arg1 {is_causal = 1 : i64, kv_num_heads = 2 : i64, q_num_heads = 4 : i64, scale = 5.000000e-01 : f32} : (tensor<1x?x32xf32>, tensor<1x?x16xf32>, tensor<1x?x16xf32>) -> tensor<1x?x32xf32>
+module attributes {onnx.opset = 23 : i64} {
+  func.func @attention23(%q: tensor<1x?x32xf32>, %kv: tensor<1x?x16xf32>) -> !onnx.value {
+    %y = onnx.node "Attention"(%q, %kv, %kv) {attrs = {is_causal = 1 : i64, q_num_heads = 4 : i64, kv_num_heads = 2 : i64, scale = 5.000000e-01 : f32}} : (tensor<1x?x32xf32>, tensor<1x?x16xf32>, tensor<1x?x16xf32>) -> !onnx.value
+    return %y : !onnx.value
+  }
+}

@@ -143,3 +143,34 @@ func.func @anti_causal(%q: tensor<1x?x16xf32>, %k: tensor<1x?x16xf32>, %v: tenso
   %y = onnx.Reshape %at, %out : tensor<1x?x2x8xf32>, tensor<3xi64> -> tensor<1x?x16xf32>
   return %y : tensor<1x?x16xf32>
 }
+
+// -----
+
+// Opset-23 Attention on [1, T, heads * head_dim] projections with a boolean
+// causal mask (true where a pair takes part) built from a Range comparison;
+// scale absent means 1/sqrt(head_dim).
+// CHECK-LABEL: func.func @attention23_bool_mask
+// CHECK: %[[A:.*]] = tfm.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, head_dim = 8 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 0.353553385 : f32} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+// CHECK-NOT: onnx.Attention
+func.func @attention23_bool_mask(%ids: tensor<1x?xi64>, %q: tensor<1x?x32xf32>, %kv: tensor<1x?x16xf32>) -> tensor<1x?x32xf32> attributes {onnx.input_names = ["input_ids", "q", "kv"]} {
+  %zero = onnx.Constant dense<0> : tensor<i64>
+  %one = onnx.Constant dense<1> : tensor<i64>
+  %col = onnx.Constant dense<[-1, 1]> : tensor<2xi64>
+  %len = onnx.Shape %ids {end = 2 : i64, start = 1 : i64} : tensor<1x?xi64> -> tensor<1xi64>
+  %n = onnx.Squeeze %len {axes = array<i64: 0>} : tensor<1xi64> -> tensor<i64>
+  %r = onnx.Range %zero, %n, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %rc = onnx.Reshape %r, %col : tensor<?xi64>, tensor<2xi64> -> tensor<?x1xi64>
+  %keep = onnx.LessOrEqual %r, %rc : tensor<?xi64>, tensor<?x1xi64> -> tensor<?x?xi1>
+  %y = onnx.Attention %q, %kv, %kv, %keep {q_num_heads = 4 : i64, kv_num_heads = 2 : i64} : (tensor<1x?x32xf32>, tensor<1x?x16xf32>, tensor<1x?x16xf32>, tensor<?x?xi1>) -> tensor<1x?x32xf32>
+  return %y : tensor<1x?x32xf32>
+}
+
+// -----
+
+// A softcap is not something tfm.attention computes: not raised.
+// CHECK-LABEL: func.func @attention23_softcap
+// CHECK: onnx.Attention
+func.func @attention23_softcap(%q: tensor<1x?x32xf32>, %kv: tensor<1x?x16xf32>) -> tensor<1x?x32xf32> {
+  %y = onnx.Attention %q, %kv, %kv {is_causal = 1 : i64, q_num_heads = 4 : i64, kv_num_heads = 2 : i64, softcap = 3.000000e+01 : f32} : (tensor<1x?x32xf32>, tensor<1x?x16xf32>, tensor<1x?x16xf32>) -> tensor<1x?x32xf32>
+  return %y : tensor<1x?x32xf32>
+}

@@ -132,6 +132,10 @@ def OnnxRaiseAttention : Pass<"qtc-onnx-raise-attention", "::mlir::func::FuncOp"
     `Where(cond, scores, fill)` / `Where(cond, fill, scores)`; they are
     evaluated with the onnx folders at 13 and 6 tokens (attention_mask all
     ones) and must be causal (`causal`) or let every pair through (none).
+    The opset-23 `onnx.Attention` raises too: on `[1, T, heads * head_dim]`
+    projections, or on head views whose result is merged back by
+    `Transpose` + `Reshape`; its mask (boolean: true where a pair takes
+    part) is probed the same way together with `is_causal`.
 
     ```mlir
     %a = tfm.attention %q, %k, %v {causal, head_dim = 64 : i64, num_heads = 4 : i64,

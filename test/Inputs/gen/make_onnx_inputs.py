@@ -9,7 +9,7 @@ deterministic (fixed seeds), so rerunning reproduces the same bytes.
 Bad inputs (each isolates one failure):
   not-onnx.onnx               text, not a protobuf
   truncated.onnx              a valid model cut in the middle of a tensor
-  opset-12.onnx               default-domain opset below the supported 13..21
+  opset-12.onnx               default-domain opset below the supported 13..23
   external-absolute.onnx      external data location "/etc/passwd"
   external-parent.onnx        external data location "../escape.bin"
   external-symlink.onnx       location "outside-link.bin"; the unit test makes

@@ -17,6 +17,10 @@ random weights, for the structural importer's tests:
                          fp16; rotate-half by Split; multi-head attention with
                          sqrt(scale) on q and on k^T; a Trilu causal mask;
                          softmax in fp32; lm_head tied to the embedding.
+  opset23-attention.onnx opset 23, fp32, the dynamo layout with one
+                         Attention node per layer (is_causal, 4 query heads
+                         over 2 key/value heads on [1, heads, T, head_dim]
+                         views), tied.
 
 Both: hidden 64, 2 layers, head_dim 16, vocab 128, intermediate 16.
 numpy_logits() computes each model's logits with numpy from the same
@@ -223,6 +227,19 @@ def decoder(g, w, style):
         v = split_heads(g, linear(g, h, layer["v"]), kv, shape_of)
         q = apply_rope(g, q, cos, sin, by_split=not torchscript)
         k = apply_rope(g, k, cos, sin, by_split=not torchscript)
+        if g.opset >= 23:
+            # One Attention node over the head views, GQA and the causal
+            # mask included.
+            a = g.op("Attention", [q, k, v], is_causal=1, outputs=1)
+            a = g.op("Transpose", [a], perm=[0, 2, 1, 3])
+            a = g.op("Reshape", [a, g.const(np.array([1, -1, heads * HEAD_DIM], np.int64))])
+            x = g.op("Add", [x, linear(g, a, layer["o"])])
+            h = rms_norm(g, x, layer["mlp_norm"], fp32_casts=not torchscript)
+            gate = linear(g, h, layer["gate"])
+            silu = g.op("Mul", [gate, g.op("Sigmoid", [gate])])
+            x = g.op("Add", [x, linear(g, g.op("Mul", [silu, linear(g, h, layer["up"])]),
+                                       layer["down"])])
+            continue
         if kv != heads:
             k, v = repeat_kv(g, k, kv, heads), repeat_kv(g, v, kv, heads)
         kt = g.op("Transpose", [k], perm=[0, 1, 3, 2])
@@ -279,6 +296,9 @@ def main():
     dy = random_weights(2, heads=4, kv_heads=4, tied=True)
     onnx.save(build("dynamo", 18, TensorProto.FLOAT16, dy),
               os.path.join(out, "dynamo-fp16-mha.onnx"))
+    a23 = random_weights(3, heads=4, kv_heads=2, tied=True)
+    onnx.save(build("dynamo", 23, TensorProto.FLOAT, a23),
+              os.path.join(out, "opset23-attention.onnx"))
 
 
 if __name__ == "__main__":
