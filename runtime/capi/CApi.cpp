@@ -58,6 +58,11 @@ SamplingOptions samplingFrom(const qtc_sampling *sampling) {
     options.temperature = sampling->temperature;
     options.topK = sampling->top_k;
     options.seed = sampling->seed;
+    options.topP = sampling->top_p;
+    options.minP = sampling->min_p;
+    options.repetitionPenalty = sampling->repetition_penalty;
+    options.presencePenalty = sampling->presence_penalty;
+    options.frequencyPenalty = sampling->frequency_penalty;
   }
   return options;
 }
@@ -88,6 +93,11 @@ void qtc_sampling_init(qtc_sampling *sampling) {
   sampling->temperature = defaults.temperature;
   sampling->top_k = defaults.topK;
   sampling->seed = defaults.seed;
+  sampling->top_p = defaults.topP;
+  sampling->min_p = defaults.minP;
+  sampling->repetition_penalty = defaults.repetitionPenalty;
+  sampling->presence_penalty = defaults.presencePenalty;
+  sampling->frequency_penalty = defaults.frequencyPenalty;
 }
 
 const char *qtc_last_error(void) { return lastError.c_str(); }

@@ -249,6 +249,14 @@ Status Engine::checkSampling(const SamplingOptions &sampling, const char *what) 
     return invalidArgument(std::string(what) + ": temperature must be positive");
   if (sampling.topK < 0)
     return invalidArgument(std::string(what) + ": topK is negative");
+  if (!(sampling.topP > 0 && sampling.topP <= 1))
+    return invalidArgument(std::string(what) + ": topP must be in (0, 1]");
+  if (!(sampling.minP >= 0 && sampling.minP <= 1))
+    return invalidArgument(std::string(what) + ": minP must be in [0, 1]");
+  if (!(sampling.repetitionPenalty > 0) || !std::isfinite(sampling.repetitionPenalty))
+    return invalidArgument(std::string(what) + ": repetitionPenalty must be positive");
+  if (!std::isfinite(sampling.presencePenalty) || !std::isfinite(sampling.frequencyPenalty))
+    return invalidArgument(std::string(what) + ": presence and frequency penalties must be finite");
   return Status::ok();
 }
 
@@ -377,7 +385,7 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
   std::vector<bool> live(numSeqs, true);
   // Greedy calls bring back token ids only (the backend takes the argmax
   // where the logits are); sampling needs the logits.
-  const bool greedy = options.sampling.greedy;
+  const bool greedy = options.sampling.argmaxOnly();
   std::vector<float> logits;
   std::vector<int32_t> greedyIds;
   auto run = [&](const std::vector<SequenceChunk> &chunks, bool decodeOnly) {
@@ -386,7 +394,8 @@ StatusOr<GenerateResult> Engine::generate(const std::vector<std::vector<int32_t>
   };
   // Takes the token of row `row` of the last call for sequence `s`.
   auto accept = [&](size_t s, size_t row) {
-    int32_t token = greedy ? greedyIds[row] : samplers[s].next(logits.data() + row * vocab, vocab);
+    int32_t token = greedy ? greedyIds[row] : samplers[s].next(logits.data() + row * vocab, vocab,
+                                                               prompts[s / samples], result.tokens[s]);
     result.tokens[s].push_back(token);
     ++result.generatedTokens;
     if (static_cast<int>(result.tokens[s].size()) >= options.maxNewTokens ||

@@ -215,7 +215,7 @@ StatusOr<std::vector<RequestOutput>> Engine::step() {
   // greedy ones take the same argmax here (GreedyArgmax.h).
   bool allGreedy = true;
   for (size_t c = 0; c < chunks.size(); ++c)
-    allGreedy &= running[chunkRequest[c]].options.sampling.greedy;
+    allGreedy &= running[chunkRequest[c]].options.sampling.argmaxOnly();
   std::vector<int32_t> ids;
   std::vector<float> logits;
   Status status = allGreedy ? runChunksGreedy(chunks, decodeOnly, ids)
@@ -248,7 +248,8 @@ StatusOr<std::vector<RequestOutput>> Engine::step() {
     if (chunks[c].logits == SequenceChunk::Logits::kNone)
       continue;
     const int32_t token =
-        allGreedy ? ids[row] : r.sampler.next(logits.data() + row * static_cast<size_t>(vocab), vocab);
+        allGreedy ? ids[row] : r.sampler.next(logits.data() + row * static_cast<size_t>(vocab),
+                                                  vocab, r.prompt, r.tokens);
     ++row;
     r.tokens.push_back(token);
     RequestOutput out;

@@ -75,6 +75,16 @@ class LLMTest(unittest.TestCase):
         self.assertEqual(out.token_ids, qtc_run_tokens("In the beginning", 6, "--temperature",
                                                        "0.8", "--top-k", "20", "--seed", "7"))
 
+    def test_top_p_min_p_and_penalties_equal_qtc_run(self):
+        sampling = qtc.SamplingParams(max_tokens=8, temperature=1.1, top_p=0.9, min_p=0.02,
+                                      repetition_penalty=1.2, presence_penalty=0.3,
+                                      frequency_penalty=0.2, seed=5)
+        out = self.llm.generate("And God said", sampling)[0]
+        self.assertEqual(out.token_ids, qtc_run_tokens(
+            "And God said", 8, "--temperature", "1.1", "--top-p", "0.9", "--min-p", "0.02",
+            "--repetition-penalty", "1.2", "--presence-penalty", "0.3",
+            "--frequency-penalty", "0.2", "--seed", "5"))
+
     def test_stream_yields_the_generated_tokens_and_text(self):
         sampling = qtc.SamplingParams(max_tokens=8)
         pieces = list(self.llm.stream("And God said", sampling))

@@ -75,6 +75,13 @@ generation:
   --greedy                 pick the most likely token (the default)
   --temperature T          sample from softmax(logits / T) instead
   --top-k K                sample among the K most likely tokens (default: all)
+  --top-p P                sample among the fewest most likely tokens holding P of the
+                           probability (default 1: all)
+  --min-p P                drop tokens less than P times as likely as the most likely
+  --repetition-penalty R   vLLM's: logits of prompt and output tokens divided by R (> 0)
+                           or multiplied (< 0); also applies to greedy
+  --presence-penalty X     subtract X from the logits of tokens in the output
+  --frequency-penalty X    subtract X per occurrence in the output
   --seed S                 seed of the sampler (default 0)
   --ignore-eos             keep generating after the end-of-sequence token
 
@@ -184,6 +191,22 @@ StatusOr<RunOptions> parseRunOptions(int argc, char **argv) {
     } else if (arg == "--top-k") {
       QTC_TAKE(k, integer(0, INT32_MAX));
       options.sampling.topK = static_cast<int>(*k);
+    } else if (arg == "--top-p" || arg == "--min-p" || arg == "--repetition-penalty" ||
+               arg == "--presence-penalty" || arg == "--frequency-penalty") {
+      // Ranges are the engine's to check (Engine::checkSampling).
+      QTC_TAKE(text, value());
+      QTC_TAKE(x, parseReal(arg, *text));
+      const float f = static_cast<float>(*x);
+      if (arg == "--top-p")
+        options.sampling.topP = f;
+      else if (arg == "--min-p")
+        options.sampling.minP = f;
+      else if (arg == "--repetition-penalty")
+        options.sampling.repetitionPenalty = f;
+      else if (arg == "--presence-penalty")
+        options.sampling.presencePenalty = f;
+      else
+        options.sampling.frequencyPenalty = f;
     } else if (arg == "--seed") {
       QTC_TAKE(s, integer(0, INT64_MAX));
       options.sampling.seed = static_cast<uint64_t>(*s);

@@ -57,6 +57,11 @@ class Sampling(ctypes.Structure):
         ("temperature", ctypes.c_float),
         ("top_k", ctypes.c_int),
         ("seed", ctypes.c_uint64),
+        ("top_p", ctypes.c_float),
+        ("min_p", ctypes.c_float),
+        ("repetition_penalty", ctypes.c_float),
+        ("presence_penalty", ctypes.c_float),
+        ("frequency_penalty", ctypes.c_float),
     ]
 
 

@@ -23,6 +23,11 @@ class SamplingParams:
     max_tokens: int = 16
     temperature: float = 0.0
     top_k: int = 0
+    top_p: float = 1.0
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
     seed: int = 0
     ignore_eos: bool = False
 
@@ -37,6 +42,11 @@ class SamplingParams:
         if self.temperature > 0:
             sampling.temperature = self.temperature
         sampling.top_k = self.top_k
+        sampling.top_p = self.top_p
+        sampling.min_p = self.min_p
+        sampling.repetition_penalty = self.repetition_penalty
+        sampling.presence_penalty = self.presence_penalty
+        sampling.frequency_penalty = self.frequency_penalty
         sampling.seed = self.seed
         return sampling
 

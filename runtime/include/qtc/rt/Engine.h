@@ -82,13 +82,31 @@ struct EngineOptions {
 struct SamplingOptions {
   // Greedy: the largest logit, lowest id on ties (qtc/rt/GreedyArgmax.h).
   // The backend picks it where the logits are (on the GPU for cuda), so
-  // only token ids leave it.
+  // only token ids leave it (unless a penalty is set: it then applies to
+  // the logits first).
   bool greedy = true;
-  // Used when !greedy: logits / temperature, the topK most likely (0: all).
+  // Used when !greedy, in vLLM's order (scheduler/Sampler.h): penalties,
+  // logits / temperature, min-p, top-k, top-p, then a draw.
   float temperature = 1.0f;
-  int topK = 0;
-  // Sequence i of a call draws from a generator seeded by (seed, i).
+  int topK = 0;       // the topK most likely tokens (0: all)
+  float topP = 1.0f;  // the fewest most likely tokens holding topP of the probability
+  float minP = 0.0f;  // tokens at least minP times as likely as the most likely
+  // As vLLM defines them: tokens of the prompt or the output so far have
+  // positive logits divided by repetitionPenalty and negative ones
+  // multiplied; a token's logit loses presencePenalty if it is in the output
+  // and frequencyPenalty per time it is. 1, 0, 0: off.
+  float repetitionPenalty = 1.0f;
+  float presencePenalty = 0.0f;
+  float frequencyPenalty = 0.0f;
+  // The draw for output token t of sequence i of a call (a request: i = 0)
+  // depends only on (seed, i, t), so a request samples the same tokens
+  // whatever else runs beside it.
   uint64_t seed = 0;
+  bool hasPenalties() const {
+    return repetitionPenalty != 1.0f || presencePenalty != 0.0f || frequencyPenalty != 0.0f;
+  }
+  // Whether token ids alone (the backend's argmax) decide the next token.
+  bool argmaxOnly() const { return greedy && !hasPenalties(); }
 };
 
 struct GenerateOptions {

@@ -66,11 +66,17 @@ typedef struct qtc_engine_options {
   uint64_t dummy_weight_seed; /* QTC_LOAD_FORMAT_DUMMY: seeds the values */
 } qtc_engine_options;
 
+/* qtc::rt::SamplingOptions: fill with qtc_sampling_init, then set fields. */
 typedef struct qtc_sampling {
-  int greedy;               /* nonzero: argmax */
+  int greedy;               /* nonzero: argmax (after penalties, when set) */
   float temperature;
   int top_k;                /* 0: whole vocabulary */
-  uint64_t seed;
+  uint64_t seed;            /* token t of a request draws from (seed, t) only */
+  float top_p;              /* 1: off */
+  float min_p;              /* 0: off */
+  float repetition_penalty; /* 1: off; as vLLM's */
+  float presence_penalty;   /* 0: off */
+  float frequency_penalty;  /* 0: off */
 } qtc_sampling;
 
 /* Fills the defaults of qtc::rt::EngineOptions / SamplingOptions. */
