@@ -100,6 +100,8 @@ std::string kernelEntryName(const KernelRequest &r) {
     }
     if (r.activation == rt::fb::ActivationQuant::Int8PerToken)
       os << "_a8";
+    if (r.activation == rt::fb::ActivationQuant::Fp8PerToken)
+      os << "_af8";
     os << "_n" << r.outFeatures << "_k" << r.inFeatures;
     if (r.hasBias)
       os << "_bias";
@@ -135,9 +137,11 @@ std::string kernelEntryName(const KernelRequest &r) {
     break;
   default:
     os << "_w" << r.hidden;
-    // RmsNorm and QuantizeRows writing int8 per-token rows.
+    // RmsNorm and QuantizeRows writing int8 or e4m3 per-token rows.
     if (r.activation == rt::fb::ActivationQuant::Int8PerToken)
       os << "_a8";
+    if (r.activation == rt::fb::ActivationQuant::Fp8PerToken)
+      os << "_af8";
     break;
   }
   os << "_" << chipSuffix(r.chip);

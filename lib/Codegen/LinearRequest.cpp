@@ -42,7 +42,12 @@ LogicalResult checkLinearRequest(ImplicitLocOpBuilder &b, const KernelRequest &r
                   ", got " + Twine(r.groupSize));
     break;
   case ActivationQuant::Fp8PerToken:
-    return fail("fp8 activations have no GPU kernel (host backend only)");
+    // e4m3 x e4m3 runs on wgmma only: the Hopper GEMM (decode batches too).
+    if (r.format != WeightFormat::Fp8Channel)
+      return fail("fp8 activations need fp8 weights");
+    if (smVersion(r.chip) != 90)
+      return fail("fp8 activations run on the sm_90 wgmma GEMM only, got '" + r.chip + "'");
+    break;
   }
   const int64_t chunk = weightChunk(r.format).channels;
   switch (r.format) {

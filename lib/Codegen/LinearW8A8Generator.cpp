@@ -271,7 +271,8 @@ FailureOr<KernelIR> buildW8A8Kernel(ImplicitLocOpBuilder &b, const KernelRequest
     return emitError(b.getLoc()) << "linear W8A8 kernel: " << msg;
   };
   if (r.activation != rt::fb::ActivationQuant::Int8PerToken)
-    return fail("needs int8 per-token activations");
+    return fail("needs int8 per-token activations (fp8 activations have no decode GEMV: "
+                "their prefill wgmma GEMM serves decode batches too)");
   if (r.splitK || r.unroll || r.dequant || r.programmaticWait || r.pipelineStages)
     return fail("has no tuning knobs (split-K, unroll, dequant, programmatic "
                 "wait, pipeline stages) yet");

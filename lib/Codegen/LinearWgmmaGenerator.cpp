@@ -8,6 +8,8 @@
 // QuantizedRows.h) multiplies the codes as they are: m64n128k32 s8 x s8 ->
 // s32, exact, then s[t] * scale_w[n] in the epilogue with the rounded f32
 // operations of the mma.sync W8A8 kernel (kernel-check replicates them).
+// FP8 (e4m3 weights with an f32 scale per row, an input slot of e4m3
+// per-token rows) likewise: m64n128k32 e4m3 x e4m3 -> f32.
 //
 // Tile: a block of two warpgroups (256 threads) owns 128 tokens x 128
 // output features; warpgroup w multiplies tokens 64w..64w+63 (wgmma's M)
@@ -39,15 +41,13 @@
 //
 // Not done yet: TMA staging with a producer warp (cp.async spends the
 // consumers' issue slots on addresses), a persistent or stream-K schedule,
-// int4 weights dequantized into the staged tile, e4m3 x e4m3 (FP8, needs
-// fp8 activation producers), and a shared-memory staged epilogue for wide
-// stores.
+// int4 weights dequantized into the staged tile, and a shared-memory staged
+// epilogue for wide stores.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Generators.h"
 #include "KernelBuilder.h"
-#include "MmaFragments.h"
 #include "RowQuantization.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -87,7 +87,8 @@ public:
                int stages)
       : kb(kb), b(kb.b), args(args), n(r.outFeatures), k(r.inFeatures),
         bias(r.hasBias), residual(r.hasResidual), stages(stages),
-        int8(r.activation == rt::fb::ActivationQuant::Int8PerToken) {}
+        int8(r.activation == rt::fb::ActivationQuant::Int8PerToken),
+        fp8(r.activation == rt::fb::ActivationQuant::Fp8PerToken) {}
 
   void emit();
 
@@ -114,7 +115,10 @@ private:
   int stages;
   // s8 x s8 -> s32 (W8A8) instead of f16 x f16 -> f32: one byte per channel.
   bool int8;
-  int64_t elementBytes() const { return int8 ? 1 : 2; }
+  // e4m3 x e4m3 -> f32 (FP8 activations and weights).
+  bool fp8;
+  bool codes() const { return int8 || fp8; }
+  int64_t elementBytes() const { return codes() ? 1 : 2; }
 
   Value tid, warpgroup, numTokens, tokenBase, featureBase;
   Value sharedBase; // i32 shared-window address of slot 0
@@ -193,7 +197,9 @@ Value WgmmaEmitter::multiplyTile(Value slot, Value acc) {
   NVVM::WgmmaFenceAlignedOp::create(b);
   // 32 bytes of K per instruction: k16 of f16, k32 of s8.
   auto shape = NVVM::MMAShapeAttr::get(ctx, 64, kTileFeatures, 32 / elementBytes());
-  NVVM::WGMMATypes in = int8 ? NVVM::WGMMATypes::s8 : NVVM::WGMMATypes::f16;
+  NVVM::WGMMATypes in = int8  ? NVVM::WGMMATypes::s8
+                        : fp8 ? NVVM::WGMMATypes::e4m3
+                              : NVVM::WGMMATypes::f16;
   NVVM::WGMMATypes out = int8 ? NVVM::WGMMATypes::s32 : NVVM::WGMMATypes::f32;
   // |sum| <= 127 * 127 * K stays far below 2^31: wrapping never happens.
   auto overflow = int8 ? NVVM::MMAIntOverflowAttr::get(ctx, NVVM::MMAIntOverflow::wrapped)
@@ -219,13 +225,12 @@ void WgmmaEmitter::storeTile(Value acc) {
   // W8A8: the row scales of this thread's two tokens (clamped: rows past the
   // batch are not stored).
   Value tokenScale[2];
-  if (int8) {
+  if (codes()) {
     Value lastToken = kb.sub(numTokens, kb.index(1));
     for (int h = 0; h < 2; ++h)
       tokenScale[h] = loadRowScale16(kb, args[abi::kX], numTokens, k,
                                      kb.min(kb.add(rowOfLane, 8 * h), lastToken));
   }
-  WeightChunk chunk = weightChunk(rt::fb::WeightFormat::Int8Group);
   for (int64_t j = 0; j < kAccumulators; ++j) {
     Value token = kb.add(rowOfLane, 8 * ((j % 4) / 2));
     Value feature = kb.add(colOfLane, 8 * (j / 4) + j % 2);
@@ -235,11 +240,16 @@ void WgmmaEmitter::storeTile(Value acc) {
     kb.ifThen(inside, [&] {
       Value at = kb.add(kb.mul(token, n), feature);
       Value v = value;
-      if (int8) {
+      if (codes()) {
         // As the mma.sync W8A8 kernel rounds: float(sum) * (s[t] * scale_w[n]).
-        Value ws = loadRowScale(kb, chunk, args[abi::kScales], feature);
+        // The row's scale as stored (f16 for int8, f32 for fp8): the codes
+        // are multiplied as they are, in no other unit.
+        Value ws = kb.load(args[abi::kScales], feature);
+        if (!ws.getType().isF32())
+          ws = kb.extF32(ws);
         Value scale = kb.mulRn(tokenScale[(j % 4) / 2], ws);
-        v = kb.mulRn(arith::SIToFPOp::create(b, kb.f32(), value), scale);
+        Value sum = int8 ? arith::SIToFPOp::create(b, kb.f32(), value).getResult() : value;
+        v = kb.mulRn(sum, scale);
         if (bias)
           v = kb.addRn(v, kb.extF32(kb.load(args[abi::kBias], feature)));
         if (residual)
@@ -335,7 +345,10 @@ bool acceptsWgmmaGemm(const KernelRequest &r) {
                     r.groupSize == r.inFeatures &&
                     r.activation == rt::fb::ActivationQuant::Int8PerToken &&
                     r.inFeatures % 16 == 0;
-  return f16 || w8a8;
+  const bool fp8 = r.format == rt::fb::WeightFormat::Fp8Channel &&
+                   r.activation == rt::fb::ActivationQuant::Fp8PerToken &&
+                   r.inFeatures % 16 == 0;
+  return f16 || w8a8 || fp8;
 }
 
 // The default where it applies: 2.6-4.1x the mma.sync GEMM on the Llama-2-7B
@@ -354,9 +367,10 @@ FailureOr<KernelIR> buildWgmmaGemmKernel(ImplicitLocOpBuilder &b,
     return failure();
   if (!acceptsWgmmaGemm(r))
     return emitError(b.getLoc())
-           << "linear wgmma GEMM: needs f16 weights and activations, or int8 "
+           << "linear wgmma GEMM: needs f16 weights and activations, int8 "
               "weights with one scale per row and int8 per-token activations "
-              "(W8A8), and an sm_90 target (wgmma is sm_90a only), got chip '"
+              "(W8A8), or fp8 weights and activations, and an sm_90 target "
+              "(wgmma is sm_90a only), got chip '"
            << r.chip << "'";
   const int stages = r.pipelineStages > 0 ? r.pipelineStages : kDefaultStages;
   if (stages < 3 || stages > 6)

@@ -7,7 +7,7 @@
 //
 // With an activation scheme (the norm -> quantize fusion) the normalized
 // values are rounded to f16, as the unfused norm would store them, and the
-// block writes their int8 codes and row scale instead (RowQuantization.h):
+// block writes their int8 (or e4m3) codes and row scale instead (RowQuantization.h):
 // still one read and one (half as wide) write. QuantizeRows is the same
 // kernel without the norm.
 //
@@ -38,9 +38,10 @@ FailureOr<RowKernel> createRowKernel(ImplicitLocOpBuilder &b, const KernelReques
   if (failed(checkRowWidth(b, what, r.hidden)))
     return failure();
   const bool quantized = r.activation != rt::fb::ActivationQuant::None;
-  if (quantized && r.activation != rt::fb::ActivationQuant::Int8PerToken)
-    return emitError(b.getLoc()) << what << " kernel: only int8 per-token rows are "
-                                    "quantized on the GPU";
+  if (r.activation == rt::fb::ActivationQuant::Fp8PerToken && smVersion(r.chip) < 89)
+    return emitError(b.getLoc()) << what << " kernel: e4m3 rows need sm_89 or newer (the "
+                                    "cvt e4m3x2 instruction), got '"
+                                 << r.chip << "'";
   KernelBuilder kb(b);
   RowKernel k;
   k.vectors = r.hidden / 8;
@@ -93,7 +94,8 @@ RowPieces loadRow(KernelBuilder &kb, const RowKernel &k, Value x) {
 void storeRow(KernelBuilder &kb, const KernelRequest &r, const RowKernel &k,
               const RowPieces &row, Value out, Value numRows) {
   if (r.activation != rt::fb::ActivationQuant::None) {
-    storeInt8Row(kb, row, out, kb.blockIdX(), numRows, r.hidden, k.maxScratch, k.warps);
+    storeQuantizedRow(kb, row, r.activation == rt::fb::ActivationQuant::Fp8PerToken, out,
+                      kb.blockIdX(), numRows, r.hidden, k.maxScratch, k.warps);
     return;
   }
   Value base = kb.mul(kb.blockIdX(), k.vectors);

@@ -14,8 +14,32 @@ static Value scalesStart(KernelBuilder &kb, Value numRows, int64_t width, int64_
   return kb.mul(bytes16, 16 / unitBytes);
 }
 
-void storeInt8Row(KernelBuilder &kb, const RowPieces &row, Value out, Value rowIndex,
-                  Value numRows, int64_t width, Value scratch, int warps) {
+// Four codes of ratio[4w..4w+3] as one word, byte 0 first.
+static Value codeWord(KernelBuilder &kb, Value ratio, int64_t w, bool fp8) {
+  ImplicitLocOpBuilder &b = kb.b;
+  if (fp8) {
+    Value lo = kb.packE4M3x2(kb.extract(ratio, 4 * w), kb.extract(ratio, 4 * w + 1));
+    Value hi = kb.packE4M3x2(kb.extract(ratio, 4 * w + 2), kb.extract(ratio, 4 * w + 3));
+    Value word = arith::ExtUIOp::create(b, kb.i32(), lo);
+    Value upper = arith::ShLIOp::create(b, arith::ExtUIOp::create(b, kb.i32(), hi),
+                                        kb.constI32(16));
+    return arith::OrIOp::create(b, word, upper);
+  }
+  Value word = kb.constI32(0);
+  for (int64_t i = 0; i < 4; ++i) {
+    Value code = kb.cvtRniSatS8(kb.extract(ratio, 4 * w + i));
+    // The grid is symmetric: -128 never occurs.
+    code = arith::MaxSIOp::create(b, code, kb.constI32(-127));
+    code = arith::AndIOp::create(b, code, kb.constI32(0xFF));
+    if (i > 0)
+      code = arith::ShLIOp::create(b, code, kb.constI32(8 * i));
+    word = arith::OrIOp::create(b, word, code);
+  }
+  return word;
+}
+
+void storeQuantizedRow(KernelBuilder &kb, const RowPieces &row, bool fp8, Value out,
+                       Value rowIndex, Value numRows, int64_t width, Value scratch, int warps) {
   ImplicitLocOpBuilder &b = kb.b;
   VectorType f32x8 = kb.vec(8, kb.f32());
   Value absMax = kb.constF32(0.0);
@@ -34,7 +58,8 @@ void storeInt8Row(KernelBuilder &kb, const RowPieces &row, Value out, Value rowI
   absMax = kb.blockMax(absMax, scratch, warps);
   Value positive =
       arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, absMax, kb.constF32(0.0));
-  Value scale = kb.select(positive, arith::DivFOp::create(b, absMax, kb.constF32(127.0)),
+  Value scale = kb.select(positive,
+                          arith::DivFOp::create(b, absMax, kb.constF32(fp8 ? 448.0 : 127.0)),
                           kb.constF32(1.0));
   Value splat = vector::BroadcastOp::create(b, f32x8, scale);
   Value rowBase = kb.mul(rowIndex, width / 4); // in i32 words
@@ -42,19 +67,8 @@ void storeInt8Row(KernelBuilder &kb, const RowPieces &row, Value out, Value rowI
     auto write = [&, j] {
       Value ratio = arith::DivFOp::create(b, row.values[j], splat);
       Value words = kb.zeros(kb.vec(2, kb.i32()));
-      for (int64_t w = 0; w < 2; ++w) {
-        Value word = kb.constI32(0);
-        for (int64_t i = 0; i < 4; ++i) {
-          Value code = kb.cvtRniSatS8(kb.extract(ratio, 4 * w + i));
-          // The grid is symmetric: -128 never occurs.
-          code = arith::MaxSIOp::create(b, code, kb.constI32(-127));
-          code = arith::AndIOp::create(b, code, kb.constI32(0xFF));
-          if (i > 0)
-            code = arith::ShLIOp::create(b, code, kb.constI32(8 * i));
-          word = arith::OrIOp::create(b, word, code);
-        }
-        words = vector::InsertOp::create(b, word, words, w);
-      }
+      for (int64_t w = 0; w < 2; ++w)
+        words = vector::InsertOp::create(b, codeWord(kb, ratio, w, fp8), words, w);
       Value at = kb.add(rowBase, kb.mul(row.index[j], 2));
       // Eight codes at a multiple of 8 bytes (width % 8 == 0): one st.v2.
       vector::StoreOp::create(b, words, out, ValueRange{at}, /*nontemporal=*/false,

@@ -20,14 +20,16 @@ struct RowPieces {
   llvm::SmallVector<mlir::Value> values, index, valid;
 };
 
-// Stores row `row` of a quantized slot `out` (an i32 buffer) of `width`:
-// the block's absmax of the row (through `scratch`, a workgroup f32 buffer
-// of `warps` words that no other reduction uses concurrently), s = absmax /
-// 127 (1 for a zero row), the int8 codes round_half_even(v / s) clamped to
-// [-127, 127] (f32 division, as the host divides), and s at the scales
-// offset for `numRows` rows (an index value).
-void storeInt8Row(KernelBuilder &kb, const RowPieces &row, mlir::Value out, mlir::Value rowIndex,
-                  mlir::Value numRows, int64_t width, mlir::Value scratch, int warps);
+// Stores row `rowIndex` of a quantized slot `out` (an i32 buffer) of
+// `width`: the block's absmax of the row (through `scratch`, a workgroup f32
+// buffer of `warps` words that no other reduction uses concurrently), s =
+// absmax / G (1 for a zero row; G = 127, or 448 for e4m3), the codes of v /
+// s (f32 division, as the host divides: int8 round_half_even clamped to
+// [-127, 127], or e4m3 round-to-nearest-even saturating, sm_89+), and s at
+// the scales offset for `numRows` rows (an index value).
+void storeQuantizedRow(KernelBuilder &kb, const RowPieces &row, bool fp8, mlir::Value out,
+                       mlir::Value rowIndex, mlir::Value numRows, int64_t width,
+                       mlir::Value scratch, int warps);
 
 // The f32 scale of token `token` (index) of a quantized slot `x` (a
 // vector<4xi32> buffer) of `width` written for `numTokens` rows.

@@ -22,16 +22,14 @@ namespace {
 
 namespace fb = artifact::fb;
 
-// Sets r.activation for rows quantized by `encoding` (none when null): on
-// the GPU only int8 per token; fp8 activations are the host backend's.
-LogicalResult gpuRowQuantization(Operation *op, qnt::EncodingAttr encoding,
-                                 codegen::KernelRequest &r) {
+// Sets r.activation for rows quantized by `encoding` (none when null). The
+// generators say which targets run which scheme (e4m3 rows: sm_89+ to
+// write, the sm_90 wgmma GEMM to multiply).
+void setRowQuantization(qnt::EncodingAttr encoding, codegen::KernelRequest &r) {
   r.activation = activationQuant(encoding);
+  // sm_89's e4m3 conversions need PTX ISA 8.1 (sm_90's are in 8.0).
   if (r.activation == rt::fb::ActivationQuant::Fp8PerToken)
-    return op->emitError("no GPU kernel quantizes activations as ")
-           << encoding << ": only int8 per-token activations run on the GPU; "
-           << "compile for the host backend (--target host)";
-  return success();
+    r.features = "+ptx81";
 }
 
 // The kernel request of a step, read off the chain op behind it: the op's
@@ -72,14 +70,12 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
         r.family = codegen::KernelFamily::RmsNorm;
         r.hidden = width(n.getResult());
         r.epsilon = n.getEpsilon().convertToFloat();
-        if (failed(gpuRowQuantization(n, chain::rowEncoding(n.getType()), r)))
-          status = failure();
+        setRowQuantization(chain::rowEncoding(n.getType()), r);
       })
       .Case([&](chain::QuantizeRowsOp q) {
         r.family = codegen::KernelFamily::QuantizeRows;
         r.hidden = width(q.getResult());
-        if (failed(gpuRowQuantization(q, chain::rowEncoding(q.getType()), r)))
-          status = failure();
+        setRowQuantization(chain::rowEncoding(q.getType()), r);
       })
       .Case([&](chain::LinearOp l) {
         r.family = codegen::KernelFamily::Linear;
@@ -87,10 +83,7 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
         r.outFeatures = l.getOutFeatures();
         // An int8 per-token input runs on the W8A8 kernel, reading the codes
         // of its quantized input slot (generateKernel checks its weights).
-        if (failed(gpuRowQuantization(l, l.getInputEncodingAttr(), r))) {
-          status = failure();
-          return;
-        }
+        setRowQuantization(l.getInputEncodingAttr(), r);
         if (qnt::EncodingAttr enc = l.getEncodingAttr()) {
           FailureOr<WeightLayout> layout = weightLayout(enc, r.inFeatures, l.getLoc());
           if (failed(layout)) {
@@ -129,8 +122,11 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
   return r;
 }
 
-// Only these families have a separate decode schedule.
-bool hasDecodeVariant(fb::StepKind kind) {
+// Only these families have a separate decode schedule; a linear with fp8
+// activations has none (its wgmma GEMM serves decode batches too).
+bool hasDecodeVariant(fb::StepKind kind, const codegen::KernelRequest &r) {
+  if (r.activation == rt::fb::ActivationQuant::Fp8PerToken)
+    return false;
   return kind == fb::StepKind::Linear || kind == fb::StepKind::Attention;
 }
 
@@ -225,7 +221,7 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
         return failure();
       step.kernelIds.push_back(*prefill);
       int decode = *prefill;
-      if (hasDecodeVariant(step.kind)) {
+      if (hasDecodeVariant(step.kind, r)) {
         r.decode = true;
         FailureOr<int> d = kernelFor(r);
         if (failed(d))

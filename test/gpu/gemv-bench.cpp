@@ -93,7 +93,7 @@ LinearFormat linearFormatOf(const ManifestEntry &m) {
     f.weightBits = 8;
     f.scaleBytesPerRow = size_t(k / group) * 2;
   } else if (f.kind == "gemv-fp8") {
-    f.name = "fp8 channel";
+    f.name = m.get("activation") == "Fp8PerToken" ? "fp8 e4m3 x e4m3" : "fp8 channel";
     f.weightBits = 8;
     f.scaleBytesPerRow = 4;
   } else {
@@ -148,12 +148,16 @@ StatusOr<BenchResult> benchLinear(DeviceHarness &h, const std::string &dir,
     }
   }
   std::vector<uint8_t> hostX = randomBytes(size_t(tokens) * r.k * 2, true, rng);
-  if (m.get("activation") == "Int8PerToken") {
-    // A quantized slot (qtc/rt/QuantizedRows.h): random codes, row scales 1/127.
+  if (m.get("activation") != "None") {
+    // A quantized slot (qtc/rt/QuantizedRows.h): random codes (e4m3: no NaN
+    // codes), row scales 1/127.
     hostX.resize(rt::quantized_rows::slotBytes(tokens, static_cast<int>(r.k)));
     float *scales = reinterpret_cast<float *>(
         &hostX[rt::quantized_rows::scalesOffset(tokens, static_cast<int>(r.k))]);
     std::fill_n(scales, tokens, 1.0f / 127.0f);
+    if (m.get("activation") == "Fp8PerToken")
+      for (size_t i = 0; i < size_t(tokens) * r.k; ++i)
+        hostX[i] &= 0xF7; // exponent below 15: finite, never 0x7F/0xFF
   }
   StatusOr<CUdeviceptr> x = h.uploadVector(hostX);
   StatusOr<CUdeviceptr> out = h.alloc(size_t(tokens) * r.n * 2);

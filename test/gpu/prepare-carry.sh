@@ -66,6 +66,17 @@ w8a8_checks() {
     check --kind quantize-rows --hidden $w --activation int8
   done
   check --kind rms-norm --hidden 72 --activation int8 --target sm_80
+  # FP8 activations: e4m3 producers (sm_89+) and the wgmma e4m3 GEMM, which
+  # also serves their decode batches.
+  for w in 4096 264; do
+    check --kind rms-norm --hidden $w --activation fp8 --features +ptx81
+    check --kind quantize-rows --hidden $w --activation fp8 --features +ptx81
+  done
+  check --prefill --kind gemv-fp8 --activation fp8 --n 4096 --k 4096 --features +ptx81
+  check --prefill --kind gemv-fp8 --activation fp8 --n 100 --k 208 --bias --residual \
+    --features +ptx81
+  check --prefill --kind gemv-fp8 --activation fp8 --n 4096 --k 11008 --residual \
+    --features +ptx81
 }
 if [[ ${QTC_CARRY_ONLY:-} == w8a8 ]]; then
   w8a8_checks
@@ -270,6 +281,9 @@ for shape in "12288 4096" "4096 4096" "22016 4096" "4096 11008"; do
     --n $1 --k $2 --prefill
   "$gen" --out-dir "$carry/ptx-prefill" --kind gemv-int8 --group 0 --activation int8 \
     --n $1 --k $2 --prefill --wgmma -1
+  # FP8: e4m3 x e4m3 on the wgmma GEMM.
+  "$gen" --out-dir "$carry/ptx-prefill" --kind gemv-fp8 --activation fp8 --features +ptx81 \
+    --n $1 --k $2 --prefill
 done
 echo "prepared $carry: $(wc -l < "$carry/ptx-check/manifest.txt") check kernels," \
      "$(wc -l < "$carry/ptx-bench/manifest.txt") bench kernels," \
