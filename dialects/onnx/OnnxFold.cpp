@@ -862,6 +862,27 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   });
 }
 
+OpFoldResult TileOp::fold(FoldAdaptor adaptor) {
+  std::optional<Lit> x = readLit(adaptor.getInput());
+  std::optional<SmallVector<int64_t>> repeats = intsOf(adaptor.getRepeats());
+  if (!x || !repeats || repeats->size() != x->shape.size())
+    return {};
+  Shape shape;
+  for (auto [d, r] : llvm::zip(x->shape, *repeats)) {
+    if (r < 0 || (d != 0 && r > kMaxFoldElements))
+      return {};
+    shape.push_back(d * r);
+  }
+  if (!elementCount(shape))
+    return {};
+  return gatherElements(*this, *x, shape, [&](int64_t k) {
+    Shape index = unflatten(k, shape);
+    for (size_t d = 0; d < index.size(); ++d)
+      index[d] %= x->shape[d];
+    return std::optional<int64_t>(flatten(index, x->shape));
+  });
+}
+
 OpFoldResult RangeOp::fold(FoldAdaptor adaptor) {
   std::optional<Lit> start = readLit(adaptor.getStart());
   std::optional<Lit> limit = readLit(adaptor.getLimit());

@@ -314,6 +314,17 @@ def Onnx_ExpandOp : Onnx_Op<"Expand", [Pure]> {
   let hasFolder = 1;
 }
 
+def Onnx_TileOp : Onnx_Op<"Tile", [Pure]> {
+  let summary = "Repeats the operand `repeats[d]` times along each dim d";
+  let description = [{ `repeats` is a 1-D i64 operand with one entry per dim. }];
+  let arguments = (ins AnyTensor:$input, 1DTensorOf<[I64]>:$repeats);
+  let results = (outs AnyTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $repeats attr-dict `:` type($input) `,` type($repeats) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
 def Onnx_RangeOp : Onnx_Op<"Range", [Pure]> {
   let summary = "start, start + delta, ... below limit";
   let description = [{ Scalar operands of one element type. }];

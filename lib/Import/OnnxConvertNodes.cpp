@@ -693,6 +693,24 @@ Result gatherND(Node &n) {
                                n.b.getI64IntegerAttr(b)));
 }
 
+Result tile(Node &n) {
+  Value x = n.input(0), repeats = n.input(1);
+  std::optional<Dims> d = dimsOf(x), r = partialInts(repeats);
+  if (!d || !r || r->size() != d->size())
+    return n.error() << "needs one repeat count per dimension", failure();
+  Dims out;
+  for (auto [size, times] : llvm::zip(*d, *r)) {
+    if (times != kDyn && times < 0)
+      return n.error() << "repeats a dimension " << times << " times", failure();
+    out.push_back(ShapedType::isDynamic(size) || times == kDyn ? kDyn : size * times);
+    if (times == 1)
+      out.back() = size;
+  }
+  if (elementOf(repeats) != n.b.getI64Type())
+    return n.error() << "repeats are not i64", failure();
+  return one(build<TileOp>(n, tensor(out, elementOf(x)), x, repeats));
+}
+
 Result expand(Node &n) {
   Value x = n.input(0), target = n.input(1);
   std::optional<Dims> d = dimsOf(x), t = partialInts(target);
@@ -1013,6 +1031,7 @@ const Conversion kConversions[] = {
     {"", "Gather", 1, kAny, 2, gather},
     {"", "GatherND", 12, kAny, 2, gatherND},
     {"", "Expand", 8, kAny, 2, expand},
+    {"", "Tile", 6, kAny, 2, tile},
     {"", "Range", 11, kAny, 3, range},
     {"", "ConstantOfShape", 9, kAny, 1, constantOfShape},
     {"", "Trilu", 14, kAny, 1, trilu},

@@ -75,8 +75,8 @@ Value stripScale(Value v, double &scale) {
 }
 
 /// Key/value heads repeated for grouped-query attention, [1, G*r, S, D]
-/// from [1, G, S, D] by Unsqueeze(2) + Expand (or Concat of r copies) +
-/// Reshape: the unrepeated heads, or `v` itself.
+/// from [1, G, S, D] by Unsqueeze(2) + Expand (or Tile of the new axis, or
+/// Concat of r copies) + Reshape: the unrepeated heads, or `v` itself.
 Value unrepeat(Value v) {
   auto reshape = v.getDefiningOp<ReshapeOp>();
   if (!reshape)
@@ -88,6 +88,16 @@ Value unrepeat(Value v) {
   Value single;
   if (auto expand = repeated.getDefiningOp<ExpandOp>()) {
     single = expand.getInput();
+  } else if (auto tile = repeated.getDefiningOp<TileOp>()) {
+    // Only the new axis may be repeated.
+    auto repeats = constantOf(tile.getRepeats());
+    auto dense = dyn_cast_or_null<DenseIntElementsAttr>(repeats);
+    if (!dense || dense.getNumElements() != 5)
+      return v;
+    for (auto [d, r] : llvm::enumerate(dense.getValues<APInt>()))
+      if (d != 2 && r.getSExtValue() != 1)
+        return v;
+    single = tile.getInput();
   } else if (auto concat = repeated.getDefiningOp<ConcatOp>()) {
     if (concat.getAxis() != 2 ||
         !llvm::all_equal(concat.getInputs()))

@@ -110,3 +110,21 @@ module attributes {onnx.opset = 23 : i64} {
     return %y : !onnx.value
   }
 }
+
+// -----
+
+// Tile: sizes multiply (a computed sequence length stays `?`); constant
+// operands fold.
+// CHECK-LABEL: func.func @tile
+// CHECK-DAG: onnx.Tile %arg0, %{{.*}} : tensor<1x2x1x?x8xf32>, tensor<5xi64> -> tensor<1x2x3x?x8xf32>
+// CHECK-DAG: onnx.Constant dense<{{\[\[}}1, 2, 1, 2, 1, 2], [3, 4, 3, 4, 3, 4]]> : tensor<2x6xi64>
+module attributes {onnx.opset = 18 : i64} {
+  func.func @tile(%kv: tensor<1x2x1x?x8xf32>) -> (!onnx.value, !onnx.value) {
+    %r = onnx.Constant dense<[1, 1, 3, 1, 1]> : tensor<5xi64>
+    %t = onnx.node "Tile"(%kv, %r) {attrs = {}} : (tensor<1x2x1x?x8xf32>, tensor<5xi64>) -> !onnx.value
+    %c = onnx.Constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi64>
+    %r2 = onnx.Constant dense<[1, 3]> : tensor<2xi64>
+    %f = onnx.node "Tile"(%c, %r2) {attrs = {}} : (tensor<2x2xi64>, tensor<2xi64>) -> !onnx.value
+    return %t, %f : !onnx.value, !onnx.value
+  }
+}

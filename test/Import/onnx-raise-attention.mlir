@@ -174,3 +174,68 @@ func.func @attention23_softcap(%q: tensor<1x?x32xf32>, %kv: tensor<1x?x16xf32>) 
   %y = onnx.Attention %q, %kv, %kv {is_causal = 1 : i64, q_num_heads = 4 : i64, kv_num_heads = 2 : i64, softcap = 3.000000e+01 : f32} : (tensor<1x?x32xf32>, tensor<1x?x16xf32>, tensor<1x?x16xf32>) -> tensor<1x?x32xf32>
   return %y : tensor<1x?x32xf32>
 }
+
+// -----
+
+// Key/value heads repeated by Tile of the axis Unsqueeze added.
+// CHECK-LABEL: func.func @gqa_tile
+// CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} {head_dim = 8 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 1.000000e+00 : f32} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+func.func @gqa_tile(%q: tensor<1x?x32xf32>, %k: tensor<1x?x16xf32>, %v: tensor<1x?x16xf32>) -> tensor<1x?x32xf32> {
+  %qs = onnx.Constant dense<[1, -1, 4, 8]> : tensor<4xi64>
+  %ks = onnx.Constant dense<[1, -1, 2, 8]> : tensor<4xi64>
+  %os = onnx.Constant dense<[1, 4, -1, 8]> : tensor<4xi64>
+  %out = onnx.Constant dense<[1, -1, 32]> : tensor<3xi64>
+  %rep = onnx.Constant dense<[1, 1, 2, 1, 1]> : tensor<5xi64>
+  %q1 = onnx.Reshape %q, %qs : tensor<1x?x32xf32>, tensor<4xi64> -> tensor<1x?x4x8xf32>
+  %q2 = onnx.Transpose %q1 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x?x4x8xf32> -> tensor<1x4x?x8xf32>
+  %k1 = onnx.Reshape %k, %ks : tensor<1x?x16xf32>, tensor<4xi64> -> tensor<1x?x2x8xf32>
+  %k2 = onnx.Transpose %k1 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x?x2x8xf32> -> tensor<1x2x?x8xf32>
+  %v1 = onnx.Reshape %v, %ks : tensor<1x?x16xf32>, tensor<4xi64> -> tensor<1x?x2x8xf32>
+  %v2 = onnx.Transpose %v1 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x?x2x8xf32> -> tensor<1x2x?x8xf32>
+  %k3 = onnx.Unsqueeze %k2 {axes = array<i64: 2>} : tensor<1x2x?x8xf32> -> tensor<1x2x1x?x8xf32>
+  %k4 = onnx.Tile %k3, %rep : tensor<1x2x1x?x8xf32>, tensor<5xi64> -> tensor<1x2x2x?x8xf32>
+  %k5 = onnx.Reshape %k4, %os : tensor<1x2x2x?x8xf32>, tensor<4xi64> -> tensor<1x4x?x8xf32>
+  %v3 = onnx.Unsqueeze %v2 {axes = array<i64: 2>} : tensor<1x2x?x8xf32> -> tensor<1x2x1x?x8xf32>
+  %v4 = onnx.Tile %v3, %rep : tensor<1x2x1x?x8xf32>, tensor<5xi64> -> tensor<1x2x2x?x8xf32>
+  %v5 = onnx.Reshape %v4, %os : tensor<1x2x2x?x8xf32>, tensor<4xi64> -> tensor<1x4x?x8xf32>
+  %kt = onnx.Transpose %k5 {perm = array<i64: 0, 1, 3, 2>} : tensor<1x4x?x8xf32> -> tensor<1x4x8x?xf32>
+  %s = onnx.MatMul %q2, %kt : tensor<1x4x?x8xf32>, tensor<1x4x8x?xf32> -> tensor<1x4x?x?xf32>
+  %p = onnx.Softmax %s {axis = -1 : i64} : tensor<1x4x?x?xf32> -> tensor<1x4x?x?xf32>
+  %a = onnx.MatMul %p, %v5 : tensor<1x4x?x?xf32>, tensor<1x4x?x8xf32> -> tensor<1x4x?x8xf32>
+  %at = onnx.Transpose %a {perm = array<i64: 0, 2, 1, 3>} : tensor<1x4x?x8xf32> -> tensor<1x?x4x8xf32>
+  %y = onnx.Reshape %at, %out : tensor<1x?x4x8xf32>, tensor<3xi64> -> tensor<1x?x32xf32>
+  return %y : tensor<1x?x32xf32>
+}
+
+// -----
+
+// Tiling heads along the head axis (k, k, ...: head h reads h mod G) is
+// not grouped-query attention's mapping (h / r): not raised.
+// CHECK-LABEL: func.func @tile_wrong_axis
+// CHECK-NOT: tfm.attention
+func.func @tile_wrong_axis(%q: tensor<1x?x32xf32>, %k: tensor<1x?x16xf32>, %v: tensor<1x?x16xf32>) -> tensor<1x?x32xf32> {
+  %qs = onnx.Constant dense<[1, -1, 4, 8]> : tensor<4xi64>
+  %ks = onnx.Constant dense<[1, -1, 2, 8]> : tensor<4xi64>
+  %os = onnx.Constant dense<[1, 4, -1, 8]> : tensor<4xi64>
+  %out = onnx.Constant dense<[1, -1, 32]> : tensor<3xi64>
+  %rep = onnx.Constant dense<[1, 2, 1, 1, 1]> : tensor<5xi64>
+  %q1 = onnx.Reshape %q, %qs : tensor<1x?x32xf32>, tensor<4xi64> -> tensor<1x?x4x8xf32>
+  %q2 = onnx.Transpose %q1 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x?x4x8xf32> -> tensor<1x4x?x8xf32>
+  %k1 = onnx.Reshape %k, %ks : tensor<1x?x16xf32>, tensor<4xi64> -> tensor<1x?x2x8xf32>
+  %k2 = onnx.Transpose %k1 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x?x2x8xf32> -> tensor<1x2x?x8xf32>
+  %v1 = onnx.Reshape %v, %ks : tensor<1x?x16xf32>, tensor<4xi64> -> tensor<1x?x2x8xf32>
+  %v2 = onnx.Transpose %v1 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x?x2x8xf32> -> tensor<1x2x?x8xf32>
+  %k3 = onnx.Unsqueeze %k2 {axes = array<i64: 2>} : tensor<1x2x?x8xf32> -> tensor<1x2x1x?x8xf32>
+  %k4 = onnx.Tile %k3, %rep : tensor<1x2x1x?x8xf32>, tensor<5xi64> -> tensor<1x4x1x?x8xf32>
+  %k5 = onnx.Reshape %k4, %os : tensor<1x4x1x?x8xf32>, tensor<4xi64> -> tensor<1x4x?x8xf32>
+  %v3 = onnx.Unsqueeze %v2 {axes = array<i64: 2>} : tensor<1x2x?x8xf32> -> tensor<1x2x1x?x8xf32>
+  %v4 = onnx.Tile %v3, %rep : tensor<1x2x1x?x8xf32>, tensor<5xi64> -> tensor<1x4x1x?x8xf32>
+  %v5 = onnx.Reshape %v4, %os : tensor<1x4x1x?x8xf32>, tensor<4xi64> -> tensor<1x4x?x8xf32>
+  %kt = onnx.Transpose %k5 {perm = array<i64: 0, 1, 3, 2>} : tensor<1x4x?x8xf32> -> tensor<1x4x8x?xf32>
+  %s = onnx.MatMul %q2, %kt : tensor<1x4x?x8xf32>, tensor<1x4x8x?xf32> -> tensor<1x4x?x?xf32>
+  %p = onnx.Softmax %s {axis = -1 : i64} : tensor<1x4x?x?xf32> -> tensor<1x4x?x?xf32>
+  %a = onnx.MatMul %p, %v5 : tensor<1x4x?x?xf32>, tensor<1x4x?x8xf32> -> tensor<1x4x?x8xf32>
+  %at = onnx.Transpose %a {perm = array<i64: 0, 2, 1, 3>} : tensor<1x4x?x8xf32> -> tensor<1x?x4x8xf32>
+  %y = onnx.Reshape %at, %out : tensor<1x?x4x8xf32>, tensor<3xi64> -> tensor<1x?x32xf32>
+  return %y : tensor<1x?x32xf32>
+}

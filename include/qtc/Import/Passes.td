@@ -127,7 +127,8 @@ def OnnxRaiseAttention : Pass<"qtc-onnx-raise-attention", "::mlir::func::FuncOp"
     is the product of scalar `Mul`/`Div` factors on the scores, on q and on
     k (or k^T); `Cast`s around the softmax (fp32 softmax in fp16 graphs) are
     looked through. Key/value heads repeated for grouped-query attention by
-    `Unsqueeze(2)` + `Expand` (or `Concat` of copies) + `Reshape` give
+    `Unsqueeze(2)` + `Expand` (or `Tile` of that axis, or `Concat` of
+    copies) + `Reshape` give
     `num_kv_heads`. Masks are `Add`ed (0 or at most -1e4) or applied by
     `Where(cond, scores, fill)` / `Where(cond, fill, scores)`; they are
     evaluated with the onnx folders at 13 and 6 tokens (attention_mask all
