@@ -346,6 +346,23 @@ TEST(HostBackendStep, Fp8ChannelLinear) {
 // W8A8: each input row goes to codes round(x / s), s = max|x| / 127 (fp8:
 // e4m3(x / s), s = max|x| / 448), and the product is of codes, times both
 // scales; the reference computes the int8 dot product exactly in integers.
+// A W8A8 (int8 codes, f16 row scales) or FP8 (e4m3 codes, f32 row scales)
+// linear from quantized slot `q` to the harness's output.
+static void addQuantizedInputLinear(StepHarness &h, int q, fb::ActivationQuant scheme,
+                             const std::vector<uint8_t> &data, const std::vector<float> &scales,
+                             int in, int out) {
+  const bool fp8 = scheme == fb::ActivationQuant::Fp8PerToken;
+  int d = h.b.addTensor("q", fp8 ? fb::DType::U8 : fb::DType::I8, {out, in}, data.data(),
+                        data.size());
+  int si = fp8 ? h.b.addF32("scales", {out}, scales) : h.b.addF16("scales", {out, 1}, scales);
+  fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {q}, {h.out}, {d, si, -1});
+  step.format = fp8 ? fb::WeightFormat::Fp8Channel : fb::WeightFormat::Int8Group;
+  step.in_features = in;
+  step.out_features = out;
+  step.group_size = in;
+  step.activation = scheme;
+}
+
 TEST(HostBackendStep, PerTokenActivationQuantization) {
   for (bool fp8 : {false, true}) {
     const int in = 64, out = 12, rows = 5;
@@ -360,19 +377,11 @@ TEST(HostBackendStep, PerTokenActivationQuantization) {
     std::vector<float> scales = randomValues(rng, out, 0.01f);
     for (float &s : scales)
       s = roundToHalf(std::fabs(s) + 1e-3f);
-    int d = h.b.addTensor("q", fp8 ? fb::DType::U8 : fb::DType::I8, {out, in}, data.data(),
-                          data.size());
-    int si = fp8 ? h.b.addF32("scales", {out}, scales) : h.b.addF16("scales", {out, 1}, scales);
     const fb::ActivationQuant scheme =
         fp8 ? fb::ActivationQuant::Fp8PerToken : fb::ActivationQuant::Int8PerToken;
     int q = h.b.addSlot("q", in, scheme);
     h.b.addStep(fb::StepKind::QuantizeRows, {h.in}, {q}).activation = scheme;
-    fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {q}, {h.out}, {d, si, -1});
-    step.format = fp8 ? fb::WeightFormat::Fp8Channel : fb::WeightFormat::Int8Group;
-    step.in_features = in;
-    step.out_features = out;
-    step.group_size = in;
-    step.activation = scheme;
+    addQuantizedInputLinear(h, q, scheme, data, scales, in, out);
     h.prepare();
 
     std::vector<int32_t> ids = h.randomIds(rows);
@@ -427,15 +436,7 @@ TEST(HostBackendStep, QuantizingRmsNormEqualsNormThenQuantizeRows) {
         h.b.addStep(fb::StepKind::RmsNorm, {h.in}, {normed}, {wi}).epsilon = 1e-5f;
         h.b.addStep(fb::StepKind::QuantizeRows, {normed}, {q}).activation = scheme;
       }
-      int d = h.b.addTensor("q", fp8 ? fb::DType::U8 : fb::DType::I8, {out, in}, data.data(),
-                            data.size());
-      int si = fp8 ? h.b.addF32("scales", {out}, scales) : h.b.addF16("scales", {out, 1}, scales);
-      fb::StepT &step = h.b.addStep(fb::StepKind::Linear, {q}, {h.out}, {d, si, -1});
-      step.format = fp8 ? fb::WeightFormat::Fp8Channel : fb::WeightFormat::Int8Group;
-      step.in_features = in;
-      step.out_features = out;
-      step.group_size = in;
-      step.activation = scheme;
+      addQuantizedInputLinear(h, q, scheme, data, scales, in, out);
       h.prepare();
       results[fused] = h.runSingle(h.randomIds(rows));
     }
