@@ -245,9 +245,11 @@ qtc_status qtc_step(qtc_engine *engine, qtc_request_output *outputs, int capacit
       const RequestOutput &out = (*result)[i];
       outputs[i].id = out.id;
       outputs[i].token = out.newTokens.empty() ? -1 : out.newTokens.back();
-      outputs[i].finish = out.finish == FinishReason::kEos      ? QTC_FINISH_EOS
-                          : out.finish == FinishReason::kLength ? QTC_FINISH_LENGTH
-                                                                : QTC_FINISH_NONE;
+      outputs[i].finish = out.finish == FinishReason::kEos       ? QTC_FINISH_EOS
+                          : out.finish == FinishReason::kLength  ? QTC_FINISH_LENGTH
+                          : out.finish == FinishReason::kAborted ? QTC_FINISH_ABORTED
+                          : out.finish == FinishReason::kStop    ? QTC_FINISH_STOP
+                                                                 : QTC_FINISH_NONE;
       outputs[i].generated_tokens = out.generatedTokens;
     }
     *out_count = static_cast<int>(result->size());

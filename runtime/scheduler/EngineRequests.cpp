@@ -17,6 +17,7 @@
 #include "kv/BlockAllocator.h"
 #include "kv/PrefixCache.h"
 #include "qtc/rt/Engine.h"
+#include "qtc/rt/Tokenizer.h"
 #include "scheduler/BatchBuilder.h"
 #include "scheduler/RequestQueue.h"
 
@@ -25,6 +26,29 @@
 #include <string>
 
 namespace qtc::rt {
+namespace {
+
+// The token's log-probability and the `top` most likely ones', from the raw logits.
+void fillLogprobs(const float *logits, int vocab, int32_t token, int top, RequestOutput &out) {
+  double maxLogit = logits[0];
+  for (int i = 1; i < vocab; ++i)
+    maxLogit = std::max(maxLogit, static_cast<double>(logits[i]));
+  double sum = 0;
+  for (int i = 0; i < vocab; ++i)
+    sum += std::exp(static_cast<double>(logits[i]) - maxLogit);
+  const double logZ = maxLogit + std::log(sum);
+  out.logprob = static_cast<float>(logits[token] - logZ);
+  std::vector<int32_t> order(vocab);
+  for (int i = 0; i < vocab; ++i)
+    order[i] = i;
+  std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  });
+  for (int i = 0; i < top; ++i)
+    out.topLogprobs.push_back({order[i], static_cast<float>(logits[order[i]] - logZ)});
+}
+
+} // namespace
 
 const char *finishReasonName(FinishReason reason) {
   switch (reason) {
@@ -36,6 +60,8 @@ const char *finishReasonName(FinishReason reason) {
     return "eos";
   case FinishReason::kAborted:
     return "aborted";
+  case FinishReason::kStop:
+    return "stop";
   }
   return "";
 }
@@ -59,6 +85,18 @@ StatusOr<RequestId> Engine::addRequest(std::vector<int32_t> prompt,
     return invalidArgument("request: maxNewTokens must be at least 1, got " +
                            std::to_string(options.maxNewTokens));
   QTC_RT_RETURN_IF_ERROR(checkSampling(options.sampling, "request"));
+  if (!options.stopTokenIds.empty())
+    QTC_RT_RETURN_IF_ERROR(checkIds(options.stopTokenIds, "request stopTokenIds"));
+  for (const std::string &stop : options.stopStrings)
+    if (stop.empty())
+      return invalidArgument("request: a stop string is empty");
+  if ((options.detokenize || !options.stopStrings.empty()) && !tokenizer_)
+    return tokenizerError_.isOk() ? failedPrecondition("request: stop strings and text need a "
+                                                       "tokenizer, and the artifact has none")
+                                  : tokenizerError_;
+  if (options.logprobs > config.vocab_size())
+    return invalidArgument("request: logprobs " + std::to_string(options.logprobs) +
+                           " exceeds the vocabulary");
   const int64_t length = static_cast<int64_t>(prompt.size()) + options.maxNewTokens - 1;
   if (length > config.max_positions())
     return invalidArgument("request of " + std::to_string(prompt.size()) + " tokens plus " +
@@ -215,7 +253,8 @@ StatusOr<std::vector<RequestOutput>> Engine::step() {
   // greedy ones take the same argmax here (GreedyArgmax.h).
   bool allGreedy = true;
   for (size_t c = 0; c < chunks.size(); ++c)
-    allGreedy &= running[chunkRequest[c]].options.sampling.argmaxOnly();
+    allGreedy &= running[chunkRequest[c]].options.sampling.argmaxOnly() &&
+                 running[chunkRequest[c]].options.logprobs < 0;
   std::vector<int32_t> ids;
   std::vector<float> logits;
   Status status = allGreedy ? runChunksGreedy(chunks, decodeOnly, ids)
@@ -247,9 +286,9 @@ StatusOr<std::vector<RequestOutput>> Engine::step() {
     }
     if (chunks[c].logits == SequenceChunk::Logits::kNone)
       continue;
+    const float *rowLogits = allGreedy ? nullptr : logits.data() + row * static_cast<size_t>(vocab);
     const int32_t token =
-        allGreedy ? ids[row] : r.sampler.next(logits.data() + row * static_cast<size_t>(vocab),
-                                                  vocab, r.prompt, r.tokens);
+        allGreedy ? ids[row] : r.sampler.next(rowLogits, vocab, r.prompt, r.tokens);
     ++row;
     r.tokens.push_back(token);
     RequestOutput out;
@@ -257,10 +296,26 @@ StatusOr<std::vector<RequestOutput>> Engine::step() {
     out.newTokens = {token};
     out.generatedTokens = static_cast<int64_t>(r.tokens.size());
     out.cachedPromptTokens = r.cachedPromptTokens;
+    if (r.options.logprobs >= 0)
+      fillLogprobs(rowLogits, vocab, token, r.options.logprobs, out);
+    const std::vector<int32_t> &stops = r.options.stopTokenIds;
     if (r.options.stopAtEos && token == artifact_->config().eos_token_id())
       out.finish = FinishReason::kEos;
+    else if (std::find(stops.begin(), stops.end(), token) != stops.end())
+      out.finish = FinishReason::kStop;
     else if (static_cast<int>(r.tokens.size()) >= r.options.maxNewTokens)
       out.finish = FinishReason::kLength;
+    if (r.options.detokenize || !r.options.stopStrings.empty()) {
+      StatusOr<std::string> text = tokenizer_->decode(r.tokens);
+      if (!text)
+        return text.status().withContext("step (request " + std::to_string(r.id) + ")");
+      bool stopped = false;
+      out.newText = r.text.advance(*text, out.finished(), stopped);
+      if (stopped)
+        out.finish = FinishReason::kStop;
+    }
+    if (r.options.onToken && !r.options.onToken(out) && !out.finished())
+      out.finish = FinishReason::kAborted;
     finished[chunkRequest[c]] = out.finished();
     outputs.push_back(std::move(out));
   }

@@ -13,6 +13,7 @@
 
 #include "kv/BlockAllocator.h"
 #include "qtc/rt/Engine.h"
+#include "scheduler/OutputText.h"
 #include "scheduler/Sampler.h"
 
 #include <deque>
@@ -25,7 +26,7 @@ struct Engine::Requests {
     Request(RequestId id, std::vector<int32_t> prompt, const RequestOptions &options,
             int64_t worstCaseBlocks)
         : id(id), prompt(std::move(prompt)), options(options), worstCaseBlocks(worstCaseBlocks),
-          sampler(options.sampling, /*stream=*/0) {
+          sampler(options.sampling, /*stream=*/0), text(options.stopStrings) {
       context = this->prompt;
     }
     bool prefillDone() const { return prefilled == static_cast<int>(context.size()); }
@@ -37,6 +38,7 @@ struct Engine::Requests {
     // returned, never fed back): what admission reserves.
     int64_t worstCaseBlocks;
     Sampler sampler;
+    OutputText text; // with detokenize or stop strings
     std::vector<int32_t> tokens; // generated so far
     // What a prefill covers: the prompt, after a preemption also `tokens`
     // (the last prefilled row's logits then give the next token).

@@ -35,7 +35,7 @@ def load_library(soname):
 
 QTC_BACKEND_AUTO, QTC_BACKEND_HOST, QTC_BACKEND_CUDA = 0, 1, 2
 BACKENDS = {"auto": QTC_BACKEND_AUTO, "host": QTC_BACKEND_HOST, "cuda": QTC_BACKEND_CUDA}
-FINISH_REASONS = {0: None, 1: "length", 2: "eos"}
+FINISH_REASONS = {0: None, 1: "length", 2: "eos", 3: "aborted", 4: "stop"}
 
 
 class EngineOptions(ctypes.Structure):

@@ -23,6 +23,7 @@
 #include "qtc/rt/Status.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -146,14 +147,35 @@ struct GenerateResult {
 // of sequence 0 of such a call) whatever was preempted.
 using RequestId = int64_t;
 
+struct RequestOutput;
+
 struct RequestOptions {
   int maxNewTokens = 32;
   SamplingOptions sampling;
   bool stopAtEos = true;
+  // Finish (kStop) after generating one of these ids (kept in the tokens).
+  std::vector<int32_t> stopTokenIds;
+  // Finish (kStop) when the output text contains one of these, across token
+  // boundaries; the text up to it is emitted, it is not. Needs the tokenizer.
+  std::vector<std::string> stopStrings;
+  // Fill RequestOutput::newText (always on with stopStrings).
+  bool detokenize = false;
+  // >= 0: each token's log-probability under the model (log softmax of the
+  // raw logits) and this many most likely alternatives (vLLM's logprobs).
+  int logprobs = -1;
+  // Called in step() with each of this request's outputs before it is
+  // returned; false cancels the request (it finishes kAborted, its KV freed).
+  std::function<bool(const RequestOutput &)> onToken;
 };
 
-enum class FinishReason { kNone, kLength, kEos, kAborted };
-const char *finishReasonName(FinishReason reason); // "", "length", "eos", "aborted"
+enum class FinishReason { kNone, kLength, kEos, kAborted, kStop };
+// "", "length", "eos", "aborted", "stop"
+const char *finishReasonName(FinishReason reason);
+
+struct TokenLogprob {
+  int32_t id = 0;
+  float logprob = 0;
+};
 
 struct RequestOutput {
   RequestId id = 0;
@@ -161,6 +183,12 @@ struct RequestOutput {
   int64_t generatedTokens = 0;    // so far, this step's included
   int64_t cachedPromptTokens = 0; // prompt tokens that came from the prefix cache
   FinishReason finish = FinishReason::kNone;
+  // With detokenize or stopStrings: the text this step adds (see
+  // RequestOptions::stopStrings; some may be held back to a later step).
+  std::string newText;
+  // With logprobs >= 0: the new token's, and the most likely alternatives'.
+  float logprob = 0;
+  std::vector<TokenLogprob> topLogprobs;
   bool finished() const { return finish != FinishReason::kNone; }
 };
 

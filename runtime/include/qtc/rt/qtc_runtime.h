@@ -126,7 +126,9 @@ typedef int64_t qtc_request_id;
 typedef enum qtc_finish_reason {
   QTC_FINISH_NONE = 0, /* still running */
   QTC_FINISH_LENGTH = 1,
-  QTC_FINISH_EOS = 2
+  QTC_FINISH_EOS = 2,
+  QTC_FINISH_ABORTED = 3,
+  QTC_FINISH_STOP = 4 /* a stop token or stop string (C++ RequestOptions) */
 } qtc_finish_reason;
 
 typedef struct qtc_request_output {
