@@ -559,10 +559,11 @@ Status checkQuantizedRows(DeviceHarness &h, const ManifestEntry &m, CUfunction f
   for (size_t i = 0; i < y.size(); ++i)
     yHalf[i] = rt::floatToHalf(static_cast<float>(y[i]));
   std::vector<uint8_t> want = quantizedSlot(yHalf, rows, width, fp8);
-  // The norm's codes are held to int8 resolution (one step) or, for e4m3, to
-  // its 3-bit mantissa through the dequantized values only.
+  // The codes are the check (bit for bit, or one step for the norm's int8);
+  // s * q against the unquantized rows only bounds the grid's own error
+  // (the outlier channel makes s large: ~3e-2 measured on an H100).
   CaseResult r{norm ? "rms_norm" : "quantize_rows", m.get("entry"),
-               fp8 ? "rows=7 e4m3" : "rows=7 int8", {}, norm ? (fp8 ? 4e-2 : 2e-2) : 0.0};
+               fp8 ? "rows=7 e4m3" : "rows=7 int8", {}, 8e-2};
   const size_t scalesAt = rt::quantized_rows::scalesOffset(rows, width);
   const float *gotScale = reinterpret_cast<const float *>(&out[scalesAt]);
   const float *wantScale = reinterpret_cast<const float *>(&want[scalesAt]);
