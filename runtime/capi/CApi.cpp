@@ -9,12 +9,24 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 using namespace qtc::rt;
 
 struct qtc_engine {
   std::unique_ptr<Engine> engine;
   std::string backendName;
+  // The last qtc_step's outputs, for qtc_step_output: the C++ ones (which
+  // own the text) and their C views.
+  std::vector<RequestOutput> lastOutputs;
+  std::vector<std::vector<qtc_token_logprob>> lastTopLogprobs;
+  std::vector<qtc_token_output> lastViews;
+};
+
+struct qtc_request_options {
+  RequestOptions options;
+  qtc_token_callback callback = nullptr;
+  void *userData = nullptr;
 };
 
 namespace {
@@ -65,6 +77,51 @@ SamplingOptions samplingFrom(const qtc_sampling *sampling) {
     options.frequencyPenalty = sampling->frequency_penalty;
   }
   return options;
+}
+
+qtc_finish_reason finishFrom(FinishReason reason) {
+  switch (reason) {
+  case FinishReason::kNone: return QTC_FINISH_NONE;
+  case FinishReason::kLength: return QTC_FINISH_LENGTH;
+  case FinishReason::kEos: return QTC_FINISH_EOS;
+  case FinishReason::kAborted: return QTC_FINISH_ABORTED;
+  case FinishReason::kStop: return QTC_FINISH_STOP;
+  }
+  return QTC_FINISH_NONE;
+}
+
+// The C view of `out`; it points into `out` and `top`, which must outlive it.
+qtc_token_output viewOf(const RequestOutput &out, std::vector<qtc_token_logprob> &top) {
+  top.clear();
+  for (const TokenLogprob &t : out.topLogprobs)
+    top.push_back({t.id, t.logprob});
+  qtc_token_output view{};
+  view.struct_size = sizeof(qtc_token_output);
+  view.id = out.id;
+  view.token = out.newTokens.empty() ? -1 : out.newTokens.back();
+  view.finish = finishFrom(out.finish);
+  view.generated_tokens = out.generatedTokens;
+  view.text = out.newText.c_str();
+  view.text_length = out.newText.size();
+  view.logprob = out.logprob;
+  view.num_top_logprobs = static_cast<int>(top.size());
+  view.top_logprobs = top.empty() ? nullptr : top.data();
+  return view;
+}
+
+StatusOr<RequestId> addRequest(qtc_engine *engine, const int32_t *prompt, int promptLength,
+                               const qtc_request_options &request) {
+  RequestOptions options = request.options;
+  if (request.callback) {
+    const qtc_token_callback callback = request.callback;
+    void *const userData = request.userData;
+    options.onToken = [callback, userData](const RequestOutput &out) {
+      std::vector<qtc_token_logprob> top;
+      const qtc_token_output view = viewOf(out, top);
+      return callback(&view, userData) != 0;
+    };
+  }
+  return engine->engine->addRequest(std::vector<int32_t>(prompt, prompt + promptLength), options);
 }
 
 } // namespace
@@ -212,12 +269,119 @@ qtc_status qtc_add_request(qtc_engine *engine, const int32_t *prompt, int prompt
   return guarded([&] {
     if (!engine || !prompt || prompt_length <= 0 || !out_id)
       return fail(QTC_INVALID_ARGUMENT, "qtc_add_request: null or empty argument");
-    RequestOptions options;
-    options.maxNewTokens = max_new_tokens;
-    options.stopAtEos = stop_at_eos != 0;
-    options.sampling = samplingFrom(sampling);
+    qtc_request_options request;
+    request.options.maxNewTokens = max_new_tokens;
+    request.options.stopAtEos = stop_at_eos != 0;
+    request.options.sampling = samplingFrom(sampling);
+    StatusOr<RequestId> id = addRequest(engine, prompt, prompt_length, request);
+    if (!id)
+      return fail(id.status());
+    *out_id = *id;
+    return succeed();
+  });
+}
+
+qtc_status qtc_request_options_create(qtc_request_options **out_options) {
+  return guarded([&] {
+    if (!out_options)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_create: null argument");
+    *out_options = new qtc_request_options;
+    return succeed();
+  });
+}
+
+void qtc_request_options_destroy(qtc_request_options *options) { delete options; }
+
+qtc_status qtc_request_options_set_max_new_tokens(qtc_request_options *options,
+                                                  int max_new_tokens) {
+  if (!options)
+    return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_set_max_new_tokens: null options");
+  if (max_new_tokens < 1)
+    return fail(QTC_INVALID_ARGUMENT,
+                "qtc_request_options_set_max_new_tokens: must be at least 1");
+  options->options.maxNewTokens = max_new_tokens;
+  return succeed();
+}
+
+qtc_status qtc_request_options_set_sampling(qtc_request_options *options,
+                                            const qtc_sampling *sampling) {
+  if (!options)
+    return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_set_sampling: null options");
+  options->options.sampling = samplingFrom(sampling);
+  return succeed();
+}
+
+qtc_status qtc_request_options_set_stop_at_eos(qtc_request_options *options, int stop_at_eos) {
+  if (!options)
+    return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_set_stop_at_eos: null options");
+  options->options.stopAtEos = stop_at_eos != 0;
+  return succeed();
+}
+
+qtc_status qtc_request_options_set_stop_token_ids(qtc_request_options *options,
+                                                  const int32_t *ids, int count) {
+  return guarded([&] {
+    if (!options || count < 0 || (count > 0 && !ids))
+      return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_set_stop_token_ids: null argument "
+                                        "or negative count");
+    options->options.stopTokenIds.assign(ids, ids + count);
+    return succeed();
+  });
+}
+
+qtc_status qtc_request_options_set_stop_strings(qtc_request_options *options,
+                                                const char *const *strings, int count) {
+  return guarded([&] {
+    if (!options || count < 0 || (count > 0 && !strings))
+      return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_set_stop_strings: null argument "
+                                        "or negative count");
+    std::vector<std::string> stops;
+    for (int i = 0; i < count; ++i) {
+      if (!strings[i] || !*strings[i])
+        return fail(QTC_INVALID_ARGUMENT, ("qtc_request_options_set_stop_strings: string " +
+                                           std::to_string(i) + " is null or empty")
+                                              .c_str());
+      stops.emplace_back(strings[i]);
+    }
+    options->options.stopStrings = std::move(stops);
+    return succeed();
+  });
+}
+
+qtc_status qtc_request_options_set_detokenize(qtc_request_options *options, int detokenize) {
+  if (!options)
+    return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_set_detokenize: null options");
+  options->options.detokenize = detokenize != 0;
+  return succeed();
+}
+
+qtc_status qtc_request_options_set_logprobs(qtc_request_options *options, int top) {
+  if (!options)
+    return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_set_logprobs: null options");
+  if (top < -1)
+    return fail(QTC_INVALID_ARGUMENT,
+                "qtc_request_options_set_logprobs: top must be -1 (off) or at least 0");
+  options->options.logprobs = top;
+  return succeed();
+}
+
+qtc_status qtc_request_options_set_callback(qtc_request_options *options,
+                                            qtc_token_callback callback, void *user_data) {
+  if (!options)
+    return fail(QTC_INVALID_ARGUMENT, "qtc_request_options_set_callback: null options");
+  options->callback = callback;
+  options->userData = user_data;
+  return succeed();
+}
+
+qtc_status qtc_add_request_with_options(qtc_engine *engine, const int32_t *prompt,
+                                        int prompt_length, const qtc_request_options *options,
+                                        qtc_request_id *out_id) {
+  return guarded([&] {
+    if (!engine || !prompt || prompt_length <= 0 || !out_id)
+      return fail(QTC_INVALID_ARGUMENT, "qtc_add_request_with_options: null or empty argument");
     StatusOr<RequestId> id =
-        engine->engine->addRequest(std::vector<int32_t>(prompt, prompt + prompt_length), options);
+        addRequest(engine, prompt, prompt_length, options ? *options : qtc_request_options{});
     if (!id)
       return fail(id.status());
     *out_id = *id;
@@ -238,23 +402,32 @@ qtc_status qtc_step(qtc_engine *engine, qtc_request_output *outputs, int capacit
                    std::to_string(engine->engine->maxRunningRequests()) +
                    " requests run at once (qtc_engine_max_running)")
                       .c_str());
+    engine->lastOutputs.clear();
+    engine->lastTopLogprobs.clear();
+    engine->lastViews.clear();
     StatusOr<std::vector<RequestOutput>> result = engine->engine->step();
     if (!result)
       return fail(result.status());
-    for (size_t i = 0; i < result->size(); ++i) {
-      const RequestOutput &out = (*result)[i];
+    engine->lastOutputs = std::move(*result);
+    const size_t count = engine->lastOutputs.size();
+    engine->lastTopLogprobs.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      const RequestOutput &out = engine->lastOutputs[i];
+      engine->lastViews.push_back(viewOf(out, engine->lastTopLogprobs[i]));
       outputs[i].id = out.id;
-      outputs[i].token = out.newTokens.empty() ? -1 : out.newTokens.back();
-      outputs[i].finish = out.finish == FinishReason::kEos       ? QTC_FINISH_EOS
-                          : out.finish == FinishReason::kLength  ? QTC_FINISH_LENGTH
-                          : out.finish == FinishReason::kAborted ? QTC_FINISH_ABORTED
-                          : out.finish == FinishReason::kStop    ? QTC_FINISH_STOP
-                                                                 : QTC_FINISH_NONE;
+      outputs[i].token = engine->lastViews[i].token;
+      outputs[i].finish = engine->lastViews[i].finish;
       outputs[i].generated_tokens = out.generatedTokens;
     }
-    *out_count = static_cast<int>(result->size());
+    *out_count = static_cast<int>(count);
     return succeed();
   });
+}
+
+const qtc_token_output *qtc_step_output(const qtc_engine *engine, int index) {
+  if (!engine || index < 0 || static_cast<size_t>(index) >= engine->lastViews.size())
+    return nullptr;
+  return &engine->lastViews[index];
 }
 
 qtc_status qtc_abort_request(qtc_engine *engine, qtc_request_id id) {
@@ -295,6 +468,14 @@ qtc_status qtc_engine_set_preemption(qtc_engine *engine, int enable) {
 
 int64_t qtc_engine_preemptions(const qtc_engine *engine) {
   return engine ? engine->engine->numPreemptions() : 0;
+}
+
+int qtc_engine_kv_blocks(const qtc_engine *engine) {
+  return engine ? engine->engine->numKvBlocks() : 0;
+}
+
+int qtc_engine_free_kv_blocks(const qtc_engine *engine) {
+  return engine ? engine->engine->numFreeKvBlocks() : 0;
 }
 
 qtc_status qtc_perplexity(qtc_engine *engine, const int32_t *tokens, int64_t num_tokens,

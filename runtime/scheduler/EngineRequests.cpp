@@ -306,7 +306,10 @@ StatusOr<std::vector<RequestOutput>> Engine::step() {
     else if (static_cast<int>(r.tokens.size()) >= r.options.maxNewTokens)
       out.finish = FinishReason::kLength;
     if (r.options.detokenize || !r.options.stopStrings.empty()) {
-      StatusOr<std::string> text = tokenizer_->decode(r.tokens);
+      // A stop token's text is not part of the output (as in vLLM).
+      const bool stopToken = out.finish == FinishReason::kStop;
+      StatusOr<std::string> text = tokenizer_->decode(
+          std::vector<int32_t>(r.tokens.begin(), r.tokens.end() - (stopToken ? 1 : 0)));
       if (!text)
         return text.status().withContext("step (request " + std::to_string(r.id) + ")");
       bool stopped = false;

@@ -153,7 +153,8 @@ struct RequestOptions {
   int maxNewTokens = 32;
   SamplingOptions sampling;
   bool stopAtEos = true;
-  // Finish (kStop) after generating one of these ids (kept in the tokens).
+  // Finish (kStop) after generating one of these ids (kept in the tokens;
+  // its text is not in newText).
   std::vector<int32_t> stopTokenIds;
   // Finish (kStop) when the output text contains one of these, across token
   // boundaries; the text up to it is emitted, it is not. Needs the tokenizer.

@@ -128,7 +128,7 @@ typedef enum qtc_finish_reason {
   QTC_FINISH_LENGTH = 1,
   QTC_FINISH_EOS = 2,
   QTC_FINISH_ABORTED = 3,
-  QTC_FINISH_STOP = 4 /* a stop token or stop string (C++ RequestOptions) */
+  QTC_FINISH_STOP = 4 /* a stop token or stop string (qtc_request_options) */
 } qtc_finish_reason;
 
 typedef struct qtc_request_output {
@@ -146,6 +146,103 @@ QTC_API qtc_status qtc_add_request(qtc_engine *engine, const int32_t *prompt, in
  * (one per running request at most); *out_count receives how many it wrote. */
 QTC_API qtc_status qtc_step(qtc_engine *engine, qtc_request_output *outputs, int capacity,
                             int *out_count);
+/* Request options beyond qtc_add_request's arguments (qtc::rt::RequestOptions):
+ * stop token ids, stop strings, text, logprobs and a per-token callback. The
+ * object is opaque and set through functions, so options can be added
+ * without changing the ABI; qtc_add_request_with_options copies it, so one
+ * object may serve many requests and be destroyed after adding them.
+ *
+ *   qtc_request_options *request;
+ *   qtc_request_options_create(&request);        (32 tokens, greedy, stop at eos)
+ *   qtc_request_options_set_max_new_tokens(request, 64);
+ *   const char *stops[] = {"\n\n"};
+ *   qtc_request_options_set_stop_strings(request, stops, 1);
+ *   qtc_request_options_set_logprobs(request, 5);
+ *   qtc_add_request_with_options(engine, ids, n, request, &id);
+ *   qtc_request_options_destroy(request);
+ */
+typedef struct qtc_request_options qtc_request_options;
+
+/* One of the most likely tokens and its log-probability. */
+typedef struct qtc_token_logprob {
+  int32_t id;
+  float logprob;
+} qtc_token_logprob;
+
+/* A request's output of one step, with what its options asked for: given
+ * to the request's callback during qtc_step, and by qtc_step_output after
+ * it. The library owns it; fields are only ever added at the end, and
+ * struct_size (the library's sizeof) says which are there. */
+typedef struct qtc_token_output {
+  size_t struct_size;
+  qtc_request_id id;
+  int32_t token;            /* generated this step; -1: none */
+  qtc_finish_reason finish; /* QTC_FINISH_NONE: more tokens follow */
+  int64_t generated_tokens; /* so far, this one included */
+  /* With detokenize or stop strings: the text this step adds (UTF-8, NUL-
+   * terminated, text_length bytes). Text that may begin a stop string is
+   * held back until it cannot; a stop string and what follows it, and the
+   * text of a stop token, are never given. "" otherwise. */
+  const char *text;
+  size_t text_length;
+  /* With logprobs >= 0: log softmax of the model's logits at the token, and
+   * of the num_top_logprobs most likely tokens (most likely first, lower id
+   * first on ties); num_top_logprobs 0 and top_logprobs NULL otherwise. */
+  float logprob;
+  int num_top_logprobs;
+  const qtc_token_logprob *top_logprobs;
+} qtc_token_output;
+
+/* Called inside qtc_step with each output of the request it was set on,
+ * before qtc_step returns; the output is valid during the call only.
+ * Return nonzero to go on, 0 to cancel the request: it finishes with
+ * QTC_FINISH_ABORTED in this step's outputs and its KV blocks are freed.
+ * It must not call functions on the engine that runs it. */
+typedef int (*qtc_token_callback)(const qtc_token_output *output, void *user_data);
+
+/* Defaults (qtc::rt::RequestOptions'): 32 new tokens, greedy, stop at eos,
+ * no stop tokens or strings, no text, no logprobs, no callback. */
+QTC_API qtc_status qtc_request_options_create(qtc_request_options **out_options);
+QTC_API void qtc_request_options_destroy(qtc_request_options *options);
+QTC_API qtc_status qtc_request_options_set_max_new_tokens(qtc_request_options *options,
+                                                          int max_new_tokens);
+/* Copies *sampling; NULL: greedy. */
+QTC_API qtc_status qtc_request_options_set_sampling(qtc_request_options *options,
+                                                    const qtc_sampling *sampling);
+QTC_API qtc_status qtc_request_options_set_stop_at_eos(qtc_request_options *options,
+                                                       int stop_at_eos);
+/* Replaces the stop token ids (count 0: none). The request finishes with
+ * QTC_FINISH_STOP after generating one; the token is kept in its tokens. */
+QTC_API qtc_status qtc_request_options_set_stop_token_ids(qtc_request_options *options,
+                                                          const int32_t *ids, int count);
+/* Replaces the stop strings (NUL-terminated UTF-8, none empty; count 0:
+ * none). The request finishes with QTC_FINISH_STOP when its detokenized
+ * output contains one, across token boundaries; needs the artifact's
+ * tokenizer (qtc_add_request_with_options fails without one). */
+QTC_API qtc_status qtc_request_options_set_stop_strings(qtc_request_options *options,
+                                                        const char *const *strings, int count);
+/* nonzero: fill qtc_token_output's text (always on with stop strings). */
+QTC_API qtc_status qtc_request_options_set_detokenize(qtc_request_options *options,
+                                                      int detokenize);
+/* top >= 0: each token's log-probability and the top most likely tokens'
+ * (vLLM's logprobs; at most the vocabulary's size); -1 (default): none. */
+QTC_API qtc_status qtc_request_options_set_logprobs(qtc_request_options *options, int top);
+/* NULL callback: none. user_data is passed to it as given. */
+QTC_API qtc_status qtc_request_options_set_callback(qtc_request_options *options,
+                                                    qtc_token_callback callback,
+                                                    void *user_data);
+
+/* qtc_add_request with the options of `options` (NULL: the defaults). */
+QTC_API qtc_status qtc_add_request_with_options(qtc_engine *engine, const int32_t *prompt,
+                                                int prompt_length,
+                                                const qtc_request_options *options,
+                                                qtc_request_id *out_id);
+
+/* Output `index` of the last qtc_step, with its text and logprobs; NULL when
+ * index is not below that step's count. Valid until the next qtc_step or
+ * qtc_engine_destroy. */
+QTC_API const qtc_token_output *qtc_step_output(const qtc_engine *engine, int index);
+
 /* Ends a waiting or running request, freeing its KV blocks. */
 QTC_API qtc_status qtc_abort_request(qtc_engine *engine, qtc_request_id id);
 /* Requests waiting or running. */
@@ -159,6 +256,11 @@ QTC_API qtc_status qtc_engine_set_max_running(qtc_engine *engine, int count);
 QTC_API qtc_status qtc_engine_set_preemption(qtc_engine *engine, int enable);
 /* Requests preempted since the engine was created. */
 QTC_API int64_t qtc_engine_preemptions(const qtc_engine *engine);
+
+/* KV cache blocks in the engine's pool, and those free now (blocks the
+ * prefix cache holds count as used). */
+QTC_API int qtc_engine_kv_blocks(const qtc_engine *engine);
+QTC_API int qtc_engine_free_kv_blocks(const qtc_engine *engine);
 
 /* Perplexity over the first max_tokens (0: all) of tokens in non-overlapping
  * windows of `window` tokens. */
