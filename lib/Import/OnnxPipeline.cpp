@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace qtc {
@@ -59,4 +60,28 @@ void qtc::buildOnnxRaisePipeline(OpPassManager &pm) {
   func.addPass(createOnnxRaiseLinears());
   func.addPass(createOnnxRaiseMlp());
   func.addPass(createCanonicalizerPass());
+}
+
+void qtc::buildOnnxImportPipeline(OpPassManager &pm,
+                                  const OnnxBindModelOptions &options,
+                                  WeightStore *weights) {
+  buildOnnxRaisePipeline(pm);
+  pm.addPass(createOnnxBindModel(options, weights));
+}
+
+void qtc::registerOnnxPipelines() {
+  PassPipelineRegistration<>(
+      "qtc-onnx-raise",
+      "The structural ONNX importer up to raised tfm ops in @main: "
+      "conversion, canonicalization and the raising passes",
+      [](OpPassManager &pm) { buildOnnxRaisePipeline(pm); });
+  PassPipelineRegistration<>(
+      "qtc-onnx-import",
+      "qtc-onnx-raise followed by qtc-onnx-bind-model with its default "
+      "options: an imported ONNX module to tfm.model (IR only; run the "
+      "passes by name to give the binding a config.json)",
+      [](OpPassManager &pm) {
+        buildOnnxImportPipeline(pm, OnnxBindModelOptions(),
+                                /*weights=*/nullptr);
+      });
 }

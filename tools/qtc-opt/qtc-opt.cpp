@@ -89,6 +89,7 @@ int main(int argc, char **argv) {
   qtc::registerQTCPasses();
   qtc::registerQTCOnnxPasses();
   qtc::registerPlanPipeline();
+  qtc::registerOnnxPipelines();
 #endif
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "qtc optimizer driver\n", registry));

@@ -6,6 +6,7 @@
 //   qtc-onnx-convert-nodes      typed onnx ops per operator and opset range
 //   canonicalize                constant and shape subgraphs folded
 //   qtc-onnx-raise-*            decompositions raised to tfm ops
+//   qtc-onnx-bind-model         the raised decoder as tfm.model
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,9 +39,27 @@ importOnnxNodes(mlir::MLIRContext &context, llvm::StringRef path,
 #define GEN_PASS_REGISTRATION
 #include "qtc/Import/Passes.h.inc"
 
-/// The stages after importOnnxNodes, as far as they are built: conversion,
+/// The stages after importOnnxNodes up to tfm ops in @main: conversion,
 /// canonicalization and every raising pass.
 void buildOnnxRaisePipeline(mlir::OpPassManager &pm);
+
+/// qtc-onnx-bind-model registering each bound weight in `weights` under its
+/// Hugging Face name (transposed where the graph holds it as [in, out]);
+/// `weights` must hold the bytes the module's constants view. Without a
+/// store (qtc-opt) only the IR is produced.
+std::unique_ptr<mlir::Pass>
+createOnnxBindModel(const OnnxBindModelOptions &options,
+                    WeightStore *weights);
+
+/// The whole structural import after importOnnxNodes: the raise pipeline,
+/// then the binding to tfm.model (on a module-level pass manager).
+void buildOnnxImportPipeline(mlir::OpPassManager &pm,
+                             const OnnxBindModelOptions &options,
+                             WeightStore *weights);
+
+/// Registers `qtc-onnx-raise` (buildOnnxRaisePipeline) and `qtc-onnx-import`
+/// (buildOnnxImportPipeline without a weight store) as named pipelines.
+void registerOnnxPipelines();
 
 } // namespace qtc
 

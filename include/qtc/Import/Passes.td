@@ -157,4 +157,44 @@ def OnnxCheckRaised : Pass<"qtc-onnx-check-raised", "::mlir::func::FuncOp"> {
   }];
 }
 
+def OnnxBindModel : Pass<"qtc-onnx-bind-model", "::mlir::ModuleOp"> {
+  let summary = "Assembles the raised decoder in @main into tfm.model";
+  let description = [{
+    Finds the decoder in the raised `@main` by data flow (no node or tensor
+    names): the `tfm.embedding` of the token ids, then per layer the input
+    RMSNorm, the q/k/v projections, the two `tfm.rope`s, `tfm.attention`,
+    the output projection and its residual `onnx.Add`, the post-attention
+    RMSNorm, gate/up, `tfm.swiglu`, down and its residual `onnx.Add`; the
+    final RMSNorm and the head. Activation `onnx.Cast`s between floats and
+    the `[1, T, F]` <-> `[T, F]` reshapes are looked through: tfm.model's
+    activations are f32.
+
+    Emits `tfm.model` in the canonical order the Hugging Face importer
+    emits (docs/contracts.md), each op with the attributes of the raised op
+    it replaces, and one `tfm.weight` per initializer named by its role
+    (`model.layers.3.self_attn.q_proj.weight`, ...). A weight the graph
+    holds as `[in, out]` (the raised linear reads a `Transpose` of it) is
+    registered transposed in the importer's WeightStore; a head that reads
+    the embedding table itself is `tie_word_embeddings`. The configuration
+    comes from the raised ops (sizes from the weights, heads and scale from
+    the attentions, theta and scaling from the ropes, epsilon from the
+    norms: every layer must agree); what a graph cannot state
+    (architecture, maximum context, bos/eos ids) comes from `config-json`
+    when given, which must then agree with the graph, and otherwise
+    defaults with a warning. `@main` is then erased.
+
+    An ONNX op no raising pass consumed is an error naming the node and its
+    op type (as `qtc-onnx-check-raised`); a part of the graph that does not
+    fit the decoder is an error at the op where it breaks, saying what the
+    decoder needs there.
+  }];
+  let options = [
+    Option<"modelName", "model-name", "std::string", "\"model\"",
+           "Symbol name of the tfm.model">,
+    Option<"configJson", "config-json", "std::string", "\"\"",
+           "A Hugging Face config.json supplying what the graph cannot state">,
+  ];
+  let dependentDialects = ["::qtc::tfm::TfmDialect"];
+}
+
 #endif // QTC_IMPORT_PASSES_TD

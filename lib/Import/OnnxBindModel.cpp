@@ -1,0 +1,513 @@
+//===- OnnxBindModel.cpp - The raised decoder as tfm.model ----------------===//
+//
+// qtc-onnx-bind-model: the decoder findRaisedDecoder recognizes in @main is
+// re-created inside tfm.model in the canonical order, with f32 activations,
+// weights bound by role and the configuration read off the raised ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtc/Import/OnnxImport.h"
+
+#include "DecoderWeightNames.h"
+#include "HFCheckpointConfig.h"
+#include "OnnxBindStructure.h"
+#include "OnnxRaiseSupport.h"
+#include "dialects/onnx/OnnxOps.h"
+#include "dialects/tfm/TfmOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <cmath>
+
+namespace qtc {
+#define GEN_PASS_DEF_ONNXBINDMODEL
+#include "qtc/Import/Passes.h.inc"
+} // namespace qtc
+
+using namespace mlir;
+using namespace qtc;
+using namespace qtc::tfm;
+
+namespace {
+
+constexpr int64_t kDefaultMaxPositions = 2048;
+
+/// An initializer a raised op reads, and whether the op reads it
+/// transposed (an [in, out] MatMul operand).
+struct WeightSource {
+  onnxir::ConstantOp constant;
+  bool transposed = false;
+};
+
+std::optional<DType> dtypeOf(Type t) {
+  if (t.isF32())
+    return DType::F32;
+  if (t.isF16())
+    return DType::F16;
+  if (t.isBF16())
+    return DType::BF16;
+  if (t.isF64())
+    return DType::F64;
+  return std::nullopt;
+}
+
+/// What the pass binds: tfm.model's weights and where their bytes are.
+class ModelBuilder {
+public:
+  ModelBuilder(ModuleOp module, RaisedDecoder &decoder,
+               WeightStore *store)
+      : builder(module.getContext()), decoder(decoder), store(store) {}
+
+  LogicalResult build(ModuleOp module, StringRef name,
+                      StringRef configJson);
+
+private:
+  RankedTensorType activation(int64_t width) {
+    return RankedTensorType::get({ShapedType::kDynamic, width},
+                                 builder.getF32Type());
+  }
+  FailureOr<WeightSource> sourceOf(Value w, Operation *user);
+  FailureOr<Value> weight(StringRef name, Value w, Operation *user);
+  FailureOr<Value> rmsNorm(RmsNormOp raised, Value input, StringRef name);
+  FailureOr<Value> linear(LinearOp raised, Value input, int64_t layer,
+                          LinearRole role);
+  FailureOr<Value> layer(RaisedLayer l, int64_t index, Value input,
+                         Value positions);
+  FailureOr<ModelConfigAttr> config(Location loc, StringRef configJson);
+  LogicalResult registerWeights(Location loc);
+
+  OpBuilder builder;
+  RaisedDecoder &decoder;
+  WeightStore *store;
+  llvm::StringMap<Value> weights;
+  /// Name -> source, in the order the weights were created.
+  SmallVector<std::pair<std::string, WeightSource>> sources;
+};
+
+FailureOr<WeightSource> ModelBuilder::sourceOf(Value w, Operation *user) {
+  if (auto c = w.getDefiningOp<onnxir::ConstantOp>())
+    return WeightSource{c, false};
+  if (auto t = w.getDefiningOp<onnxir::TransposeOp>())
+    if (auto c = t.getInput().getDefiningOp<onnxir::ConstantOp>())
+      if (t.getPerm() == ArrayRef<int64_t>{1, 0})
+        return WeightSource{c, true};
+  return user->emitError() << "cannot bind the raised decoder to tfm.model: "
+                           << "the weight of " << describeNode(user)
+                           << " is not an initializer";
+}
+
+FailureOr<Value> ModelBuilder::weight(StringRef name, Value w,
+                                      Operation *user) {
+  FailureOr<WeightSource> source = sourceOf(w, user);
+  if (failed(source))
+    return failure();
+  auto cached = weights.find(name);
+  if (cached != weights.end())
+    return cached->second;
+  auto type = cast<RankedTensorType>(w.getType());
+  Value v = WeightOp::create(builder, source->constant.getLoc(), type, name)
+                .getResult();
+  weights[name] = v;
+  sources.push_back({name.str(), *source});
+  return v;
+}
+
+FailureOr<Value> ModelBuilder::rmsNorm(RmsNormOp raised, Value input,
+                                       StringRef name) {
+  FailureOr<Value> w = weight(name, raised.getWeight(), raised);
+  if (failed(w))
+    return failure();
+  return RmsNormOp::create(builder, raised.getLoc(), input.getType(), input,
+                           *w, raised.getEpsilonAttr())
+      .getResult();
+}
+
+FailureOr<Value> ModelBuilder::linear(LinearOp raised, Value input,
+                                      int64_t layer, LinearRole role) {
+  FailureOr<Value> w =
+      weight(linearWeightName(layer, role), raised.getWeight(), raised);
+  if (failed(w))
+    return failure();
+  Value bias;
+  if (raised.getBias()) {
+    FailureOr<Value> b =
+        weight(linearBiasName(layer, role), raised.getBias(), raised);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  int64_t width = cast<ShapedType>(raised.getType()).getDimSize(1);
+  return LinearOp::create(builder, raised.getLoc(), activation(width), input,
+                          *w, bias)
+      .getResult();
+}
+
+FailureOr<Value> ModelBuilder::layer(RaisedLayer l, int64_t index,
+                                     Value input, Value positions) {
+  FailureOr<Value> n1 = rmsNorm(l.inputNorm, input, inputNormWeightName(index));
+  if (failed(n1))
+    return failure();
+  FailureOr<Value> q = linear(l.query, *n1, index, LinearRole::Query);
+  FailureOr<Value> k = succeeded(q) ? linear(l.key, *n1, index, LinearRole::Key)
+                                    : FailureOr<Value>(failure());
+  FailureOr<Value> v = succeeded(k)
+                           ? linear(l.value, *n1, index, LinearRole::Value)
+                           : FailureOr<Value>(failure());
+  if (failed(v))
+    return failure();
+  auto rope = [&](RopeOp raised, Value x) {
+    return RopeOp::create(builder, raised.getLoc(), x.getType(), x, positions,
+                          raised.getHeadDimAttr(), raised.getThetaAttr(),
+                          raised.getScalingAttr())
+        .getResult();
+  };
+  Value qr = rope(l.queryRope, *q);
+  Value kr = rope(l.keyRope, *k);
+  AttentionOp a = l.attention;
+  Value attended =
+      AttentionOp::create(builder, a.getLoc(), qr.getType(), qr, kr, *v,
+                          /*mask=*/Value(), a.getNumHeadsAttr(),
+                          a.getNumKvHeadsAttr(), a.getHeadDimAttr(),
+                          a.getCausalAttr(), a.getScaleAttr(),
+                          a.getSlidingWindowAttr())
+          .getResult();
+  FailureOr<Value> o = linear(l.output, attended, index, LinearRole::Output);
+  if (failed(o))
+    return failure();
+  Value mid = AddOp::create(builder, l.output.getLoc(), input.getType(), input,
+                            *o)
+                  .getResult();
+  FailureOr<Value> n2 = rmsNorm(l.postAttentionNorm, mid,
+                                postAttentionNormWeightName(index));
+  if (failed(n2))
+    return failure();
+  FailureOr<Value> gate = linear(l.gate, *n2, index, LinearRole::Gate);
+  FailureOr<Value> up = succeeded(gate)
+                            ? linear(l.up, *n2, index, LinearRole::Up)
+                            : FailureOr<Value>(failure());
+  if (failed(up))
+    return failure();
+  Value gated = SwigluOp::create(builder, l.swiglu.getLoc(), gate->getType(),
+                                 *gate, *up)
+                    .getResult();
+  FailureOr<Value> down = linear(l.down, gated, index, LinearRole::Down);
+  if (failed(down))
+    return failure();
+  return AddOp::create(builder, l.down.getLoc(), mid.getType(), mid, *down)
+      .getResult();
+}
+
+/// Fails unless every op in `ops` has the same `attr`, naming the first
+/// that differs.
+template <typename OpTy, typename Get>
+LogicalResult agree(ArrayRef<OpTy> ops, Get get, StringRef what) {
+  for (OpTy op : ops.drop_front())
+    if (get(op) != get(ops.front()))
+      return op.emitError()
+             << "cannot bind the raised decoder to tfm.model: "
+             << describeNode(op) << " has another " << what << " than "
+             << describeNode(ops.front())
+             << "; tfm.model states one for every layer";
+  return success();
+}
+
+FailureOr<ModelConfigAttr> ModelBuilder::config(Location loc,
+                                                StringRef configJson) {
+  MLIRContext *ctx = builder.getContext();
+  SmallVector<RmsNormOp> norms{decoder.finalNorm};
+  SmallVector<RopeOp> ropes;
+  SmallVector<AttentionOp> attentions;
+  SmallVector<LinearOp> gates;
+  bool qkvBias = false, outputBias = false;
+  for (RaisedLayer &l : decoder.layers) {
+    norms.append({l.inputNorm, l.postAttentionNorm});
+    ropes.append({l.queryRope, l.keyRope});
+    attentions.push_back(l.attention);
+    gates.push_back(l.gate);
+    qkvBias |= bool(l.query.getBias());
+    outputBias |= bool(l.output.getBias());
+  }
+  auto dim = [](Value v, unsigned i) {
+    return cast<ShapedType>(v.getType()).getDimSize(i);
+  };
+  if (failed(agree<RmsNormOp>(norms, [](RmsNormOp n) { return n.getEpsilon(); },
+                              "epsilon")) ||
+      failed(agree<RopeOp>(ropes, [](RopeOp r) {
+        return std::make_tuple(r.getHeadDim(), r.getTheta(),
+                               r.getScalingAttr());
+      }, "RoPE")) ||
+      failed(agree<AttentionOp>(attentions, [](AttentionOp a) {
+        return std::make_tuple(a.getNumHeads(), a.getNumKvHeads(),
+                               a.getHeadDim(), a.getScale());
+      }, "head layout or scale")) ||
+      failed(agree<LinearOp>(gates, [&](LinearOp g) { return dim(g, 1); },
+                             "MLP width")))
+    return failure();
+
+  AttentionOp a = attentions.front();
+  RopeOp r = ropes.front();
+  TransformerConfig graph;
+  graph.vocabSize = dim(decoder.embedding.getTable(), 0);
+  graph.hiddenSize = dim(decoder.embedding.getTable(), 1);
+  graph.intermediateSize = dim(gates.front(), 1);
+  graph.numLayers = decoder.layers.size();
+  graph.numHeads = a.getNumHeads();
+  graph.numKvHeads = a.getNumKvHeads();
+  graph.headDim = a.getHeadDim();
+  if (int64_t(r.getHeadDim()) != graph.headDim)
+    return r.emitError() << "cannot bind the raised decoder to tfm.model: "
+                         << describeNode(r) << " rotates heads of "
+                         << r.getHeadDim() << " but the attention's are "
+                         << graph.headDim;
+  graph.architecture = qkvBias && !outputBias ? "Qwen2ForCausalLM"
+                                              : "LlamaForCausalLM";
+  graph.maxPositions = kDefaultMaxPositions;
+
+  if (!configJson.empty() && llvm::sys::fs::exists(configJson)) {
+    FailureOr<TransformerConfig> side = readHFConfig(*ctx, configJson);
+    if (failed(side))
+      return failure();
+    Location at = FileLineColLoc::get(ctx, configJson, 0, 0);
+    const std::pair<StringRef, std::pair<int64_t, int64_t>> sizes[] = {
+        {"vocab_size", {side->vocabSize, graph.vocabSize}},
+        {"hidden_size", {side->hiddenSize, graph.hiddenSize}},
+        {"intermediate_size", {side->intermediateSize, graph.intermediateSize}},
+        {"num_hidden_layers", {side->numLayers, graph.numLayers}},
+        {"num_attention_heads", {side->numHeads, graph.numHeads}},
+        {"num_key_value_heads", {side->numKvHeads, graph.numKvHeads}},
+        {"head_dim", {side->headDim, graph.headDim}}};
+    for (const auto &[field, values] : sizes)
+      if (values.first != values.second)
+        return emitError(at) << "config.json beside the model says " << field
+                             << " = " << values.first
+                             << " but the ONNX graph has " << values.second;
+    double theta = r.getTheta().convertToDouble();
+    if (std::abs(side->ropeTheta - theta) > 1e-4 * theta)
+      return emitError(at) << "config.json beside the model says rope_theta = "
+                           << side->ropeTheta << " but the ONNX graph's RoPE "
+                           << "tables follow theta " << theta;
+    graph.architecture = side->architecture;
+    graph.maxPositions = side->maxPositions;
+    graph.bosTokenId = side->bosTokenId;
+    graph.eosTokenId = side->eosTokenId;
+  } else {
+    emitWarning(loc) << "no config.json beside the model: the maximum context "
+                        "is unknown and set to "
+                     << kDefaultMaxPositions << ", token ids are unset";
+  }
+
+  bool tied = false;
+  if (auto head = sourceOf(decoder.head.getWeight(), decoder.head);
+      succeeded(head)) {
+    FailureOr<WeightSource> table =
+        sourceOf(decoder.embedding.getTable(), decoder.embedding);
+    tied = succeeded(table) && !head->transposed && !table->transposed &&
+           head->constant == table->constant;
+  }
+  return ModelConfigAttr::getChecked(
+      [&] { return emitError(loc); }, ctx, StringRef(graph.architecture),
+      graph.vocabSize, graph.hiddenSize, graph.numLayers, graph.numHeads,
+      graph.numKvHeads, graph.headDim, graph.intermediateSize,
+      graph.maxPositions, norms.front().getEpsilon(), r.getTheta(),
+      graph.bosTokenId, graph.eosTokenId, tied, r.getScalingAttr());
+}
+
+LogicalResult ModelBuilder::registerWeights(Location loc) {
+  if (!store)
+    return success();
+  for (auto &[name, source] : sources) {
+    auto type = cast<RankedTensorType>(source.constant.getType());
+    WeightRef ref;
+    std::optional<DType> dtype = dtypeOf(type.getElementType());
+    if (!dtype)
+      return source.constant.emitError()
+             << "cannot bind weight '" << name << "': element type "
+             << type.getElementType() << " is not a float type";
+    ref.dtype = *dtype;
+    ref.shape.assign(type.getShape().begin(), type.getShape().end());
+    Attribute value = source.constant.getValue();
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+      if (!blob)
+        return source.constant.emitError()
+               << "cannot bind weight '" << name << "': its bytes are gone";
+      ArrayRef<char> bytes = blob->getData();
+      ref.data = bytes.data();
+      ref.byteSize = bytes.size();
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(value);
+               dense && !dense.isSplat()) {
+      StringRef bytes = store->adoptBytes(std::make_unique<std::string>(
+          dense.getRawData().data(), dense.getRawData().size()));
+      ref.data = bytes.data();
+      ref.byteSize = bytes.size();
+    } else {
+      return source.constant.emitError()
+             << "cannot bind weight '" << name
+             << "': it is not stored as a dense tensor";
+    }
+    bool added = source.transposed ? store->addTransposed(name, ref)
+                                   : store->add(name, ref);
+    if (!added)
+      return emitError(loc) << "two weights of the model are named '" << name
+                            << "'";
+  }
+  return success();
+}
+
+LogicalResult ModelBuilder::build(ModuleOp module, StringRef name,
+                                  StringRef configJson) {
+  Location loc = module.getLoc();
+  FailureOr<ModelConfigAttr> cfg = config(loc, configJson);
+  if (failed(cfg) || !*cfg)
+    return failure();
+  builder.setInsertionPointToEnd(module.getBody());
+  auto model = ModelOp::create(builder, loc, name, *cfg);
+  builder.setInsertionPointToStart(&model.getBodyBlock());
+
+  int64_t hidden = cfg->getHiddenSize();
+  EmbeddingOp e = decoder.embedding;
+  FailureOr<Value> table = weight(kEmbedTokensWeight, e.getTable(), e);
+  if (failed(table))
+    return failure();
+  Value x = EmbeddingOp::create(builder, e.getLoc(), activation(hidden), *table,
+                                model.getIds())
+                .getResult();
+  for (auto [index, l] : llvm::enumerate(decoder.layers)) {
+    FailureOr<Value> next = layer(l, index, x, model.getPositions());
+    if (failed(next))
+      return failure();
+    x = *next;
+  }
+  FailureOr<Value> normed = rmsNorm(decoder.finalNorm, x, kFinalNormWeight);
+  if (failed(normed))
+    return failure();
+  StringRef headName = cfg->getTieWordEmbeddings() ? StringRef(kEmbedTokensWeight)
+                                                   : StringRef(kLmHeadWeight);
+  LinearOp h = decoder.head;
+  if (h.getBias())
+    return h.emitError() << "cannot bind the raised decoder to tfm.model: "
+                         << describeNode(h) << " (the lm_head) has a bias";
+  FailureOr<Value> head = weight(headName, h.getWeight(), h);
+  if (failed(head))
+    return failure();
+  Value logits = LmHeadOp::create(builder, h.getLoc(),
+                                  activation(cfg->getVocabSize()), *normed,
+                                  *head)
+                     .getResult();
+  OutputOp::create(builder, h.getLoc(), ValueRange{logits});
+  if (failed(verify(model)))
+    return failure();
+  return registerWeights(loc);
+}
+
+/// The ops raising left at the ONNX level that the binding does not take:
+/// everything but constants, the weight Transposes, and the residual Adds
+/// and activation Casts the structure accounts for.
+LogicalResult checkRaised(func::FuncOp main) {
+  constexpr int kReported = 10;
+  int count = 0;
+  main.walk([&](Operation *op) {
+    if (!isa<onnxir::OnnxDialect>(op->getDialect()) ||
+        isa<onnxir::ConstantOp, onnxir::AbsentOp, onnxir::AddOp,
+            onnxir::CastOp>(op))
+      return;
+    if (auto t = dyn_cast<onnxir::TransposeOp>(op))
+      if (constantOf(t.getInput()))
+        return;
+    if (count++ < kReported)
+      op->emitError() << "cannot raise ONNX node " << describeNode(op)
+                      << " to tfm: it is not part of a recognized pattern";
+  });
+  if (count > kReported)
+    main.emitError() << (count - kReported)
+                     << " more ONNX node(s) are not raised";
+  return failure(count > 0);
+}
+
+/// Every op of @main outside the decoder's structure is an error.
+LogicalResult checkBound(func::FuncOp main, RaisedDecoder &decoder) {
+  bool ok = true;
+  for (Operation &op : main.getBody().front()) {
+    if (decoder.ops.contains(&op) ||
+        isa<onnxir::ConstantOp, arith::ConstantOp, tensor::DimOp>(op))
+      continue;
+    if (auto t = dyn_cast<onnxir::TransposeOp>(op);
+        t && constantOf(t.getInput()))
+      continue;
+    op.emitError() << "cannot bind the raised decoder to tfm.model: "
+                   << describeNode(&op) << " is not part of the decoder";
+    ok = false;
+  }
+  return success(ok);
+}
+
+struct OnnxBindModelPass : qtc::impl::OnnxBindModelBase<OnnxBindModelPass> {
+  OnnxBindModelPass(OnnxBindModelOptions options, WeightStore *store)
+      : OnnxBindModelBase(std::move(options)), store(store) {}
+  using OnnxBindModelBase::OnnxBindModelBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main || main.getBody().getBlocks().size() != 1) {
+      module.emitError() << "qtc-onnx-bind-model: no raised func.func @main";
+      return signalPassFailure();
+    }
+    if (failed(checkRaised(main)))
+      return signalPassFailure();
+    FailureOr<RaisedDecoder> decoder = findRaisedDecoder(main);
+    if (failed(decoder) || failed(checkInputs(*decoder)) ||
+        failed(checkBound(main, *decoder)) ||
+        failed(ModelBuilder(module, *decoder, store)
+                   .build(module, modelName, configJson)))
+      return signalPassFailure();
+    main.erase();
+    for (NamedAttribute attr : llvm::to_vector(module->getAttrs()))
+      if (attr.getName().strref().starts_with("onnx."))
+        module->removeAttr(attr.getName());
+  }
+
+  /// The embedding reads a graph input (the ids) and every rope the same
+  /// graph input (the positions).
+  LogicalResult checkInputs(RaisedDecoder &decoder) {
+    auto input = [&](Value v) {
+      while (auto c = v.getDefiningOp<tensor::CollapseShapeOp>()) {
+        decoder.ops.insert(c);
+        v = c.getSrc();
+      }
+      return dyn_cast<BlockArgument>(v);
+    };
+    EmbeddingOp e = decoder.embedding;
+    if (!input(e.getIds()))
+      return e.emitError() << "cannot bind the raised decoder to tfm.model: "
+                           << describeNode(e)
+                           << " does not look up the graph's token ids";
+    BlockArgument positions;
+    for (RaisedLayer &l : decoder.layers)
+      for (RopeOp r : {l.queryRope, l.keyRope}) {
+        BlockArgument p = input(r.getPositions());
+        if (!p || (positions && p != positions))
+          return r.emitError()
+                 << "cannot bind the raised decoder to tfm.model: "
+                 << describeNode(r)
+                 << " does not rotate by the graph's positions";
+        positions = p;
+      }
+    return success();
+  }
+
+  WeightStore *store = nullptr;
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+qtc::createOnnxBindModel(const OnnxBindModelOptions &options,
+                         WeightStore *weights) {
+  return std::make_unique<OnnxBindModelPass>(options, weights);
+}
