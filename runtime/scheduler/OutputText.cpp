@@ -24,6 +24,13 @@ std::string OutputText::advance(const std::string &text, bool finishing, bool &s
   }
   if (!stopped && !finishing) {
     end = text.size() > emitted_ + holdBack_ ? text.size() - holdBack_ : emitted_;
+    // A character whose bytes span tokens decodes as U+FFFD until its last
+    // byte comes: hold back a trailing run of them (vLLM does the same).
+    static constexpr char kReplacement[] = "\xEF\xBF\xBD";
+    size_t complete = text.size();
+    while (complete >= emitted_ + 3 && text.compare(complete - 3, 3, kReplacement) == 0)
+      complete -= 3;
+    end = std::min(end, complete);
     // Never cut a UTF-8 character.
     while (end > emitted_ && end < text.size() &&
            (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)

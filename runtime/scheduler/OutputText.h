@@ -3,7 +3,8 @@
 // The text a request's tokens decode to, handed out as it grows. A stop
 // string may span tokens, so the last (longest stop string - 1) bytes are
 // held back until they cannot begin one (vLLM's stop buffer); the text up to
-// a stop string is emitted, the stop string itself is not.
+// a stop string is emitted, the stop string itself is not. A trailing U+FFFD
+// (a character whose bytes are split across tokens) is held back as well.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_RT_SCHEDULER_OUTPUTTEXT_H

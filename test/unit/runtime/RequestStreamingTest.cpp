@@ -57,6 +57,22 @@ TEST(OutputText, NeverCutsAUtf8Character) {
   EXPECT_EQ(text.advance("a\xC3\xA9!", false, stopped), "\xC3\xA9");
 }
 
+// Byte-fallback pieces of one character decode to U+FFFD until the last
+// byte arrives; what was emitted must stay a prefix of the final text.
+TEST(OutputText, HoldsBackAReplacementCharacterUntilItsBytesArrive) {
+  OutputText text({});
+  bool stopped = false;
+  std::string emitted = text.advance("a\xEF\xBF\xBD", false, stopped);
+  EXPECT_EQ(emitted, "a");
+  emitted += text.advance("a\xEF\xBF\xBD\xEF\xBF\xBD", false, stopped);
+  EXPECT_EQ(emitted, "a");
+  emitted += text.advance("a\xE2\x82\xAC", false, stopped); // the euro sign, complete
+  EXPECT_EQ(emitted, "a\xE2\x82\xAC");
+  // Finishing gives what is there, replacement characters included.
+  emitted += text.advance("a\xE2\x82\xAC\xEF\xBF\xBD", true, stopped);
+  EXPECT_EQ(emitted, "a\xE2\x82\xAC\xEF\xBF\xBD");
+}
+
 TEST(OutputText, WithoutStopStringsEverythingIsEmitted) {
   OutputText text({});
   bool stopped = false;
