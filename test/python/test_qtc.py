@@ -107,6 +107,118 @@ class LLMTest(unittest.TestCase):
         first = self.llm.generate([ids], qtc.SamplingParams(max_tokens=1))[0].token_ids[0]
         self.assertEqual(int(numpy.argmax(logits[-1])), first)
 
+    def _free(self, prompt, n):
+        """Greedy tokens and text of prompt, with nothing to stop them."""
+        out = self.llm.generate(prompt, qtc.SamplingParams(max_tokens=n, ignore_eos=True))[0]
+        return out.token_ids, out.text
+
+    def test_stop_string_across_tokens_ends_the_text_before_it(self):
+        prompt = "And God said"
+        tokens, whole = self._free(prompt, 16)
+        self.assertEqual(tokens, qtc_run_tokens(prompt, 16, "--ignore-eos"))
+        # Two characters before and after a token boundary, first found there.
+        stop = at = last = None
+        for k in range(2, len(tokens) - 2):
+            head = self.llm.decode(tokens[:k])
+            candidate = whole[len(head) - 2:len(head) + 2]
+            if (len(head) >= 2 and whole.startswith(head) and len(candidate) == 4
+                    and whole.find(candidate) == len(head) - 2):
+                stop, at = candidate, len(head) - 2
+                break
+        self.assertIsNotNone(stop, "no stop string spans tokens in %r" % whole)
+        last = next(k for k in range(1, len(tokens) + 1)
+                    if len(self.llm.decode(tokens[:k])) >= at + len(stop))
+        sampling = qtc.SamplingParams(max_tokens=16, ignore_eos=True, stop=["\x01never", stop])
+        out = self.llm.generate(prompt, sampling)[0]
+        self.assertEqual(out.finish_reason, "stop")
+        self.assertEqual(out.text, whole[:at])
+        self.assertEqual(out.token_ids, tokens[:last])
+        pieces = list(self.llm.stream(prompt, sampling))
+        self.assertEqual("".join(p.text for p in pieces), whole[:at])
+        self.assertTrue(all(stop not in p.text for p in pieces))
+
+    def test_stop_token_is_kept_in_the_tokens_but_not_the_text(self):
+        tokens, _ = self._free("In the beginning", 12)
+        stop = tokens[4]
+        first = tokens.index(stop)
+        out = self.llm.generate("In the beginning", qtc.SamplingParams(
+            max_tokens=12, ignore_eos=True, stop_token_ids=[stop]))[0]
+        self.assertEqual(out.finish_reason, "stop")
+        self.assertEqual(out.token_ids, tokens[:first + 1])
+        self.assertEqual(out.text, self.llm.decode(tokens[:first]))
+
+    def test_logprobs_are_the_models_log_softmax(self):
+        prompt = self.llm.encode("The LORD is")
+        sampling = qtc.SamplingParams(max_tokens=5, temperature=0.9, top_p=0.9, seed=3,
+                                      logprobs=3)
+        out = self.llm.generate([prompt], sampling)[0]
+        self.assertEqual(len(out.logprobs), len(out.token_ids))
+        logits = self.llm.logits(prompt + out.token_ids).astype(numpy.float64)
+        total = 0.0
+        for t, (token, entry) in enumerate(zip(out.token_ids, out.logprobs)):
+            row = logits[len(prompt) - 1 + t]
+            log_softmax = row - row.max() - numpy.log(numpy.exp(row - row.max()).sum())
+            self.assertAlmostEqual(entry[token], log_softmax[token], delta=1e-3)
+            top = [int(i) for i in numpy.argsort(-row, kind="stable")[:3]]
+            self.assertTrue(set(top) <= set(entry), (top, entry))
+            for i in top:
+                self.assertAlmostEqual(entry[i], log_softmax[i], delta=1e-3)
+            total += entry[token]
+        self.assertAlmostEqual(out.cumulative_logprob, total, places=4)
+        # Logprobs do not change the tokens.
+        sampling.logprobs = None
+        self.assertEqual(self.llm.generate([prompt], sampling)[0].token_ids, out.token_ids)
+
+    def test_on_token_cancels_its_request_beside_another(self):
+        lib, engine = self.llm._lib, self.llm._engine
+        free_blocks = lib.qtc_engine_free_kv_blocks(engine)
+        seen = []
+
+        def on_token(piece):
+            if piece.index == 0:
+                seen.append(piece.token_id)
+                return len(seen) < 3
+            return None  # going on
+
+        prompts = ["In the beginning", "And God said"]
+        outs = self.llm.generate(prompts, qtc.SamplingParams(max_tokens=8), on_token=on_token)
+        self.assertEqual(outs[0].token_ids, seen)
+        self.assertEqual(len(seen), 3)
+        self.assertEqual(outs[0].finish_reason, "aborted")
+        self.assertEqual(outs[1].token_ids, qtc_run_tokens(prompts[1], 8))
+        self.assertEqual(outs[1].finish_reason, "length")
+        self.assertEqual(lib.qtc_engine_free_kv_blocks(engine), free_blocks)
+        self.assertEqual(lib.qtc_engine_unfinished_requests(engine), 0)
+
+    def test_an_exception_in_on_token_cancels_and_is_raised(self):
+        def on_token(piece):
+            raise KeyError("from the callback")
+
+        with self.assertRaises(KeyError):
+            self.llm.generate(["In the beginning", "And God said"],
+                              qtc.SamplingParams(max_tokens=8), on_token=on_token)
+        self.assertEqual(self.llm._lib.qtc_engine_unfinished_requests(self.llm._engine), 0)
+
+    def test_a_seeded_request_samples_the_same_beside_others(self):
+        sampling = qtc.SamplingParams(max_tokens=8, temperature=1.0, seed=11)
+        alone = self.llm.generate("The LORD is", sampling)[0].token_ids
+        together = self.llm.generate(["In the beginning", "The LORD is", "And God said"],
+                                     sampling)[1].token_ids
+        self.assertEqual(alone, together)
+        self.assertEqual(alone, qtc_run_tokens("The LORD is", 8, "--temperature", "1.0",
+                                               "--seed", "11"))
+
+    def test_bad_stop_and_logprobs_are_refused(self):
+        with self.assertRaises(ValueError):
+            self.llm.generate("x", qtc.SamplingParams(stop=[""]))
+        with self.assertRaises(ValueError):
+            self.llm.generate("x", qtc.SamplingParams(logprobs=-1))
+        with self.assertRaises(qtc.QtcError) as caught:
+            self.llm.generate("x", qtc.SamplingParams(stop_token_ids=[10 ** 6]))
+        self.assertIn("stopTokenIds", str(caught.exception))
+        with self.assertRaises(qtc.QtcError):
+            self.llm.generate("x", qtc.SamplingParams(logprobs=10 ** 6))
+
     def test_bad_sampling_is_refused(self):
         with self.assertRaises(ValueError):
             self.llm.generate("x", qtc.SamplingParams(max_tokens=0))

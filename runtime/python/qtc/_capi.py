@@ -74,6 +74,37 @@ class RequestOutput(ctypes.Structure):
     ]
 
 
+class TokenLogprob(ctypes.Structure):
+    _fields_ = [("id", ctypes.c_int32), ("logprob", ctypes.c_float)]
+
+
+class TokenOutput(ctypes.Structure):
+    """qtc_token_output: owned by the library, read through a pointer."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("id", ctypes.c_int64),
+        ("token", ctypes.c_int32),
+        ("finish", ctypes.c_int),
+        ("generated_tokens", ctypes.c_int64),
+        ("text", ctypes.c_void_p),  # text_length bytes of UTF-8
+        ("text_length", ctypes.c_size_t),
+        ("logprob", ctypes.c_float),
+        ("num_top_logprobs", ctypes.c_int),
+        ("top_logprobs", ctypes.POINTER(TokenLogprob)),
+    ]
+
+    def text_bytes(self):
+        return ctypes.string_at(self.text, self.text_length) if self.text_length else b""
+
+    def top(self):
+        return [(self.top_logprobs[i].id, self.top_logprobs[i].logprob)
+                for i in range(self.num_top_logprobs)]
+
+
+# int (*)(const qtc_token_output *, void *user_data)
+TOKEN_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(TokenOutput), ctypes.c_void_p)
+
 _I32P = ctypes.POINTER(ctypes.c_int32)
 
 
@@ -91,6 +122,22 @@ def _declare(lib):
         "qtc_add_request": (c.c_int, [c.c_void_p, _I32P, c.c_int, c.c_int, c.POINTER(Sampling),
                                       c.c_int, c.POINTER(c.c_int64)]),
         "qtc_step": (c.c_int, [c.c_void_p, c.POINTER(RequestOutput), c.c_int, c.POINTER(c.c_int)]),
+        "qtc_step_output": (c.POINTER(TokenOutput), [c.c_void_p, c.c_int]),
+        "qtc_request_options_create": (c.c_int, [c.POINTER(c.c_void_p)]),
+        "qtc_request_options_destroy": (None, [c.c_void_p]),
+        "qtc_request_options_set_max_new_tokens": (c.c_int, [c.c_void_p, c.c_int]),
+        "qtc_request_options_set_sampling": (c.c_int, [c.c_void_p, c.POINTER(Sampling)]),
+        "qtc_request_options_set_stop_at_eos": (c.c_int, [c.c_void_p, c.c_int]),
+        "qtc_request_options_set_stop_token_ids": (c.c_int, [c.c_void_p, _I32P, c.c_int]),
+        "qtc_request_options_set_stop_strings": (c.c_int, [c.c_void_p, c.POINTER(c.c_char_p),
+                                                           c.c_int]),
+        "qtc_request_options_set_detokenize": (c.c_int, [c.c_void_p, c.c_int]),
+        "qtc_request_options_set_logprobs": (c.c_int, [c.c_void_p, c.c_int]),
+        "qtc_request_options_set_callback": (c.c_int, [c.c_void_p, TOKEN_CALLBACK, c.c_void_p]),
+        "qtc_add_request_with_options": (c.c_int, [c.c_void_p, _I32P, c.c_int, c.c_void_p,
+                                                   c.POINTER(c.c_int64)]),
+        "qtc_engine_kv_blocks": (c.c_int, [c.c_void_p]),
+        "qtc_engine_free_kv_blocks": (c.c_int, [c.c_void_p]),
         "qtc_abort_request": (c.c_int, [c.c_void_p, c.c_int64]),
         "qtc_engine_unfinished_requests": (c.c_int, [c.c_void_p]),
         "qtc_engine_max_running": (c.c_int, [c.c_void_p]),
