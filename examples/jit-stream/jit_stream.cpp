@@ -1,10 +1,14 @@
 // jit-stream: compiles a checkpoint folder (or .onnx file) in this process
 // with a recipe, then streams a continuation of each prompt token by token.
 //
-//   jit-stream MODEL [--recipe R] [--target T|host] [-n N] PROMPT...
+//   jit-stream MODEL [--recipe R] [--target T|host] [-n N] [--stop STR]... PROMPT...
 //
-// Text is printed as it is generated; a line "tokens: id,id,..." per prompt
-// follows, to compare with `qtc-run MODEL.qtc --prompt PROMPT -n N`.
+// Text is printed as it is generated, by the request's onToken callback
+// from the text the engine detokenizes (RequestOutput::newText: a piece that
+// spans tokens comes out whole, and text that may begin a --stop string is
+// held back until it cannot; the request ends before a stop string). A line
+// "tokens: id,id,..." per prompt follows, to compare with
+// `qtc-run MODEL.qtc --prompt PROMPT -n N`.
 #include "qtc/Pipeline/Jit.h"
 
 #include <cstdlib>
@@ -16,22 +20,9 @@
 namespace {
 
 int usage() {
-  std::cerr << "usage: jit-stream MODEL [--recipe R] [--target T|host] [-n N] PROMPT...\n";
+  std::cerr << "usage: jit-stream MODEL [--recipe R] [--target T|host] [-n N] [--stop STR]... "
+               "PROMPT...\n";
   return 2;
-}
-
-// Prints what the growing token list adds to the text printed so far:
-// detokenizing the whole list keeps pieces that span tokens intact.
-qtc::rt::Status streamText(const qtc::rt::Engine &engine, const std::vector<int32_t> &tokens,
-                           std::string &printed) {
-  auto text = engine.decode(tokens);
-  if (!text)
-    return text.status();
-  if (text->size() > printed.size() && text->compare(0, printed.size(), printed) == 0) {
-    std::cout << text->substr(printed.size()) << std::flush;
-    printed = *text;
-  }
-  return qtc::rt::Status::ok();
 }
 
 } // namespace
@@ -43,12 +34,15 @@ int main(int argc, char **argv) {
   qtc::JitOptions options;
   options.targets.clear(); // host unless --target names a GPU
   int maxNewTokens = 16;
-  std::vector<std::string> prompts;
+  std::vector<std::string> prompts, stops;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
-    if ((arg == "--recipe" || arg == "--target" || arg == "-n") && i + 1 < argc) {
+    if ((arg == "--recipe" || arg == "--target" || arg == "-n" || arg == "--stop") &&
+        i + 1 < argc) {
       std::string value = argv[++i];
-      if (arg == "--recipe")
+      if (arg == "--stop")
+        stops.push_back(value);
+      else if (arg == "--recipe")
         options.recipe = value;
       else if (arg == "--target")
         options.targets = value == "host" ? std::vector<std::string>{}
@@ -78,15 +72,23 @@ int main(int argc, char **argv) {
       std::cerr << ids.status().toString() << "\n";
       return 1;
     }
+    std::vector<int32_t> tokens;
+    qtc::rt::FinishReason finish = qtc::rt::FinishReason::kNone;
     qtc::rt::RequestOptions request;
     request.maxNewTokens = maxNewTokens;
+    request.stopStrings = stops;
+    request.detokenize = true;
+    // Called inside step() with each token; returning false would cancel.
+    request.onToken = [&](const qtc::rt::RequestOutput &out) {
+      std::cout << out.newText << std::flush;
+      tokens.insert(tokens.end(), out.newTokens.begin(), out.newTokens.end());
+      return true;
+    };
     auto id = (*engine)->addRequest(*ids, request);
     if (!id) {
       std::cerr << id.status().toString() << "\n";
       return 1;
     }
-    std::vector<int32_t> tokens;
-    std::string printed;
     std::cout << prompt << " ->" << std::flush;
     while ((*engine)->hasUnfinishedRequests()) {
       auto outputs = (*engine)->step();
@@ -94,14 +96,11 @@ int main(int argc, char **argv) {
         std::cerr << outputs.status().toString() << "\n";
         return 1;
       }
-      for (const qtc::rt::RequestOutput &out : *outputs) {
-        tokens.insert(tokens.end(), out.newTokens.begin(), out.newTokens.end());
-        if (auto status = streamText(**engine, tokens, printed); !status) {
-          std::cerr << status.toString() << "\n";
-          return 1;
-        }
-      }
+      for (const qtc::rt::RequestOutput &out : *outputs)
+        if (out.finished())
+          finish = out.finish;
     }
+    std::cout << "\nfinish: " << qtc::rt::finishReasonName(finish);
     std::cout << "\ntokens: ";
     for (size_t i = 0; i < tokens.size(); ++i)
       std::cout << (i ? "," : "") << tokens[i];
