@@ -31,9 +31,10 @@ void registerImportDialects(mlir::MLIRContext &context);
 mlir::FailureOr<ImportedModel> importHuggingFace(mlir::MLIRContext &context,
                                                  llvm::StringRef dir);
 
-/// Imports an ONNX model (opset 13..21), raising its decomposed ops to tfm.
+/// Imports an ONNX model (opset 13..23): one onnx op per node, raised to tfm
+/// ops by passes and bound to tfm.model (docs/onnx-import.md).
 /// A config.json beside the model, when present, supplies what the graph
-/// cannot (token ids, maximum context, RoPE scaling parameters).
+/// cannot state (architecture, maximum context, token ids).
 mlir::FailureOr<ImportedModel> importOnnx(mlir::MLIRContext &context,
                                           llvm::StringRef path);
 
