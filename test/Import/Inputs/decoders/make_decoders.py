@@ -27,8 +27,21 @@ numpy_logits() computes each model's logits with numpy from the same
 weights. Run with /usr/bin/python3 (Debian's onnx and numpy):
 
   make_decoders.py OUTDIR
+      writes the three files.
+  make_decoders.py check --qtc Q --qtc-run R --tmp DIR [--dir DIR]
+      rebuilds each model from its seed, asserts it is byte for byte the
+      committed file (so the reference belongs to that file), compiles the
+      committed file with `qtc compile` (recipe fp16: weights stored in
+      fp16), scores a token sequence with `qtc-run --score` on the host
+      backend and compares every logit with numpy_logits of the weights
+      rounded to fp16: relative L2 error (over all positions and the whole
+      vocabulary) at most --tol (default 1e-3; activations are f32 in qtc,
+      float64 in the reference), and equal argmax except at near ties.
 """
+import argparse
+import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -288,17 +301,75 @@ def build(style, opset, dtype, weights):
     return model
 
 
+# name, seed and layout of each decoder.
+DECODERS = [
+    ("torchscript-gqa", dict(seed=1, heads=4, kv_heads=2, tied=False),
+     ("torchscript", 17, TensorProto.FLOAT)),
+    ("dynamo-fp16-mha", dict(seed=2, heads=4, kv_heads=4, tied=True),
+     ("dynamo", 18, TensorProto.FLOAT16)),
+    ("opset23-attention", dict(seed=3, heads=4, kv_heads=2, tied=True),
+     ("dynamo", 23, TensorProto.FLOAT)),
+]
+
+
+def models():
+    for name, w, (style, opset, dtype) in DECODERS:
+        weights = random_weights(w["seed"], heads=w["heads"], kv_heads=w["kv_heads"],
+                                 tied=w["tied"])
+        yield name, weights, build(style, opset, dtype, weights)
+
+
+def check(argv):
+    ap = argparse.ArgumentParser(prog="make_decoders.py check")
+    ap.add_argument("--qtc", required=True)
+    ap.add_argument("--qtc-run", required=True)
+    ap.add_argument("--tmp", required=True)
+    ap.add_argument("--dir", default=os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--tokens", type=int, default=24)
+    ap.add_argument("--tol", type=float, default=1e-3)
+    args = ap.parse_args(argv)
+    os.makedirs(args.tmp, exist_ok=True)
+    failed = False
+    for name, weights, model in models():
+        path = os.path.join(args.dir, name + ".onnx")
+        with open(path, "rb") as f:
+            if f.read() != model.SerializeToString():
+                sys.exit(f"FAIL {name}: {path} is not what make_decoders.py writes; "
+                         "regenerate it")
+        art = os.path.join(args.tmp, name + ".qtc")
+        subprocess.run([args.qtc, "compile", path, "-o", art, "--target", "host",
+                        "--recipe", "fp16", "--quiet"], check=True)
+        ids = [int(t) for t in np.random.default_rng(11).integers(0, VOCAB, args.tokens)]
+        out = subprocess.run([args.qtc_run, art, "--backend", "host", "--json", "--score",
+                              "--prompt-ids", ",".join(map(str, ids)),
+                              "--top-logits", str(VOCAB)],
+                             check=True, capture_output=True, text=True)
+        got_json = json.loads(out.stdout)
+        got = np.zeros((len(ids), VOCAB))
+        for t, top in enumerate(got_json["top_logits"]):
+            got[t, top["ids"]] = top["logits"]
+        ref = numpy_logits(weights, np.array(ids), dtype=np.float16)
+        rel = np.linalg.norm(got - ref) / np.linalg.norm(ref)
+        order = np.argsort(-ref, axis=1)
+        gap = ref[np.arange(len(ids)), order[:, 0]] - ref[np.arange(len(ids)), order[:, 1]]
+        bad = [t for t in range(len(ids))
+               if got_json["argmax"][t] != order[t, 0] and gap[t] > 10 * args.tol * np.abs(ref).max()]
+        print(f"{name}: {len(ids)} positions x {VOCAB} logits, relative L2 error {rel:.2e} "
+              f"(bound {args.tol:.0e}), {len(bad)} argmax mismatches beyond near ties")
+        if rel > args.tol or bad:
+            print(f"FAIL {name}")
+            failed = True
+        else:
+            print(f"ok   {name}")
+    sys.exit(1 if failed else 0)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "check":
+        return check(sys.argv[2:])
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    ts = random_weights(1, heads=4, kv_heads=2, tied=False)
-    onnx.save(build("torchscript", 17, TensorProto.FLOAT, ts),
-              os.path.join(out, "torchscript-gqa.onnx"))
-    dy = random_weights(2, heads=4, kv_heads=4, tied=True)
-    onnx.save(build("dynamo", 18, TensorProto.FLOAT16, dy),
-              os.path.join(out, "dynamo-fp16-mha.onnx"))
-    a23 = random_weights(3, heads=4, kv_heads=2, tied=True)
-    onnx.save(build("dynamo", 23, TensorProto.FLOAT, a23),
-              os.path.join(out, "opset23-attention.onnx"))
+    for name, _, model in models():
+        onnx.save(model, os.path.join(out, name + ".onnx"))
 
 
 if __name__ == "__main__":
