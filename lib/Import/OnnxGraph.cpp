@@ -18,19 +18,6 @@ const OnnxAttribute *OnnxNode::attribute(llvm::StringRef key) const {
   return it == attributes.end() ? nullptr : &it->second;
 }
 
-int64_t OnnxNode::intAttribute(llvm::StringRef key, int64_t fallback) const {
-  const OnnxAttribute *attr = attribute(key);
-  return attr && attr->kind == OnnxAttribute::Kind::Int ? attr->i : fallback;
-}
-
-std::optional<llvm::SmallVector<int64_t, 4>>
-OnnxNode::intsAttribute(llvm::StringRef key) const {
-  const OnnxAttribute *attr = attribute(key);
-  if (!attr || attr->kind != OnnxAttribute::Kind::Ints)
-    return std::nullopt;
-  return attr->ints;
-}
-
 std::string OnnxNode::displayName() const {
   if (!name.empty())
     return name;
@@ -43,8 +30,8 @@ std::string qtc::arityProblem(const OnnxNode &node) {
     return "has no output";
   if (!node.domain.empty())
     return "";
-  // [min, max] operand counts of the default-domain ops that patterns and
-  // the constant evaluator read; -1 means unbounded.
+  // [min, max] operand counts of common default-domain ops; -1 means
+  // unbounded.
   struct Arity {
     int min, max;
   };
@@ -108,103 +95,24 @@ std::string qtc::arityProblem(const OnnxNode &node) {
          " does not take";
 }
 
-std::string OnnxGraph::index() {
+std::string OnnxGraph::firstUndefinedInput() const {
   llvm::StringSet<> defined;
   for (const OnnxValueInfo &input : inputs)
     defined.insert(input.name);
   for (const auto &entry : constants)
     defined.insert(entry.getKey());
-
-  std::string undefined;
-  for (OnnxNode &node : nodes) {
-    for (const std::string &input : node.inputs) {
-      if (input.empty())
-        continue;
-      if (!defined.contains(input) && undefined.empty())
-        undefined = input;
-      userLists[input].push_back(node.index);
-    }
-    for (const std::string &output : node.outputs) {
-      if (output.empty())
-        continue;
-      producers[output] = node.index;
-      defined.insert(output);
-    }
-  }
-
-  // Liveness: walk back from the graph outputs.
-  live.assign(nodes.size(), false);
-  std::vector<std::string> worklist;
-  for (const OnnxValueInfo &output : outputs)
-    worklist.push_back(output.name);
-  while (!worklist.empty()) {
-    std::string value = std::move(worklist.back());
-    worklist.pop_back();
-    const OnnxNode *node = producer(value);
-    if (!node || live[node->index])
-      continue;
-    live[node->index] = true;
-    for (const std::string &input : node->inputs)
-      if (!input.empty())
-        worklist.push_back(input);
-  }
-
-  // Shape-only values, in topological order: constants, shapes of anything,
-  // and anything computed from those alone.
-  for (const auto &entry : constants)
-    shapeOnly[entry.getKey()] = true;
   for (const OnnxNode &node : nodes) {
-    bool fromShapes = node.opType == "Shape" || node.opType == "Size";
-    if (!fromShapes) {
-      bool anyInput = false;
-      fromShapes = true;
-      for (const std::string &input : node.inputs) {
-        if (input.empty())
-          continue;
-        anyInput = true;
-        fromShapes &= isShapeOnly(input);
-      }
-      fromShapes &= anyInput;
-    }
+    for (const std::string &input : node.inputs)
+      if (!input.empty() && !defined.contains(input))
+        return input;
     for (const std::string &output : node.outputs)
       if (!output.empty())
-        shapeOnly[output] = fromShapes;
+        defined.insert(output);
   }
-  return undefined;
-}
-
-const OnnxNode *OnnxGraph::producer(llvm::StringRef value) const {
-  auto it = producers.find(value);
-  return it == producers.end() ? nullptr : &nodes[it->second];
-}
-
-llvm::ArrayRef<size_t> OnnxGraph::users(llvm::StringRef value) const {
-  auto it = userLists.find(value);
-  if (it == userLists.end())
-    return {};
-  return it->second;
+  return "";
 }
 
 const OnnxTensorData *OnnxGraph::constant(llvm::StringRef value) const {
   auto it = constants.find(value);
   return it == constants.end() ? nullptr : &it->second;
-}
-
-bool OnnxGraph::isGraphInput(llvm::StringRef value) const {
-  for (const OnnxValueInfo &input : inputs)
-    if (input.name == value)
-      return true;
-  return false;
-}
-
-bool OnnxGraph::isGraphOutput(llvm::StringRef value) const {
-  for (const OnnxValueInfo &output : outputs)
-    if (output.name == value)
-      return true;
-  return false;
-}
-
-bool OnnxGraph::isShapeOnly(llvm::StringRef value) const {
-  auto it = shapeOnly.find(value);
-  return it != shapeOnly.end() && it->second;
 }

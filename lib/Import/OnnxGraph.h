@@ -1,8 +1,7 @@
 //===- OnnxGraph.h - An ONNX graph, decoupled from protobuf -----*- C++ -*-===//
 //
-// The loader converts the protobuf ModelProto into these plain structs so the
-// raising patterns compile without the (large) generated protobuf headers and
-// can index producers and users directly.
+// The loader converts the protobuf ModelProto into these plain structs so
+// importOnnxNodes compiles without the (large) generated protobuf headers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,17 +60,14 @@ struct OnnxNode {
   llvm::StringMap<OnnxAttribute> attributes;
 
   const OnnxAttribute *attribute(llvm::StringRef key) const;
-  int64_t intAttribute(llvm::StringRef key, int64_t fallback) const;
-  std::optional<llvm::SmallVector<int64_t, 4>>
-  intsAttribute(llvm::StringRef key) const;
   /// The node's name, or a description naming its first output when the
   /// exporter left the name empty.
   std::string displayName() const;
 };
 
 /// Why `node` has the wrong number of inputs or outputs for its op type, or
-/// "" when it has the right number (or its op type is not one the raiser
-/// reads). Patterns index operands freely once this has passed.
+/// "" when it has the right number (or its op type is not in the loader's
+/// table): a malformed node is refused when the file is read.
 std::string arityProblem(const OnnxNode &node);
 
 /// A graph input or output: element type and dims (-1 where symbolic).
@@ -84,22 +80,12 @@ struct OnnxValueInfo {
 
 class OnnxGraph {
 public:
-  /// Indexes producers, users, liveness and the shape-only values. Returns
-  /// the first node input that no earlier node, initializer or graph input
-  /// defines (the graph is then not topologically sorted), or "" when every
-  /// input is defined.
-  std::string index();
+  /// Returns the first node input that no earlier node, initializer or
+  /// graph input defines (the graph is then not topologically sorted), or
+  /// "" when every input is defined.
+  std::string firstUndefinedInput() const;
 
-  const OnnxNode *producer(llvm::StringRef value) const;
-  llvm::ArrayRef<size_t> users(llvm::StringRef value) const;
   const OnnxTensorData *constant(llvm::StringRef value) const;
-  bool isGraphInput(llvm::StringRef value) const;
-  bool isGraphOutput(llvm::StringRef value) const;
-  /// Whether the node contributes to a graph output.
-  bool isLive(const OnnxNode &node) const { return live[node.index]; }
-  /// Whether `value` depends only on constants and the shapes of graph
-  /// inputs, so it can be evaluated for a given sequence length.
-  bool isShapeOnly(llvm::StringRef value) const;
 
   std::string path;
   std::string folder;
@@ -109,12 +95,6 @@ public:
   std::vector<OnnxValueInfo> outputs;
   /// Initializers and Constant-node values by name.
   llvm::StringMap<OnnxTensorData> constants;
-
-private:
-  llvm::StringMap<size_t> producers;
-  llvm::StringMap<llvm::SmallVector<size_t, 2>> userLists;
-  llvm::StringMap<bool> shapeOnly;
-  std::vector<bool> live;
 };
 
 } // namespace qtc

@@ -464,7 +464,7 @@ FailureOr<OnnxGraph> Loader::load() {
     graph.nodes.push_back(std::move(node));
   }
 
-  std::string undefined = graph.index();
+  std::string undefined = graph.firstUndefinedInput();
   if (!undefined.empty())
     return emitError(fileLoc())
            << "value '" << undefined

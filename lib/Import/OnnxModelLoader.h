@@ -14,7 +14,7 @@ namespace qtc {
 inline constexpr int64_t kMinOnnxOpset = 13;
 inline constexpr int64_t kMaxOnnxOpset = 23;
 
-/// Parses the ONNX model at `path` into an indexed OnnxGraph. Constant nodes
+/// Parses the ONNX model at `path` into an OnnxGraph. Constant nodes
 /// become constants. Initializer bytes, whether in the protobuf or in
 /// external data files (which must lie inside the model's folder), are kept
 /// alive by `store` without being copied where the source allows it.

@@ -1,10 +1,10 @@
 //===- TransformerConfig.h - What an importer learns about a model -*- C++
 //-*-===//
 //
-// Both importers reduce their input to this description plus a WeightStore
-// holding the tensors under their Hugging Face names; TfmModelEmitter turns
-// the pair into the canonical tfm graph. Sharing the emitter is what makes
-// the two importers produce the same graph for the same model.
+// What a Hugging Face config.json states, plus a WeightStore holding the
+// tensors under their Hugging Face names, is what TfmModelEmitter turns into
+// the canonical tfm graph. The ONNX binding (qtc-onnx-bind-model) reads a
+// config.json beside a model into it too, for what a graph cannot state.
 //
 //===----------------------------------------------------------------------===//
 
