@@ -7,7 +7,7 @@
 # generated here.
 #
 #   [QTC=build/bin/qtc] [QTC_RECIPES="fp16 w4a16"] test/gpu/prepare-carry.sh <qtc-kernelgen>
-#     <dir of kernel-check, gemv-bench, backend-check (build/bin)> [carry-dir]
+#     <dir of kernel-check, gemv-bench, backend-check, sampling-check (build/bin)> [carry-dir]
 #
 # QTC_RECIPES names the recipes (presets or recipe files) of the artifacts,
 # default fp16 and w4a16; the W8A16 kernels run end to end with
@@ -24,7 +24,8 @@ model=${QTC_TEST_MODEL:-$(dirname "$0")/../../../shared/models/kjv-llama-6m}
 rm -rf "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/ptx-var" "$carry/artifacts"
 mkdir -p "$carry/bin" "$carry/ptx-check" "$carry/ptx-bench" "$carry/ptx-prefill" "$carry/ptx-var" \
   "$carry/artifacts"
-cp "$bins/kernel-check" "$bins/gemv-bench" "$bins/backend-check" "$carry/bin/"
+cp "$bins/kernel-check" "$bins/gemv-bench" "$bins/backend-check" "$bins/sampling-check" \
+  "$carry/bin/"
 # The commit everything here is built from (the GPU machine's copy of the
 # repository may not know it); "+changes" when the working tree differs.
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

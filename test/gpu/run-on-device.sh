@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine from the repository root, over a folder made by
 # prepare-carry.sh: the kernel checks, the CUDA backend against the host
-# backend on the carried artifacts, then the decode-linear benchmark.
+# backend on the carried artifacts (logits: backend-check; seeded sampled
+# requests: sampling-check), then the decode-linear benchmark.
 # Logs and results go to $OUT (or ./gpu-out). Prints a short summary last.
 set -uo pipefail
 carry=${1:-.gpu-carry}
@@ -27,6 +28,14 @@ for artifact in "${artifacts[@]}"; do
   QTC_CUDA_PROFILE=1 "$carry/bin/backend-check" "$artifact" --decode-steps 64 \
     >> "$out/backend-check.log" 2>&1 || backend_rc=1
 done
+# Seeded sampled requests on the CUDA engine against the host engine.
+sampling_rc=0
+: > "$out/sampling-check.log"
+for artifact in "${artifacts[@]}"; do
+  [[ -f $artifact ]] || continue
+  echo "== $artifact" >> "$out/sampling-check.log"
+  "$carry/bin/sampling-check" "$artifact" >> "$out/sampling-check.log" 2>&1 || sampling_rc=1
+done
 # The commit prepare-carry.sh built the binaries and PTX from.
 provenance="Measured $(date -u +%F) from commit $(cat "$carry/bin/commit" 2>/dev/null || echo unknown)."
 PYTHONUNBUFFERED=1 python3 bench/decode_linear.py --gemv-bench "$carry/bin/gemv-bench" \
@@ -50,12 +59,14 @@ grep -E "^(FAIL|ERROR)" "$out/kernel-check.log" | head -40
 tail -1 "$out/kernel-check.log"
 echo "== backend-check (exit $backend_rc)"
 grep -E "^(FAIL|==|cuda decode|backend-check|ok   prefill|ok   fork)" "$out/backend-check.log" | head -40
+echo "== sampling-check (exit $sampling_rc)"
+grep -E "^(FAIL|==|ok|sampling-check|  FAIL)" "$out/sampling-check.log" | head -40
 echo "== prefill linear, 512 tokens (exit $prefill_rc)"
 if [[ -f "$out/prefill_linear.md" ]]; then cat "$out/prefill_linear.md"; else tail -20 "$out/prefill.log"; fi
 echo "== int4 variants (exit $variants_rc): $out/int4_gemv_variants.md"
 echo "== decode_linear (exit $bench_rc)"
 if [[ -f "$out/decode_linear.md" ]]; then cat "$out/decode_linear.md"; else tail -20 "$out/bench.log"; fi
 # Non-zero when any check or benchmark failed, so a caller sees it.
-for rc in $check_rc $backend_rc $bench_rc $prefill_rc $variants_rc; do
+for rc in $check_rc $backend_rc $sampling_rc $bench_rc $prefill_rc $variants_rc; do
   [[ $rc == 0 ]] || exit 1
 done
