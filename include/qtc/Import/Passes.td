@@ -1,8 +1,10 @@
 //===- Passes.td - The ONNX importer's passes --------------*- tablegen -*-===//
 //
-// Conversion of `onnx.node` into typed onnx ops, and the raising of ONNX
-// decompositions to tfm. The importer runs them in this order
-// (buildOnnxRaisePipeline); each runs alone under qtc-opt.
+// Conversion of `onnx.node` into typed onnx ops, the raising of ONNX
+// decompositions to tfm, and the binding of the raised decoder to
+// tfm.model. The importer runs them in this order (buildOnnxRaisePipeline,
+// then buildOnnxImportPipeline adds the binding); each runs alone under
+// qtc-opt.
 //
 //===----------------------------------------------------------------------===//
 
