@@ -419,6 +419,11 @@ LogicalResult checkRaised(func::FuncOp main) {
     if (auto t = dyn_cast<onnxir::TransposeOp>(op))
       if (constantOf(t.getInput()))
         return;
+    // Reshapes of integer inputs: the token ids' way to the embedding,
+    // which checkInputs follows (checkBound names any other).
+    if (isa<onnxir::ReshapeOp, onnxir::SqueezeOp, onnxir::UnsqueezeOp>(op) &&
+        isa<IntegerType>(getElementTypeOrSelf(op->getOperand(0).getType())))
+      return;
     if (count++ < kReported)
       op->emitError() << "cannot raise ONNX node " << describeNode(op)
                       << " to tfm: it is not part of a recognized pattern";
@@ -475,10 +480,15 @@ struct OnnxBindModelPass : qtc::impl::OnnxBindModelBase<OnnxBindModelPass> {
   /// The embedding reads a graph input (the ids) and every rope the same
   /// graph input (the positions).
   LogicalResult checkInputs(RaisedDecoder &decoder) {
+    // Through [1, T] -> [T] reshapes and integer casts (int32 ids).
     auto input = [&](Value v) {
-      while (auto c = v.getDefiningOp<tensor::CollapseShapeOp>()) {
-        decoder.ops.insert(c);
-        v = c.getSrc();
+      while (Operation *op = v.getDefiningOp()) {
+        if (!isa<tensor::CollapseShapeOp, onnxir::CastOp, onnxir::ReshapeOp,
+                 onnxir::SqueezeOp, onnxir::UnsqueezeOp>(op) ||
+            !isa<IntegerType>(getElementTypeOrSelf(op->getOperand(0).getType())))
+          break;
+        decoder.ops.insert(op);
+        v = op->getOperand(0);
       }
       return dyn_cast<BlockArgument>(v);
     };

@@ -111,6 +111,21 @@ struct GemmPattern : OpRewritePattern<GemmOp> {
   }
 };
 
+/// Whether `ids` are token ids as a graph takes them: an integer graph input,
+/// reshaped or cast between integer types on the way; not indices the graph
+/// computes (a Range, an ArgMax, a folded constant).
+bool isGraphIds(Value ids) {
+  while (Operation *op = ids.getDefiningOp()) {
+    if (isa<ReshapeOp, SqueezeOp, UnsqueezeOp, CastOp>(op) &&
+        isa<IntegerType>(getElementTypeOrSelf(op->getOperand(0).getType()))) {
+      ids = op->getOperand(0);
+      continue;
+    }
+    return false;
+  }
+  return isa<IntegerType>(getElementTypeOrSelf(ids.getType()));
+}
+
 struct EmbeddingPattern : OpRewritePattern<GatherOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GatherOp op, PatternRewriter &rewriter) const override {
@@ -120,6 +135,8 @@ struct EmbeddingPattern : OpRewritePattern<GatherOp> {
         table.getRank() != 2 || !isa<FloatType>(table.getElementType()) || !ids ||
         !(ids.getRank() == 1 || (ids.getRank() == 2 && ids.getDimSize(0) == 1)))
       return failure();
+    if (!isGraphIds(op.getIndices()))
+      return rewriter.notifyMatchFailure(op, "the indices are computed, not token ids");
     Location loc = op.getLoc();
     Value flat = op.getIndices();
     if (ids.getRank() == 2)

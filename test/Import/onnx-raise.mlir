@@ -103,6 +103,32 @@ func.func @embedding(%ids: tensor<1x?xi64>) -> tensor<1x?x4xf32> {
   return %x : tensor<1x?x4xf32>
 }
 
+// A table gathered by indices the graph computes (a Range, a constant) is
+// not an embedding: only graph inputs (through integer reshapes and casts)
+// are token ids.
+// CHECK-LABEL: func.func @gather_computed
+// CHECK-NOT: tfm.embedding
+// CHECK: onnx.Gather
+// CHECK: onnx.Gather
+// CHECK-LABEL: func.func @embedding_int32_ids
+// CHECK: tfm.embedding %{{.*}}, %{{.*}} : tensor<8x4xf32>, tensor<?xi64> -> tensor<?x4xf32>
+func.func @gather_computed(%n: tensor<i64>) -> (tensor<?x4xf32>, tensor<2x4xf32>) {
+  %t = onnx.Constant dense_resource<t84> : tensor<8x4xf32>
+  %zero = onnx.Constant dense<0> : tensor<i64>
+  %one = onnx.Constant dense<1> : tensor<i64>
+  %r = onnx.Range %zero, %n, %one : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %x = onnx.Gather %t, %r : tensor<8x4xf32>, tensor<?xi64> -> tensor<?x4xf32>
+  %c = onnx.Constant dense<[1, 3]> : tensor<2xi64>
+  %y = onnx.Gather %t, %c : tensor<8x4xf32>, tensor<2xi64> -> tensor<2x4xf32>
+  return %x, %y : tensor<?x4xf32>, tensor<2x4xf32>
+}
+func.func @embedding_int32_ids(%ids: tensor<?xi32>) -> tensor<?x4xf32> {
+  %t = onnx.Constant dense_resource<t84> : tensor<8x4xf32>
+  %i = onnx.Cast %ids : tensor<?xi32> -> tensor<?xi64>
+  %x = onnx.Gather %t, %i : tensor<8x4xf32>, tensor<?xi64> -> tensor<?x4xf32>
+  return %x : tensor<?x4xf32>
+}
+
 // SwiGLU with the factors in another order; SiLU alone.
 // CHECK-LABEL: func.func @swiglu
 // CHECK: %[[S:.*]] = tfm.swiglu %arg0, %arg1 : tensor<?x4xf32>
