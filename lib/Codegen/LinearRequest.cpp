@@ -42,11 +42,11 @@ LogicalResult checkLinearRequest(ImplicitLocOpBuilder &b, const KernelRequest &r
                   ", got " + Twine(r.groupSize));
     break;
   case ActivationQuant::Fp8PerToken:
-    // e4m3 x e4m3 runs on wgmma only: the Hopper GEMM (decode batches too).
+    // e4m3 x e4m3: mma.sync m16n8k32 .e4m3 (sm_89) or the Hopper wgmma GEMM.
     if (r.format != WeightFormat::Fp8Channel)
       return fail("fp8 activations need fp8 weights");
-    if (smVersion(r.chip) != 90)
-      return fail("fp8 activations run on the sm_90 wgmma GEMM only, got '" + r.chip + "'");
+    if (smVersion(r.chip) < 89)
+      return fail("fp8 activations need e4m3 mma (sm_89 or newer), got '" + r.chip + "'");
     break;
   }
   const int64_t chunk = weightChunk(r.format).channels;

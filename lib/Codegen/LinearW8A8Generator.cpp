@@ -1,12 +1,16 @@
-//===- LinearW8A8Generator.cpp - Int8 x int8 Linear (W8A8) ----------------===//
+//===- LinearW8A8Generator.cpp - 8-bit x 8-bit Linear (W8A8, FP8) ---------===//
 //
 // out[t, n] = s[t] * scale_w[n] * sum_k qx[t, k] qw[n, k] (+ bias, residual)
-// for an Int8Group weight with one f16 scale per row and an input slot of
-// int8 per-token rows (artifact.fbs Int8PerToken, qtc/rt/QuantizedRows.h):
-// codes qx and row scales s[t], written by the producer (a quantizing
-// RmsNorm or QuantizeRows). The integer sum is exact: mma.sync m16n8k32 s8 x
-// s8 -> s32 (|sum| <= 128 * 127 * K stays far below 2^31 for any K this
-// accepts, so the instruction's satfinite never clips).
+// for an input slot of per-token rows (qtc/rt/QuantizedRows.h: codes qx and
+// row scales s[t], written by the producer, a quantizing RmsNorm or
+// QuantizeRows) and a weight of codes with one scale per row:
+//   W8A8 (Int8PerToken, Int8Group weights, f16 scales): mma.sync m16n8k32
+//     s8 x s8 -> s32. The integer sum is exact (|sum| <= 128 * 127 * K stays
+//     far below 2^31 for any K this accepts, so satfinite never clips).
+//   FP8 (Fp8PerToken, Fp8Channel weights, f32 scales): mma.sync m16n8k32
+//     e4m3 x e4m3 -> f32 (sm_89+), as inline PTX: NVVM's mma op has no dense
+//     e4m3 form. The fragments of the 8-bit types are the same, so only the
+//     instruction and the accumulator type differ.
 //
 // A block owns 64 output features (4 warps x 16 rows) and 8 (decode) or 32
 // (prefill) tokens. It keeps its tokens' s[t] in shared memory and, per
@@ -23,15 +27,18 @@
 //
 // Not done: a split-K decode schedule (a decode block spans 64 features, so
 // 4096 outputs launch only 64 blocks) and cp.async staging; on sm_90 the
-// prefill GEMM is LinearWgmmaGenerator's s8 variant.
+// prefill GEMM is LinearWgmmaGenerator's s8 and e4m3 variants, and this
+// kernel serves decode batches (and prefill on sm_89).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Generators.h"
 #include "KernelBuilder.h"
 #include "MmaFragments.h"
+#include "PtxLowering.h"
 #include "RowQuantization.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -80,7 +87,8 @@ public:
               Value codes, Value tokenScales)
       : kb(kb), b(kb.b), args(args), codes(codes), tokenScales(tokenScales),
         n(r.outFeatures), k(r.inFeatures), bias(r.hasBias),
-        residual(r.hasResidual) {
+        residual(r.hasResidual),
+        fp8(r.activation == rt::fb::ActivationQuant::Fp8PerToken) {
     W8A8Tile t = w8a8Tile(r);
     tokenTiles = t.tokenTiles;
     tileTokens = t.tileTokens;
@@ -96,6 +104,9 @@ private:
   void stageCodes(Value stage);
   void multiplyStage(Value stage, SmallVector<Value> &acc);
   void storeTile(ArrayRef<Value> acc);
+  Value mma(Value a, Value bOperand, Value acc);
+  Value zeroAccumulator();
+  Value accumulatorSum(Value acc, int i);
   Value token(Value slot) { return kb.min(kb.add(tokenBase, slot), lastToken); }
 
   KernelBuilder &kb;
@@ -103,7 +114,7 @@ private:
   ValueRange args;
   Value codes, tokenScales;
   int64_t n = 0, k = 0;
-  bool bias = false, residual = false;
+  bool bias = false, residual = false, fp8 = false;
   int64_t tokenTiles = 1, tileTokens = 8, chunksPerRow = 0, stageChunks = 0,
           rowStride = 0;
 
@@ -179,15 +190,17 @@ void W8A8Emitter::multiplyStage(Value stage, SmallVector<Value> &acc) {
     Value a[2];
     for (int h = 0; h < 2; ++h) {
       SmallVector<int64_t> mask = {2 * h, 4 + 2 * h, 2 * h + 1, 4 + 2 * h + 1};
-      a[h] = asI8(kb, vector::ShuffleOp::create(b, weights[u][0], weights[u][1], mask),
-                  aType);
+      a[h] = vector::ShuffleOp::create(b, weights[u][0], weights[u][1], mask);
+      if (!fp8)
+        a[h] = asI8(kb, a[h], aType);
     }
     for (int64_t t = 0; t < tokenTiles; ++t) {
       Value x = kb.load(codes, kb.add(kb.mul(kb.add(g, 8 * t), rowStride), local[u]));
       for (int h = 0; h < 2; ++h) {
-        Value bOp = asI8(kb, kb.shuffle(x, {2 * h, 2 * h + 1}), bType);
-        carried[t] = nvgpu::MmaSyncOp::create(b, a[h], bOp, carried[t],
-                                              ArrayRef<int64_t>{16, 8, 32});
+        Value bOp = kb.shuffle(x, {2 * h, 2 * h + 1});
+        if (!fp8)
+          bOp = asI8(kb, bOp, bType);
+        carried[t] = mma(a[h], bOp, carried[t]);
       }
     }
   }
@@ -196,12 +209,56 @@ void W8A8Emitter::multiplyStage(Value stage, SmallVector<Value> &acc) {
   acc.assign(loop.getResults().begin(), loop.getResults().end());
 }
 
+// The A operand is vector<4 x i32> (fp8) or vector<4x4xi8>, B vector<2 x
+// i32> or vector<2x4xi8>; the accumulator vector<4xf32> or vector<2x2xi32>.
+Value W8A8Emitter::mma(Value a, Value bOperand, Value acc) {
+  if (!fp8)
+    return nvgpu::MmaSyncOp::create(b, a, bOperand, acc, ArrayRef<int64_t>{16, 8, 32});
+  SmallVector<Value> operands;
+  for (int i = 0; i < 4; ++i)
+    operands.push_back(vector::ExtractOp::create(b, a, ArrayRef<int64_t>{i}));
+  for (int i = 0; i < 2; ++i)
+    operands.push_back(vector::ExtractOp::create(b, bOperand, ArrayRef<int64_t>{i}));
+  for (int i = 0; i < 4; ++i)
+    operands.push_back(vector::ExtractOp::create(b, acc, ArrayRef<int64_t>{i}));
+  Type f32 = kb.f32();
+  Type result = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  auto op = LLVM::InlineAsmOp::create(
+      b, result, operands,
+      "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {$0, $1, $2, $3}, "
+      "{$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};",
+      "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f", /*has_side_effects=*/false,
+      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  Value out = kb.zeros(VectorType::get({4}, f32));
+  for (int64_t i = 0; i < 4; ++i)
+    out = vector::InsertOp::create(
+        b, LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{i}), out, i);
+  return out;
+}
+
+Value W8A8Emitter::zeroAccumulator() {
+  return kb.zeros(fp8 ? VectorType::get({4}, kb.f32()) : VectorType::get({2, 2}, kb.i32()));
+}
+
+// C fragment element i (feature g + 8 (i / 2), token 2q + i % 2) as f32.
+Value W8A8Emitter::accumulatorSum(Value acc, int i) {
+  if (fp8)
+    return vector::ExtractOp::create(b, acc, ArrayRef<int64_t>{i});
+  Value sum = vector::ExtractOp::create(b, acc, ArrayRef<int64_t>{i / 2, i % 2});
+  return arith::SIToFPOp::create(b, kb.f32(), sum);
+}
+
 void W8A8Emitter::storeTile(ArrayRef<Value> acc) {
   WeightChunk chunk = weightChunk(rt::fb::WeightFormat::Int8Group);
   Value rowScale[2];
-  for (int r = 0; r < 2; ++r)
-    rowScale[r] = loadRowScale(kb, chunk, args[abi::kScales], kb.min(
-        kb.add(rowBase, kb.add(kb.mul(warp, kWarpRows), kb.add(g, 8 * r))), n - 1));
+  for (int r = 0; r < 2; ++r) {
+    Value row = kb.min(kb.add(rowBase, kb.add(kb.mul(warp, kWarpRows), kb.add(g, 8 * r))),
+                       n - 1);
+    // fp8: the f32 scale as stored, in no other unit (as the wgmma GEMM).
+    rowScale[r] = fp8 ? kb.load(args[abi::kScales], row)
+                      : loadRowScale(kb, chunk, args[abi::kScales], row);
+  }
   // C fragment element (i / 2, i % 2) of token tile t: feature g + 8 (i / 2),
   // token 8t + 2q + i % 2.
   for (int64_t t = 0; t < tokenTiles; ++t)
@@ -209,14 +266,14 @@ void W8A8Emitter::storeTile(ArrayRef<Value> acc) {
       Value slot = kb.add(kb.mul(q, 2), 8 * t + i % 2);
       Value row = kb.add(rowBase, kb.add(kb.mul(warp, kWarpRows), kb.add(g, 8 * (i / 2))));
       Value tok = kb.add(tokenBase, slot);
-      Value sum = vector::ExtractOp::create(b, acc[t], ArrayRef<int64_t>{i / 2, i % 2});
+      Value sum = accumulatorSum(acc[t], i);
       Value inside = arith::AndIOp::create(b, kb.ult(tok, numTokens), kb.ult(row, n));
       kb.ifThen(inside, [&] {
         Value at = kb.add(kb.mul(tok, n), row);
         // Rounded operations (no fma contraction): kernel-check replicates
         // this arithmetic bit for bit.
         Value scale = kb.mulRn(kb.load(tokenScales, slot), rowScale[i / 2]);
-        Value v = kb.mulRn(arith::SIToFPOp::create(b, kb.f32(), sum), scale);
+        Value v = kb.mulRn(sum, scale);
         if (bias)
           v = kb.addRn(v, kb.extF32(kb.load(args[abi::kBias], row)));
         if (residual)
@@ -244,7 +301,7 @@ void W8A8Emitter::emit() {
 
   emitTokenScales();
   kb.barrier();
-  SmallVector<Value> acc(tokenTiles, kb.zeros(VectorType::get({2, 2}, kb.i32())));
+  SmallVector<Value> acc(tokenTiles, zeroAccumulator());
   const int64_t stages = (chunksPerRow + stageChunks - 1) / stageChunks;
   auto loop = scf::ForOp::create(b, kb.index(0), kb.index(stages), kb.index(1), acc);
   {
@@ -270,9 +327,12 @@ FailureOr<KernelIR> buildW8A8Kernel(ImplicitLocOpBuilder &b, const KernelRequest
   auto fail = [&](const Twine &msg) {
     return emitError(b.getLoc()) << "linear W8A8 kernel: " << msg;
   };
-  if (r.activation != rt::fb::ActivationQuant::Int8PerToken)
-    return fail("needs int8 per-token activations (fp8 activations have no decode GEMV: "
-                "their prefill wgmma GEMM serves decode batches too)");
+  if (r.activation == rt::fb::ActivationQuant::None)
+    return fail("needs int8 or fp8 per-token activations");
+  // PTX ISA 8.4 introduced mma.sync with e4m3 operands.
+  if (r.activation == rt::fb::ActivationQuant::Fp8PerToken &&
+      ptxIsaVersion(r.features) < 84)
+    return fail("e4m3 mma.sync needs PTX ISA 8.4 (+ptx84), got '" + r.features + "'");
   if (r.splitK || r.unroll || r.dequant || r.programmaticWait || r.pipelineStages)
     return fail("has no tuning knobs (split-K, unroll, dequant, programmatic "
                 "wait, pipeline stages) yet");

@@ -34,4 +34,13 @@ FailureOr<std::string> lowerToPtx(ModuleOp module, StringRef chip,
          << "PTX lowering produced no gpu.binary with an assembly object";
 }
 
+int ptxIsaVersion(StringRef features) {
+  size_t at = features.find("+ptx");
+  int version = 0;
+  if (at == StringRef::npos ||
+      features.drop_front(at + 4).consumeInteger(10, version))
+    return 0;
+  return version;
+}
+
 } // namespace qtc::codegen

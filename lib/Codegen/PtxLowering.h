@@ -16,6 +16,9 @@ mlir::FailureOr<std::string> lowerToPtx(mlir::ModuleOp module,
                                         llvm::StringRef chip,
                                         llvm::StringRef features);
 
+// 81 for "+ptx81" among the target features, 0 when none is named.
+int ptxIsaVersion(llvm::StringRef features);
+
 } // namespace qtc::codegen
 
 #endif // QTC_LIB_CODEGEN_PTXLOWERING_H

@@ -8,6 +8,7 @@
 
 #include "Generators.h"
 #include "KernelBuilder.h"
+#include "PtxLowering.h"
 
 #include "qtc/rt/RopeFrequencies.h"
 
@@ -27,16 +28,6 @@ std::vector<float> inverseFrequencies(const KernelRequest &r) {
   rt::RopeFrequencySpec spec = r.rope;
   spec.headDim = r.headDim;
   return rt::ropeInverseFrequencies(spec);
-}
-
-// 81 for "+ptx81" among the target features, 0 when none is named.
-int ptxIsaVersion(StringRef features) {
-  size_t at = features.find("+ptx");
-  int version = 0;
-  if (at == StringRef::npos ||
-      features.drop_front(at + 4).consumeInteger(10, version))
-    return 0;
-  return version;
 }
 
 } // namespace

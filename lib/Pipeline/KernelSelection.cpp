@@ -24,12 +24,13 @@ namespace fb = artifact::fb;
 
 // Sets r.activation for rows quantized by `encoding` (none when null). The
 // generators say which targets run which scheme (e4m3 rows: sm_89+ to
-// write, the sm_90 wgmma GEMM to multiply).
+// write and to multiply).
 void setRowQuantization(qnt::EncodingAttr encoding, codegen::KernelRequest &r) {
   r.activation = activationQuant(encoding);
-  // sm_89's e4m3 conversions need PTX ISA 8.1 (sm_90's are in 8.0).
+  // sm_89's e4m3 conversions need PTX ISA 8.1 (sm_90's are in 8.0), the
+  // e4m3 mma.sync of the linears 8.4.
   if (r.activation == rt::fb::ActivationQuant::Fp8PerToken)
-    r.features = "+ptx81";
+    r.features = "+ptx84";
 }
 
 // The kernel request of a step, read off the chain op behind it: the op's
@@ -122,11 +123,8 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
   return r;
 }
 
-// Only these families have a separate decode schedule; a linear with fp8
-// activations has none (its wgmma GEMM serves decode batches too).
-bool hasDecodeVariant(fb::StepKind kind, const codegen::KernelRequest &r) {
-  if (r.activation == rt::fb::ActivationQuant::Fp8PerToken)
-    return false;
+// Only these families have a separate decode schedule.
+bool hasDecodeVariant(fb::StepKind kind) {
   return kind == fb::StepKind::Linear || kind == fb::StepKind::Attention;
 }
 
@@ -221,7 +219,7 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
         return failure();
       step.kernelIds.push_back(*prefill);
       int decode = *prefill;
-      if (hasDecodeVariant(step.kind, r)) {
+      if (hasDecodeVariant(step.kind)) {
         r.decode = true;
         FailureOr<int> d = kernelFor(r);
         if (failed(d))

@@ -13,7 +13,7 @@
 # default fp16 and w4a16; the W8A16 kernels run end to end with
 # QTC_RECIPES="w8a16 test/gpu/recipes/int8-g64.json test/gpu/recipes/fp8-weights.json"
 # (int8 per row and per group of 64, fp8 per row), and the W8A8 kernels
-# with QTC_RECIPES=w8a8 (fp8 activations have no GPU kernel). Each artifact
+# with QTC_RECIPES=w8a8 (and FP8 with QTC_RECIPES=fp8). Each artifact
 # is ~9-13 MB of the carry. QTC_CARRY_ONLY=w8a8 makes a small carry: the
 # binaries and the W8A8 check kernels only (no bench kernels).
 set -euo pipefail
@@ -67,12 +67,21 @@ w8a8_checks() {
     check --kind quantize-rows --hidden $w --activation int8
   done
   check --kind rms-norm --hidden 72 --activation int8 --target sm_80
-  # FP8 activations: e4m3 producers (sm_89+) and the wgmma e4m3 GEMM, which
-  # also serves their decode batches.
+  # FP8 activations: e4m3 producers (sm_89+), the wgmma e4m3 GEMM (prefill
+  # on sm_90) and the mma.sync e4m3 kernel (decode; prefill on sm_89).
   for w in 4096 264; do
     check --kind rms-norm --hidden $w --activation fp8 --features +ptx81
     check --kind quantize-rows --hidden $w --activation fp8 --features +ptx81
   done
+  check --kind gemv-fp8 --activation fp8 --n 4096 --k 4096 --features +ptx84
+  check --kind gemv-fp8 --activation fp8 --n 12288 --k 4096 --features +ptx84
+  check --kind gemv-fp8 --activation fp8 --n 4096 --k 11008 --residual --features +ptx84
+  check --kind gemv-fp8 --activation fp8 --n 100 --k 208 --bias --residual --features +ptx84
+  check --kind gemv-fp8 --activation fp8 --n 72 --k 1040 --bias --features +ptx84
+  check --prefill --kind gemv-fp8 --activation fp8 --n 100 --k 208 --bias --residual \
+    --features +ptx84 --wgmma -1
+  check --prefill --kind gemv-fp8 --activation fp8 --n 4096 --k 4096 --features +ptx84 \
+    --wgmma -1
   check --prefill --kind gemv-fp8 --activation fp8 --n 4096 --k 4096 --features +ptx81
   check --prefill --kind gemv-fp8 --activation fp8 --n 100 --k 208 --bias --residual \
     --features +ptx81
