@@ -137,16 +137,17 @@ TEST_F(KernelSelectionTest, RefusesInt8InputsOverGroupedWeights) {
       << diagnostics;
 }
 
-// fp8 activations run on the sm_90 wgmma GEMM (e4m3 x e4m3), which serves
-// decode batches too: no separate decode kernel.
-TEST_F(KernelSelectionTest, Fp8InputsRunOnTheWgmmaGemmOnly) {
+// fp8 activations: the sm_90 wgmma GEMM (e4m3 x e4m3) for prefill, the
+// mma.sync e4m3 kernel for decode batches.
+TEST_F(KernelSelectionTest, Fp8InputsRunOnWgmmaAndTheE4M3Gemv) {
   std::string diagnostics;
   std::vector<std::string> names =
       kernelsOf("encoding = #qnt.encoding<format = f8e4m3, granularity = per_channel, "
                 "scale_type = f32>, input_encoding = #qnt.encoding<format = f8e4m3, "
                 "granularity = per_token, scale_type = f32>",
                 &diagnostics);
-  EXPECT_EQ(names, (std::vector<std::string>{"qtc_linear_fp8c_af8_n48_k64_wgmma_sm90"}))
+  EXPECT_EQ(names, (std::vector<std::string>{"qtc_linear_fp8c_af8_n48_k64_wgmma_sm90",
+                                              "qtc_linear_fp8c_af8_n48_k64_gemv_sm90"}))
       << diagnostics;
 }
 
