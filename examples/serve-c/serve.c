@@ -23,8 +23,7 @@ enum { kMaxPrompts = 64, kMaxPromptIds = 4096, kMaxStops = 8 };
 
 /* What the per-token callback keeps per request. */
 typedef struct request_state {
-  int index;     /* which prompt */
-  char *text;    /* the text so far, NUL-terminated */
+  char *text; /* the text so far, NUL-terminated */
   size_t length;
 } request_state;
 
@@ -126,7 +125,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "prompt %d is longer than %d tokens\n", p, kMaxPromptIds);
       return 1;
     }
-    states[p] = (request_state){p, NULL, 0};
+    states[p] = (request_state){NULL, 0};
     finish[p] = QTC_FINISH_NONE;
     if (qtc_request_options_set_callback(request, on_token, &states[p]) != QTC_OK ||
         qtc_add_request_with_options(engine, prompt_ids, n, request, &ids[p]) != QTC_OK)
