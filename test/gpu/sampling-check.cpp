@@ -267,6 +267,11 @@ int main(int argc, char **argv) {
     }
   }
 
+  std::printf("sampling-check: host vs %s, %s; prompts %s\n", otherName.c_str(),
+              otherArtifact.c_str(),
+              (*host)->tokenizer() ? "from the artifact's tokenizer"
+                                   : ("of fixed ids (" + (*host)->tokenizerError().toString() + ")")
+                                         .c_str());
   bool ok = true;
   int64_t comparedTotal = 0, identicalTotal = 0;
   for (const Setting &setting : settings()) {
