@@ -12,6 +12,7 @@
 #include "HFCheckpointConfig.h"
 #include "OnnxBindStructure.h"
 #include "OnnxRaiseSupport.h"
+#include "OnnxRopeFit.h"
 #include "dialects/onnx/OnnxOps.h"
 #include "dialects/tfm/TfmOps.h"
 
@@ -56,6 +57,48 @@ std::optional<DType> dtypeOf(Type t) {
   return std::nullopt;
 }
 
+RopeFit fitOf(RopeOp r) {
+  RopeFit fit;
+  fit.theta = r.getTheta().convertToDouble();
+  if (RopeScalingAttr s = r.getScalingAttr()) {
+    fit.scaling = s.getKind() == RopeScalingKind::linear ? RopeFit::Scaling::Linear
+                                                         : RopeFit::Scaling::Llama3;
+    fit.factor = s.getFactor().convertToDouble();
+    fit.lowFreqFactor = s.getLowFreqFactor().convertToDouble();
+    fit.highFreqFactor = s.getHighFreqFactor().convertToDouble();
+    fit.originalMaxPositions = s.getOriginalMaxPositions();
+  }
+  return fit;
+}
+
+RopeFit fitOf(const TransformerConfig &c) {
+  RopeFit fit;
+  fit.theta = c.ropeTheta;
+  const RopeScalingConfig &s = c.ropeScaling;
+  if (s.kind != RopeScalingConfig::Kind::None) {
+    fit.scaling = s.kind == RopeScalingConfig::Kind::Linear
+                      ? RopeFit::Scaling::Linear
+                      : RopeFit::Scaling::Llama3;
+    fit.factor = s.factor;
+    fit.lowFreqFactor = s.lowFreqFactor;
+    fit.highFreqFactor = s.highFreqFactor;
+    fit.originalMaxPositions = s.originalMaxPositions;
+  }
+  return fit;
+}
+
+const char *scalingName(const RopeFit &fit) {
+  switch (fit.scaling) {
+  case RopeFit::Scaling::None:
+    return "none";
+  case RopeFit::Scaling::Linear:
+    return "linear";
+  case RopeFit::Scaling::Llama3:
+    return "llama3";
+  }
+  return "none";
+}
+
 /// What the pass binds: tfm.model's weights and where their bytes are.
 class ModelBuilder {
 public:
@@ -85,6 +128,10 @@ private:
   RaisedDecoder &decoder;
   WeightStore *store;
   llvm::StringMap<Value> weights;
+  /// The model's RoPE: the raised ropes' (all agree), or config.json's
+  /// statement of the same frequencies.
+  FloatAttr ropeTheta;
+  RopeScalingAttr ropeScaling;
   /// Name -> source, in the order the weights were created.
   SmallVector<std::pair<std::string, WeightSource>> sources;
 };
@@ -162,8 +209,7 @@ FailureOr<Value> ModelBuilder::layer(RaisedLayer l, int64_t index,
     return failure();
   auto rope = [&](RopeOp raised, Value x) {
     return RopeOp::create(builder, raised.getLoc(), x.getType(), x, positions,
-                          raised.getHeadDimAttr(), raised.getThetaAttr(),
-                          raised.getScalingAttr())
+                          raised.getHeadDimAttr(), ropeTheta, ropeScaling)
         .getResult();
   };
   Value qr = rope(l.queryRope, *q);
@@ -264,6 +310,8 @@ FailureOr<ModelConfigAttr> ModelBuilder::config(Location loc,
                          << describeNode(r) << " rotates heads of "
                          << r.getHeadDim() << " but the attention's are "
                          << graph.headDim;
+  ropeTheta = r.getThetaAttr();
+  ropeScaling = r.getScalingAttr();
   graph.architecture = qkvBias && !outputBias ? "Qwen2ForCausalLM"
                                               : "LlamaForCausalLM";
   graph.maxPositions = kDefaultMaxPositions;
@@ -286,11 +334,32 @@ FailureOr<ModelConfigAttr> ModelBuilder::config(Location loc,
         return emitError(at) << "config.json beside the model says " << field
                              << " = " << values.first
                              << " but the ONNX graph has " << values.second;
-    double theta = r.getTheta().convertToDouble();
-    if (std::abs(side->ropeTheta - theta) > 1e-4 * theta)
-      return emitError(at) << "config.json beside the model says rope_theta = "
-                           << side->ropeTheta << " but the ONNX graph's RoPE "
-                           << "tables follow theta " << theta;
+    RopeFit stated = fitOf(*side);
+    RopeFit raised = fitOf(r);
+    for (int64_t i = 0; i < graph.headDim / 2; ++i) {
+      double want = ropeFrequency(stated, graph.headDim, i);
+      double got = ropeFrequency(raised, graph.headDim, i);
+      if (std::abs(want - got) > 1e-3 * want)
+        return emitError(at)
+               << "the RoPE of config.json beside the model (rope_theta = "
+               << side->ropeTheta << ", rope_scaling " << scalingName(stated)
+               << ") gives frequency " << i << " = " << want
+               << " but the ONNX graph's tables rotate by " << got << " ("
+               << describeNode(r) << ")";
+    }
+    // The same frequencies: the checkpoint's own statement of them.
+    if (side->ropeScaling.kind != RopeScalingConfig::Kind::None) {
+      const RopeScalingConfig &c = side->ropeScaling;
+      ropeScaling = RopeScalingAttr::getChecked(
+          [&] { return emitError(at); }, ctx,
+          c.kind == RopeScalingConfig::Kind::Linear ? RopeScalingKind::linear
+                                                    : RopeScalingKind::llama3,
+          APFloat(c.factor), APFloat(c.lowFreqFactor), APFloat(c.highFreqFactor),
+          c.originalMaxPositions);
+      if (!ropeScaling)
+        return failure();
+    }
+    ropeTheta = builder.getF32FloatAttr(side->ropeTheta);
     graph.architecture = side->architecture;
     graph.maxPositions = side->maxPositions;
     graph.bosTokenId = side->bosTokenId;
@@ -313,8 +382,8 @@ FailureOr<ModelConfigAttr> ModelBuilder::config(Location loc,
       [&] { return emitError(loc); }, ctx, StringRef(graph.architecture),
       graph.vocabSize, graph.hiddenSize, graph.numLayers, graph.numHeads,
       graph.numKvHeads, graph.headDim, graph.intermediateSize,
-      graph.maxPositions, norms.front().getEpsilon(), r.getTheta(),
-      graph.bosTokenId, graph.eosTokenId, tied, r.getScalingAttr());
+      graph.maxPositions, norms.front().getEpsilon(), ropeTheta.getValue(),
+      graph.bosTokenId, graph.eosTokenId, tied, ropeScaling);
 }
 
 LogicalResult ModelBuilder::registerWeights(Location loc) {

@@ -4,14 +4,16 @@
 // tfm.rope on the projection. cos and sin are whatever the graph computes
 // them from (constant tables gathered by position ids, inv_freq x positions,
 // casts): they are evaluated at probe lengths (OnnxProbe.h) and must be
-// cos/sin(position * f_i) with f_i = theta^(-2i/head_dim) (divided by a
-// linear scaling factor), in the rotate-half layout.
+// cos/sin(position * f_i) in the rotate-half layout, with f_i =
+// theta^(-2i/head_dim) divided by a linear factor or scaled as llama3
+// (OnnxRopeFit.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "OnnxHeads.h"
 #include "OnnxProbe.h"
 #include "OnnxRaiseSupport.h"
+#include "OnnxRopeFit.h"
 #include "qtc/Import/OnnxImport.h"
 
 #include "dialects/onnx/OnnxOps.h"
@@ -133,16 +135,6 @@ double tolerance(Type elementType) {
   return std::max(1e-4, 4.0 * std::ldexp(1.0, -int(mantissa)));
 }
 
-double roundToDigits(double value, int digits) {
-  double magnitude = std::pow(10.0, digits - 1 - std::floor(std::log10(value)));
-  return std::round(value * magnitude) / magnitude;
-}
-
-struct RopeFit {
-  double theta = 0;
-  double linearFactor = 1;
-};
-
 struct ProbedTables {
   ProbePoint at;
   std::vector<double> cos, sin;
@@ -164,9 +156,8 @@ bool tablesFollow(ArrayRef<double> f, int64_t headDim,
   return true;
 }
 
-/// Theta (and a linear factor) with the fewest significant digits whose
-/// frequencies are the tables' to the precision the exporter stored them
-/// in (f32, f16 or bf16: transformers keeps inv_freq in the model's dtype).
+/// The RoPE parameters (fitRopeFrequencies) whose frequencies are the
+/// tables' to the precision the exporter stored them in (f32, f16 or bf16: transformers keeps inv_freq in the model's dtype).
 /// The first probe starts at position 0.
 FailureOr<RopeFit> fitTables(ArrayRef<ProbedTables> tables, int64_t headDim,
                              double tol) {
@@ -191,31 +182,12 @@ FailureOr<RopeFit> fitTables(ArrayRef<ProbedTables> tables, int64_t headDim,
   double slack = 2 * tol / double(last);
   for (double precision : {std::ldexp(1.0, -20), std::ldexp(1.0, -10),
                            std::ldexp(1.0, -8)}) {
-    auto close = [&](double expected, double actual) {
-      return std::fabs(expected - actual) <= precision * expected + slack;
-    };
-    SmallVector<double, 8> factors = {1.0};
-    for (int digits = 1; digits <= 6; ++digits)
-      factors.push_back(roundToDigits(1.0 / f[0], digits));
-    for (double factor : factors) {
-      if (!close(1.0 / factor, f[0]))
-        continue;
-      double num = 0, den = 0;
-      for (int64_t i = 1; i < half; ++i) {
-        double e = double(2 * i) / headDim;
-        num += -e * std::log(f[i] * factor);
-        den += e * e;
-      }
-      double estimate = half > 1 ? std::exp(num / den) : 10000.0;
-      for (int digits = 1; digits <= 9; ++digits) {
-        double theta = roundToDigits(estimate, digits);
-        bool all = true;
-        for (int64_t i = 0; i < half && all; ++i)
-          all = close(std::pow(theta, -double(2 * i) / headDim) / factor, f[i]);
-        if (all)
-          return RopeFit{theta, factor};
-      }
-    }
+    FailureOr<RopeFit> fit = fitRopeFrequencies(
+        f, headDim, [&](double expected, double actual) {
+          return std::fabs(expected - actual) <= precision * expected + slack;
+        });
+    if (succeeded(fit))
+      return fit;
   }
   return failure();
 }
@@ -323,10 +295,15 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
     Location loc = add.getLoc();
     Value tokens = toTokens(rewriter, loc, view->tokens);
     tfm::RopeScalingAttr scaling;
-    if (fit->linearFactor != 1.0)
+    if (fit->scaling == RopeFit::Scaling::Linear)
       scaling = tfm::RopeScalingAttr::get(getContext(), tfm::RopeScalingKind::linear,
-                                          APFloat(float(fit->linearFactor)),
+                                          APFloat(float(fit->factor)),
                                           APFloat(1.0f), APFloat(4.0f), 0);
+    else if (fit->scaling == RopeFit::Scaling::Llama3)
+      scaling = tfm::RopeScalingAttr::get(
+          getContext(), tfm::RopeScalingKind::llama3, APFloat(float(fit->factor)),
+          APFloat(float(fit->lowFreqFactor)), APFloat(float(fit->highFreqFactor)),
+          fit->originalMaxPositions);
     Value rope = tfm::RopeOp::create(rewriter, loc, tokens.getType(), tokens,
                                      positions,
                                      rewriter.getI64IntegerAttr(view->headDim),

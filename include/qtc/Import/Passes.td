@@ -105,9 +105,14 @@ def OnnxRaiseRope : Pass<"qtc-onnx-raise-rope", "::mlir::func::FuncOp"> {
     evaluated with the onnx ops' folders at probe lengths (13 and 6 tokens,
     and from position 5 when they read `position_ids`) and must be
     `cos/sin(p * f_i)` in the rotate-half layout with
-    `f_i = theta^(-2i/D) / factor`; theta (and a linear `factor`) are the
-    values with the fewest significant digits that reproduce the tables to
-    their precision. The positions are the graph's `position_ids` when the
+    `f_i = theta^(-2i/D) / factor`, or scaled band by band as llama3's
+    `rope_scaling` does (unscaled high frequencies, low ones divided by
+    `factor`, the ones between interpolated); theta and the scaling
+    parameters are the values with the fewest significant digits that
+    reproduce the tables to their precision (llama3's context and band
+    factors only matter through their ratios: `low_freq_factor` is taken
+    as 1, and a config.json beside the model may state them otherwise).
+    The positions are the graph's `position_ids` when the
     tables read them; otherwise the function gains an argument `positions`
     (`tensor<?xi64>`, named in `onnx.input_names`): the tables follow the
     token index, which is each token's position in a sequence from 0.

@@ -21,6 +21,10 @@ random weights, for the structural importer's tests:
                          Attention node per layer (is_causal, 4 query heads
                          over 2 key/value heads on [1, heads, T, head_dim]
                          views), tied.
+  dynamo-llama3-rope.onnx opset 18, fp32, the dynamo layout with GQA and
+                         inv_freq scaled as Llama 3's rope_scaling (factor 8,
+                         low/high frequency factors 1/8, original context
+                         64), tied.
 
 Both: hidden 64, 2 layers, head_dim 16, vocab 128, intermediate 16.
 numpy_logits() computes each model's logits with numpy from the same
@@ -74,7 +78,7 @@ class Graph:
         return outs[0] if outputs == 1 else outs
 
 
-def random_weights(seed, heads, kv_heads, tied):
+def random_weights(seed, heads, kv_heads, tied, llama3=None):
     rng = np.random.default_rng(seed)
     w = lambda *shape: (rng.standard_normal(shape) * 0.08).astype(np.float32)
     layers = []
@@ -89,11 +93,22 @@ def random_weights(seed, heads, kv_heads, tied):
     return dict(embed=embed, layers=layers,
                 norm=(1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32),
                 lm_head=embed if tied else w(VOCAB, HIDDEN),
-                heads=heads, kv_heads=kv_heads)
+                heads=heads, kv_heads=kv_heads, inv_freq=inv_freq(llama3))
 
 
-def inv_freq():
-    return (1.0 / THETA ** (np.arange(0, HEAD_DIM, 2) / HEAD_DIM)).astype(np.float32)
+def inv_freq(llama3=None):
+    """theta^(-2i/D) in f32, optionally rescaled as transformers'
+    _compute_llama3_parameters does (llama3 = its rope_scaling fields)."""
+    inv = 1.0 / THETA ** (np.arange(0, HEAD_DIM, 2) / HEAD_DIM)
+    if llama3:
+        old, low, high = (llama3["original_max_position_embeddings"],
+                          llama3["low_freq_factor"], llama3["high_freq_factor"])
+        wavelen = 2 * np.pi / inv
+        smooth = (old / wavelen - low) / (high - low)
+        scaled = np.where(wavelen > old / low, inv / llama3["factor"], inv)
+        mid = (wavelen <= old / low) & (wavelen >= old / high)
+        inv = np.where(mid, (1 - smooth) * inv / llama3["factor"] + smooth * inv, scaled)
+    return inv.astype(np.float32)
 
 
 def numpy_logits(weights, ids, dtype=np.float32):
@@ -103,7 +118,7 @@ def numpy_logits(weights, ids, dtype=np.float32):
     heads, kv = weights["heads"], weights["kv_heads"]
     t = len(ids)
     x = cast(weights["embed"])[ids]
-    freqs = np.outer(np.arange(t), inv_freq().astype(np.float64))
+    freqs = np.outer(np.arange(t), weights["inv_freq"].astype(np.float64))
     cos, sin = np.cos(np.concatenate([freqs] * 2, -1)), np.sin(np.concatenate([freqs] * 2, -1))
     rot = lambda v: np.concatenate([-v[..., HEAD_DIM // 2:], v[..., :HEAD_DIM // 2]], -1)
     norm = lambda v, w: v / np.sqrt((v * v).mean(-1, keepdims=True) + EPS) * cast(w)
@@ -203,7 +218,7 @@ def decoder(g, w, style):
                                g.const(np.array([0], np.int64))])
     if torchscript:
         # Tables gathered by position_ids: [1, 1, T, D].
-        freqs = np.outer(np.arange(MAX_POS), inv_freq())
+        freqs = np.outer(np.arange(MAX_POS), w["inv_freq"])
         emb = np.concatenate([freqs, freqs], -1)
         cos = unsqueeze(g, g.op("Gather", [g.const(np.cos(emb).astype(np.float32), "cos_cached"),
                                            "position_ids"]), [1])
@@ -224,7 +239,7 @@ def decoder(g, w, style):
     else:
         pos = unsqueeze(g, g.op("Range", [g.const(np.int64(0)), seq_len, g.const(np.int64(1))]), [0])
         posf = g.op("Cast", [unsqueeze(g, pos, [1])], to=TensorProto.FLOAT)
-        f = g.op("MatMul", [g.const(inv_freq().reshape(1, -1, 1), "inv_freq"), posf])
+        f = g.op("MatMul", [g.const(w["inv_freq"].reshape(1, -1, 1), "inv_freq"), posf])
         f = g.op("Transpose", [f], perm=[0, 2, 1])
         emb = g.op("Concat", [f, f], axis=-1)
         cos = unsqueeze(g, g.op("Cast", [g.op("Cos", [emb])], to=g.dtype), [1])
@@ -309,13 +324,21 @@ DECODERS = [
      ("dynamo", 18, TensorProto.FLOAT16)),
     ("opset23-attention", dict(seed=3, heads=4, kv_heads=2, tied=True),
      ("dynamo", 23, TensorProto.FLOAT)),
+    # llama3 RoPE scaling: with theta 1e4 and head_dim 16 the wavelengths are
+    # 2 pi 10^(i/2), so frequency 0 is unscaled, 1 and 2 are interpolated
+    # and 3..7 divided by the factor.
+    ("dynamo-llama3-rope", dict(seed=4, heads=4, kv_heads=2, tied=True,
+                                llama3=dict(factor=8.0, low_freq_factor=1.0,
+                                            high_freq_factor=8.0,
+                                            original_max_position_embeddings=64)),
+     ("dynamo", 18, TensorProto.FLOAT)),
 ]
 
 
 def models():
     for name, w, (style, opset, dtype) in DECODERS:
         weights = random_weights(w["seed"], heads=w["heads"], kv_heads=w["kv_heads"],
-                                 tied=w["tied"])
+                                 tied=w["tied"], llama3=w.get("llama3"))
         yield name, weights, build(style, opset, dtype, weights)
 
 
