@@ -221,9 +221,9 @@ class LLM:
         on_token(piece) is called inside the step that generates each token;
         returning False cancels that piece's request (it ends with
         finish_reason "aborted" and its KV blocks are freed in that step; the
-        others go on). An exception it raises cancels the request and is
-        raised from the iterator after the step. Closing the iterator early
-        aborts the requests still running."""
+        others go on). An exception it raises is raised from the iterator
+        after the step, and the call's requests are aborted. Closing the
+        iterator early aborts the requests still running."""
         sampling = sampling or SamplingParams()
         if isinstance(prompts, str):
             prompts = [prompts]
