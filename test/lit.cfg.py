@@ -37,7 +37,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.qtc_tools_dir, config.qtc_runtime_tools_dir,
              config.llvm_tools_dir]
-tools = ["qtc-opt", "qtc", "qtc-run", "qtc-kernelgen", "qtc-translate"]
+tools = ["qtc-opt", "qtc", "qtc-run", "qtc-kernelgen", "qtc-translate", "sampling-check"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if any(os.path.exists(os.path.join(d, t)) for d in tool_dirs)],
     tool_dirs)
@@ -45,3 +45,8 @@ llvm_config.add_tool_substitutions(
 # Features for tests that need the shared models or Python's onnx.
 if os.path.isdir(os.path.join(config.shared_models_dir, "kjv-llama-6m")):
     config.available_features.add("shared-models")
+
+# test/gpu/sampling-check is built with the CUDA backend (cuda.h found); its
+# rules are checked on the host backend alone here.
+if any(os.path.exists(os.path.join(d, "sampling-check")) for d in tool_dirs):
+    config.available_features.add("sampling-check")
