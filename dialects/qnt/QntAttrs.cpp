@@ -9,6 +9,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <tuple>
 
 using namespace mlir;
 using namespace qtc::qnt;
@@ -160,14 +161,31 @@ verifyKvEncoding(function_ref<InFlightDiagnostic()> emitError, StringRef role,
 LogicalResult
 KvSchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      EncodingAttr key, EncodingAttr value, int64_t blockSize,
-                     int64_t residualWindow, int64_t sinkTokens) {
+                     int64_t residualWindow, int64_t sinkTokens,
+                     DenseF32ArrayAttr keyScales, DenseF32ArrayAttr valueScales) {
   if (blockSize <= 0)
     return emitError() << "kv_scheme block_size must be positive (got "
                        << blockSize << ")";
   if (residualWindow < 0 || sinkTokens < 0)
     return emitError() << "kv_scheme residual_window and sink_tokens must be "
                           "non-negative";
-  if (failed(verifyKvEncoding(emitError, "key", key)))
+  if (failed(verifyKvEncoding(emitError, "key", key)) ||
+      failed(verifyKvEncoding(emitError, "value", value)))
     return failure();
-  return verifyKvEncoding(emitError, "value", value);
+  for (auto [role, encoding, scales] :
+       {std::tuple{"key", key, keyScales}, std::tuple{"value", value, valueScales}}) {
+    if (!scales)
+      continue;
+    if (encoding.getFormat() != Format::f8e4m3 ||
+        encoding.getGranularity() != Granularity::per_tensor)
+      return emitError() << "kv_scheme " << role
+                         << "_scales need an f8e4m3 per_tensor " << role << " encoding";
+    if (scales.empty())
+      return emitError() << "kv_scheme " << role << "_scales must not be empty";
+    for (float s : scales.asArrayRef())
+      if (!(s > 0.0f) || !std::isfinite(s))
+        return emitError() << "kv_scheme " << role << "_scales must be positive and finite (got "
+                           << s << ")";
+  }
+  return success();
 }

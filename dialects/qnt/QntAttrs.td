@@ -119,6 +119,9 @@ def Qnt_KvSchemeAttr : Qnt_Attr<"KvScheme", "kv_scheme"> {
     tokens of one channel) and values `per_token` (`axis = 1`).
     `residual_window` newest tokens stay in f16 until a block fills, and the
     first `sink_tokens` tokens (attention sinks) are never quantized.
+    `key_scales` / `value_scales` (f8e4m3 `per_tensor` encodings only) are
+    the layer's calibrated scales: one, or one per kv head; a value x is
+    stored as e4m3(x / scale). Absent, the scale is 1.
 
     ```mlir
     #qnt.kv_scheme<
@@ -134,7 +137,9 @@ def Qnt_KvSchemeAttr : Qnt_Attr<"KvScheme", "kv_scheme"> {
     AttrParameter<"EncodingAttr", "encoding of cached values">:$value,
     DefaultValuedParameter<"int64_t", "16", "tokens per cache block">:$block_size,
     DefaultValuedParameter<"int64_t", "0", "newest tokens kept in f16">:$residual_window,
-    DefaultValuedParameter<"int64_t", "0", "first tokens kept in f16">:$sink_tokens
+    DefaultValuedParameter<"int64_t", "0", "first tokens kept in f16">:$sink_tokens,
+    OptionalParameter<"::mlir::DenseF32ArrayAttr", "fp8 key scales (1 or per kv head)">:$key_scales,
+    OptionalParameter<"::mlir::DenseF32ArrayAttr", "fp8 value scales (1 or per kv head)">:$value_scales
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

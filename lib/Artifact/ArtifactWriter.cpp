@@ -269,8 +269,11 @@ void writeTable(const ArtifactContents &c, const SectionLayout &layout,
     kernels.push_back(fb::CreateKernelDirect(
         b, k.name.c_str(), k.target.c_str(), k.ptx.c_str(), k.blockX,
         k.blockY, k.sharedBytes, k.tileM, k.tileN, k.splitK, k.programmaticLaunch));
-  auto kv = fb::CreateKvCacheSpec(b, c.config.numLayers, c.config.numKvHeads,
-                                  c.config.headDim, c.kvBlockSize, c.kvDType);
+  auto kv = fb::CreateKvCacheSpecDirect(
+      b, c.config.numLayers, c.config.numKvHeads, c.config.headDim, c.kvBlockSize, c.kvDType,
+      c.kvKeyGranularity, c.kvKeySymmetric, c.kvValueSymmetric, c.kvResidualWindow,
+      c.kvSinkTokens, c.kvKeyScales.empty() ? nullptr : &c.kvKeyScales,
+      c.kvValueScales.empty() ? nullptr : &c.kvValueScales);
   std::vector<flatbuffers::Offset<fb::LayerNumerics>> numerics;
   for (const LayerNumerics &n : c.numerics)
     numerics.push_back(fb::CreateLayerNumericsDirect(

@@ -54,13 +54,14 @@ struct CalibratePass : public impl::CalibrateBase<CalibratePass> {
     CalibrationRecord record;
     TokenSequences sequences;
     FailureOr<StepStatistics> stats = failure();
+    KvAbsMax kv;
     if (data.empty()) {
       SamplingOptions sampling;
       sampling.seqLen = seqLen;
       sampling.sequences = std::max<int64_t>(1, tokens / seqLen);
       sampling.seed = seed;
       record.source = "data-free (sampled from the model)";
-      stats = observeSampling(plan, sampling, sequences, loc);
+      stats = observeSampling(plan, sampling, sequences, loc, &kv);
     } else {
       CalibrationTokenOptions options;
       options.seqLen = seqLen;
@@ -73,7 +74,7 @@ struct CalibratePass : public impl::CalibrateBase<CalibratePass> {
         return signalPassFailure();
       sequences = std::move(*read);
       record.source = data;
-      stats = observeSequences(plan, sequences, loc);
+      stats = observeSequences(plan, sequences, loc, &kv);
     }
     if (failed(stats))
       return signalPassFailure();
@@ -104,6 +105,8 @@ struct CalibratePass : public impl::CalibrateBase<CalibratePass> {
       weights.progress->flush();
     }
     weights.calibration = std::move(record);
+    weights.kvKeyAbsMax = std::move(kv.keys);
+    weights.kvValueAbsMax = std::move(kv.values);
     markAllAnalysesPreserved();
   }
 };

@@ -128,11 +128,23 @@ int32_t sample(const float *logits, int vocab, ArrayRef<int32_t> excluded,
   return static_cast<int32_t>(std::min<ptrdiff_t>(it - cumulative.begin(), vocab - 1));
 }
 
+// What the backend's cache saw, per layer and kv head.
+void readKvAbsMax(const rt::Backend &backend, KvAbsMax *kv) {
+  if (!kv)
+    return;
+  kv->keys.clear();
+  kv->values.clear();
+  for (const rt::KvLayerNumerics &n : backend.kvNumerics()) {
+    kv->keys.push_back(n.keyAbsMax);
+    kv->values.push_back(n.valueAbsMax);
+  }
+}
+
 } // namespace
 
 FailureOr<StepStatistics>
 observeSequences(const artifact::ArtifactContents &contents,
-                 const TokenSequences &sequences, Location loc) {
+                 const TokenSequences &sequences, Location loc, KvAbsMax *kv) {
   int64_t longest = 0;
   for (const auto &s : sequences)
     longest = std::max<int64_t>(longest, s.size());
@@ -154,13 +166,14 @@ observeSequences(const artifact::ArtifactContents &contents,
         !s.ok())
       return emitError(loc) << "calibration run: " << s.message();
   }
+  readKvAbsMax(*r.backend, kv);
   return std::move(r.observer.steps);
 }
 
 FailureOr<StepStatistics>
 observeSampling(const artifact::ArtifactContents &contents,
                 const SamplingOptions &options, TokenSequences &tokens,
-                Location loc) {
+                Location loc, KvAbsMax *kv) {
   FailureOr<std::unique_ptr<HostRun>> run =
       startHostRun(contents, options.seqLen, loc);
   if (failed(run))
@@ -226,6 +239,7 @@ observeSampling(const artifact::ArtifactContents &contents,
     for (auto &seq : seqs)
       tokens.push_back(std::move(seq));
   }
+  readKvAbsMax(*r.backend, kv);
   return std::move(r.observer.steps);
 }
 

@@ -18,6 +18,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 namespace qtc {
 
@@ -32,11 +33,18 @@ struct SamplingOptions {
   int greedyTokens = 3; // after the random first token, as LLM-QAT does
 };
 
+// The largest |key| and |value| the run cached, [layer][kv head].
+struct KvAbsMax {
+  std::vector<std::vector<float>> keys, values;
+};
+
 // Runs `contents`' plan (serialized in memory) on the host backend over
-// `sequences`, accumulating the input of every Linear step.
+// `sequences`, accumulating the input of every Linear step (and, where `kv`
+// is given, the cached keys' and values' ranges).
 mlir::FailureOr<StepStatistics>
 observeSequences(const artifact::ArtifactContents &contents,
-                 const TokenSequences &sequences, mlir::Location loc);
+                 const TokenSequences &sequences, mlir::Location loc,
+                 KvAbsMax *kv = nullptr);
 
 // Lets the model write `options.sequences` sequences of its own (data-free
 // calibration), accumulating Linear inputs as it generates. Returns the
@@ -44,7 +52,7 @@ observeSequences(const artifact::ArtifactContents &contents,
 mlir::FailureOr<StepStatistics>
 observeSampling(const artifact::ArtifactContents &contents,
                 const SamplingOptions &options, TokenSequences &tokens,
-                mlir::Location loc);
+                mlir::Location loc, KvAbsMax *kv = nullptr);
 
 } // namespace qtc
 

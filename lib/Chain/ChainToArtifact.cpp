@@ -41,7 +41,7 @@ private:
   LogicalResult tensor(chain::TensorOp op);
   LogicalResult step(Operation *op);
   LogicalResult linear(chain::LinearOp op, artifact::Step &step);
-  LogicalResult kvCache(Operation *op, std::optional<qnt::KvSchemeAttr> scheme);
+  LogicalResult kvCache(Operation *op, int64_t layer, std::optional<qnt::KvSchemeAttr> scheme);
 
   FailureOr<int> slot(Value v, Operation *user);
   FailureOr<int> tensorIndex(FlatSymbolRefAttr symbol, Operation *user,
@@ -53,7 +53,20 @@ private:
   std::vector<Operation *> *stepOps;
   llvm::raw_ostream *progress;
   llvm::StringMap<int> tensors;
-  std::optional<fb::KvDType> kvDType;
+  // The cache format every layer must share (all of KvCacheSpec but scales).
+  struct KvFormat {
+    fb::KvDType dtype = fb::KvDType::F16;
+    fb::KvGranularity keyGranularity = fb::KvGranularity::PerToken;
+    bool keySymmetric = false, valueSymmetric = false;
+    int blockSize = 0, residualWindow = 0, sinkTokens = 0;
+    bool operator==(const KvFormat &o) const {
+      return dtype == o.dtype && keyGranularity == o.keyGranularity &&
+             keySymmetric == o.keySymmetric && valueSymmetric == o.valueSymmetric &&
+             blockSize == o.blockSize && residualWindow == o.residualWindow &&
+             sinkTokens == o.sinkTokens;
+    }
+  };
+  std::optional<KvFormat> kvFormat;
   int layers = 0;
 };
 
@@ -150,33 +163,103 @@ LogicalResult Translation::tensor(chain::TensorOp op) {
   return success();
 }
 
-LogicalResult Translation::kvCache(Operation *op,
+// The KV formats the runtime stores: f16; f8e4m3 per tensor (scale 1 or
+// calibrated per layer / kv head); integers (i/u 8, 4, 2: symmetric or with
+// f16 zeros, f16 scales) with values per token and keys per token or per
+// channel within a block, a window of 0 or one block and at most a block of
+// sinks.
+static FailureOr<fb::KvDType> kvDTypeOf(qnt::EncodingAttr key, qnt::EncodingAttr value) {
+  auto bitsOf = [](qnt::EncodingAttr e) -> int {
+    switch (e.getFormat()) {
+    case qnt::Format::i8: case qnt::Format::u8: return 8;
+    case qnt::Format::i4: case qnt::Format::u4: return 4;
+    case qnt::Format::i2: case qnt::Format::u2: return 2;
+    default: return 0;
+    }
+  };
+  auto integerOk = [&](qnt::EncodingAttr e, bool perChannelOk) {
+    bool sym = e.getSymmetric();
+    bool signedFormat = e.getFormat() == qnt::Format::i8 || e.getFormat() == qnt::Format::i4 ||
+                        e.getFormat() == qnt::Format::i2;
+    return bitsOf(e) != 0 && sym == signedFormat && e.getScaleType().isF16() &&
+           (sym || (e.getZeroType() && e.getZeroType().isF16())) &&
+           (e.getGranularity() == qnt::Granularity::per_token ||
+            (perChannelOk && e.getGranularity() == qnt::Granularity::per_channel));
+  };
+  auto fp8 = [](qnt::EncodingAttr e) {
+    return e.getFormat() == qnt::Format::f8e4m3 &&
+           e.getGranularity() == qnt::Granularity::per_tensor;
+  };
+  if (fp8(key) && fp8(value))
+    return fb::KvDType::F8E4M3;
+  if (integerOk(key, /*perChannelOk=*/true) && integerOk(value, /*perChannelOk=*/false) &&
+      bitsOf(key) == bitsOf(value))
+    return bitsOf(key) == 8 ? fb::KvDType::Int8
+           : bitsOf(key) == 4 ? fb::KvDType::Int4
+                              : fb::KvDType::Int2;
+  return failure();
+}
+
+LogicalResult Translation::kvCache(Operation *op, int64_t layer,
                                    std::optional<qnt::KvSchemeAttr> scheme) {
-  fb::KvDType dtype = fb::KvDType::F16;
+  KvFormat format;
+  format.blockSize = out.kvBlockSize;
   if (scheme) {
-    auto supported = [](qnt::EncodingAttr e) {
-      return e.getFormat() == qnt::Format::f8e4m3 &&
-             e.getGranularity() == qnt::Granularity::per_tensor;
-    };
-    if (!supported(scheme->getKey()) || !supported(scheme->getValue()) ||
-        scheme->getResidualWindow() != 0 || scheme->getSinkTokens() != 0)
+    FailureOr<fb::KvDType> dtype = kvDTypeOf(scheme->getKey(), scheme->getValue());
+    bool integer = succeeded(dtype) && *dtype != fb::KvDType::F8E4M3;
+    int64_t window = scheme->getResidualWindow(), sinks = scheme->getSinkTokens();
+    if (failed(dtype) ||
+        (integer && ((window != 0 && window != scheme->getBlockSize()) ||
+                     sinks > scheme->getBlockSize())) ||
+        (!integer && (window != 0 || sinks != 0)))
       return op->emitError("unsupported KV cache scheme ")
-             << *scheme << ": the runtime stores f16, or f8e4m3 keys and "
-             << "values with one per-tensor scale and no residual window or "
-                "sink tokens";
-    if (scheme->getBlockSize() != out.kvBlockSize)
-      return op->emitError("KV scheme block_size ")
-             << scheme->getBlockSize() << " differs from the runtime's "
-             << out.kvBlockSize;
-    dtype = fb::KvDType::F8E4M3;
+             << *scheme << ": the runtime stores f16; f8e4m3 keys and values with one "
+             << "per-tensor scale; or i8/u8, i4/u4, i2/u2 keys and values of one width with "
+             << "f16 scales (and f16 zeros for u), values per token, keys per token or per "
+             << "channel, a residual window of 0 or block_size and at most block_size sink "
+                "tokens (fp8 has neither)";
+    format.dtype = *dtype;
+    format.blockSize = static_cast<int>(scheme->getBlockSize());
+    if (integer) {
+      format.keyGranularity = scheme->getKey().getGranularity() == qnt::Granularity::per_channel
+                                  ? fb::KvGranularity::PerChannel
+                                  : fb::KvGranularity::PerToken;
+      format.keySymmetric = scheme->getKey().getSymmetric();
+      format.valueSymmetric = scheme->getValue().getSymmetric();
+      format.residualWindow = static_cast<int>(window);
+      format.sinkTokens = static_cast<int>(sinks);
+    }
+    // Calibrated fp8 scales: stored per layer and kv head, 1 where a layer
+    // has none.
+    const int heads = static_cast<int>(out.config.numKvHeads);
+    for (auto [given, stored] : {std::pair{scheme->getKeyScales(), &out.kvKeyScales},
+                                 std::pair{scheme->getValueScales(), &out.kvValueScales}}) {
+      if (!given)
+        continue;
+      if (given.size() != 1 && given.size() != heads)
+        return op->emitError("KV scheme scales: ")
+               << given.size() << " given, expected 1 or one per kv head (" << heads << ")";
+      if (layer < 0 || layer >= out.config.numLayers)
+        return op->emitError("KV scheme scales of layer ") << layer << " out of range";
+      stored->resize(static_cast<size_t>(out.config.numLayers) * heads, 1.0f);
+      for (int h = 0; h < heads; ++h)
+        (*stored)[static_cast<size_t>(layer) * heads + h] = given[given.size() == 1 ? 0 : h];
+    }
   }
-  if (kvDType && *kvDType != dtype)
+  if (kvFormat && !(*kvFormat == format))
     return op->emitError("layers disagree on the KV cache format (")
-           << fb::EnumNameKvDType(*kvDType) << " before, "
-           << fb::EnumNameKvDType(dtype)
-           << " here); the runtime has one cache format";
-  kvDType = dtype;
-  out.kvDType = dtype;
+           << fb::EnumNameKvDType(kvFormat->dtype) << " in blocks of " << kvFormat->blockSize
+           << " before, " << fb::EnumNameKvDType(format.dtype) << " in blocks of "
+           << format.blockSize << " here, or their granularity, zero points, window or "
+           << "sinks); the runtime has one cache format";
+  kvFormat = format;
+  out.kvDType = format.dtype;
+  out.kvBlockSize = format.blockSize;
+  out.kvKeyGranularity = format.keyGranularity;
+  out.kvKeySymmetric = format.keySymmetric;
+  out.kvValueSymmetric = format.valueSymmetric;
+  out.kvResidualWindow = format.residualWindow;
+  out.kvSinkTokens = format.sinkTokens;
   return success();
 }
 
@@ -275,7 +358,7 @@ LogicalResult Translation::step(Operation *op) {
                        std::optional<qnt::KvSchemeAttr> scheme) {
     step.kind = kind;
     step.layer = static_cast<int>(layer);
-    return kvCache(op, scheme);
+    return kvCache(op, layer, scheme);
   };
   // Kind and attributes per op; the inputs are the operands' slots in
   // order for every kind (a linear's residual second).

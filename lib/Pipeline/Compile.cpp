@@ -207,9 +207,20 @@ LogicalResult buildQuantizationPipeline(OpPassManager &pm, const Recipe &recipe,
     act.format = recipe.activations.format == ActivationFormat::Int8 ? "int8" : "fp8";
     pm.addPass(createQuantizeActivations(act));
   }
-  if (recipe.kvCache == KvCacheFormat::Fp8E4M3) {
+  if (recipe.kvCache.format != KvCacheFormat::F16) {
+    const KvCacheRecipe &r = recipe.kvCache;
     QuantizeKvCacheOptions kv;
-    kv.format = "f8e4m3";
+    kv.format = r.format == KvCacheFormat::Fp8E4M3 ? "f8e4m3"
+                : r.format == KvCacheFormat::Int8  ? "i8"
+                : r.format == KvCacheFormat::Int4  ? "i4"
+                                                   : "i2";
+    kv.blockSize = r.blockSize;
+    kv.keyGranularity = r.keysPerChannel ? "per_channel" : "per_token";
+    kv.keySymmetric = r.keySymmetric;
+    kv.valueSymmetric = r.valueSymmetric;
+    kv.residualWindow = r.residualWindow;
+    kv.sinkTokens = r.sinkTokens;
+    kv.fp8Scales = r.fp8Scales;
     pm.addPass(createQuantizeKvCache(kv));
   }
   return success();

@@ -8,10 +8,12 @@
 #include "dialects/chain/ChainOps.h"
 #include "qtc/Chain/Plan.h"
 #include "qtc/Codegen/KernelGenerator.h"
+#include "qtc/rt/KvMemory.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -142,6 +144,23 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
                               ArrayRef<Operation *> stepOps,
                               llvm::raw_ostream *progress, CompileStats *stats,
                               llvm::StringRef cacheDir) {
+  // Integer and calibrated fp8 caches have host implementations only: no
+  // kernel of the plan would read them, so the artifact gets none.
+  if (!targets.empty() && (rt::kvIsInteger(c.kvDType) || !c.kvKeyScales.empty() ||
+                           !c.kvValueScales.empty())) {
+    emitWarning(loc) << "no GPU kernels generated for " << llvm::join(targets, ", ")
+                     << ": the KV cache (" << fb::EnumNameKvDType(c.kvDType)
+                     << (rt::kvIsInteger(c.kvDType) ? "" : " with calibrated scales")
+                     << ") has no CUDA kernels yet; the artifact runs on the host backend";
+    c.targets.clear();
+    c.kernels.clear();
+    c.argmaxKernelIds.clear();
+    for (artifact::Step &step : c.steps) {
+      step.kernelIds.clear();
+      step.decodeKernelIds.clear();
+    }
+    return success();
+  }
   c.targets.assign(targets.begin(), targets.end());
   llvm::StringMap<int> generated; // "<target>/<entry>" -> kernel index
   std::optional<KernelCache> cache;

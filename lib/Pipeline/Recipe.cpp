@@ -2,6 +2,8 @@
 
 #include "qtc/Pipeline/Recipe.h"
 
+#include "KvCacheRecipe.h"
+
 #include "qtc/Chain/Plan.h"
 
 #include "mlir/IR/Location.h"
@@ -34,7 +36,7 @@ int Recipe::minimumSm(std::string *why) const {
   };
   if (activations.format == ActivationFormat::Fp8E4M3)
     return needs(89, "fp8 activations");
-  if (kvCache == KvCacheFormat::Fp8E4M3)
+  if (kvCache.format == KvCacheFormat::Fp8E4M3 && !kvCache.calibrated())
     return needs(89, "fp8 KV cache");
   if (activations.format == ActivationFormat::Int8)
     return needs(80, "int8 activations");
@@ -58,10 +60,17 @@ static std::optional<WeightFormat> weightFormatNamed(StringRef name) {
 static FailureOr<Recipe> namedRecipe(StringRef name) {
   Recipe recipe;
   recipe.name = name.str();
-  if (name.consume_back("-kvfp8")) {
-    if (name != "fp16" && name != "w4a16" && name != "w4a16-rtn")
+  for (auto [suffix, format] : {std::pair{"-kvfp8", KvCacheFormat::Fp8E4M3},
+                                std::pair{"-kvint8", KvCacheFormat::Int8},
+                                std::pair{"-kvint4", KvCacheFormat::Int4},
+                                std::pair{"-kvint2", KvCacheFormat::Int2}}) {
+    if (!name.consume_back(suffix))
+      continue;
+    bool fp8 = format == KvCacheFormat::Fp8E4M3;
+    if (name != "fp16" && name != "w4a16" && !(fp8 && name == "w4a16-rtn"))
       return failure();
-    recipe.kvCache = KvCacheFormat::Fp8E4M3;
+    recipe.kvCache = KvCacheRecipe::defaults(format);
+    break;
   }
   if (name == "fp16")
     return recipe;
@@ -345,7 +354,9 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
                           << "' (named recipes: fp16, w4a16, w4a16-asym, "
                              "w4a16-awq, w4a16-rtn, w4a16-asym-rtn, w3a16, "
                              "w3a16-rtn, w8a16, w8a16-rtn, w8a8, fp8, fp16-kvfp8, "
-                             "w4a16-kvfp8, w4a16-rtn-kvfp8; or a path to a "
+                             "w4a16-kvfp8, w4a16-rtn-kvfp8, fp16-kvint8, "
+                             "fp16-kvint4, fp16-kvint2, w4a16-kvint8, "
+                             "w4a16-kvint4, w4a16-kvint2; or a path to a "
                              ".json recipe)";
 
   auto buffer = llvm::MemoryBuffer::getFile(nameOrPath);
@@ -402,12 +413,9 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
              << "recipe: lm_head must be \"fp16\" or \"weights\"";
     recipe.quantizeLmHead = *mode == "weights";
   }
-  if (const llvm::json::Value *kv = root->get("kv_cache")) {
-    std::optional<StringRef> format = kv->getAsString();
-    if (!format || (*format != "fp16" && *format != "fp8"))
-      return emitError(loc) << "recipe: kv_cache must be \"fp16\" or \"fp8\"";
-    recipe.kvCache = *format == "fp8" ? KvCacheFormat::Fp8E4M3 : KvCacheFormat::F16;
-  }
+  if (const llvm::json::Value *kv = root->get("kv_cache"))
+    if (failed(parseKvCacheRecipe(loc, *kv, recipe.kvCache)))
+      return failure();
   if (failed(checkActivationsMatchWeights(loc, recipe)))
     return failure();
   return recipe;

@@ -6,6 +6,7 @@
 #include "kv/PrefixCache.h"
 #include "qtc/rt/Backend.h"
 #include "qtc/rt/GreedyArgmax.h"
+#include "qtc/rt/KvMemory.h"
 #include "qtc/rt/Tokenizer.h"
 #include "scheduler/BatchBuilder.h"
 #include "scheduler/RequestQueue.h"
@@ -57,12 +58,7 @@ private:
   std::vector<BlockAllocator::SeqId> seqs_;
 };
 
-uint64_t kvBytesPerBlock(const Artifact &artifact) {
-  const fb::KvCacheSpec &kv = artifact.kvCache();
-  const uint64_t element = kvElementBytes(kv.dtype());
-  return uint64_t(kv.num_layers()) * 2 * kv.num_kv_heads() * kv.block_size() * kv.head_dim() *
-         element;
-}
+uint64_t kvBytesPerBlock(const Artifact &artifact) { return kvBlockBytes(artifact.kvCache()); }
 
 StatusOr<int> kvPoolBlocks(const Artifact &artifact, const EngineOptions &options) {
   const int blockSize = artifact.kvCache().block_size();

@@ -9,6 +9,7 @@
 #include "ArtifactValidation.h"
 
 #include "qtc/rt/Artifact.h"
+#include "qtc/rt/KvMemory.h"
 
 #include <cmath>
 #include <initializer_list>
@@ -207,10 +208,51 @@ private:
     if (kv.block_size() <= 0 || kv.block_size() > 4096)
       return invalidArgument("kv_cache: block_size " + std::to_string(kv.block_size()) +
                              " must be in [1, 4096]");
-    if (kv.dtype() != fb::KvDType::F16 && kv.dtype() != fb::KvDType::F32 &&
-        kv.dtype() != fb::KvDType::F8E4M3)
+    if (kv.dtype() > fb::KvDType::MAX)
       return invalidArgument("kv_cache: unknown dtype " +
                              std::to_string(static_cast<int>(kv.dtype())));
+    return checkKvScheme(kv);
+  }
+
+  // The quantization fields of an integer or fp8 cache (KvPage.h).
+  Status checkKvScheme(const fb::KvCacheSpec &kv) {
+    const bool integer = kvIsInteger(kv.dtype());
+    const std::string dtype = fb::EnumNameKvDType(kv.dtype());
+    if (kv.key_granularity() > fb::KvGranularity::MAX)
+      return invalidArgument("kv_cache: unknown key_granularity " +
+                             std::to_string(static_cast<int>(kv.key_granularity())));
+    if (!integer && (kv.key_granularity() != fb::KvGranularity::PerToken ||
+                     kv.key_symmetric() || kv.value_symmetric() || kv.residual_window() != 0 ||
+                     kv.sink_tokens() != 0))
+      return invalidArgument("kv_cache: key_granularity, key_symmetric, value_symmetric, "
+                             "residual_window and sink_tokens apply to integer caches, not " +
+                             dtype);
+    if (kv.residual_window() != 0 && kv.residual_window() != kv.block_size())
+      return invalidArgument("kv_cache: residual_window " +
+                             std::to_string(kv.residual_window()) +
+                             " must be 0 or block_size (" + std::to_string(kv.block_size()) + ")");
+    if (kv.sink_tokens() < 0 || kv.sink_tokens() > kv.block_size())
+      return invalidArgument("kv_cache: sink_tokens " + std::to_string(kv.sink_tokens()) +
+                             " must be in [0, block_size]");
+    for (auto [name, scales] : {std::pair{"key_scales", kv.key_scales()},
+                                std::pair{"value_scales", kv.value_scales()}}) {
+      if (!scales || scales->size() == 0)
+        continue;
+      if (kv.dtype() != fb::KvDType::F8E4M3)
+        return invalidArgument(std::string("kv_cache: ") + name + " apply to F8E4M3, not " +
+                               dtype);
+      const int64_t perLayer = kv.num_layers(), perHead = perLayer * kv.num_kv_heads();
+      if (scales->size() != perLayer && scales->size() != perHead)
+        return invalidArgument(std::string("kv_cache: ") + name + " has " +
+                               std::to_string(scales->size()) + " entries, expected " +
+                               std::to_string(perLayer) + " (per layer) or " +
+                               std::to_string(perHead) + " (per layer and kv head)");
+      for (int i = 0, e = scales->size(); i < e; ++i)
+        if (!(scales->Get(i) > 0.0f) || !std::isfinite(scales->Get(i)))
+          return invalidArgument(std::string("kv_cache: ") + name + "[" + std::to_string(i) +
+                                 "] is " + std::to_string(scales->Get(i)) +
+                                 ", not a positive finite scale");
+    }
     return Status::ok();
   }
 

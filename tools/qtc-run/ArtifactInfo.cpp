@@ -2,6 +2,8 @@
 
 #include "RunCommands.h"
 
+#include "KvCacheReport.h"
+
 #include "qtc/rt/Artifact.h"
 
 #include <nlohmann/json.hpp>
@@ -91,6 +93,7 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
                 {"argmax_kernels", argmaxKernels},
                 {"kv_block_size", artifact.kvCache().block_size()},
                 {"kv_dtype", fb::EnumNameKvDType(artifact.kvCache().dtype())},
+                {"kv_cache", kvCacheJson(artifact.kvCache())},
                 {"has_tokenizer", !artifact.tokenizerModel().empty()},
                 {"numerics", numerics}};
     std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
@@ -109,8 +112,7 @@ rt::Status runInfo(const rt::Artifact &artifact, const RunOptions &options) {
   std::printf("model: %s, vocab %d, hidden %d, %d layers, %d heads (%d KV) of %d, MLP %d\n",
               str(c.architecture()).c_str(), c.vocab_size(), c.hidden_size(), c.num_layers(),
               c.num_heads(), c.num_kv_heads(), c.head_dim(), c.intermediate_size());
-  std::printf("kv cache: %s, blocks of %d tokens\n",
-              fb::EnumNameKvDType(artifact.kvCache().dtype()), artifact.kvCache().block_size());
+  printKvCache(artifact.kvCache());
   std::printf("plan: %zu steps; kernels: %zu for %s\n", steps.size(), kernels.size(),
               targets.empty() ? "no GPU target (host only)" : targets.dump().c_str());
   for (const auto &[target, kernel] : argmaxKernels.items())

@@ -111,6 +111,13 @@ struct ArtifactContents {
   std::vector<Kernel> kernels;
   int kvBlockSize = 16;
   fb::KvDType kvDType = fb::KvDType::F16;
+  // The rest of KvCacheSpec (runtime/schema/artifact.fbs): integer caches'
+  // key granularity, zero points, window and sinks; fp8 scales per layer and
+  // kv head (empty: scale 1).
+  fb::KvGranularity kvKeyGranularity = fb::KvGranularity::PerToken;
+  bool kvKeySymmetric = false, kvValueSymmetric = false;
+  int kvResidualWindow = 0, kvSinkTokens = 0;
+  std::vector<float> kvKeyScales, kvValueScales;
   std::vector<uint8_t> tokenizerModel;
   std::vector<LayerNumerics> numerics;
   // Compiler side only, not serialized: per step index, the weight names of

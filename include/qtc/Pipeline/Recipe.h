@@ -6,7 +6,9 @@
 // by round-to-nearest; `w3a16`, int3 by GPTQ; `w8a16`, int8 per output row
 // by GPTQ; `w8a8`, SmoothQuant + int8 weights and per-token int8
 // activations; `fp8`, e4m3 weights and per-token activations; `-rtn`
-// variants; `fp16-kvfp8`, `w4a16-kvfp8` with an fp8 KV cache) or JSON files
+// variants; `fp16-kvfp8`, `w4a16-kvfp8` with an fp8 KV cache; `fp16-kvint8`,
+// `fp16-kvint4`, `fp16-kvint2` and their `w4a16-` forms with integer KV
+// caches) or JSON files
 // (docs/recipes.md has every key):
 //
 //   {
@@ -29,8 +31,11 @@
 // `method` is "rtn" (default for JSON), "gptq" or "awq", which calibrate first:
 // `calibration.data` is a text or .bin token-id file, and without it the
 // model samples its own calibration text (data-free).
-// `kv_cache` is "fp16" (default) or "fp8": keys and values cached as OCP FP8
-// E4M3 with scale 1 (half the KV memory; sm_89+ on the GPU).
+// `kv_cache` is "fp16" (default), "fp8" (OCP FP8 E4M3 with scale 1; sm_89+ on
+// the GPU), "int8", "int4", "int2", or an object with "format" and the
+// options of KvCacheRecipe (docs/recipes.md): integer pages with f16 scales
+// and zeros, KIVI's per-channel keys and f16 window, sinks, calibrated fp8
+// scales. Integer and calibrated caches run on the host backend only.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_PIPELINE_RECIPE_H
@@ -87,7 +92,27 @@ struct CalibrationSpec {
   uint64_t seed = 0;
 };
 
-enum class KvCacheFormat { F16, Fp8E4M3 };
+enum class KvCacheFormat { F16, Fp8E4M3, Int8, Int4, Int2 };
+
+// How the paged KV cache stores keys and values (qtc-quantize-kv-cache's
+// options). The defaults per format: int8 per token, symmetric, blocks of
+// 16; int4 and int2 as KIVI: keys per channel within blocks of 32, values
+// per token, both asymmetric, the block being filled read in f16.
+struct KvCacheRecipe {
+  KvCacheFormat format = KvCacheFormat::F16;
+  bool keysPerChannel = false;
+  bool keySymmetric = false, valueSymmetric = false;
+  int blockSize = 16, residualWindow = 0, sinkTokens = 0;
+  // fp8: "one" (scale 1), "layer" or "head" (calibrated).
+  std::string fp8Scales = "one";
+
+  static KvCacheRecipe defaults(KvCacheFormat format);
+  bool isInteger() const {
+    return format == KvCacheFormat::Int8 || format == KvCacheFormat::Int4 ||
+           format == KvCacheFormat::Int2;
+  }
+  bool calibrated() const { return format == KvCacheFormat::Fp8E4M3 && fp8Scales != "one"; }
+};
 
 // Dynamic per-token quantization of every quantized linear's input (W8A8):
 // int8 needs int8 weights with one scale per row, fp8 fp8 weights.
@@ -104,7 +129,7 @@ struct Recipe {
   std::string name = "fp16";
   WeightSpec linear;
   bool quantizeLmHead = false;
-  KvCacheFormat kvCache = KvCacheFormat::F16;
+  KvCacheRecipe kvCache;
   ActivationSpec activations;
   CalibrationSpec calibration;
 
@@ -112,7 +137,7 @@ struct Recipe {
   bool needsCalibration() const {
     return (linear.format != WeightFormat::F16 &&
             linear.method != WeightMethod::Rtn) ||
-           activations.smooth;
+           activations.smooth || kvCache.calibrated();
   }
 
   // The oldest sm_XX version whose kernels this recipe needs (fp8

@@ -249,26 +249,56 @@ def QuantizeKvCache : Pass<"qtc-quantize-kv-cache", "::mlir::ModuleOp"> {
   let summary = "Choose how the paged KV cache stores keys and values";
   let description = [{
     Attaches a `#qnt.kv_scheme` (attribute `qnt.kv_scheme`) to every
-    `tfm.attention`: the keys and values that attention reads from the paged
-    cache are stored in `format`, one per-tensor scale of 1 (no calibration;
-    values beyond the format's range saturate). `qtc-lower-to-chain` carries the
-    scheme to the chain ops and the artifact's KV dtype; the kernel generators store and
-    load that format. `f8e4m3` (OCP FP8 E4M3, largest finite 448) halves the
-    KV memory of an f16 cache.
+    `tfm.attention`: the format the paged cache stores its keys and values
+    in. `qtc-lower-to-chain` carries the scheme to the chain ops and the
+    artifact's `KvCacheSpec`; the runtime's backends store and read it.
+
+    * `f8e4m3` (OCP FP8 E4M3, largest finite 448): one byte per value. The
+      scale is 1 (`fp8-scales=one`; values beyond 448 saturate) or
+      calibrated: the largest |key| and |value| that `qtc-calibrate` saw per
+      layer (`layer`) or per layer and kv head (`head`), over 448.
+    * `i8`, `i4`, `i2`: integer pages with f16 scales (and f16 zeros when
+      asymmetric, the default) beside the codes in each block's page. Values
+      are quantized per token; keys per token or, with
+      `key-granularity=per_channel` (KIVI), per channel over the tokens of a
+      block, which is quantized when it fills. `residual-window` (0 or
+      `block-size`) keeps the block being filled in f16 for the queries in
+      it, as KIVI's residual; `sink-tokens` (at most `block-size`) keeps the
+      first tokens of every sequence in f16 (attention sinks, IntactKV).
+
+    Contradictory options are errors naming the option: a window other than
+    0 or the block size, more sinks than a block, per-channel keys, windows,
+    sinks or symmetric flags with fp8, fp8 scales with integers, calibrated
+    scales without `qtc-calibrate`'s statistics.
 
     ```mlir
     %a = tfm.attention %q, %k, %v {..., qnt.kv_scheme = #qnt.kv_scheme<
-           key = <format = f8e4m3, granularity = per_tensor, scale_type = f32>,
-           value = <format = f8e4m3, granularity = per_tensor, scale_type = f32>,
-           block_size = 16>}
+           key = <format = u4, granularity = per_channel, axis = 0, symmetric = false,
+                  scale_type = f16, zero_type = f16>,
+           value = <format = u4, granularity = per_token, symmetric = false,
+                    scale_type = f16, zero_type = f16>,
+           block_size = 32, residual_window = 32>}
     ```
   }];
   let dependentDialects = ["::qtc::qnt::QntDialect"];
   let options = [
     Option<"format", "format", "std::string", /*default=*/"\"f8e4m3\"",
-           "Cached key/value format: f8e4m3">,
+           "Cached key/value format: f8e4m3, i8, i4, i2">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"16",
            "Tokens per cache block">,
+    Option<"keyGranularity", "key-granularity", "std::string",
+           /*default=*/"\"per_token\"",
+           "Integer keys: per_token, or per_channel within a block (KIVI)">,
+    Option<"keySymmetric", "key-symmetric", "bool", /*default=*/"false",
+           "Integer keys without zero points">,
+    Option<"valueSymmetric", "value-symmetric", "bool", /*default=*/"false",
+           "Integer values without zero points">,
+    Option<"residualWindow", "residual-window", "int64_t", /*default=*/"0",
+           "0, or block-size: the filling block is read in f16">,
+    Option<"sinkTokens", "sink-tokens", "int64_t", /*default=*/"0",
+           "First tokens of a sequence kept in f16 (at most block-size)">,
+    Option<"fp8Scales", "fp8-scales", "std::string", /*default=*/"\"one\"",
+           "f8e4m3 scales: one, layer or head (calibrated by qtc-calibrate)">,
   ];
 }
 

@@ -59,6 +59,9 @@ public:
                           std::shared_ptr<const quant::ActivationStatistics> stats);
   const quant::ActivationStatistics *inputStatistics(llvm::StringRef weightName) const;
   std::optional<CalibrationRecord> calibration;
+  // The largest |key| and |value| each layer's attention cached during
+  // calibration, [layer][kv head]; empty before qtc-calibrate.
+  std::vector<std::vector<float>> kvKeyAbsMax, kvValueAbsMax;
 
   // Where long passes report progress (a terminal); null for quiet.
   llvm::raw_ostream *progress = nullptr;

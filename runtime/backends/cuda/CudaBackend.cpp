@@ -20,6 +20,7 @@
 
 #include "BatchUpload.h"
 #include "CudaDriver.h"
+#include "CudaKvSupport.h"
 #include "DeviceMemory.h"
 #include "DeviceWeights.h"
 #include "ModuleCache.h"
@@ -293,10 +294,6 @@ Status CudaBackend::allocateBuffers(const Artifact &artifact) {
   const fb::Plan &plan = artifact.plan();
   const fb::ModelConfig &config = artifact.config();
   const fb::KvCacheSpec &kv = artifact.kvCache();
-  if (kv.dtype() != fb::KvDType::F16 && kv.dtype() != fb::KvDType::F8E4M3)
-    return failedPrecondition(std::string("cuda backend: a KV cache of ") +
-                              fb::EnumNameKvDType(kv.dtype()) +
-                              " is not supported (f16 or fp8 e4m3)");
 
   size_t total = 0;
   slotOffsets_.clear();
@@ -356,6 +353,7 @@ Status CudaBackend::allocateBuffers(const Artifact &artifact) {
 }
 
 Status CudaBackend::prepare(const Artifact &artifact, const BackendOptions &options) {
+  QTC_RT_RETURN_IF_ERROR(checkCudaKvCacheSupported(artifact.kvCache()));
   if (options.maxTokensPerCall <= 0)
     return invalidArgument("cuda backend: maxTokensPerCall must be positive");
   if (options.numKvBlocks <= 0)

@@ -6,6 +6,7 @@
 
 #include "qtc/rt/Float16.h"
 #include "qtc/rt/Float8.h"
+#include "qtc/rt/KvMemory.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,45 +16,147 @@
 namespace qtc::rt::host {
 
 void HostKvCache::allocate(int numLayers, const AttentionShape &shape, int numBlocks,
-                           fb::KvDType dtype) {
+                           const fb::KvCacheSpec &kv) {
   shape_ = shape;
   numBlocks_ = numBlocks;
-  dtype_ = dtype;
+  dtype_ = kv.dtype();
+  integer_ = kvIsInteger(dtype_);
+  keysPerChannel_ = integer_ && kv.key_granularity() == fb::KvGranularity::PerChannel;
+  residualWindow_ = integer_ ? kv.residual_window() : 0;
+  sinkTokens_ = integer_ ? kv.sink_tokens() : 0;
+  keyLayout_ = integer_ ? kvPageLayout(kv, /*keys=*/true) : KvPageLayout();
+  valueLayout_ = integer_ ? kvPageLayout(kv, /*keys=*/false) : KvPageLayout();
+  auto scales = [](const flatbuffers::Vector<float> *v) {
+    return v ? std::vector<float>(v->begin(), v->end()) : std::vector<float>();
+  };
+  keyScales_ = scales(kv.key_scales());
+  valueScales_ = scales(kv.value_scales());
   const size_t perLayer = static_cast<size_t>(numBlocks) * shape.numKvHeads * shape.blockSize *
                           shape.headDim;
   keys_.assign(numLayers, std::vector<float>(perLayer, 0.0f));
   values_.assign(numLayers, std::vector<float>(perLayer, 0.0f));
-  errors_.assign(numLayers, ErrorSums());
+  tailKeys_.assign(integer_ ? numLayers : 0, std::vector<float>(perLayer, 0.0f));
+  tailValues_.assign(integer_ ? numLayers : 0, std::vector<float>(perLayer, 0.0f));
+  ErrorSums empty;
+  empty.absMax[0].assign(shape.numKvHeads, 0.0f);
+  empty.absMax[1].assign(shape.numKvHeads, 0.0f);
+  errors_.assign(numLayers, empty);
+  page_.assign(std::max(keyLayout_.pageBytes, valueLayout_.pageBytes), 0);
 }
 
-float HostKvCache::round(float value) const {
+float HostKvCache::roundScaled(float x, const std::vector<float> &scales, int layer,
+                               int kvHead) const {
   switch (dtype_) {
   case fb::KvDType::F16:
-    return roundToHalf(value);
-  case fb::KvDType::F8E4M3:
-    return roundToE4M3(value);
-  case fb::KvDType::F32:
-    return value;
+    return roundToHalf(x);
+  case fb::KvDType::F8E4M3: {
+    if (scales.empty())
+      return roundToE4M3(x);
+    const size_t perLayer = static_cast<size_t>(errors_.size());
+    const float s = scales.size() == perLayer
+                        ? scales[layer]
+                        : scales[static_cast<size_t>(layer) * shape_.numKvHeads + kvHead];
+    return roundToE4M3(x / s) * s;
   }
-  return value;
+  default:
+    return x;
+  }
 }
 
-void HostKvCache::store(int layer, int block, int kvHead, int slot, const float *k,
-                        const float *v) {
-  const int hd = shape_.headDim;
+void HostKvCache::record(int layer, int which, float source, float stored) {
   ErrorSums &sums = errors_[layer];
+  const double error = static_cast<double>(stored) - source;
+  sums.signal[which] += static_cast<double>(source) * source;
+  sums.noise[which] += error * error;
+  sums.maxError[which] = std::max(sums.maxError[which], static_cast<float>(std::fabs(error)));
+}
+
+void HostKvCache::store(int layer, int block, int kvHead, int pos, const float *k,
+                        const float *v) {
+  const int hd = shape_.headDim, slot = pos % shape_.blockSize;
+  ErrorSums &sums = errors_[layer];
+  for (int i = 0; i < hd; ++i) {
+    sums.absMax[0][kvHead] = std::max(sums.absMax[0][kvHead], std::fabs(k[i]));
+    sums.absMax[1][kvHead] = std::max(sums.absMax[1][kvHead], std::fabs(v[i]));
+  }
+  sums.count += hd;
+  if (integer_)
+    return storeInteger(layer, block, kvHead, pos, k, v);
   float *dst[2] = {keys(layer, block, kvHead) + slot * hd, values(layer, block, kvHead) + slot * hd};
   const float *src[2] = {k, v};
+  const std::vector<float> *scales[2] = {&keyScales_, &valueScales_};
   for (int which = 0; which < 2; ++which)
     for (int i = 0; i < hd; ++i) {
-      const float stored = round(src[which][i]);
-      const double error = static_cast<double>(stored) - src[which][i];
+      const float stored = roundScaled(src[which][i], *scales[which], layer, kvHead);
       dst[which][i] = stored;
-      sums.signal[which] += static_cast<double>(src[which][i]) * src[which][i];
-      sums.noise[which] += error * error;
-      sums.maxError[which] = std::max(sums.maxError[which], static_cast<float>(std::fabs(error)));
+      record(layer, which, src[which][i], stored);
     }
-  sums.count += hd;
+}
+
+// Per-token pages are written as each token arrives (from its f32 values);
+// per-channel keys when the block's last slot is written, from the f16 tail.
+// Sink positions keep their f16 value.
+void HostKvCache::storeInteger(int layer, int block, int kvHead, int pos, const float *k,
+                               const float *v) {
+  const int hd = shape_.headDim, bs = shape_.blockSize, slot = pos % bs;
+  const int sinks = sinksAt(pos);
+  float *tail[2] = {at(tailKeys_, layer, block, kvHead), at(tailValues_, layer, block, kvHead)};
+  float *mirror[2] = {keys(layer, block, kvHead), values(layer, block, kvHead)};
+  const float *src[2] = {k, v};
+  const KvPageLayout *layouts[2] = {&keyLayout_, &valueLayout_};
+  uint8_t *page = page_.data();
+  for (int which = 0; which < 2; ++which) {
+    float *t = tail[which] + slot * hd, *m = mirror[which] + slot * hd;
+    for (int i = 0; i < hd; ++i)
+      t[i] = roundToHalf(src[which][i]);
+    if (slot < sinks) {
+      for (int i = 0; i < hd; ++i) {
+        m[i] = t[i];
+        record(layer, which, src[which][i], m[i]);
+      }
+      continue;
+    }
+    const KvPageLayout &l = *layouts[which];
+    if (which == 0 && keysPerChannel_) {
+      if (slot != bs - 1)
+        continue;
+      kvPageEncodeChannels(page, l, tail[0], sinks, bs);
+      kvPageDecodeSlots(page, l, sinks, bs, sinks, mirror[0] + sinks * hd);
+      for (int i = sinks * hd; i < bs * hd; ++i)
+        record(layer, 0, tail[0][i], mirror[0][i]);
+      continue;
+    }
+    kvPageEncodeToken(page, l, slot, src[which]);
+    kvPageDecodeSlots(page, l, slot, slot + 1, 0, m);
+    for (int i = 0; i < hd; ++i)
+      record(layer, which, src[which][i], m[i]);
+  }
+}
+
+const float *HostKvCache::ownBlockKeys(int layer, int block, int kvHead, int pos,
+                                       uint8_t *scratchPage, float *scratch) const {
+  if (!integer_)
+    return keys(layer, block, kvHead);
+  const float *tail = at(tailKeys_, layer, block, kvHead);
+  const int bs = shape_.blockSize, slots = pos % bs + 1;
+  if (residualWindow_ > 0)
+    return tail;
+  if (!keysPerChannel_ || slots == bs)
+    return keys(layer, block, kvHead);
+  // Quantized over the tokens up to pos, as the block would be if it ended
+  // there: what this query reads does not depend on later tokens.
+  const int hd = shape_.headDim, sinks = std::min(sinksAt(pos), slots);
+  std::memset(scratchPage, 0, keyLayout_.pageBytes);
+  kvPageEncodeChannels(scratchPage, keyLayout_, tail, sinks, slots);
+  std::memcpy(scratch, tail, sizeof(float) * sinks * hd);
+  kvPageDecodeSlots(scratchPage, keyLayout_, sinks, slots, sinks, scratch + sinks * hd);
+  return scratch;
+}
+
+const float *HostKvCache::ownBlockValues(int layer, int block, int kvHead) const {
+  if (integer_ && residualWindow_ > 0)
+    return at(tailValues_, layer, block, kvHead);
+  return values(layer, block, kvHead);
 }
 
 std::vector<KvLayerNumerics> HostKvCache::numerics() const {
@@ -68,6 +171,8 @@ std::vector<KvLayerNumerics> HostKvCache::numerics() const {
     n.keyMaxAbsError = sums.maxError[0];
     n.valueMaxAbsError = sums.maxError[1];
     n.values = sums.count;
+    n.keyAbsMax = sums.absMax[0];
+    n.valueAbsMax = sums.absMax[1];
     out.push_back(n);
   }
   return out;
@@ -76,7 +181,7 @@ std::vector<KvLayerNumerics> HostKvCache::numerics() const {
 void HostKvCache::copyBlock(int src, int dst) {
   const size_t blockElems =
       static_cast<size_t>(shape_.numKvHeads) * shape_.blockSize * shape_.headDim;
-  for (auto *store : {&keys_, &values_})
+  for (auto *store : {&keys_, &values_, &tailKeys_, &tailValues_})
     for (std::vector<float> &layer : *store)
       std::memcpy(layer.data() + dst * blockElems, layer.data() + src * blockElems,
                   blockElems * sizeof(float));
@@ -103,11 +208,10 @@ void ropeKvAppend(const BatchView &batch, const AttentionShape &shape, const Rop
     const int seq = batch.tokenSeq[t];
     const int block = batch.blockTables[static_cast<size_t>(seq) * batch.maxBlocksPerSeq +
                                         pos / shape.blockSize];
-    const int slot = pos % shape.blockSize;
     const float *k = row + shape.numHeads * hd;
     const float *v = k + shape.numKvHeads * hd;
     for (int g = 0; g < shape.numKvHeads; ++g)
-      cache.store(layer, block, g, slot, k + g * hd, v + g * hd);
+      cache.store(layer, block, g, pos, k + g * hd, v + g * hd);
   }
 }
 
@@ -127,15 +231,18 @@ QTC_HOST_INLINE float dot(const float *a, const float *b, int n) {
   return sum;
 }
 
-// out[0, 8*Vectors) = sum_p weights[p] * v[p][column, column + 8*Vectors).
+// out[0, 8*Vectors) = sum_p weights[p] * v[p][column, column + 8*Vectors);
+// the last of the `numBlocks` blocks is read from `lastValues`.
 template <int Vectors>
 QTC_HOST_INLINE void weightedSum(const HostKvCache &cache, int layer, int kvHead,
-                                 const int32_t *blocks, int length, int headDim,
-                                 const float *weights, int column, float *out) {
+                                 const int32_t *blocks, int numBlocks, const float *lastValues,
+                                 int length, int headDim, const float *weights, int column,
+                                 float *out) {
   const int bs = cache.blockSize();
   Float8 acc[Vectors] = {};
   for (int b = 0, p = 0; p < length; ++b) {
-    const float *v = cache.values(layer, blocks[b], kvHead) + column;
+    const float *v =
+        (b == numBlocks - 1 ? lastValues : cache.values(layer, blocks[b], kvHead)) + column;
     for (int slot = 0; slot < bs && p < length; ++slot, ++p) {
       const float w = weights[p];
       for (int j = 0; j < Vectors; ++j) {
@@ -149,13 +256,14 @@ QTC_HOST_INLINE void weightedSum(const HostKvCache &cache, int layer, int kvHead
     store8(out + 8 * j, acc[j]);
 }
 
-// `scores` holds the longest context of the tokens. No C++ library objects
-// live in this function: clang does not emit their inline members for target
+// `scores` holds the longest context of the tokens; `scratchPage` and
+// `scratchKeys` serve HostKvCache::ownBlockKeys. No C++ library objects live
+// in this function: clang does not emit their inline members for target
 // clones.
 QTC_HOST_TARGET_CLONES
 static void attendTokens(const BatchView &batch, const AttentionShape &shape, int layer,
                          const float *qkv, const HostKvCache &cache, float *out, int tBegin,
-                         int tEnd, float *scores) {
+                         int tEnd, float *scores, uint8_t *scratchPage, float *scratchKeys) {
   const int hd = shape.headDim, bs = shape.blockSize;
   const int group = shape.numHeads / shape.numKvHeads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
@@ -164,13 +272,20 @@ static void attendTokens(const BatchView &batch, const AttentionShape &shape, in
     const int numBlocks = (length + bs - 1) / bs;
     const int32_t *blocks =
         batch.blockTables + static_cast<size_t>(batch.tokenSeq[t]) * batch.maxBlocksPerSeq;
+    const float *lastKeys = nullptr, *lastValues = nullptr;
     for (int h = 0; h < shape.numHeads; ++h) {
       const int g = h / group;
+      // What this token reads of its own (last) block, once per kv head.
+      if (h % group == 0) {
+        lastKeys = cache.ownBlockKeys(layer, blocks[numBlocks - 1], g, length - 1, scratchPage,
+                                      scratchKeys);
+        lastValues = cache.ownBlockValues(layer, blocks[numBlocks - 1], g);
+      }
       const float *q = qkv + static_cast<size_t>(t) * shape.qkvWidth() + h * hd;
       // Walk the sequence's blocks in order; position p = b * bs + slot.
       float maxScore = -INFINITY;
       for (int b = 0, p = 0; b < numBlocks; ++b) {
-        const float *k = cache.keys(layer, blocks[b], g);
+        const float *k = b == numBlocks - 1 ? lastKeys : cache.keys(layer, blocks[b], g);
         for (int slot = 0; slot < bs && p < length; ++slot, ++p) {
           scores[p] = dot(q, k + slot * hd, hd) * scale;
           maxScore = scores[p] > maxScore ? scores[p] : maxScore;
@@ -185,13 +300,18 @@ static void attendTokens(const BatchView &batch, const AttentionShape &shape, in
       // o = sum_p scores[p] v[p], 64 columns at a time held in registers.
       int c = 0;
       for (; c + 64 <= hd; c += 64)
-        weightedSum<8>(cache, layer, g, blocks, length, hd, scores, c, o + c);
+        weightedSum<8>(cache, layer, g, blocks, numBlocks, lastValues, length, hd, scores, c,
+                       o + c);
       for (; c + 8 <= hd; c += 8)
-        weightedSum<1>(cache, layer, g, blocks, length, hd, scores, c, o + c);
+        weightedSum<1>(cache, layer, g, blocks, numBlocks, lastValues, length, hd, scores, c,
+                       o + c);
       for (; c < hd; ++c) {
         float sum = 0.0f;
-        for (int p = 0; p < length; ++p)
-          sum += scores[p] * cache.values(layer, blocks[p / bs], g)[(p % bs) * hd + c];
+        for (int p = 0; p < length; ++p) {
+          const int b = p / bs;
+          const float *v = b == numBlocks - 1 ? lastValues : cache.values(layer, blocks[b], g);
+          sum += scores[p] * v[(p % bs) * hd + c];
+        }
         o[c] = sum;
       }
       const float inv = 1.0f / total;
@@ -212,21 +332,26 @@ void attention(const BatchView &batch, const AttentionShape &shape, int layer,
   int longest = 0;
   for (int t = 0; t < batch.numTokens; ++t)
     longest = std::max(longest, batch.positions[t] + 1);
+  const size_t page = cache.pageBytes(), blockElems = static_cast<size_t>(shape.blockSize) * shape.headDim;
   if (maxThreads < 2 || work < 4.0e6 || batch.numTokens < 2) {
-    std::vector<float> scores(longest);
-    attendTokens(batch, shape, layer, qkv, cache, out, 0, batch.numTokens, scores.data());
+    std::vector<float> scores(longest), keys(blockElems);
+    std::vector<uint8_t> pages(page);
+    attendTokens(batch, shape, layer, qkv, cache, out, 0, batch.numTokens, scores.data(),
+                 pages.data(), keys.data());
     return;
   }
   double half = 0, target = work / (2.0 * shape.numHeads * shape.headDim);
   int split = 0;
   while (split < batch.numTokens - 1 && half < target)
     half += batch.positions[split++] + 1;
-  std::vector<float> scores(2 * static_cast<size_t>(longest));
+  std::vector<float> scores(2 * static_cast<size_t>(longest)), keys(2 * blockElems);
+  std::vector<uint8_t> pages(2 * page);
   std::thread helper([&, split] {
-    attendTokens(batch, shape, layer, qkv, cache, out, 0, split, scores.data());
+    attendTokens(batch, shape, layer, qkv, cache, out, 0, split, scores.data(), pages.data(),
+                 keys.data());
   });
   attendTokens(batch, shape, layer, qkv, cache, out, split, batch.numTokens,
-               scores.data() + longest);
+               scores.data() + longest, pages.data() + page, keys.data() + blockElems);
   helper.join();
 }
 

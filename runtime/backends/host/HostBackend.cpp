@@ -89,7 +89,7 @@ Status HostBackend::prepare(const Artifact &artifact, const BackendOptions &opti
   const fb::KvCacheSpec &kv = artifact.kvCache();
   shape_ = {config.num_heads(), config.num_kv_heads(), config.head_dim(), kv.block_size()};
   rope_.build(config);
-  cache_.allocate(config.num_layers(), shape_, options.numKvBlocks, kv.dtype());
+  cache_.allocate(config.num_layers(), shape_, options.numKvBlocks, kv);
 
   floatTensors_.clear();
   auto floatTensor = [&](int index) -> const std::vector<float> * {

@@ -125,6 +125,17 @@ func.func private @scheme() attributes {scheme = #qnt.kv_scheme<key = <format = 
 
 // -----
 
+// Calibrated scales belong to fp8 per-tensor encodings, are positive.
+// expected-error @+1 {{kv_scheme key_scales need an f8e4m3 per_tensor key encoding}}
+func.func private @scheme() attributes {scheme = #qnt.kv_scheme<key = <format = i4, granularity = per_token, scale_type = f16>, value = <format = i4, granularity = per_token, scale_type = f16>, key_scales = [0.5]>}
+
+// -----
+
+// expected-error @+1 {{kv_scheme value_scales must be positive and finite (got 0.000000e+00)}}
+func.func private @scheme() attributes {scheme = #qnt.kv_scheme<key = <format = f8e4m3, granularity = per_tensor, scale_type = f32>, value = <format = f8e4m3, granularity = per_tensor, scale_type = f32>, value_scales = [0.5, 0.0]>}
+
+// -----
+
 // quantize and dequantize keep shape and element type.
 func.func @f(%w: tensor<768x128xf16>) {
   // expected-error @+1 {{'qnt.quantize' op quantized weight shape (768x256) must equal the tensor shape ('tensor<768x128xf16>')}}

@@ -34,6 +34,7 @@
 // Nested encodings use their aliases too; block_size 16 is the default.
 // CHECK-DAG: #kv_scheme = #qnt.kv_scheme<key = #i2_channel_asym, value = #i2_token_asym, block_size = 32, residual_window = 64, sink_tokens = 4>
 // CHECK-DAG: #kv_scheme1 = #qnt.kv_scheme<key = #f8e4m3_tensor1, value = #i8_g64>
+// CHECK-DAG: #kv_scheme2 = #qnt.kv_scheme<key = #f8e4m3_tensor1, value = #f8e4m3_tensor1, key_scales = [5.000000e-01, 2.500000e-01], value_scales = [1.250000e-01]>
 
 #i4g128 = #qnt.encoding<format = i4, granularity = per_group, group_size = 128, scale_type = f16>
 #u4g64 = #qnt.encoding<format = u4, granularity = per_group, group_size = 64, symmetric = false, scale_type = f16, zero_type = f16>
@@ -114,8 +115,9 @@ func.func @activation_encodings() attributes {encodings = [
 // KV cache schemes: KIVI-style 2-bit, and (default block of 16 tokens) fp8
 // keys with grouped int8 values.
 // CHECK-LABEL: func.func @kv_schemes()
-// CHECK-SAME:    schemes = [#kv_scheme, #kv_scheme1]
+// CHECK-SAME:    schemes = [#kv_scheme, #kv_scheme1, #kv_scheme2]
 func.func @kv_schemes() attributes {schemes = [#kivi,
-    #qnt.kv_scheme<key = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, value = #qnt.encoding<format = i8, granularity = per_group, group_size = 64, scale_type = f16>>]} {
+    #qnt.kv_scheme<key = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, value = #qnt.encoding<format = i8, granularity = per_group, group_size = 64, scale_type = f16>>,
+    #qnt.kv_scheme<key = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, value = #qnt.encoding<format = f8e4m3, granularity = per_tensor, scale_type = f32>, key_scales = [0.5, 0.25], value_scales = [0.125]>]} {
   return
 }

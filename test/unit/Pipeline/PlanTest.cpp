@@ -281,7 +281,9 @@ TEST_F(PlanTest, RejectsUnsupportedKvScheme) {
   std::string src = test::tinyModelSource();
   size_t at = src.find("causal, scale");
   ASSERT_NE(at, std::string::npos);
-  src.insert(at, "qnt.kv_scheme = #qnt.kv_scheme<key = <format = i4, "
+  // 3-bit codes, and keys per channel with values at 4 bits: neither has a
+  // page layout.
+  src.insert(at, "qnt.kv_scheme = #qnt.kv_scheme<key = <format = i3, "
                  "granularity = per_channel, axis = 0, scale_type = f16>, "
                  "value = <format = i4, granularity = per_token, "
                  "scale_type = f16>>, ");
@@ -301,6 +303,51 @@ TEST_F(PlanTest, Fp8KvSchemeSetsTheCacheFormat) {
   artifact::ArtifactContents c;
   ASSERT_TRUE(mlir::succeeded(buildPlan(*model.module, model.weights, c)));
   EXPECT_EQ(c.kvDType, fb::KvDType::F8E4M3);
+}
+
+// KIVI's scheme reaches the artifact's KvCacheSpec: int4, keys per channel,
+// asymmetric, blocks of 32 with the window; calibrated-free fp8 per layer.
+TEST_F(PlanTest, IntegerKvSchemeSetsTheCacheSpec) {
+  test::TinyModel model = test::buildTinyModel(context);
+  mlir::PassManager pm(&context);
+  QuantizeKvCacheOptions kv;
+  kv.format = "i4";
+  kv.keyGranularity = "per_channel";
+  kv.blockSize = 32;
+  kv.residualWindow = 32;
+  kv.sinkTokens = 2;
+  pm.addPass(createQuantizeKvCache(kv));
+  ASSERT_TRUE(mlir::succeeded(pm.run(*model.module)));
+  artifact::ArtifactContents c;
+  ASSERT_TRUE(mlir::succeeded(buildPlan(*model.module, model.weights, c)));
+  EXPECT_EQ(c.kvDType, fb::KvDType::Int4);
+  EXPECT_EQ(c.kvKeyGranularity, fb::KvGranularity::PerChannel);
+  EXPECT_FALSE(c.kvKeySymmetric);
+  EXPECT_FALSE(c.kvValueSymmetric);
+  EXPECT_EQ(c.kvBlockSize, 32);
+  EXPECT_EQ(c.kvResidualWindow, 32);
+  EXPECT_EQ(c.kvSinkTokens, 2);
+  EXPECT_TRUE(c.kvKeyScales.empty());
+}
+
+// Calibrated fp8 scales given for the layer reach the artifact per layer and
+// kv head (the tiny model: one layer, one kv head).
+TEST_F(PlanTest, Fp8KvSchemeScalesReachTheArtifact) {
+  std::string src = test::tinyModelSource();
+  size_t at = src.find("causal, scale");
+  ASSERT_NE(at, std::string::npos);
+  src.insert(at, "qnt.kv_scheme = #qnt.kv_scheme<key = <format = f8e4m3, "
+                 "granularity = per_tensor, scale_type = f32>, value = <format = "
+                 "f8e4m3, granularity = per_tensor, scale_type = f32>, key_scales = "
+                 "[0.5], value_scales = [0.25]>, ");
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(src, &context);
+  ASSERT_TRUE(module);
+  test::TinyModel weights = test::buildTinyModel(context);
+  artifact::ArtifactContents c;
+  ASSERT_TRUE(mlir::succeeded(buildPlan(*module, weights.weights, c)));
+  EXPECT_EQ(c.kvDType, fb::KvDType::F8E4M3);
+  EXPECT_EQ(c.kvKeyScales, std::vector<float>{0.5f});
+  EXPECT_EQ(c.kvValueScales, std::vector<float>{0.25f});
 }
 
 } // namespace

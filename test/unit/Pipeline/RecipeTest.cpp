@@ -165,6 +165,96 @@ TEST_F(RecipeTest, JsonErrorsNameTheProblem) {
   }
 }
 
+// The KV presets: int8 per token, symmetric; int4 and int2 with KIVI's
+// defaults (keys per channel within blocks of 32, asymmetric, the window);
+// their w4a16- forms keep the weights of w4a16.
+TEST_F(RecipeTest, KvCachePresets) {
+  mlir::FailureOr<Recipe> int8 = resolve("fp16-kvint8");
+  ASSERT_TRUE(mlir::succeeded(int8)) << error;
+  EXPECT_EQ(int8->kvCache.format, KvCacheFormat::Int8);
+  EXPECT_FALSE(int8->kvCache.keysPerChannel);
+  EXPECT_TRUE(int8->kvCache.keySymmetric && int8->kvCache.valueSymmetric);
+  EXPECT_EQ(int8->kvCache.blockSize, 16);
+  EXPECT_EQ(int8->kvCache.residualWindow, 0);
+  for (const char *name : {"fp16-kvint4", "w4a16-kvint4", "fp16-kvint2", "w4a16-kvint2"}) {
+    mlir::FailureOr<Recipe> r = resolve(name);
+    ASSERT_TRUE(mlir::succeeded(r)) << name << ": " << error;
+    EXPECT_TRUE(r->kvCache.keysPerChannel) << name;
+    EXPECT_FALSE(r->kvCache.keySymmetric || r->kvCache.valueSymmetric) << name;
+    EXPECT_EQ(r->kvCache.blockSize, 32) << name;
+    EXPECT_EQ(r->kvCache.residualWindow, 32) << name;
+    EXPECT_EQ(r->linear.format,
+              llvm::StringRef(name).starts_with("w4") ? WeightFormat::Int4 : WeightFormat::F16);
+  }
+  EXPECT_EQ(resolve("fp16-kvint2")->kvCache.format, KvCacheFormat::Int2);
+  EXPECT_EQ(resolve("fp16-kvfp8")->kvCache.fp8Scales, "one");
+  EXPECT_TRUE(mlir::failed(resolve("w8a8-kvint4")));
+}
+
+// A kv_cache object: format defaults, then the fields given; calibrated fp8
+// scales make the recipe calibrate.
+TEST_F(RecipeTest, JsonKvCache) {
+  mlir::FailureOr<Recipe> r = resolveJson(
+      R"({"kv_cache": {"format": "int4", "key_granularity": "per_token", "block_size": 16,
+          "residual_window": 0, "sink_tokens": 4, "value_symmetric": true}})");
+  ASSERT_TRUE(mlir::succeeded(r)) << error;
+  EXPECT_EQ(r->kvCache.format, KvCacheFormat::Int4);
+  EXPECT_FALSE(r->kvCache.keysPerChannel);
+  EXPECT_EQ(r->kvCache.blockSize, 16);
+  EXPECT_EQ(r->kvCache.residualWindow, 0);
+  EXPECT_EQ(r->kvCache.sinkTokens, 4);
+  EXPECT_TRUE(r->kvCache.valueSymmetric);
+  EXPECT_FALSE(r->kvCache.keySymmetric);
+  // The window follows a changed block size.
+  mlir::FailureOr<Recipe> w = resolveJson(R"({"kv_cache": {"format": "int2", "block_size": 16}})");
+  ASSERT_TRUE(mlir::succeeded(w)) << error;
+  EXPECT_EQ(w->kvCache.residualWindow, 16);
+  mlir::FailureOr<Recipe> fp8 = resolveJson(R"({"kv_cache": {"format": "fp8", "scales": "head"}})");
+  ASSERT_TRUE(mlir::succeeded(fp8)) << error;
+  EXPECT_TRUE(fp8->kvCache.calibrated());
+  EXPECT_TRUE(fp8->needsCalibration());
+  EXPECT_EQ(fp8->minimumSm(), 0); // host only: no kernels to need a GPU
+  mlir::FailureOr<Recipe> named = resolveJson(R"({"kv_cache": "int8"})");
+  ASSERT_TRUE(mlir::succeeded(named)) << error;
+  EXPECT_EQ(named->kvCache.format, KvCacheFormat::Int8);
+}
+
+TEST_F(RecipeTest, JsonKvCacheErrorsNameTheField) {
+  struct Case {
+    const char *json, *message;
+  } cases[] = {
+      {R"({"kv_cache": "int3"})", "unsupported kv_cache format 'int3'"},
+      {R"({"kv_cache": 8})", "kv_cache must be a format name or an object"},
+      {R"({"kv_cache": {"bits": 4}})", "unknown key 'kv_cache.bits'"},
+      {R"({"kv_cache": {"block_size": 16}})", "'kv_cache.format' is required"},
+      {R"({"kv_cache": {"format": "int4", "residual_window": 8}})",
+       "kv_cache.residual_window 8 must be 0 or kv_cache.block_size (32)"},
+      {R"({"kv_cache": {"format": "int4", "block_size": 8, "sink_tokens": 9}})",
+       "kv_cache.sink_tokens 9 exceeds kv_cache.block_size (8)"},
+      {R"({"kv_cache": {"format": "fp8", "key_granularity": "per_channel"}})",
+       "kv_cache.key_granularity applies to integer caches, not fp8"},
+      {R"({"kv_cache": {"format": "fp8", "residual_window": 16}})",
+       "kv_cache.residual_window applies to integer caches, not fp8"},
+      {R"({"kv_cache": {"format": "int8", "scales": "head"}})",
+       "kv_cache.scales applies to fp8 caches, not int8"},
+      {R"({"kv_cache": {"format": "fp16", "block_size": 32}})",
+       "kv_cache.block_size applies to quantized caches, not fp16"},
+      {R"({"kv_cache": {"format": "fp8", "scales": "tensor"}})",
+       "kv_cache.scales must be \"one\", \"layer\" or \"head\""},
+      {R"({"kv_cache": {"format": "int4", "key_granularity": "per_group"}})",
+       "kv_cache.key_granularity must be \"per_token\" or \"per_channel\""},
+      {R"({"kv_cache": {"format": "int4", "block_size": 0}})",
+       "kv_cache.block_size must be an integer in [1, 4096]"},
+      {R"({"kv_cache": {"format": "int4", "key_symmetric": 1}})",
+       "kv_cache.key_symmetric must be a boolean"},
+  };
+  for (const Case &c : cases) {
+    error.clear();
+    EXPECT_TRUE(mlir::failed(resolveJson(c.json))) << c.json;
+    EXPECT_NE(error.find(c.message), std::string::npos) << c.json << " -> " << error;
+  }
+}
+
 TEST_F(RecipeTest, MissingFile) {
   EXPECT_TRUE(mlir::failed(resolve("/nonexistent/recipe.json")));
   EXPECT_NE(error.find("cannot read recipe"), std::string::npos) << error;

@@ -436,6 +436,56 @@ TEST(Artifact, RejectsKvSpecMismatch) {
   EXPECT_THAT(loadStatus(c).message(), HasSubstr("kv_cache: block_size 0"));
 }
 
+// The quantization fields of KvCacheSpec: each contradiction named.
+TEST(Artifact, RejectsContradictoryKvSchemes) {
+  struct Case {
+    void (*edit)(fb::KvCacheSpecT &);
+    const char *message;
+  } cases[] = {
+      {[](fb::KvCacheSpecT &kv) { kv.dtype = static_cast<fb::KvDType>(9); },
+       "kv_cache: unknown dtype 9"},
+      {[](fb::KvCacheSpecT &kv) { kv.residual_window = 16; },
+       "residual_window and sink_tokens apply to integer caches, not F16"},
+      {[](fb::KvCacheSpecT &kv) {
+         kv.dtype = fb::KvDType::Int4;
+         kv.residual_window = 8;
+       },
+       "kv_cache: residual_window 8 must be 0 or block_size (16)"},
+      {[](fb::KvCacheSpecT &kv) {
+         kv.dtype = fb::KvDType::Int2;
+         kv.sink_tokens = 17;
+       },
+       "kv_cache: sink_tokens 17 must be in [0, block_size]"},
+      {[](fb::KvCacheSpecT &kv) {
+         kv.dtype = fb::KvDType::Int8;
+         kv.key_scales = {1.0f, 1.0f};
+       },
+       "kv_cache: key_scales apply to F8E4M3, not Int8"},
+      {[](fb::KvCacheSpecT &kv) {
+         kv.dtype = fb::KvDType::F8E4M3;
+         kv.value_scales = {1.0f, 1.0f, 1.0f};
+       },
+       "kv_cache: value_scales has 3 entries, expected 2 (per layer) or 4 (per layer and kv "
+       "head)"},
+      {[](fb::KvCacheSpecT &kv) {
+         kv.dtype = fb::KvDType::F8E4M3;
+         kv.key_scales = {1.0f, -1.0f};
+       },
+       "kv_cache: key_scales[1] is -1.000000, not a positive finite scale"},
+  };
+  for (const Case &c : cases) {
+    TestArtifactBuilder b = tinyLlama();
+    c.edit(b.kvCache());
+    EXPECT_THAT(loadStatus(b).message(), HasSubstr(c.message));
+  }
+  TestArtifactBuilder ok = tinyLlama();
+  ok.kvCache().dtype = fb::KvDType::Int4;
+  ok.kvCache().key_granularity = fb::KvGranularity::PerChannel;
+  ok.kvCache().residual_window = 16;
+  ok.kvCache().sink_tokens = 4;
+  EXPECT_TRUE(loadStatus(ok).isOk()) << loadStatus(ok).toString();
+}
+
 TEST(Artifact, RejectsSlotReadBeforeWritten) {
   TestArtifactBuilder b = tinyLlama();
   // The first RmsNorm reads x, which the Embedding writes: drop the writer.

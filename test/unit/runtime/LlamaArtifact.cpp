@@ -81,8 +81,15 @@ LlamaWeights addLlama(TestArtifactBuilder &b, const LlamaShape &s, const LlamaWe
   kv.num_layers = s.layers;
   kv.num_kv_heads = s.kvHeads;
   kv.head_dim = s.headDim;
-  kv.block_size = 16;
+  kv.block_size = options.kvBlockSize;
   kv.dtype = options.kvDtype;
+  kv.key_granularity = options.keyGranularity;
+  kv.key_symmetric = options.keySymmetric;
+  kv.value_symmetric = options.valueSymmetric;
+  kv.residual_window = options.residualWindow;
+  kv.sink_tokens = options.sinkTokens;
+  kv.key_scales = options.kvKeyScales;
+  kv.value_scales = options.kvValueScales;
 
   const int attnWidth = s.heads * s.headDim;
   const int x = b.addSlot("x", s.hidden);

@@ -59,6 +59,12 @@ struct LlamaArtifactOptions {
   LinearFormat linears = LinearFormat::kF16;
   int groupSize = 16;
   fb::KvDType kvDtype = fb::KvDType::F16;
+  // The rest of KvCacheSpec (integer and scaled fp8 caches).
+  int kvBlockSize = 16;
+  fb::KvGranularity keyGranularity = fb::KvGranularity::PerToken;
+  bool keySymmetric = false, valueSymmetric = false;
+  int residualWindow = 0, sinkTokens = 0;
+  std::vector<float> kvKeyScales, kvValueScales;
   int bosId = 1;
   int eosId = 2;
 };

@@ -52,7 +52,8 @@ struct LoadOptions {
   uint64_t dummySeed = 0; // kDummy: the generated values are a function of it
 };
 
-// Bytes per cached key or value element.
+// Bytes per cached key or value element of an F16, F32 or F8E4M3 cache; 0
+// for integer caches, whose blocks are pages (qtc/rt/KvMemory.h).
 inline size_t kvElementBytes(fb::KvDType dtype) {
   switch (dtype) {
   case fb::KvDType::F8E4M3:
@@ -61,8 +62,9 @@ inline size_t kvElementBytes(fb::KvDType dtype) {
     return 2;
   case fb::KvDType::F32:
     return 4;
+  default:
+    return 0;
   }
-  return 4;
 }
 
 // Bytes that `numElements` elements of `dtype` occupy (i4: two per byte,

@@ -57,6 +57,8 @@ struct KvLayerNumerics {
   double keySqnrDb = 0, valueSqnrDb = 0;
   float keyMaxAbsError = 0, valueMaxAbsError = 0;
   int64_t values = 0; // keys (and as many values) written
+  // The largest |key| and |value| written, per kv head (calibrates fp8 scales).
+  std::vector<float> keyAbsMax, valueAbsMax;
 };
 
 // Sees the input rows of every Linear step just before the step runs: the
