@@ -24,6 +24,7 @@
 #include "llvm/Support/FileSystem.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace qtc {
 #define GEN_PASS_DEF_ONNXBINDMODEL
@@ -43,6 +44,9 @@ constexpr int64_t kDefaultMaxPositions = 2048;
 struct WeightSource {
   onnxir::ConstantOp constant;
   bool transposed = false;
+  /// Row r of the bound weight is row permutation[r] of the source's
+  /// [out, in] (or [out]) view; empty for none.
+  SmallVector<int64_t> permutation;
 };
 
 std::optional<DType> dtypeOf(Type t) {
@@ -99,6 +103,31 @@ const char *scalingName(const RopeFit &fit) {
   return "none";
 }
 
+/// The [out, in] (or [out]) bytes of `source` with row r taken from row
+/// permutation[r] (a copy: interleaved-RoPE q/k weights).
+FailureOr<std::string> permutedRows(const WeightRef &ref,
+                                    const WeightSource &source) {
+  size_t es = dtypeByteSize(ref.dtype);
+  bool matrix = ref.shape.size() == 2;
+  int64_t rows = source.transposed ? ref.shape[1] : ref.shape[0];
+  int64_t cols = matrix ? (source.transposed ? ref.shape[0] : ref.shape[1]) : 1;
+  if ((!matrix && ref.shape.size() != 1) ||
+      int64_t(source.permutation.size()) != rows)
+    return failure();
+  std::string out(size_t(rows * cols) * es, '\0');
+  const char *in = static_cast<const char *>(ref.data);
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t from = source.permutation[r];
+    if (from < 0 || from >= rows)
+      return failure();
+    for (int64_t c = 0; c < cols; ++c) {
+      int64_t at = source.transposed ? c * rows + from : from * cols + c;
+      std::memcpy(&out[size_t(r * cols + c) * es], in + size_t(at) * es, es);
+    }
+  }
+  return out;
+}
+
 /// What the pass binds: tfm.model's weights and where their bytes are.
 class ModelBuilder {
 public:
@@ -115,10 +144,11 @@ private:
                                  builder.getF32Type());
   }
   FailureOr<WeightSource> sourceOf(Value w, Operation *user);
-  FailureOr<Value> weight(StringRef name, Value w, Operation *user);
+  FailureOr<Value> weight(StringRef name, Value w, Operation *user,
+                          ArrayRef<int64_t> permutation = {});
   FailureOr<Value> rmsNorm(RmsNormOp raised, Value input, StringRef name);
   FailureOr<Value> linear(LinearOp raised, Value input, int64_t layer,
-                          LinearRole role);
+                          LinearRole role, ArrayRef<int64_t> permutation = {});
   FailureOr<Value> layer(RaisedLayer l, int64_t index, Value input,
                          Value positions);
   FailureOr<ModelConfigAttr> config(Location loc, StringRef configJson);
@@ -149,10 +179,12 @@ FailureOr<WeightSource> ModelBuilder::sourceOf(Value w, Operation *user) {
 }
 
 FailureOr<Value> ModelBuilder::weight(StringRef name, Value w,
-                                      Operation *user) {
+                                      Operation *user,
+                                      ArrayRef<int64_t> permutation) {
   FailureOr<WeightSource> source = sourceOf(w, user);
   if (failed(source))
     return failure();
+  source->permutation.assign(permutation.begin(), permutation.end());
   auto cached = weights.find(name);
   if (cached != weights.end())
     return cached->second;
@@ -175,15 +207,16 @@ FailureOr<Value> ModelBuilder::rmsNorm(RmsNormOp raised, Value input,
 }
 
 FailureOr<Value> ModelBuilder::linear(LinearOp raised, Value input,
-                                      int64_t layer, LinearRole role) {
-  FailureOr<Value> w =
-      weight(linearWeightName(layer, role), raised.getWeight(), raised);
+                                      int64_t layer, LinearRole role,
+                                      ArrayRef<int64_t> permutation) {
+  FailureOr<Value> w = weight(linearWeightName(layer, role),
+                              raised.getWeight(), raised, permutation);
   if (failed(w))
     return failure();
   Value bias;
   if (raised.getBias()) {
-    FailureOr<Value> b =
-        weight(linearBiasName(layer, role), raised.getBias(), raised);
+    FailureOr<Value> b = weight(linearBiasName(layer, role), raised.getBias(),
+                                raised, permutation);
     if (failed(b))
       return failure();
     bias = *b;
@@ -199,9 +232,13 @@ FailureOr<Value> ModelBuilder::layer(RaisedLayer l, int64_t index,
   FailureOr<Value> n1 = rmsNorm(l.inputNorm, input, inputNormWeightName(index));
   if (failed(n1))
     return failure();
-  FailureOr<Value> q = linear(l.query, *n1, index, LinearRole::Query);
-  FailureOr<Value> k = succeeded(q) ? linear(l.key, *n1, index, LinearRole::Key)
-                                    : FailureOr<Value>(failure());
+  // Interleaved RoPE: the q/k rows permuted into rotate-half order.
+  FailureOr<Value> q =
+      linear(l.query, *n1, index, LinearRole::Query, l.queryPermutation);
+  FailureOr<Value> k =
+      succeeded(q)
+          ? linear(l.key, *n1, index, LinearRole::Key, l.keyPermutation)
+          : FailureOr<Value>(failure());
   FailureOr<Value> v = succeeded(k)
                            ? linear(l.value, *n1, index, LinearRole::Value)
                            : FailureOr<Value>(failure());
@@ -419,8 +456,21 @@ LogicalResult ModelBuilder::registerWeights(Location loc) {
              << "cannot bind weight '" << name
              << "': it is not stored as a dense tensor";
     }
-    bool added = source.transposed ? store->addTransposed(name, ref)
-                                   : store->add(name, ref);
+    bool added;
+    if (!source.permutation.empty()) {
+      FailureOr<std::string> bytes = permutedRows(ref, source);
+      if (failed(bytes))
+        return source.constant.emitError()
+               << "cannot bind weight '" << name
+               << "': the row permutation does not fit its shape";
+      SmallVector<int64_t> shape(ref.shape.begin(), ref.shape.end());
+      if (source.transposed)
+        std::swap(shape[0], shape[1]);
+      added = store->addOwned(name, ref.dtype, shape, std::move(*bytes));
+    } else {
+      added = source.transposed ? store->addTransposed(name, ref)
+                                : store->add(name, ref);
+    }
     if (!added)
       return emitError(loc) << "two weights of the model are named '" << name
                             << "'";
@@ -488,6 +538,10 @@ LogicalResult checkRaised(func::FuncOp main) {
     if (auto t = dyn_cast<onnxir::TransposeOp>(op))
       if (constantOf(t.getInput()))
         return;
+    // Interleaved RoPE's feature permutations around a rope, which the
+    // structure checks.
+    if (auto g = dyn_cast<onnxir::GatherOp>(op); g && constantOf(g.getIndices()))
+      return;
     // Reshapes of integer inputs: the token ids' way to the embedding,
     // which checkInputs follows (checkBound names any other).
     if (isa<onnxir::ReshapeOp, onnxir::SqueezeOp, onnxir::UnsqueezeOp>(op) &&

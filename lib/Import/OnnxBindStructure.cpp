@@ -83,6 +83,13 @@ private:
            << describeNode(add) << " adds no " << branch;
   }
 
+  /// The rope `v` is, and the projection it rotates: rope(linear), or for
+  /// interleaved RoPE Gather(rope(Gather(linear, perm)), inverse) on the
+  /// feature axis (`perm` returned in `permutation`).
+  LogicalResult rotated(Value v, StringRef role, RopeOp &rope,
+                        LinearOp &projection,
+                        SmallVectorImpl<int64_t> &permutation);
+
   /// Recognizes the layer whose output is the residual Add `add`; returns
   /// the layer's input stream.
   FailureOr<Value> layer(onnxir::AddOp add, RaisedLayer &l);
@@ -108,6 +115,63 @@ Value DecoderFinder::underlying(Value v) {
     v = source;
   }
   return v;
+}
+
+/// The constant indices of a Gather on axis 1 of a [T, F] value, or none.
+std::optional<SmallVector<int64_t>> featureGather(onnxir::GatherOp g) {
+  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(constantOf(g.getIndices()));
+  auto type = dyn_cast<RankedTensorType>(g.getData().getType());
+  if (!dense || !type || type.getRank() != 2 || g.getAxis() != 1 ||
+      dense.getNumElements() != type.getDimSize(1))
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (APInt i : dense.getValues<APInt>())
+    out.push_back(i.getSExtValue());
+  return out;
+}
+
+LogicalResult DecoderFinder::rotated(Value v, StringRef role, RopeOp &rope,
+                                     LinearOp &projection,
+                                     SmallVectorImpl<int64_t> &permutation) {
+  Value u = underlying(v);
+  std::optional<SmallVector<int64_t>> inverse;
+  if (auto back = u.getDefiningOp<onnxir::GatherOp>()) {
+    inverse = featureGather(back);
+    if (inverse) {
+      found.ops.insert(back);
+      u = underlying(back.getData());
+    }
+  }
+  FailureOr<RopeOp> r = expect<RopeOp>(u, role);
+  if (failed(r))
+    return failure();
+  rope = *r;
+  Value in = underlying(rope.getInput());
+  if (inverse) {
+    auto forward = in.getDefiningOp<onnxir::GatherOp>();
+    std::optional<SmallVector<int64_t>> perm =
+        forward ? featureGather(forward) : std::nullopt;
+    bool inverts = perm && perm->size() == inverse->size();
+    for (size_t i = 0; inverts && i < perm->size(); ++i)
+      inverts = (*perm)[i] >= 0 && (*perm)[i] < int64_t(perm->size()) &&
+                (*inverse)[(*perm)[i]] == int64_t(i);
+    if (!inverts)
+      return rope.emitError()
+             << "cannot bind the raised decoder to tfm.model: "
+             << describeNode(rope)
+             << " is permuted back by a Gather that undoes no permutation of "
+                "its input";
+    found.ops.insert(forward);
+    permutation.assign(perm->begin(), perm->end());
+    in = underlying(forward.getData());
+  }
+  FailureOr<LinearOp> linear =
+      expect<LinearOp>(in, role == "the rotated query" ? "the query projection"
+                                                       : "the key projection");
+  if (failed(linear))
+    return failure();
+  projection = *linear;
+  return success();
 }
 
 FailureOr<Value> DecoderFinder::layer(onnxir::AddOp add, RaisedLayer &l) {
@@ -162,26 +226,35 @@ FailureOr<Value> DecoderFinder::layer(onnxir::AddOp add, RaisedLayer &l) {
            << "cannot bind the raised decoder to tfm.model: "
            << describeNode(l.attention)
            << " has an explicit mask; tfm.model's attention is causal";
-  FailureOr<RopeOp> qr = expect<RopeOp>(l.attention.getQuery(), "the rotated query");
-  FailureOr<RopeOp> kr = succeeded(qr)
-                             ? expect<RopeOp>(l.attention.getKey(), "the rotated key")
-                             : FailureOr<RopeOp>(failure());
+  if (failed(rotated(l.attention.getQuery(), "the rotated query", l.queryRope,
+                     l.query, l.queryPermutation)) ||
+      failed(rotated(l.attention.getKey(), "the rotated key", l.keyRope, l.key,
+                     l.keyPermutation)))
+    return failure();
+  // Attention sees q.k per head: the same permutation of each head's
+  // features on both sides cancels.
+  int64_t d = l.attention.getHeadDim();
+  auto perHead = [&](ArrayRef<int64_t> perm, int64_t index) {
+    return perm[index] - (index / d) * d;
+  };
+  bool consistent = l.queryPermutation.empty() == l.keyPermutation.empty();
+  for (size_t i = 0; consistent && i < l.queryPermutation.size(); ++i)
+    consistent = l.queryPermutation[i] / d == int64_t(i) / d &&
+                 perHead(l.queryPermutation, i) == perHead(l.queryPermutation, i % d);
+  for (size_t i = 0; consistent && i < l.keyPermutation.size(); ++i)
+    consistent = l.keyPermutation[i] / d == int64_t(i) / d &&
+                 perHead(l.keyPermutation, i) == perHead(l.queryPermutation, i % d);
+  if (!consistent)
+    return l.attention.emitError()
+           << "cannot bind the raised decoder to tfm.model: the query and the "
+              "key of "
+           << describeNode(l.attention)
+           << " are not rotated in the same layout, head by head";
   FailureOr<LinearOp> v =
-      succeeded(kr) ? expect<LinearOp>(l.attention.getValue(), "the value projection")
-                    : FailureOr<LinearOp>(failure());
+      expect<LinearOp>(l.attention.getValue(), "the value projection");
   if (failed(v))
     return failure();
-  l.queryRope = *qr;
-  l.keyRope = *kr;
   l.value = *v;
-  FailureOr<LinearOp> q = expect<LinearOp>(qr->getInput(), "the query projection");
-  FailureOr<LinearOp> k = succeeded(q)
-                              ? expect<LinearOp>(kr->getInput(), "the key projection")
-                              : FailureOr<LinearOp>(failure());
-  if (failed(k))
-    return failure();
-  l.query = *q;
-  l.key = *k;
   FailureOr<RmsNormOp> norm =
       expect<RmsNormOp>(l.query.getInput(), "the input RMSNorm");
   if (failed(norm))

@@ -33,6 +33,10 @@ struct RaisedLayer {
   tfm::LinearOp gate, up;
   tfm::SwigluOp swiglu;
   tfm::LinearOp down;
+  /// Interleaved RoPE: the feature permutation (of the whole q / k
+  /// projection, per head the same) that the raising put before each rope
+  /// (its inverse after); empty for rotate-half.
+  llvm::SmallVector<int64_t> queryPermutation, keyPermutation;
 };
 
 struct RaisedDecoder {

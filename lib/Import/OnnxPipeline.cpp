@@ -4,6 +4,7 @@
 
 #include "OnnxRaiseSupport.h"
 #include "dialects/onnx/OnnxOps.h"
+#include "dialects/tfm/TfmOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -33,6 +34,13 @@ struct OnnxCheckRaisedPass
       // weight binding reads through it.
       if (auto t = dyn_cast<onnxir::TransposeOp>(op))
         if (constantOf(t.getInput()))
+          return;
+      // The feature permutations around an interleaved rope.
+      if (auto g = dyn_cast<onnxir::GatherOp>(op))
+        if (constantOf(g.getIndices()) &&
+            (g.getData().getDefiningOp<tfm::RopeOp>() ||
+             llvm::any_of(g->getUsers(),
+                          [](Operation *u) { return isa<tfm::RopeOp>(u); })))
           return;
       if (count++ < kReported)
         op->emitError() << "cannot raise ONNX node " << describeNode(op)

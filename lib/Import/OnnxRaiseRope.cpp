@@ -112,6 +112,63 @@ Value rotateHalfOf(Value v) {
   return halvesOf(concat.getInputs()[1], neg.getInput());
 }
 
+/// The source of `v` = x[start::2] on the last axis (to its end), or null.
+Value everyOther(Value v, int64_t start) {
+  auto slice = v ? v.getDefiningOp<SliceOp>() : SliceOp();
+  if (!slice)
+    return {};
+  auto type = cast<RankedTensorType>(slice.getInput().getType());
+  int64_t last = type.getRank() - 1, size = type.getShape().back();
+  auto starts = intsOf(slice.getStarts()), ends = intsOf(slice.getEnds());
+  auto axes = intsOf(slice.getAxes()), steps = intsOf(slice.getSteps());
+  if (!starts || !ends || !axes || !steps || starts->size() != 1 ||
+      ((*axes)[0] != last && (*axes)[0] != -1) || (*steps)[0] != 2 ||
+      (*starts)[0] != start || ShapedType::isDynamic(size) || (*ends)[0] < size)
+    return {};
+  return slice.getInput();
+}
+
+/// `u` = Unsqueeze(y) on a new last axis: y, or null.
+Value unsqueezedLast(Value u) {
+  auto op = u ? u.getDefiningOp<UnsqueezeOp>() : UnsqueezeOp();
+  if (!op || op.getAxes().size() != 1)
+    return {};
+  int64_t rank = cast<RankedTensorType>(op.getType()).getRank();
+  int64_t axis = op.getAxes()[0];
+  return axis == -1 || axis == rank - 1 ? op.getInput() : Value();
+}
+
+/// GPT-J's rotate_every_two(x) = flatten(stack(-x[1::2], x[0::2]), -2):
+/// Reshape(Concat(Unsqueeze(-x[1::2]), Unsqueeze(x[0::2])) on a new last
+/// axis) back to x's shape (the Neg before or after its Unsqueeze): x, or
+/// null.
+Value rotateEveryTwoOf(Value v) {
+  auto reshape = v.getDefiningOp<ReshapeOp>();
+  auto concat = reshape ? reshape.getInput().getDefiningOp<ConcatOp>() : ConcatOp();
+  if (!concat || concat.getInputs().size() != 2)
+    return {};
+  int64_t rank = cast<RankedTensorType>(concat.getType()).getRank();
+  if (concat.getAxis() != -1 && concat.getAxis() != rank - 1)
+    return {};
+  Value a = concat.getInputs()[0], b = concat.getInputs()[1];
+  Value negated;
+  if (auto neg = a.getDefiningOp<NegOp>())
+    negated = unsqueezedLast(neg.getInput());
+  else if (Value u = unsqueezedLast(a))
+    if (auto neg = u.getDefiningOp<NegOp>())
+      negated = neg.getInput();
+  Value x = everyOther(negated, 1), y = everyOther(unsqueezedLast(b), 0);
+  if (!x || x != y)
+    return {};
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto rType = cast<RankedTensorType>(reshape.getType());
+  if (xType.getRank() != rType.getRank() ||
+      xType.getShape().back() != rType.getShape().back() ||
+      xType.getShape().back() % 2 != 0)
+    return {};
+  return x;
+}
+
 /// The [positions, head_dim] rows of a probed cos or sin table that
 /// broadcasts against a head view ([1, H, T, D] or [1, T, H, D]).
 std::optional<std::vector<double>> tableRows(const ProbedValue &table,
@@ -140,14 +197,20 @@ struct ProbedTables {
   std::vector<double> cos, sin;
 };
 
-/// Whether every table is cos/sin(position * f_{j mod D/2}).
-bool tablesFollow(ArrayRef<double> f, int64_t headDim,
+/// The frequency that column j of a table rotates by: f_{j mod D/2}
+/// (rotate-half) or f_{j / 2} (interleaved pairs).
+int64_t frequencyOf(int64_t j, int64_t headDim, bool interleaved) {
+  return interleaved ? j / 2 : j % (headDim / 2);
+}
+
+/// Whether every table is cos/sin(position * f_{frequencyOf(j)}).
+bool tablesFollow(ArrayRef<double> f, int64_t headDim, bool interleaved,
                   ArrayRef<ProbedTables> tables, double tol) {
-  int64_t half = headDim / 2;
   for (const ProbedTables &t : tables)
     for (int64_t p = 0; p < t.at.tokens; ++p)
       for (int64_t j = 0; j < headDim; ++j) {
-        double angle = double(t.at.firstPosition + p) * f[j % half];
+        double angle = double(t.at.firstPosition + p) *
+                       f[frequencyOf(j, headDim, interleaved)];
         int64_t k = p * headDim + j;
         if (std::fabs(t.cos[k] - std::cos(angle)) > tol ||
             std::fabs(t.sin[k] - std::sin(angle)) > tol)
@@ -160,7 +223,7 @@ bool tablesFollow(ArrayRef<double> f, int64_t headDim,
 /// tables' to the precision the exporter stored them in (f32, f16 or bf16: transformers keeps inv_freq in the model's dtype).
 /// The first probe starts at position 0.
 FailureOr<RopeFit> fitTables(ArrayRef<ProbedTables> tables, int64_t headDim,
-                             double tol) {
+                             bool interleaved, double tol) {
   int64_t half = headDim / 2;
   const ProbedTables &first = tables.front();
   int64_t last = first.at.tokens - 1;
@@ -169,15 +232,17 @@ FailureOr<RopeFit> fitTables(ArrayRef<ProbedTables> tables, int64_t headDim,
   // Position 1 holds the frequencies; the last position refines them.
   std::vector<double> f(half);
   for (int64_t i = 0; i < half; ++i) {
-    double coarse = std::atan2(first.sin[headDim + i], first.cos[headDim + i]);
-    double wrapped = std::atan2(first.sin[last * headDim + i],
-                                first.cos[last * headDim + i]);
+    int64_t column = interleaved ? 2 * i : i;
+    double coarse =
+        std::atan2(first.sin[headDim + column], first.cos[headDim + column]);
+    double wrapped = std::atan2(first.sin[last * headDim + column],
+                                first.cos[last * headDim + column]);
     double turns = std::round((last * coarse - wrapped) / (2 * M_PI));
     f[i] = (wrapped + 2 * M_PI * turns) / double(last);
     if (!(f[i] > 0))
       return failure();
   }
-  if (!tablesFollow(f, headDim, tables, tol))
+  if (!tablesFollow(f, headDim, interleaved, tables, tol))
     return failure();
   double slack = 2 * tol / double(last);
   for (double precision : {std::ldexp(1.0, -20), std::ldexp(1.0, -10),
@@ -260,8 +325,20 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
           }
       }
     }
+    bool interleaved = false;
+    for (auto [plain, rotated] : {std::pair(lhs, rhs), std::pair(rhs, lhs)})
+      for (int k = 0; k < 2 && !x; ++k)
+        if (Value source = rotateEveryTwoOf(rotated->getOperand(k)))
+          for (int j = 0; j < 2; ++j)
+            if (plain->getOperand(j) == source) {
+              x = source;
+              cos = plain->getOperand(1 - j);
+              sin = rotated->getOperand(1 - k);
+              interleaved = true;
+            }
     if (!x)
-      return rewriter.notifyMatchFailure(add, "not x * cos + rotate_half(x) * sin");
+      return rewriter.notifyMatchFailure(
+          add, "not x * cos + rotate_half(x) * sin or its interleaved form");
     std::optional<HeadView> view = matchHeadView(x);
     if (!view || x.getType() != add.getType())
       return rewriter.notifyMatchFailure(add, "x is not a per-head view");
@@ -284,7 +361,7 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
     // Tables that ignore the position ids can only be checked from 0.
     if (!readsPositions)
       tables.pop_back();
-    FailureOr<RopeFit> fit = fitTables(tables, view->headDim, tol);
+    FailureOr<RopeFit> fit = fitTables(tables, view->headDim, interleaved, tol);
     if (failed(fit))
       return rewriter.notifyMatchFailure(add, "cos/sin follow no theta");
 
@@ -304,11 +381,39 @@ struct RotateHalfPattern : OpRewritePattern<AddOp> {
           getContext(), tfm::RopeScalingKind::llama3, APFloat(float(fit->factor)),
           APFloat(float(fit->lowFreqFactor)), APFloat(float(fit->highFreqFactor)),
           fit->originalMaxPositions);
+    // Interleaved pairs (2i, 2i + 1) are rotate-half's (i, i + D/2) after a
+    // permutation of each head's features: tfm.rope rotates the permuted
+    // projection, and the result is permuted back (the binding moves the
+    // permutation into the q/k weights, where attention cancels it).
+    SmallVector<int64_t> perm, inverse;
+    if (interleaved) {
+      int64_t d = view->headDim, width = view->heads * d;
+      perm.resize(width);
+      inverse.resize(width);
+      for (int64_t h = 0; h < view->heads; ++h)
+        for (int64_t j = 0; j < d; ++j) {
+          int64_t from = j < d / 2 ? 2 * j : 2 * (j - d / 2) + 1;
+          perm[h * d + j] = h * d + from;
+          inverse[h * d + from] = h * d + j;
+        }
+    }
+    auto permute = [&](Value v, ArrayRef<int64_t> indices) -> Value {
+      auto indexType = RankedTensorType::get({int64_t(indices.size())},
+                                             rewriter.getI64Type());
+      auto attr = DenseIntElementsAttr::get(indexType, indices);
+      Value c = ConstantOp::create(rewriter, loc, indexType, attr);
+      return GatherOp::create(rewriter, loc, v.getType(), v, c,
+                              rewriter.getI64IntegerAttr(1));
+    };
+    if (interleaved)
+      tokens = permute(tokens, perm);
     Value rope = tfm::RopeOp::create(rewriter, loc, tokens.getType(), tokens,
                                      positions,
                                      rewriter.getI64IntegerAttr(view->headDim),
                                      rewriter.getF32FloatAttr(float(fit->theta)),
                                      scaling);
+    if (interleaved)
+      rope = permute(rope, inverse);
     Value back = fromTokens(rewriter, loc, rope, view->tokens.getType());
     rewriter.replaceOp(add, rebuildHeadView(rewriter, *view, back));
     return success();

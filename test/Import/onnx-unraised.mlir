@@ -32,8 +32,9 @@ func.func @anti_causal(%q: tensor<1x?x16xf32>, %k: tensor<1x?x16xf32>, %v: tenso
 
 // -----
 
-// Interleaved (GPT-J style) RoPE: tfm.rope is rotate-half only, so the
-// rotation stays at the ONNX level and its nodes are reported.
+// Interleaved (GPT-J style) RoPE on tables the graph takes as inputs: cos
+// and sin cannot be evaluated from the positions, so the rotation stays at
+// the ONNX level and its nodes are reported.
 // CHECK: error: {{.*}}cannot raise ONNX node 'rope/odd' (Slice) to tfm
 // CHECK: error: {{.*}}cannot raise ONNX node 'rope/neg' (Neg) to tfm
 // CHECK: error: {{.*}}cannot raise ONNX node 'rope/add' (Add) to tfm

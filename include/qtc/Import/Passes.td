@@ -93,7 +93,7 @@ def OnnxRaiseMlp : Pass<"qtc-onnx-raise-mlp", "::mlir::func::FuncOp"> {
 }
 
 def OnnxRaiseRope : Pass<"qtc-onnx-raise-rope", "::mlir::func::FuncOp"> {
-  let summary = "Raises rotate-half rotary position embeddings to tfm.rope";
+  let summary = "Raises rotary position embeddings to tfm.rope";
   let description = [{
     `x * cos + rotate_half(x) * sin`, with `rotate_half(x)` =
     `Concat(Neg(x[D/2:]), x[:D/2])` on the last axis (two Slices or one
@@ -116,6 +116,15 @@ def OnnxRaiseRope : Pass<"qtc-onnx-raise-rope", "::mlir::func::FuncOp"> {
     tables read them; otherwise the function gains an argument `positions`
     (`tensor<?xi64>`, named in `onnx.input_names`): the tables follow the
     token index, which is each token's position in a sequence from 0.
+
+    GPT-J's interleaved form, `x * cos + rotate_every_two(x) * sin` with
+    `rotate_every_two(x)` = `Reshape(Concat(Unsqueeze(-x[1::2]),
+    Unsqueeze(x[0::2])))` on a new last axis and tables whose column `j`
+    rotates by `f_{j/2}`, is raised too: pairs `(2i, 2i + 1)` are
+    rotate-half's `(i, i + D/2)` after a permutation of each head's
+    features, so `tfm.rope` rotates `onnx.Gather(x, perm)` on the feature
+    axis and its result is gathered back by the inverse permutation
+    (qtc-onnx-bind-model moves the permutation into the q/k weights).
 
     ```mlir
     %qr = tfm.rope %q, %positions {head_dim = 64 : i64, theta = 1.000000e+04 : f32}
@@ -158,8 +167,10 @@ def OnnxCheckRaised : Pass<"qtc-onnx-check-raised", "::mlir::func::FuncOp"> {
   let summary = "Fails on every onnx op that no raising pass consumed";
   let description = [{
     After raising, only constants (and the `onnx.Transpose` views of
-    initializers that raised linears take as weights) may remain at the ONNX
-    level. Each other op is an error located at its node, naming the node
+    initializers that raised linears take as weights, and the feature
+    `onnx.Gather`s around an interleaved rope) may remain at the ONNX
+    level; the residual Adds and activation Casts are the binding's
+    (qtc-onnx-bind-model checks the same and more). Each other op is an error located at its node, naming the node
     and its op type (the first ten; a count of the rest).
   }];
 }
@@ -181,7 +192,11 @@ def OnnxBindModel : Pass<"qtc-onnx-bind-model", "::mlir::ModuleOp"> {
     it replaces, and one `tfm.weight` per initializer named by its role
     (`model.layers.3.self_attn.q_proj.weight`, ...). A weight the graph
     holds as `[in, out]` (the raised linear reads a `Transpose` of it) is
-    registered transposed in the importer's WeightStore; a head that reads
+    registered transposed in the importer's WeightStore; the q/k rows of
+    an interleaved RoPE (a rope between feature `onnx.Gather`s by a
+    permutation and its inverse) are registered permuted into rotate-half
+    order, the same permutation per head on both sides, which leaves q.k
+    unchanged; a head that reads
     the embedding table itself is `tie_word_embeddings`. The configuration
     comes from the raised ops (sizes from the weights, heads and scale from
     the attentions, theta and scaling from the ropes, epsilon from the

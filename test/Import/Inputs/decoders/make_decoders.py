@@ -25,6 +25,11 @@ random weights, for the structural importer's tests:
                          inv_freq scaled as Llama 3's rope_scaling (factor 8,
                          low/high frequency factors 1/8, original context
                          64), tied.
+  dynamo-interleaved-rope.onnx opset 18, fp32, the dynamo layout with GQA
+                         and GPT-J's interleaved RoPE: rotate_every_two by
+                         step-2 Slices, Neg, Unsqueeze, Concat and Reshape;
+                         cos/sin of each frequency repeated side by side;
+                         tied.
 
 Both: hidden 64, 2 layers, head_dim 16, vocab 128, intermediate 16.
 numpy_logits() computes each model's logits with numpy from the same
@@ -78,7 +83,7 @@ class Graph:
         return outs[0] if outputs == 1 else outs
 
 
-def random_weights(seed, heads, kv_heads, tied, llama3=None):
+def random_weights(seed, heads, kv_heads, tied, llama3=None, interleaved=False):
     rng = np.random.default_rng(seed)
     w = lambda *shape: (rng.standard_normal(shape) * 0.08).astype(np.float32)
     layers = []
@@ -93,7 +98,8 @@ def random_weights(seed, heads, kv_heads, tied, llama3=None):
     return dict(embed=embed, layers=layers,
                 norm=(1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32),
                 lm_head=embed if tied else w(VOCAB, HIDDEN),
-                heads=heads, kv_heads=kv_heads, inv_freq=inv_freq(llama3))
+                heads=heads, kv_heads=kv_heads, inv_freq=inv_freq(llama3),
+                interleaved=interleaved)
 
 
 def inv_freq(llama3=None):
@@ -119,8 +125,14 @@ def numpy_logits(weights, ids, dtype=np.float32):
     t = len(ids)
     x = cast(weights["embed"])[ids]
     freqs = np.outer(np.arange(t), weights["inv_freq"].astype(np.float64))
-    cos, sin = np.cos(np.concatenate([freqs] * 2, -1)), np.sin(np.concatenate([freqs] * 2, -1))
-    rot = lambda v: np.concatenate([-v[..., HEAD_DIM // 2:], v[..., :HEAD_DIM // 2]], -1)
+    if weights["interleaved"]:
+        # GPT-J: pairs (2i, 2i + 1) rotate by f_i.
+        freqs = np.repeat(freqs, 2, -1)
+        rot = lambda v: np.stack([-v[..., 1::2], v[..., 0::2]], -1).reshape(v.shape)
+    else:
+        freqs = np.concatenate([freqs] * 2, -1)
+        rot = lambda v: np.concatenate([-v[..., HEAD_DIM // 2:], v[..., :HEAD_DIM // 2]], -1)
+    cos, sin = np.cos(freqs), np.sin(freqs)
     norm = lambda v, w: v / np.sqrt((v * v).mean(-1, keepdims=True) + EPS) * cast(w)
     for layer in weights["layers"]:
         h = norm(x, layer["attn_norm"])
@@ -192,8 +204,21 @@ def rotate_half(g, x, by_split):
     return g.op("Concat", [g.op("Neg", [hi]), lo], axis=-1)
 
 
-def apply_rope(g, x, cos, sin, by_split):
-    return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rotate_half(g, x, by_split), sin])])
+def rotate_every_two(g, x, n):
+    """GPT-J: flatten(stack(-x[..., 1::2], x[..., 0::2]), -2)."""
+    axes, two = g.const(np.array([3], np.int64)), g.const(np.array([2], np.int64))
+    end = g.const(np.array([2**63 - 1], np.int64))
+    even = g.op("Slice", [x, g.const(np.array([0], np.int64)), end, axes, two])
+    odd = g.op("Slice", [x, g.const(np.array([1], np.int64)), end, axes, two])
+    pair = g.op("Concat", [unsqueeze(g, g.op("Neg", [odd]), [-1]), unsqueeze(g, even, [-1])],
+                axis=-1)
+    return g.op("Reshape", [pair, g.const(np.array([1, n, -1, HEAD_DIM], np.int64))])
+
+
+def apply_rope(g, x, cos, sin, by_split, interleaved=False, n=None):
+    plain = g.op("Mul", [x, cos])
+    rotated = rotate_every_two(g, x, n) if interleaved else rotate_half(g, x, by_split)
+    return g.op("Add", [plain, g.op("Mul", [rotated, sin])])
 
 
 def repeat_kv(g, x, kv, heads):
@@ -241,7 +266,12 @@ def decoder(g, w, style):
         posf = g.op("Cast", [unsqueeze(g, pos, [1])], to=TensorProto.FLOAT)
         f = g.op("MatMul", [g.const(w["inv_freq"].reshape(1, -1, 1), "inv_freq"), posf])
         f = g.op("Transpose", [f], perm=[0, 2, 1])
-        emb = g.op("Concat", [f, f], axis=-1)
+        if w["interleaved"]:
+            # cos/sin of each frequency twice, side by side (repeat_interleave).
+            pair = g.op("Concat", [unsqueeze(g, f, [-1]), unsqueeze(g, f, [-1])], axis=-1)
+            emb = g.op("Reshape", [pair, g.const(np.array([1, -1, HEAD_DIM], np.int64))])
+        else:
+            emb = g.op("Concat", [f, f], axis=-1)
         cos = unsqueeze(g, g.op("Cast", [g.op("Cos", [emb])], to=g.dtype), [1])
         sin = unsqueeze(g, g.op("Cast", [g.op("Sin", [emb])], to=g.dtype), [1])
         square = g.op("Expand", [g.const(np.float32(-np.inf)),
@@ -253,8 +283,10 @@ def decoder(g, w, style):
         q = split_heads(g, linear(g, h, layer["q"]), heads, shape_of)
         k = split_heads(g, linear(g, h, layer["k"]), kv, shape_of)
         v = split_heads(g, linear(g, h, layer["v"]), kv, shape_of)
-        q = apply_rope(g, q, cos, sin, by_split=not torchscript)
-        k = apply_rope(g, k, cos, sin, by_split=not torchscript)
+        q = apply_rope(g, q, cos, sin, by_split=not torchscript,
+                       interleaved=w["interleaved"], n=heads)
+        k = apply_rope(g, k, cos, sin, by_split=not torchscript,
+                       interleaved=w["interleaved"], n=kv)
         if g.opset >= 23:
             # One Attention node over the head views, GQA and the causal
             # mask included.
@@ -332,13 +364,17 @@ DECODERS = [
                                             high_freq_factor=8.0,
                                             original_max_position_embeddings=64)),
      ("dynamo", 18, TensorProto.FLOAT)),
+    ("dynamo-interleaved-rope", dict(seed=5, heads=4, kv_heads=2, tied=True,
+                                     interleaved=True),
+     ("dynamo", 18, TensorProto.FLOAT)),
 ]
 
 
 def models():
     for name, w, (style, opset, dtype) in DECODERS:
         weights = random_weights(w["seed"], heads=w["heads"], kv_heads=w["kv_heads"],
-                                 tied=w["tied"], llama3=w.get("llama3"))
+                                 tied=w["tied"], llama3=w.get("llama3"),
+                                 interleaved=w.get("interleaved", False))
         yield name, weights, build(style, opset, dtype, weights)
 
 
