@@ -11,7 +11,65 @@
 
 using namespace qtc::quant;
 
+// The per-weight loops below run over every weight of a model (6.7e9 for
+// Llama-2-7B): they are built for AVX2 and for any x86-64 (the loader picks,
+// as for the host backend's loops) and at -O3 (lib/Quant/CMakeLists.txt) so
+// that GCC vectorizes the division and rounding. Their inputs are finite
+// (checked once per weight).
+#if defined(__x86_64__) && defined(__GNUC__)
+#define QTC_QUANT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define QTC_QUANT_CLONES
+#endif
+
 namespace {
+
+constexpr int kLanes = 8;
+
+QTC_QUANT_CLONES float absMaxOf(const float *v, int64_t n) {
+  float lanes[kLanes] = {};
+  int64_t k = 0;
+  for (; k + kLanes <= n; k += kLanes)
+    for (int j = 0; j < kLanes; ++j)
+      lanes[j] = std::max(lanes[j], std::fabs(v[k + j]));
+  float m = 0.0f;
+  for (; k < n; ++k)
+    m = std::max(m, std::fabs(v[k]));
+  for (float lane : lanes)
+    m = std::max(m, lane);
+  return m;
+}
+
+QTC_QUANT_CLONES void minMaxOf(const float *v, int64_t n, float &lo, float &hi) {
+  float mins[kLanes], maxs[kLanes];
+  for (int j = 0; j < kLanes; ++j)
+    mins[j] = maxs[j] = v[0];
+  int64_t k = 0;
+  for (; k + kLanes <= n; k += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      mins[j] = std::min(mins[j], v[k + j]);
+      maxs[j] = std::max(maxs[j], v[k + j]);
+    }
+  lo = hi = v[0];
+  for (; k < n; ++k) {
+    lo = std::min(lo, v[k]);
+    hi = std::max(hi, v[k]);
+  }
+  for (int j = 0; j < kLanes; ++j) {
+    lo = std::min(lo, mins[j]);
+    hi = std::max(hi, maxs[j]);
+  }
+}
+
+// intCode over a group: the same double division and ties-to-even rounding.
+QTC_QUANT_CLONES void encodeGroup(const float *v, int64_t n, double scale, int zero,
+                                  int maxCode, uint8_t *codes) {
+  const double top = maxCode;
+  for (int64_t k = 0; k < n; ++k) {
+    double code = std::nearbyint(v[k] / scale) + zero;
+    codes[k] = static_cast<uint8_t>(std::clamp(code, 0.0, top));
+  }
+}
 
 llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -32,9 +90,7 @@ llvm::Expected<IntGrid> gridWithScale(double scale, int zero, int maxCode,
 }
 
 llvm::Expected<IntGrid> symmetricGrid(llvm::ArrayRef<float> group, int bits) {
-  double absMax = 0.0;
-  for (float value : group)
-    absMax = std::max(absMax, std::fabs(static_cast<double>(value)));
+  double absMax = absMaxOf(group.data(), static_cast<int64_t>(group.size()));
   int zero = intSymmetricZero(bits), maxCode = intMaxCode(bits);
   if (absMax == 0.0)
     return IntGrid{0, 0.0, zero, maxCode};
@@ -45,8 +101,10 @@ llvm::Expected<IntGrid> symmetricGrid(llvm::ArrayRef<float> group, int bits) {
 }
 
 llvm::Expected<IntGrid> asymmetricGrid(llvm::ArrayRef<float> group, int bits) {
-  auto [minIt, maxIt] = std::minmax_element(group.begin(), group.end());
-  double lo = *minIt, hi = *maxIt;
+  float loValue = 0.0f, hiValue = 0.0f; // an empty group is a zero one
+  if (!group.empty())
+    minMaxOf(group.data(), static_cast<int64_t>(group.size()), loValue, hiValue);
+  double lo = loValue, hi = hiValue;
   int maxCode = intMaxCode(bits);
   if (lo == hi) {
     // A constant group c: scale |c| with code 1 (c > 0) or maxCode - 1 under
@@ -68,6 +126,12 @@ llvm::Expected<IntGrid> asymmetricGrid(llvm::ArrayRef<float> group, int bits) {
   return grid;
 }
 
+// The grid of a group of finite values.
+llvm::Expected<IntGrid> finiteGroupGrid(llvm::ArrayRef<float> group, int bits,
+                                        bool symmetric) {
+  return symmetric ? symmetricGrid(group, bits) : asymmetricGrid(group, bits);
+}
+
 } // namespace
 
 llvm::Expected<IntGrid> qtc::quant::intGroupGrid(llvm::ArrayRef<float> group,
@@ -78,7 +142,7 @@ llvm::Expected<IntGrid> qtc::quant::intGroupGrid(llvm::ArrayRef<float> group,
   for (float value : group)
     if (!std::isfinite(value))
       return fail("group holds a non-finite value");
-  return symmetric ? symmetricGrid(group, bits) : asymmetricGrid(group, bits);
+  return finiteGroupGrid(group, bits, symmetric);
 }
 
 // Ties go to even: std::nearbyint's default rounding mode.
@@ -125,7 +189,7 @@ qtc::quant::quantizeIntGroupRtn(llvm::ArrayRef<float> weight,
       llvm::ArrayRef<float> values =
           rowValues.slice(group * options.groupSize, options.groupSize);
       llvm::Expected<IntGrid> grid =
-          intGroupGrid(values, options.bits, options.symmetric);
+          finiteGroupGrid(values, options.bits, options.symmetric);
       if (!grid)
         return fail("row " + llvm::Twine(row) + ", group " +
                     llvm::Twine(group) + ": " +
@@ -134,8 +198,12 @@ qtc::quant::quantizeIntGroupRtn(llvm::ArrayRef<float> weight,
       result.scales[slot] = grid->scaleBits;
       if (!options.symmetric)
         result.zeros[slot] = toHalfBits(grid->zero);
-      for (int64_t k = 0; k < options.groupSize; ++k)
-        codes[group * options.groupSize + k] = intCode(values[k], *grid);
+      uint8_t *groupCodes = codes + group * options.groupSize;
+      if (grid->scale == 0.0)
+        std::fill_n(groupCodes, options.groupSize, static_cast<uint8_t>(grid->zero));
+      else
+        encodeGroup(values.data(), options.groupSize, grid->scale, grid->zero,
+                    grid->maxCode, groupCodes);
     }
   }
   return result;

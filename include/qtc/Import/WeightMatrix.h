@@ -31,6 +31,11 @@ mlir::FailureOr<WeightMatrix> readWeight(const WeightStore &weights,
                                          llvm::StringRef name,
                                          mlir::Location loc);
 
+// out[i] = rt::halfToFloat(halves[i]), bit for bit, for n halves; true when
+// none is an infinity or NaN. Vectorized (readWeight widens every f16 weight
+// of a model through it).
+bool widenHalves(const uint16_t *halves, int64_t n, float *out);
+
 // Stacks rank-2 matrices of equal column count.
 WeightMatrix concatRows(llvm::ArrayRef<WeightMatrix> parts);
 

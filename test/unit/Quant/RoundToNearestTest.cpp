@@ -243,3 +243,44 @@ TEST(RoundToNearestTest, RejectsWhatTheLayoutCannotHold) {
               std::string::npos);
   }
 }
+
+// The row loops (vectorized, RoundToNearest.cpp) give exactly the codes,
+// scales and zeros of the per-element definition, intGroupGrid and intCode,
+// for every width and both grids, on heavy tails, exact ties (values at
+// half steps) and group sizes that are no multiple of the vector width.
+TEST(RoundToNearestTest, RowLoopsEqualThePerElementDefinition) {
+  for (int bits : {3, 4, 8})
+    for (bool symmetric : {true, false})
+      for (int64_t groupSize : {int64_t(22), int64_t(128)}) {
+        Shape shape{6, 22 * 128};
+        std::vector<float> w = heavyTailedAndShifted(shape, 3 + bits);
+        // Row 0: multiples of 0.5 of a power-of-two grid, so that x / scale
+        // lands on .5 ties.
+        for (int64_t k = 0; k < shape.in; ++k)
+          w[k] = 0.5f * static_cast<float>((k % 31) - 15);
+        IntGroupOptions options;
+        options.groupSize = groupSize;
+        options.symmetric = symmetric;
+        options.bits = bits;
+        llvm::Expected<IntGroupWeight> q =
+            quantizeIntGroupRtn(w, shape.out, shape.in, options);
+        ASSERT_TRUE(static_cast<bool>(q)) << llvm::toString(q.takeError());
+        for (int64_t row = 0; row < shape.out; ++row)
+          for (int64_t g = 0; g < shape.in / groupSize; ++g) {
+            llvm::ArrayRef<float> group =
+                llvm::ArrayRef<float>(w).slice(row * shape.in + g * groupSize, groupSize);
+            llvm::Expected<IntGrid> grid = intGroupGrid(group, bits, symmetric);
+            ASSERT_TRUE(static_cast<bool>(grid)) << llvm::toString(grid.takeError());
+            int64_t slot = row * q->groupsPerRow() + g;
+            ASSERT_EQ(q->scales[slot], grid->scaleBits);
+            if (!symmetric) {
+              ASSERT_EQ(q->zeros[slot], toHalfBits(grid->zero));
+            }
+            for (int64_t k = 0; k < groupSize; ++k)
+              ASSERT_EQ(q->codes[row * shape.in + g * groupSize + k],
+                        intCode(group[k], *grid))
+                  << bits << " bits, " << (symmetric ? "sym" : "asym") << " g" << groupSize
+                  << " row " << row << " k " << g * groupSize + k;
+          }
+      }
+}
