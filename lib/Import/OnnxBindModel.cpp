@@ -11,6 +11,7 @@
 #include "DecoderWeightNames.h"
 #include "HFCheckpointConfig.h"
 #include "OnnxBindStructure.h"
+#include "OnnxBindWeights.h"
 #include "OnnxRaiseSupport.h"
 #include "OnnxRopeFit.h"
 #include "dialects/onnx/OnnxOps.h"
@@ -18,13 +19,11 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 
 #include <cmath>
-#include <cstring>
 
 namespace qtc {
 #define GEN_PASS_DEF_ONNXBINDMODEL
@@ -38,28 +37,6 @@ using namespace qtc::tfm;
 namespace {
 
 constexpr int64_t kDefaultMaxPositions = 2048;
-
-/// An initializer a raised op reads, and whether the op reads it
-/// transposed (an [in, out] MatMul operand).
-struct WeightSource {
-  onnxir::ConstantOp constant;
-  bool transposed = false;
-  /// Row r of the bound weight is row permutation[r] of the source's
-  /// [out, in] (or [out]) view; empty for none.
-  SmallVector<int64_t> permutation;
-};
-
-std::optional<DType> dtypeOf(Type t) {
-  if (t.isF32())
-    return DType::F32;
-  if (t.isF16())
-    return DType::F16;
-  if (t.isBF16())
-    return DType::BF16;
-  if (t.isF64())
-    return DType::F64;
-  return std::nullopt;
-}
 
 RopeFit fitOf(RopeOp r) {
   RopeFit fit;
@@ -103,31 +80,6 @@ const char *scalingName(const RopeFit &fit) {
   return "none";
 }
 
-/// The [out, in] (or [out]) bytes of `source` with row r taken from row
-/// permutation[r] (a copy: interleaved-RoPE q/k weights).
-FailureOr<std::string> permutedRows(const WeightRef &ref,
-                                    const WeightSource &source) {
-  size_t es = dtypeByteSize(ref.dtype);
-  bool matrix = ref.shape.size() == 2;
-  int64_t rows = source.transposed ? ref.shape[1] : ref.shape[0];
-  int64_t cols = matrix ? (source.transposed ? ref.shape[0] : ref.shape[1]) : 1;
-  if ((!matrix && ref.shape.size() != 1) ||
-      int64_t(source.permutation.size()) != rows)
-    return failure();
-  std::string out(size_t(rows * cols) * es, '\0');
-  const char *in = static_cast<const char *>(ref.data);
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t from = source.permutation[r];
-    if (from < 0 || from >= rows)
-      return failure();
-    for (int64_t c = 0; c < cols; ++c) {
-      int64_t at = source.transposed ? c * rows + from : from * cols + c;
-      std::memcpy(&out[size_t(r * cols + c) * es], in + size_t(at) * es, es);
-    }
-  }
-  return out;
-}
-
 /// What the pass binds: tfm.model's weights and where their bytes are.
 class ModelBuilder {
 public:
@@ -143,7 +95,6 @@ private:
     return RankedTensorType::get({ShapedType::kDynamic, width},
                                  builder.getF32Type());
   }
-  FailureOr<WeightSource> sourceOf(Value w, Operation *user);
   FailureOr<Value> weight(StringRef name, Value w, Operation *user,
                           ArrayRef<int64_t> permutation = {});
   FailureOr<Value> rmsNorm(RmsNormOp raised, Value input, StringRef name);
@@ -152,7 +103,7 @@ private:
   FailureOr<Value> layer(RaisedLayer l, int64_t index, Value input,
                          Value positions);
   FailureOr<ModelConfigAttr> config(Location loc, StringRef configJson);
-  LogicalResult registerWeights(Location loc);
+  LogicalResult registerWeights();
 
   OpBuilder builder;
   RaisedDecoder &decoder;
@@ -166,22 +117,10 @@ private:
   SmallVector<std::pair<std::string, WeightSource>> sources;
 };
 
-FailureOr<WeightSource> ModelBuilder::sourceOf(Value w, Operation *user) {
-  if (auto c = w.getDefiningOp<onnxir::ConstantOp>())
-    return WeightSource{c, false};
-  if (auto t = w.getDefiningOp<onnxir::TransposeOp>())
-    if (auto c = t.getInput().getDefiningOp<onnxir::ConstantOp>())
-      if (t.getPerm() == ArrayRef<int64_t>{1, 0})
-        return WeightSource{c, true};
-  return user->emitError() << "cannot bind the raised decoder to tfm.model: "
-                           << "the weight of " << describeNode(user)
-                           << " is not an initializer";
-}
-
 FailureOr<Value> ModelBuilder::weight(StringRef name, Value w,
                                       Operation *user,
                                       ArrayRef<int64_t> permutation) {
-  FailureOr<WeightSource> source = sourceOf(w, user);
+  FailureOr<WeightSource> source = weightSourceOf(w, user);
   if (failed(source))
     return failure();
   source->permutation.assign(permutation.begin(), permutation.end());
@@ -408,10 +347,10 @@ FailureOr<ModelConfigAttr> ModelBuilder::config(Location loc,
   }
 
   bool tied = false;
-  if (auto head = sourceOf(decoder.head.getWeight(), decoder.head);
+  if (auto head = weightSourceOf(decoder.head.getWeight(), decoder.head);
       succeeded(head)) {
     FailureOr<WeightSource> table =
-        sourceOf(decoder.embedding.getTable(), decoder.embedding);
+        weightSourceOf(decoder.embedding.getTable(), decoder.embedding);
     tied = succeeded(table) && !head->transposed && !table->transposed &&
            head->constant == table->constant;
   }
@@ -423,58 +362,12 @@ FailureOr<ModelConfigAttr> ModelBuilder::config(Location loc,
       graph.bosTokenId, graph.eosTokenId, tied, ropeScaling);
 }
 
-LogicalResult ModelBuilder::registerWeights(Location loc) {
+LogicalResult ModelBuilder::registerWeights() {
   if (!store)
     return success();
-  for (auto &[name, source] : sources) {
-    auto type = cast<RankedTensorType>(source.constant.getType());
-    WeightRef ref;
-    std::optional<DType> dtype = dtypeOf(type.getElementType());
-    if (!dtype)
-      return source.constant.emitError()
-             << "cannot bind weight '" << name << "': element type "
-             << type.getElementType() << " is not a float type";
-    ref.dtype = *dtype;
-    ref.shape.assign(type.getShape().begin(), type.getShape().end());
-    Attribute value = source.constant.getValue();
-    if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-      if (!blob)
-        return source.constant.emitError()
-               << "cannot bind weight '" << name << "': its bytes are gone";
-      ArrayRef<char> bytes = blob->getData();
-      ref.data = bytes.data();
-      ref.byteSize = bytes.size();
-    } else if (auto dense = dyn_cast<DenseElementsAttr>(value);
-               dense && !dense.isSplat()) {
-      StringRef bytes = store->adoptBytes(std::make_unique<std::string>(
-          dense.getRawData().data(), dense.getRawData().size()));
-      ref.data = bytes.data();
-      ref.byteSize = bytes.size();
-    } else {
-      return source.constant.emitError()
-             << "cannot bind weight '" << name
-             << "': it is not stored as a dense tensor";
-    }
-    bool added;
-    if (!source.permutation.empty()) {
-      FailureOr<std::string> bytes = permutedRows(ref, source);
-      if (failed(bytes))
-        return source.constant.emitError()
-               << "cannot bind weight '" << name
-               << "': the row permutation does not fit its shape";
-      SmallVector<int64_t> shape(ref.shape.begin(), ref.shape.end());
-      if (source.transposed)
-        std::swap(shape[0], shape[1]);
-      added = store->addOwned(name, ref.dtype, shape, std::move(*bytes));
-    } else {
-      added = source.transposed ? store->addTransposed(name, ref)
-                                : store->add(name, ref);
-    }
-    if (!added)
-      return emitError(loc) << "two weights of the model are named '" << name
-                            << "'";
-  }
+  for (const auto &[name, source] : sources)
+    if (failed(registerBoundWeight(*store, name, source)))
+      return failure();
   return success();
 }
 
@@ -521,7 +414,7 @@ LogicalResult ModelBuilder::build(ModuleOp module, StringRef name,
   OutputOp::create(builder, h.getLoc(), ValueRange{logits});
   if (failed(verify(model)))
     return failure();
-  return registerWeights(loc);
+  return registerWeights();
 }
 
 /// The ops raising left at the ONNX level that the binding does not take:
