@@ -366,3 +366,93 @@ func.func @main(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x16xf32> {
   %l = tfm.linear %nf, %emb : tensor<?x8xf32>, tensor<16x8xf32> -> tensor<?x16xf32> loc("head")
   return %l : tensor<?x16xf32>
 }
+
+// -----
+
+// tfm.model's decoder normalizes by RMSNorm: a LayerNorm decoder is named
+// where it differs.
+// ERR: error: {{.*}}cannot bind the raised decoder to tfm.model: 'norm1' (layer_norm) is where the decoder needs the input RMSNorm (tfm.rms_norm)
+
+func.func @main(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x16xf32> {
+  %emb = onnx.Constant dense<0.5> : tensor<16x8xf32> loc("embed")
+  %n1w = onnx.Constant dense<1.0> : tensor<8xf32> loc("n1w")
+  %wq = onnx.Constant dense<0.1> : tensor<8x8xf32> loc("wq")
+  %wk = onnx.Constant dense<0.2> : tensor<8x4xf32> loc("wk")
+  %wv = onnx.Constant dense<0.3> : tensor<4x8xf32> loc("wv")
+  %wo = onnx.Constant dense<0.4> : tensor<8x8xf32> loc("wo")
+  %n2w = onnx.Constant dense<1.0> : tensor<8xf32> loc("n2w")
+  %wg = onnx.Constant dense<0.1> : tensor<8x12xf32> loc("wg")
+  %wu = onnx.Constant dense<0.2> : tensor<8x12xf32> loc("wu")
+  %wd = onnx.Constant dense<0.3> : tensor<12x8xf32> loc("wd")
+  %nfw = onnx.Constant dense<1.0> : tensor<8xf32> loc("nfw")
+  %x = tfm.embedding %emb, %ids : tensor<16x8xf32>, tensor<?xi64> -> tensor<?x8xf32> loc("gather")
+  %n1b = onnx.Constant dense<0.0> : tensor<8xf32> loc("n1b")
+  %n1 = tfm.layer_norm %x, %n1w, %n1b {epsilon = 1.0e-05 : f32} : tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32> loc("norm1")
+  %tq = onnx.Transpose %wq {perm = array<i64: 1, 0>} : tensor<8x8xf32> -> tensor<8x8xf32>
+  %q = tfm.linear %n1, %tq : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32> loc("q")
+  %tk = onnx.Transpose %wk {perm = array<i64: 1, 0>} : tensor<8x4xf32> -> tensor<4x8xf32>
+  %k = tfm.linear %n1, %tk : tensor<?x8xf32>, tensor<4x8xf32> -> tensor<?x4xf32> loc("k")
+  %v = tfm.linear %n1, %wv : tensor<?x8xf32>, tensor<4x8xf32> -> tensor<?x4xf32> loc("v")
+  %qr = tfm.rope %q, %pos {head_dim = 4 : i64, theta = 5.0e+05 : f32} : tensor<?x8xf32>, tensor<?xi64> loc("rope_q")
+  %kr = tfm.rope %k, %pos {head_dim = 4 : i64, theta = 5.0e+05 : f32} : tensor<?x4xf32>, tensor<?xi64> loc("rope_k")
+  %a = tfm.attention %qr, %kr, %v {causal, head_dim = 4 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, scale = 5.0e-01 : f32} : tensor<?x8xf32>, tensor<?x4xf32>, tensor<?x4xf32> loc("attn")
+  %to = onnx.Transpose %wo {perm = array<i64: 1, 0>} : tensor<8x8xf32> -> tensor<8x8xf32>
+  %o = tfm.linear %a, %to : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32> loc("o")
+  %h = onnx.Add %x, %o : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32> loc("add1")
+  %n2 = tfm.rms_norm %h, %n2w {epsilon = 1.0e-05 : f32} : tensor<?x8xf32>, tensor<8xf32> loc("norm2")
+  %tg = onnx.Transpose %wg {perm = array<i64: 1, 0>} : tensor<8x12xf32> -> tensor<12x8xf32>
+  %g = tfm.linear %n2, %tg : tensor<?x8xf32>, tensor<12x8xf32> -> tensor<?x12xf32> loc("gate")
+  %tu = onnx.Transpose %wu {perm = array<i64: 1, 0>} : tensor<8x12xf32> -> tensor<12x8xf32>
+  %u = tfm.linear %n2, %tu : tensor<?x8xf32>, tensor<12x8xf32> -> tensor<?x12xf32> loc("up")
+  %s = tfm.swiglu %g, %u : tensor<?x12xf32> loc("swiglu")
+  %td = onnx.Transpose %wd {perm = array<i64: 1, 0>} : tensor<12x8xf32> -> tensor<8x12xf32>
+  %d = tfm.linear %s, %td : tensor<?x12xf32>, tensor<8x12xf32> -> tensor<?x8xf32> loc("down")
+  %y = onnx.Add %d, %h : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32> loc("add2")
+  %nf = tfm.rms_norm %y, %nfw {epsilon = 1.0e-05 : f32} : tensor<?x8xf32>, tensor<8xf32> loc("normf")
+  %l = tfm.linear %nf, %emb : tensor<?x8xf32>, tensor<16x8xf32> -> tensor<?x16xf32> loc("head")
+  return %l : tensor<?x16xf32>
+}
+
+// -----
+
+// ... and its MLP is SwiGLU: a GELU MLP's residual Add adds no such branch.
+// ERR: error: {{.*}}cannot bind the raised decoder to tfm.model: the residual 'add2' (Add) adds no MLP output (a linear of a swiglu)
+
+func.func @main(%ids: tensor<?xi64>, %pos: tensor<?xi64>) -> tensor<?x16xf32> {
+  %emb = onnx.Constant dense<0.5> : tensor<16x8xf32> loc("embed")
+  %n1w = onnx.Constant dense<1.0> : tensor<8xf32> loc("n1w")
+  %wq = onnx.Constant dense<0.1> : tensor<8x8xf32> loc("wq")
+  %wk = onnx.Constant dense<0.2> : tensor<8x4xf32> loc("wk")
+  %wv = onnx.Constant dense<0.3> : tensor<4x8xf32> loc("wv")
+  %wo = onnx.Constant dense<0.4> : tensor<8x8xf32> loc("wo")
+  %n2w = onnx.Constant dense<1.0> : tensor<8xf32> loc("n2w")
+  %wg = onnx.Constant dense<0.1> : tensor<8x12xf32> loc("wg")
+  %wu = onnx.Constant dense<0.2> : tensor<8x12xf32> loc("wu")
+  %wd = onnx.Constant dense<0.3> : tensor<12x8xf32> loc("wd")
+  %nfw = onnx.Constant dense<1.0> : tensor<8xf32> loc("nfw")
+  %x = tfm.embedding %emb, %ids : tensor<16x8xf32>, tensor<?xi64> -> tensor<?x8xf32> loc("gather")
+  %n1 = tfm.rms_norm %x, %n1w {epsilon = 1.0e-05 : f32} : tensor<?x8xf32>, tensor<8xf32> loc("norm1")
+  %tq = onnx.Transpose %wq {perm = array<i64: 1, 0>} : tensor<8x8xf32> -> tensor<8x8xf32>
+  %q = tfm.linear %n1, %tq : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32> loc("q")
+  %tk = onnx.Transpose %wk {perm = array<i64: 1, 0>} : tensor<8x4xf32> -> tensor<4x8xf32>
+  %k = tfm.linear %n1, %tk : tensor<?x8xf32>, tensor<4x8xf32> -> tensor<?x4xf32> loc("k")
+  %v = tfm.linear %n1, %wv : tensor<?x8xf32>, tensor<4x8xf32> -> tensor<?x4xf32> loc("v")
+  %qr = tfm.rope %q, %pos {head_dim = 4 : i64, theta = 5.0e+05 : f32} : tensor<?x8xf32>, tensor<?xi64> loc("rope_q")
+  %kr = tfm.rope %k, %pos {head_dim = 4 : i64, theta = 5.0e+05 : f32} : tensor<?x4xf32>, tensor<?xi64> loc("rope_k")
+  %a = tfm.attention %qr, %kr, %v {causal, head_dim = 4 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, scale = 5.0e-01 : f32} : tensor<?x8xf32>, tensor<?x4xf32>, tensor<?x4xf32> loc("attn")
+  %to = onnx.Transpose %wo {perm = array<i64: 1, 0>} : tensor<8x8xf32> -> tensor<8x8xf32>
+  %o = tfm.linear %a, %to : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32> loc("o")
+  %h = onnx.Add %x, %o : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32> loc("add1")
+  %n2 = tfm.rms_norm %h, %n2w {epsilon = 1.0e-05 : f32} : tensor<?x8xf32>, tensor<8xf32> loc("norm2")
+  %tg = onnx.Transpose %wg {perm = array<i64: 1, 0>} : tensor<8x12xf32> -> tensor<12x8xf32>
+  %g = tfm.linear %n2, %tg : tensor<?x8xf32>, tensor<12x8xf32> -> tensor<?x12xf32> loc("gate")
+  %tu = onnx.Transpose %wu {perm = array<i64: 1, 0>} : tensor<8x12xf32> -> tensor<12x8xf32>
+  %u = tfm.linear %n2, %tu : tensor<?x8xf32>, tensor<12x8xf32> -> tensor<?x12xf32> loc("up")
+  %s = tfm.gelu %g : tensor<?x12xf32> loc("gelu")
+  %td = onnx.Transpose %wd {perm = array<i64: 1, 0>} : tensor<12x8xf32> -> tensor<8x12xf32>
+  %d = tfm.linear %s, %td : tensor<?x12xf32>, tensor<8x12xf32> -> tensor<?x8xf32> loc("down")
+  %y = onnx.Add %d, %h : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32> loc("add2")
+  %nf = tfm.rms_norm %y, %nfw {epsilon = 1.0e-05 : f32} : tensor<?x8xf32>, tensor<8xf32> loc("normf")
+  %l = tfm.linear %nf, %emb : tensor<?x8xf32>, tensor<16x8xf32> -> tensor<?x16xf32> loc("head")
+  return %l : tensor<?x16xf32>
+}
