@@ -1,4 +1,4 @@
-//===- OnnxPipeline.cpp - The structural importer's pass pipeline ---------===//
+//===- OnnxPipeline.cpp - The ONNX importer's pipelines and small passes -===//
 
 #include "qtc/Import/OnnxImport.h"
 
@@ -13,6 +13,7 @@
 
 namespace qtc {
 #define GEN_PASS_DEF_ONNXCHECKRAISED
+#define GEN_PASS_DEF_ONNXSPECIALIZEBATCH
 #include "qtc/Import/Passes.h.inc"
 } // namespace qtc
 
@@ -54,10 +55,32 @@ struct OnnxCheckRaisedPass
   }
 };
 
+struct OnnxSpecializeBatchPass
+    : qtc::impl::OnnxSpecializeBatchBase<OnnxSpecializeBatchPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.getBody().empty())
+      return;
+    Block &entry = func.getBody().front();
+    for (BlockArgument arg : entry.getArguments()) {
+      auto type = dyn_cast<RankedTensorType>(arg.getType());
+      if (!type || type.getRank() < 2 || !type.isDynamicDim(0))
+        continue;
+      SmallVector<int64_t> shape(type.getShape());
+      shape[0] = 1;
+      arg.setType(type.clone(shape));
+    }
+    func.setFunctionType(FunctionType::get(
+        func.getContext(), entry.getArgumentTypes(),
+        func.getFunctionType().getResults()));
+  }
+};
+
 } // namespace
 
 void qtc::buildOnnxRaisePipeline(OpPassManager &pm) {
   OpPassManager &func = pm.nest<func::FuncOp>();
+  func.addPass(createOnnxSpecializeBatch());
   func.addPass(createOnnxConvertNodes());
   func.addPass(createCanonicalizerPass());
   func.addPass(createOnnxRaiseNorms());

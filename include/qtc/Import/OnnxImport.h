@@ -3,6 +3,7 @@
 // ONNX import in stages, each visible as IR (docs/onnx-import.md):
 //
 //   importOnnxNodes             the file, one `onnx.node` per node
+//   qtc-onnx-specialize-batch   a symbolic batch dimension fixed to 1
 //   qtc-onnx-convert-nodes      typed onnx ops per operator and opset range
 //   canonicalize                constant and shape subgraphs folded
 //   qtc-onnx-raise-*            decompositions raised to tfm ops

@@ -13,6 +13,25 @@
 
 include "mlir/Pass/PassBase.td"
 
+def OnnxSpecializeBatch : Pass<"qtc-onnx-specialize-batch", "::mlir::func::FuncOp"> {
+  let summary = "Fixes the graph inputs' symbolic batch dimension to 1";
+  let description = [{
+    Exporters give `input_ids`, `attention_mask` and `position_ids` a
+    symbolic leading dimension (`[batch, sequence]`); tfm.model runs one
+    sequence at a time (the runtime batches sequences itself), so the
+    leading dimension of every graph input of rank 2 or more that is
+    dynamic becomes 1 before conversion, and shapes computed from it fold
+    (the probes read such a dimension as 1 too). Sizes other than the
+    leading one stay as the graph has them.
+
+    ```mlir
+    func.func @main(%ids: tensor<?x?xi64>) ...
+    // becomes
+    func.func @main(%ids: tensor<1x?xi64>) ...
+    ```
+  }];
+}
+
 def OnnxConvertNodes : Pass<"qtc-onnx-convert-nodes", "::mlir::func::FuncOp"> {
   let summary = "Converts each onnx.node into the typed op of its operator";
   let description = [{

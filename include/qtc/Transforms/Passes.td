@@ -64,9 +64,11 @@ def Calibrate : Pass<"qtc-calibrate", "::mlir::ModuleOp"> {
     in f16, or those a quantizer already computed), runs it on the runtime's
     host backend over calibration tokens, and records for the input of
     every linear the statistics the quantizers need: X^T X (GPTQ's Hessian)
-    and per-channel max and mean |x| (AWQ, SmoothQuant). The statistics stay
-    beside the IR in the model's weight context, keyed by weight name; the
-    IR is unchanged.
+    and per-channel max and mean |x| (AWQ, SmoothQuant), and per layer and kv
+    head the largest |key| and |value| the KV cache stored (calibrated fp8
+    KV scales, `qtc-quantize-kv-cache`). The statistics stay beside the IR in
+    the model's weight context, keyed by weight name (the KV ranges by
+    layer); the IR is unchanged.
 
     The tokens come from `data`: a file of int32 little-endian token ids
     (`.bin`) or text (any other file), tokenized with the model's
