@@ -53,9 +53,12 @@ inline uint64_t kvBlockBytes(const fb::KvCacheSpec &kv) {
 }
 
 // f16 keys and values of one partly filled block in every layer: what an
-// integer cache keeps per sequence beside its pages (0 for the others).
+// integer cache with per-channel keys or a window keeps per sequence beside
+// its pages (0 for the others: per-token pages without a window are read
+// as written).
 inline uint64_t kvTailBytes(const fb::KvCacheSpec &kv) {
-  if (!kvIsInteger(kv.dtype()))
+  if (!kvIsInteger(kv.dtype()) ||
+      (kv.key_granularity() != fb::KvGranularity::PerChannel && kv.residual_window() == 0))
     return 0;
   return uint64_t(kv.num_layers()) * kv.num_kv_heads() * 2 * 2 * kv.block_size() * kv.head_dim();
 }
