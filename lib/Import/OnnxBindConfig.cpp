@@ -183,6 +183,8 @@ FailureOr<BoundConfig> qtc::bindModelConfig(RaisedDecoder &decoder,
     graph.maxPositions = side->maxPositions;
     graph.bosTokenId = side->bosTokenId;
     graph.eosTokenId = side->eosTokenId;
+    bound.slidingWindow = side->slidingWindow;
+    bound.slidingWindowFirstLayer = side->slidingWindowFirstLayer;
   } else {
     emitWarning(loc) << "no config.json beside the model: the maximum context "
                         "is unknown and set to "

@@ -22,6 +22,11 @@ struct BoundConfig {
   /// same frequencies.
   mlir::FloatAttr ropeTheta;
   tfm::RopeScalingAttr ropeScaling;
+  /// config.json's sliding window (0: none), for layers from
+  /// `slidingWindowFirstLayer` on: masks probed at a few tokens cannot
+  /// show a window of thousands.
+  int64_t slidingWindow = 0;
+  int64_t slidingWindowFirstLayer = 0;
 };
 
 /// The configuration of `decoder`; `configJson` (may be empty or absent)

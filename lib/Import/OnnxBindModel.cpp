@@ -60,7 +60,8 @@ private:
   RaisedDecoder &decoder;
   WeightStore *store;
   llvm::StringMap<Value> weights;
-  /// The model's RoPE (BoundConfig).
+  /// The model's RoPE and sliding window (BoundConfig).
+  int64_t slidingWindow = 0, slidingWindowFirstLayer = 0;
   FloatAttr ropeTheta;
   RopeScalingAttr ropeScaling;
   /// Name -> source, in the order the weights were created.
@@ -141,12 +142,21 @@ FailureOr<Value> ModelBuilder::layer(RaisedLayer l, int64_t index,
   Value qr = rope(l.queryRope, *q);
   Value kr = rope(l.keyRope, *k);
   AttentionOp a = l.attention;
+  IntegerAttr window = a.getSlidingWindowAttr();
+  if (slidingWindow > 0 && index >= slidingWindowFirstLayer) {
+    if (window && window.getInt() != slidingWindow)
+      return a.emitError() << "cannot bind the raised decoder to tfm.model: "
+                           << describeNode(a) << " has a sliding window of "
+                           << window.getInt()
+                           << " but config.json beside the model says "
+                           << slidingWindow;
+    window = builder.getI64IntegerAttr(slidingWindow);
+  }
   Value attended =
       AttentionOp::create(builder, a.getLoc(), qr.getType(), qr, kr, *v,
                           /*mask=*/Value(), a.getNumHeadsAttr(),
                           a.getNumKvHeadsAttr(), a.getHeadDimAttr(),
-                          a.getCausalAttr(), a.getScaleAttr(),
-                          a.getSlidingWindowAttr())
+                          a.getCausalAttr(), a.getScaleAttr(), window)
           .getResult();
   FailureOr<Value> o = linear(l.output, attended, index, LinearRole::Output);
   if (failed(o))
@@ -191,6 +201,8 @@ LogicalResult ModelBuilder::build(ModuleOp module, StringRef name,
     return failure();
   ropeTheta = bound->ropeTheta;
   ropeScaling = bound->ropeScaling;
+  slidingWindow = bound->slidingWindow;
+  slidingWindowFirstLayer = bound->slidingWindowFirstLayer;
   ModelConfigAttr cfg = bound->config;
   builder.setInsertionPointToEnd(module.getBody());
   auto model = ModelOp::create(builder, loc, name, cfg);

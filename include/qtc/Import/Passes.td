@@ -220,7 +220,8 @@ def OnnxBindModel : Pass<"qtc-onnx-bind-model", "::mlir::ModuleOp"> {
     comes from the raised ops (sizes from the weights, heads and scale from
     the attentions, theta and scaling from the ropes, epsilon from the
     norms: every layer must agree); what a graph cannot state
-    (architecture, maximum context, bos/eos ids) comes from `config-json`
+    (architecture, maximum context, bos/eos ids, a sliding window too wide
+    for the probed masks to show) comes from `config-json`
     when given, which must then agree with the graph, and otherwise
     defaults with a warning. `@main` is then erased.
 
