@@ -196,6 +196,73 @@ TEST_P(HostKvCacheTest, QueriesReadThePlainRuleAtEveryBlockBoundary) {
         }
 }
 
+// The attention step over the cache (one prefill of the whole sequence, all
+// appends before attention, as a step runs them) equals softmax attention
+// over the values the rule above says each query reads.
+TEST_P(HostKvCacheTest, AttentionReadsWhatTheRuleSays) {
+  const Scheme &s = GetParam();
+  const int length = 3 * s.blockSize + 5, heads = shape_.numHeads, group = heads / kKvHeads;
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int layer = 1;
+  std::vector<std::vector<std::vector<float>>> k(kKvHeads), v(kKvHeads);
+  for (int g = 0; g < kKvHeads; ++g) {
+    k[g].assign(length, std::vector<float>(kHeadDim));
+    v[g] = k[g];
+    for (int j = 0; j < length; ++j)
+      for (int c = 0; c < kHeadDim; ++c) {
+        k[g][j][c] = normal(rng) * (c == 3 ? 6.0f : 1.0f);
+        v[g][j][c] = normal(rng);
+      }
+    for (int j = 0; j < length; ++j)
+      cache_.store(layer, table_[j / s.blockSize], g, j, k[g][j].data(), v[g][j].data());
+  }
+  std::vector<float> qkv(static_cast<size_t>(length) * shape_.qkvWidth());
+  for (float &x : qkv)
+    x = normal(rng);
+  std::vector<int32_t> positions(length), tokenSeq(length, 0), seqLens = {length};
+  for (int t = 0; t < length; ++t)
+    positions[t] = t;
+  BatchView batch;
+  batch.numTokens = length;
+  batch.numSeqs = 1;
+  batch.positions = positions.data();
+  batch.tokenSeq = tokenSeq.data();
+  batch.seqLens = seqLens.data();
+  batch.blockTables = table_.data();
+  batch.maxBlocksPerSeq = static_cast<int>(table_.size());
+  for (int threads : {1, 2}) {
+    std::vector<float> out(static_cast<size_t>(length) * heads * kHeadDim, 0.0f);
+    attention(batch, shape_, layer, qkv.data(), cache_, out.data(), threads);
+    for (int t = 0; t < length; ++t)
+      for (int h = 0; h < heads; ++h) {
+        const int g = h / group;
+        const float *q = &qkv[static_cast<size_t>(t) * shape_.qkvWidth() + h * kHeadDim];
+        std::vector<double> w(t + 1);
+        double top = -1e300, total = 0;
+        for (int j = 0; j <= t; ++j) {
+          double dot = 0;
+          for (int c = 0; c < kHeadDim; ++c)
+            dot += double(q[c]) * expected(k[g], true, layer, g, j, t, c);
+          w[j] = dot / std::sqrt(double(kHeadDim));
+          top = std::max(top, w[j]);
+        }
+        for (double &x : w)
+          total += (x = std::exp(x - top));
+        for (int c = 0; c < kHeadDim; ++c) {
+          double o = 0;
+          for (int j = 0; j <= t; ++j)
+            o += w[j] * expected(v[g], false, layer, g, j, t, c);
+          o /= total;
+          ASSERT_NEAR(out[(static_cast<size_t>(t) * heads + h) * kHeadDim + c], o,
+                      2e-5 * (1 + std::fabs(o)))
+              << "query " << t << " head " << h << " channel " << c << ", " << threads
+              << " threads";
+        }
+      }
+  }
+}
+
 std::vector<Scheme> allSchemes() {
   std::vector<Scheme> schemes = {{fb::KvDType::F16}, {fb::KvDType::F8E4M3}};
   Scheme headScales{fb::KvDType::F8E4M3};
