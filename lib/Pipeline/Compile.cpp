@@ -155,6 +155,14 @@ LogicalResult readTokenizer(Location loc, StringRef path,
 LogicalResult buildQuantizationPipeline(OpPassManager &pm, const Recipe &recipe,
                                         const CompileOptions &options,
                                         StringRef tokenizerPath) {
+  // Rotations change every linear's input: before calibration.
+  if (recipe.rotation.foldNorms)
+    pm.addPass(createFoldNorms());
+  if (recipe.rotation.hadamard) {
+    RotateOptions rotate;
+    rotate.seed = recipe.rotation.seed;
+    pm.addPass(createRotate(rotate));
+  }
   if (recipe.needsCalibration()) {
     CalibrateOptions calibrate;
     calibrate.data = options.calibrationData.empty() ? recipe.calibration.data

@@ -58,6 +58,17 @@ static std::optional<WeightFormat> weightFormatNamed(StringRef name) {
 }
 
 static FailureOr<Recipe> namedRecipe(StringRef name) {
+  // `-rot`: any named recipe with its norms folded and the residual stream
+  // rotated first (seed 0).
+  if (StringRef base = name; base.consume_back("-rot")) {
+    FailureOr<Recipe> recipe = namedRecipe(base);
+    if (failed(recipe) || recipe->rotation.hadamard)
+      return failure();
+    recipe->name = name.str();
+    recipe->rotation.foldNorms = true;
+    recipe->rotation.hadamard = true;
+    return recipe;
+  }
   Recipe recipe;
   recipe.name = name.str();
   for (auto [suffix, format] : {std::pair{"-kvfp8", KvCacheFormat::Fp8E4M3},
@@ -346,6 +357,50 @@ static LogicalResult parseCalibration(Location loc, const llvm::json::Object &ob
   return success();
 }
 
+static LogicalResult parseRotation(Location loc, const llvm::json::Object &root,
+                                   RotationSpec &spec) {
+  if (const llvm::json::Value *f = root.get("fold_norms")) {
+    std::optional<bool> fold = f->getAsBoolean();
+    if (!fold)
+      return emitError(loc) << "recipe: fold_norms must be a boolean";
+    spec.foldNorms = *fold;
+  }
+  const llvm::json::Value *r = root.get("rotate");
+  if (!r)
+    return success();
+  std::optional<StringRef> kind = r->getAsString();
+  if (const llvm::json::Object *obj = r->getAsObject()) {
+    if (failed(checkKeys(loc, *obj, "rotate.", {"kind", "seed"})))
+      return failure();
+    kind = obj->getString("kind");
+    if (!kind)
+      return emitError(loc) << "recipe: rotate.kind is required (\"hadamard\")";
+    if (const llvm::json::Value *s = obj->get("seed")) {
+      std::optional<int64_t> seed = s->getAsInteger();
+      if (!seed || *seed < 0)
+        return emitError(loc) << "recipe: rotate.seed must be a non-negative integer";
+      spec.seed = static_cast<uint64_t>(*seed);
+    }
+  }
+  if (!kind || (*kind != "none" && *kind != "hadamard"))
+    return emitError(loc) << "recipe: rotate must be \"none\", \"hadamard\" or "
+                             "an object {\"kind\": \"hadamard\", \"seed\": N} "
+                             "(online rotations and SpinQuant are not supported)";
+  if (*kind == "none") {
+    if (r->getAsObject() && r->getAsObject()->get("seed"))
+      return emitError(loc) << "recipe: rotate.seed needs rotate.kind \"hadamard\"";
+    return success();
+  }
+  // An RMSNorm commutes with the rotation only once its scale is folded.
+  if (root.get("fold_norms") && !spec.foldNorms)
+    return emitError(loc) << "recipe: fold_norms false contradicts rotate "
+                             "\"hadamard\" (the residual rotation needs the "
+                             "norms' scales folded into the linears)";
+  spec.foldNorms = true;
+  spec.hadamard = true;
+  return success();
+}
+
 FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
   if (FailureOr<Recipe> named = namedRecipe(nameOrPath); succeeded(named))
     return named;
@@ -356,8 +411,9 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
                              "w3a16-rtn, w8a16, w8a16-rtn, w8a8, fp8, fp16-kvfp8, "
                              "w4a16-kvfp8, w4a16-rtn-kvfp8, fp16-kvint8, "
                              "fp16-kvint4, fp16-kvint2, w4a16-kvint8, "
-                             "w4a16-kvint4, w4a16-kvint2; or a path to a "
-                             ".json recipe)";
+                             "w4a16-kvint4, w4a16-kvint2; any of them "
+                             "suffixed -rot (folded norms, rotated residual "
+                             "stream); or a path to a .json recipe)";
 
   auto buffer = llvm::MemoryBuffer::getFile(nameOrPath);
   if (!buffer)
@@ -378,7 +434,7 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
   recipe.name = llvm::sys::path::stem(nameOrPath).str();
   if (failed(checkKeys(loc, *root, "",
                        {"name", "weights", "activations", "lm_head", "kv_cache",
-                        "calibration"})))
+                        "calibration", "fold_norms", "rotate"})))
     return failure();
   if (std::optional<StringRef> name = root->getString("name"))
     recipe.name = name->str();
@@ -416,6 +472,8 @@ FailureOr<Recipe> resolveRecipe(Location loc, StringRef nameOrPath) {
   if (const llvm::json::Value *kv = root->get("kv_cache"))
     if (failed(parseKvCacheRecipe(loc, *kv, recipe.kvCache)))
       return failure();
+  if (failed(parseRotation(loc, *root, recipe.rotation)))
+    return failure();
   if (failed(checkActivationsMatchWeights(loc, recipe)))
     return failure();
   return recipe;

@@ -62,10 +62,6 @@ SmallVector<ScalePair> findScalePairs(ModuleOp module) {
   return pairs;
 }
 
-namespace {
-
-// Registers `values` as a new weight named after `handle` with `suffix`
-// (f32) and points `handle`'s users in `users` at it.
 LogicalResult replaceWeight(WeightContext &weights, tfm::WeightOp handle,
                             ArrayRef<Operation *> users, ArrayRef<float> values,
                             StringRef suffix, std::string &newName) {
@@ -92,8 +88,6 @@ LogicalResult replaceWeight(WeightContext &weights, tfm::WeightOp handle,
     handle.erase();
   return success();
 }
-
-} // namespace
 
 FailureOr<const quant::ActivationStatistics *>
 pairInputStatistics(WeightContext &weights, ScalePair &pair, StringRef pass) {

@@ -30,6 +30,15 @@ struct ScalePair {
 // The tfm.weight behind `v`, or null for a computed value.
 tfm::WeightOp storedWeight(mlir::Value v);
 
+// Registers `values` (f32, `handle`'s shape) as a new weight named after
+// `handle` with `suffix` (x.awq, then x.awq.2 if x.awq is scaled again),
+// points the uses of `handle` by `users` at it and erases `handle` once
+// nothing else uses it. `newName` gets the new weight's name.
+mlir::LogicalResult replaceWeight(WeightContext &weights, tfm::WeightOp handle,
+                                  llvm::ArrayRef<mlir::Operation *> users,
+                                  llvm::ArrayRef<float> values, llvm::StringRef suffix,
+                                  std::string &newName);
+
 // Every pair of `module` a scale can move through: an RMSNorm whose only
 // users are linears reading it (q, k, v; gate, up), and an up projection
 // feeding a SwiGLU whose down projection is its only reader. v -> o is left

@@ -93,7 +93,7 @@ void loadPipelineDialects(mlir::MLIRContext &context);
 struct Recipe;
 
 // Adds the quantization passes `recipe` asks for to `pm`, in order:
-// qtc-calibrate (methods that need activation statistics), qtc-quantize-weights,
+// qtc-fold-norms and qtc-rotate (rotations), qtc-calibrate (methods that need activation statistics), qtc-quantize-weights,
 // the weight quantizer (qtc-rtn or qtc-gptq), qtc-quantize-kv-cache.
 // `tokenizerPath` tokenizes text calibration data.
 mlir::LogicalResult buildQuantizationPipeline(mlir::OpPassManager &pm,

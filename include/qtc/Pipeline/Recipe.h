@@ -8,7 +8,8 @@
 // activations; `fp8`, e4m3 weights and per-token activations; `-rtn`
 // variants; `fp16-kvfp8`, `w4a16-kvfp8` with an fp8 KV cache; `fp16-kvint8`,
 // `fp16-kvint4`, `fp16-kvint2` and their `w4a16-` forms with integer KV
-// caches) or JSON files
+// caches; any of them suffixed `-rot`, e.g. `w4a16-rtn-rot`: the norms
+// folded and the residual stream rotated first) or JSON files
 // (docs/recipes.md has every key):
 //
 //   {
@@ -21,7 +22,8 @@
 //     "calibration": {"tokens": 8192, "seq_len": 256, "seed": 0,
 //                     "data": "calib.txt"},
 //     "lm_head": "fp16",
-//     "kv_cache": "fp8"
+//     "kv_cache": "fp8",
+//     "rotate": {"kind": "hadamard", "seed": 0}
 //   }
 //
 // `weights` applies to every linear layer except the lm_head, which keeps
@@ -36,6 +38,9 @@
 // options of KvCacheRecipe (docs/recipes.md): integer pages with f16 scales
 // and zeros, KIVI's per-channel keys and f16 window, sinks, calibrated fp8
 // scales. Integer and calibrated caches run on the host backend only.
+// `rotate` is "none" (default), "hadamard" or {"kind": "hadamard", "seed":
+// N}; `fold_norms` (a boolean) folds the norms without rotating, and false
+// with a rotation is refused.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QTC_PIPELINE_RECIPE_H
@@ -125,8 +130,19 @@ struct ActivationSpec {
   double alpha = 0.5;
 };
 
+// Rotations merged offline into the weights before anything is quantized:
+// qtc-fold-norms (RMSNorm scales into the linears reading them) and
+// qtc-rotate (QuaRot's randomized Hadamard rotation of the residual stream,
+// which needs the norms folded, so it implies foldNorms).
+struct RotationSpec {
+  bool foldNorms = false;
+  bool hadamard = false;
+  uint64_t seed = 0;
+};
+
 struct Recipe {
   std::string name = "fp16";
+  RotationSpec rotation;
   WeightSpec linear;
   bool quantizeLmHead = false;
   KvCacheRecipe kvCache;

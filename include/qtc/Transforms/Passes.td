@@ -172,6 +172,76 @@ def SmoothQuant : Pass<"qtc-smooth-quant", "::mlir::ModuleOp"> {
   ];
 }
 
+def FoldNorms : Pass<"qtc-fold-norms", "::mlir::ModuleOp"> {
+  let summary = "Fold each RMSNorm's scale into the linears that read it";
+  let description = [{
+    `rms_norm(x, g)` read only by linears (q, k, v; gate, up; the final
+    norm and the lm_head) computes the same as `rms_norm(x, 1)` read by the
+    linears with weight `W diag(g)`: column c of every reader is multiplied
+    by g_c and the norm's scale becomes ones. The fp32 function is
+    unchanged; the point is that a norm without a scale commutes with an
+    orthogonal rotation of its input (`qtc-rotate`).
+
+    Folded weights are stored beside the originals (f32, names suffixed
+    `.fold`) and their `tfm.weight` handles renamed. A norm read by
+    anything other than a linear's input keeps its scale. An lm_head tied to
+    the embedding table stops aliasing it: it gets its own folded copy (the
+    artifact then holds two tables), and a progress line says so. Run it
+    before `qtc-calibrate` and the weight quantizers (calibration statistics
+    of the old inputs would no longer describe the new ones: an error).
+    Needs the model's weights.
+
+    ```mlir
+    %n = tfm.rms_norm %x, %g : tensor<?x256xf32>, tensor<256xf16>
+    %q = tfm.linear %n, %wq : tensor<?x256xf32>, tensor<256x256xf16> -> tensor<?x256xf32>
+    // becomes
+    %g1 = tfm.weight "model.layers.0.input_layernorm.weight.fold" : tensor<256xf32>   // ones
+    %n = tfm.rms_norm %x, %g1 : tensor<?x256xf32>, tensor<256xf32>
+    %wq1 = tfm.weight "model.layers.0.self_attn.q_proj.weight.fold" : tensor<256x256xf32>
+    %q = tfm.linear %n, %wq1 : tensor<?x256xf32>, tensor<256x256xf32> -> tensor<?x256xf32>
+    ```
+  }];
+}
+
+def Rotate : Pass<"qtc-rotate", "::mlir::ModuleOp"> {
+  let summary = "Rotate the residual stream by a randomized Hadamard matrix (QuaRot R1)";
+  let description = [{
+    QuaRot (Ashkboos et al., 2024): with Q orthogonal, the residual stream
+    x becomes x Q and every weight absorbs Q offline, so the fp32 function
+    is unchanged while activations and weights lose their outlier channels
+    (Q spreads each channel over all of them), which helps the quantizers
+    that follow. Q = D (H_p / sqrt(p)) (x) R_m for hidden = p * m, p a power
+    of two: random signs D and a random orthogonal m x m factor R_m drawn
+    from `seed` (qtc/Quant/Rotation.h; QuaRot's known Hadamard matrices of
+    orders 12, 20, ... are not used).
+
+    The residual stream is the embedding's result and the `tfm.add`s fed by
+    it; the pass rewrites
+    * the embedding table: E Q (each row);
+    * the linears reading an RMSNorm of the stream and the lm_head: W Q
+      (in-features side);
+    * the linears writing into the stream (o_proj, down_proj, the other
+      operand of each residual add): Q^T W (out-features side), and their
+      biases b Q.
+    A table shared by the embedding and the lm_head stays shared (both
+    become E Q). Rotated weights are stored beside the originals (f32, names
+    suffixed `.rot`) and their handles renamed.
+
+    An RMSNorm commutes with Q only without its scale: every norm of the
+    stream must hold ones (run `qtc-fold-norms` first), else an error names
+    the norm and its first scale that is not 1. Other readers of the stream
+    (a LayerNorm, a linear reading it unnormalized), a writer that is not a
+    linear used once, quantized linears (run before `qtc-quantize-weights`)
+    or calibration statistics gathered before (run before `qtc-calibrate`)
+    are errors at the op. Online rotations (before down_proj, on the
+    attention heads) are not done. Needs the model's weights.
+  }];
+  let options = [
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of the random signs and the odd-size orthogonal factor">,
+  ];
+}
+
 def QuantizeActivations : Pass<"qtc-quantize-activations", "::mlir::ModuleOp"> {
   let summary = "Quantize every quantized linear's input per token (W8A8)";
   let description = [{
