@@ -218,6 +218,10 @@ LogicalResult Translation::kvCache(Operation *op, int64_t layer,
              << "f16 scales (and f16 zeros for u), values per token, keys per token or per "
              << "channel, a residual window of 0 or block_size and at most block_size sink "
                 "tokens (fp8 has neither)";
+    if (!integer && scheme->getBlockSize() != out.kvBlockSize)
+      return op->emitError("KV scheme block_size ")
+             << scheme->getBlockSize() << ": f8e4m3 caches use blocks of " << out.kvBlockSize
+             << " (the GPU kernels' block)";
     format.dtype = *dtype;
     format.blockSize = static_cast<int>(scheme->getBlockSize());
     if (integer) {

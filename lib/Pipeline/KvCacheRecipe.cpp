@@ -80,7 +80,7 @@ LogicalResult parseKvCacheRecipe(Location loc, const llvm::json::Value &value,
       failed(onlyFor("residual_window", kv.isInteger(), "integer")) ||
       failed(onlyFor("sink_tokens", kv.isInteger(), "integer")) ||
       failed(onlyFor("scales", kv.format == KvCacheFormat::Fp8E4M3, "fp8")) ||
-      failed(onlyFor("block_size", kv.format != KvCacheFormat::F16, "quantized")))
+      failed(onlyFor("block_size", kv.isInteger(), "integer")))
     return failure();
 
   auto boolean = [&](StringRef key, bool &out) -> LogicalResult {

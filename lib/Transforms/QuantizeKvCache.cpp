@@ -66,6 +66,9 @@ struct QuantizeKvCachePass : public impl::QuantizeKvCacheBase<QuantizeKvCachePas
         return integerOnly("residual-window");
       if (sinkTokens != 0)
         return integerOnly("sink-tokens");
+      if (blockSize != 16)
+        return error() << "block-size " << blockSize
+                       << ": f8e4m3 caches use blocks of 16 (the GPU kernels' block)";
     } else if (fp8Scales != "one") {
       return error() << "fp8-scales applies to f8e4m3, not " << format;
     }

@@ -34,6 +34,8 @@
 // FP8CHAN: error: qtc-quantize-kv-cache: key-granularity=per_channel applies to integer formats (i8, i4, i2), not f8e4m3
 // RUN: not qtc-opt %s --qtc-quantize-kv-cache="residual-window=16" 2>&1 | FileCheck %s --check-prefix=FP8WIN
 // FP8WIN: error: qtc-quantize-kv-cache: residual-window applies to integer formats (i8, i4, i2), not f8e4m3
+// RUN: not qtc-opt %s --qtc-quantize-kv-cache="block-size=32" 2>&1 | FileCheck %s --check-prefix=FP8BLOCK
+// FP8BLOCK: error: qtc-quantize-kv-cache: block-size 32: f8e4m3 caches use blocks of 16 (the GPU kernels' block)
 // RUN: not qtc-opt %s --qtc-quantize-kv-cache="key-symmetric" 2>&1 | FileCheck %s --check-prefix=FP8SYM
 // FP8SYM: error: qtc-quantize-kv-cache: key-symmetric/value-symmetric applies to integer formats
 // RUN: not qtc-opt %s --qtc-quantize-kv-cache="format=i8 fp8-scales=layer" 2>&1 | FileCheck %s --check-prefix=INTSCALES

@@ -357,7 +357,7 @@ def QuantizeKvCache : Pass<"qtc-quantize-kv-cache", "::mlir::ModuleOp"> {
     Option<"format", "format", "std::string", /*default=*/"\"f8e4m3\"",
            "Cached key/value format: f8e4m3, i8, i4, i2">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"16",
-           "Tokens per cache block">,
+           "Tokens per cache block (f8e4m3: 16)">,
     Option<"keyGranularity", "key-granularity", "std::string",
            /*default=*/"\"per_token\"",
            "Integer keys: per_token, or per_channel within a block (KIVI)">,

@@ -292,6 +292,20 @@ TEST_F(PlanTest, RejectsUnsupportedKvScheme) {
       << message;
 }
 
+// fp8 caches keep the GPU kernels' blocks of 16; only integer caches choose.
+TEST_F(PlanTest, RejectsFp8KvSchemeWithOtherBlocks) {
+  std::string src = test::tinyModelSource();
+  size_t at = src.find("causal, scale");
+  ASSERT_NE(at, std::string::npos);
+  src.insert(at, "qnt.kv_scheme = #qnt.kv_scheme<key = <format = f8e4m3, "
+                 "granularity = per_tensor, scale_type = f32>, value = <format = "
+                 "f8e4m3, granularity = per_tensor, scale_type = f32>, block_size = 32>, ");
+  std::string message = tinyPlanDiagnostics(src);
+  EXPECT_NE(message.find("KV scheme block_size 32: f8e4m3 caches use blocks of 16"),
+            std::string::npos)
+      << message;
+}
+
 // The fp8 scheme reaches the artifact's KV dtype through the chain ops.
 TEST_F(PlanTest, Fp8KvSchemeSetsTheCacheFormat) {
   test::TinyModel model = test::buildTinyModel(context);
