@@ -952,6 +952,31 @@ Result simplifiedLayerNorm(Node &n) {
   return results;
 }
 
+// onnxruntime's fusion of a residual Add with the RMSNorm after it: output
+// 0 normalizes input + skip (+ bias), output 3 is that sum (the residual
+// stream the next block adds to). The statistics outputs are not converted.
+Result skipSimplifiedLayerNorm(Node &n) {
+  for (unsigned r = 1; r < 3 && r < n.op.getNumResults(); ++r)
+    if (!n.op.getResult(r).use_empty())
+      return n.error() << "its mean or inverse standard deviation output is "
+                          "used, which is not converted",
+             failure();
+  Value x = n.input(0), skip = n.input(1), gamma = n.input(2), bias = n.input(3);
+  if (!x || !skip || !gamma || x.getType() != skip.getType())
+    return n.error() << "needs an input and a skip of the same type and a "
+                        "gamma",
+           failure();
+  Value sum = build<AddOp>(n, x.getType(), x, skip);
+  if (bias)
+    sum = build<AddOp>(n, x.getType(), sum, bias);
+  auto op = SimplifiedLayerNormalizationOp::create(
+      n.b, n.loc(), x.getType(), sum, gamma, n.b.getI64IntegerAttr(-1),
+      n.b.getF32FloatAttr(n.floatAttr("epsilon", 1e-12f)));
+  SmallVector<Value> results{op.getResult(), Value(), Value(), sum};
+  results.resize(n.op.getNumResults());
+  return results;
+}
+
 // Dropout at inference passes its input through (its mask output unused).
 Result dropout(Node &n) {
   for (unsigned r = 1; r < n.op.getNumResults(); ++r)
@@ -1049,6 +1074,7 @@ const Conversion kConversions[] = {
     {"", "Attention", 23, kAny, 3, attention},
     {"", "SimplifiedLayerNormalization", 1, kAny, 2, simplifiedLayerNorm},
     {"com.microsoft", "SimplifiedLayerNormalization", 1, kAny, 2, simplifiedLayerNorm},
+    {"com.microsoft", "SkipSimplifiedLayerNormalization", 1, kAny, 3, skipSimplifiedLayerNorm},
 };
 // clang-format on
 

@@ -62,3 +62,13 @@ module attributes {onnx.opset = 23 : i64} {
     return %y#0 : !onnx.value
   }
 }
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @skip_norm_statistics(%x: tensor<1x?x4xf32>, %skip: tensor<1x?x4xf32>, %g: tensor<4xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'skipnorm' (com.microsoft.SkipSimplifiedLayerNormalization): its mean or inverse standard deviation output is used, which is not converted
+    %n:4 = onnx.node "SkipSimplifiedLayerNormalization"(%x, %skip, %g) {attrs = {}, domain = "com.microsoft"} : (tensor<1x?x4xf32>, tensor<1x?x4xf32>, tensor<4xf32>) -> (!onnx.value, !onnx.value, !onnx.value, !onnx.value) loc("skipnorm")
+    return %n#2 : !onnx.value
+  }
+}

@@ -128,3 +128,21 @@ module attributes {onnx.opset = 18 : i64} {
     return %t, %f : !onnx.value, !onnx.value
   }
 }
+
+// -----
+
+// onnxruntime's SkipSimplifiedLayerNormalization: the norm of input + skip
+// (+ bias) and, as its fourth output, that sum.
+// CHECK-LABEL: func.func @skip_simplified_layer_norm
+// CHECK: %[[S:.*]] = onnx.Add %arg0, %arg1 : tensor<1x?x4xf32>, tensor<1x?x4xf32> -> tensor<1x?x4xf32>
+// CHECK: %[[B:.*]] = onnx.Add %[[S]], %{{.*}} : tensor<1x?x4xf32>, tensor<4xf32> -> tensor<1x?x4xf32>
+// CHECK: %[[N:.*]] = onnx.SimplifiedLayerNormalization %[[B]], %{{.*}} {epsilon = 9.99999997E-7 : f32}
+// CHECK: return %[[N]], %[[B]]
+module attributes {onnx.opset = 17 : i64} {
+  func.func @skip_simplified_layer_norm(%x: tensor<1x?x4xf32>, %skip: tensor<1x?x4xf32>) -> (!onnx.value, !onnx.value) {
+    %g = onnx.Constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+    %b = onnx.Constant dense<[0.5, 0.5, 0.5, 0.5]> : tensor<4xf32>
+    %n:4 = onnx.node "SkipSimplifiedLayerNormalization"(%x, %skip, %g, %b) {attrs = {epsilon = 1.0e-6 : f32}, domain = "com.microsoft"} : (tensor<1x?x4xf32>, tensor<1x?x4xf32>, tensor<4xf32>, tensor<4xf32>) -> (!onnx.value, !onnx.value, !onnx.value, !onnx.value)
+    return %n#0, %n#3 : !onnx.value, !onnx.value
+  }
+}

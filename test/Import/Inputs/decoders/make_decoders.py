@@ -25,6 +25,12 @@ random weights, for the structural importer's tests:
                          inv_freq scaled as Llama 3's rope_scaling (factor 8,
                          low/high frequency factors 1/8, original context
                          64), tied.
+  ort-fused-norms.onnx   the TorchScript layout with the norms as
+                         onnxruntime's transformer optimizer leaves them:
+                         SimplifiedLayerNormalization for the first, then
+                         com.microsoft SkipSimplifiedLayerNormalization for
+                         each residual Add and the norm after it (its fourth
+                         output the residual sum).
   dynamo-interleaved-rope.onnx opset 18, fp32, the dynamo layout with GQA
                          and GPT-J's interleaved RoPE: rotate_every_two by
                          step-2 Slices, Neg, Unsqueeze, Concat and Reshape;
@@ -83,7 +89,8 @@ class Graph:
         return outs[0] if outputs == 1 else outs
 
 
-def random_weights(seed, heads, kv_heads, tied, llama3=None, interleaved=False):
+def random_weights(seed, heads, kv_heads, tied, llama3=None, interleaved=False,
+                   fused_norms=False):
     rng = np.random.default_rng(seed)
     w = lambda *shape: (rng.standard_normal(shape) * 0.08).astype(np.float32)
     layers = []
@@ -99,7 +106,7 @@ def random_weights(seed, heads, kv_heads, tied, llama3=None, interleaved=False):
                 norm=(1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32),
                 lm_head=embed if tied else w(VOCAB, HIDDEN),
                 heads=heads, kv_heads=kv_heads, inv_freq=inv_freq(llama3),
-                interleaved=interleaved)
+                interleaved=interleaved, fused_norms=fused_norms)
 
 
 def inv_freq(llama3=None):
@@ -167,6 +174,15 @@ def rms_norm(g, x, weight, fp32_casts):
     if fp32_casts:
         y = g.op("Cast", [y], to=g.dtype)
     return g.op("Mul", [g.const(weight.astype(g.np_dtype), "norm_weight"), y])
+
+
+def skip_norm(g, x, branch, weight):
+    """onnxruntime's SkipSimplifiedLayerNormalization: (RMSNorm(x + branch),
+    x + branch), the sum being its fourth output."""
+    outs = g.op("SkipSimplifiedLayerNormalization",
+                [x, branch, g.const(weight.astype(g.np_dtype), "norm_weight")],
+                outputs=4, domain="com.microsoft", epsilon=EPS)
+    return outs[0], outs[3]
 
 
 def linear(g, x, weight):
@@ -277,8 +293,15 @@ def decoder(g, w, style):
         square = g.op("Expand", [g.const(np.float32(-np.inf)),
                                  g.op("Concat", [g.op("Shape", [ids], start=1, end=2)] * 2, axis=0)])
         mask = g.op("Trilu", [square, g.const(np.int64(1))], upper=1)
-    for layer in w["layers"]:
-        h = rms_norm(g, x, layer["attn_norm"], fp32_casts=not torchscript)
+    fused = w.get("fused_norms", False)
+    pending = None  # the norm a fused residual Add already computed
+    for index, layer in enumerate(w["layers"]):
+        if fused:
+            h = pending or g.op("SimplifiedLayerNormalization",
+                                [x, g.const(layer["attn_norm"].astype(g.np_dtype), "norm_weight")],
+                                axis=-1, epsilon=EPS)
+        else:
+            h = rms_norm(g, x, layer["attn_norm"], fp32_casts=not torchscript)
         shape_of = h if torchscript else None
         q = split_heads(g, linear(g, h, layer["q"]), heads, shape_of)
         k = split_heads(g, linear(g, h, layer["k"]), kv, shape_of)
@@ -315,13 +338,22 @@ def decoder(g, w, style):
             p = g.op("Cast", [g.op("Softmax", [s32], axis=-1)], to=g.dtype)
         a = g.op("Transpose", [g.op("MatMul", [p, v])], perm=[0, 2, 1, 3])
         a = g.op("Reshape", [a, g.const(np.array([1, -1, heads * HEAD_DIM], np.int64))])
-        x = g.op("Add", [x, linear(g, a, layer["o"])])
-        h = rms_norm(g, x, layer["mlp_norm"], fp32_casts=not torchscript)
+        if fused:
+            h, x = skip_norm(g, x, linear(g, a, layer["o"]), layer["mlp_norm"])
+        else:
+            x = g.op("Add", [x, linear(g, a, layer["o"])])
+            h = rms_norm(g, x, layer["mlp_norm"], fp32_casts=not torchscript)
         gate = linear(g, h, layer["gate"])
         silu = g.op("Mul", [gate, g.op("Sigmoid", [gate])])
+        if fused:
+            last = index + 1 == len(w["layers"])
+            following = w["norm"] if last else w["layers"][index + 1]["attn_norm"]
+            pending, x = skip_norm(g, x, linear(g, g.op("Mul", [silu, linear(g, h, layer["up"])]),
+                                                layer["down"]), following)
+            continue
         x = g.op("Add", [x, linear(g, g.op("Mul", [silu, linear(g, h, layer["up"])]),
                                    layer["down"])])
-    h = rms_norm(g, x, w["norm"], fp32_casts=not torchscript)
+    h = pending if fused else rms_norm(g, x, w["norm"], fp32_casts=not torchscript)
     if torchscript:
         return linear(g, h, w["lm_head"])
     # Tied: the embedding table, transposed by the graph.
@@ -341,9 +373,14 @@ def build(style, opset, dtype, weights):
         inputs += [seq("attention_mask"), seq("position_ids")]
     out = helper.make_tensor_value_info("logits", dtype, [1, "sequence", VOCAB])
     graph = helper.make_graph(g.nodes, "decoder", inputs, [out], g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    opsets = [helper.make_opsetid("", opset)]
+    if weights.get("fused_norms"):
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    model = helper.make_model(graph, opset_imports=opsets)
     model.ir_version = 8
-    if opset <= 17:  # Debian's onnx 1.12 knows op schemas up to opset 17
+    if opset <= 17 and not weights.get("fused_norms"):
+        # Debian's onnx 1.12 knows op schemas up to opset 17, none of
+        # onnxruntime's com.microsoft ops.
         onnx.checker.check_model(model)
     return model
 
@@ -367,6 +404,9 @@ DECODERS = [
     ("dynamo-interleaved-rope", dict(seed=5, heads=4, kv_heads=2, tied=True,
                                      interleaved=True),
      ("dynamo", 18, TensorProto.FLOAT)),
+    ("ort-fused-norms", dict(seed=6, heads=4, kv_heads=2, tied=False,
+                             fused_norms=True),
+     ("torchscript", 17, TensorProto.FLOAT)),
 ]
 
 
@@ -374,7 +414,8 @@ def models():
     for name, w, (style, opset, dtype) in DECODERS:
         weights = random_weights(w["seed"], heads=w["heads"], kv_heads=w["kv_heads"],
                                  tied=w["tied"], llama3=w.get("llama3"),
-                                 interleaved=w.get("interleaved", False))
+                                 interleaved=w.get("interleaved", False),
+                                 fused_norms=w.get("fused_norms", False))
         yield name, weights, build(style, opset, dtype, weights)
 
 
