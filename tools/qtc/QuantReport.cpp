@@ -4,6 +4,7 @@
 #include "SqnrPlot.h"
 
 #include "qtc/rt/Artifact.h"
+#include "qtc/rt/KvMemory.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -77,8 +78,22 @@ int printQuantReport(const std::string &path, bool json, const std::string &plot
                   plot);
   }
 
+  // The KV cache's memory per token and per GiB of budget (qtc-run --info
+  // has the scheme in full).
+  const fb::KvCacheSpec &kv = (*artifact)->kvCache();
+  const double kvPerToken = double(rt::kvBlockBytes(kv)) / kv.block_size();
+  const double kvF16PerToken = 4.0 * kv.num_layers() * kv.num_kv_heads() * kv.head_dim();
+  const int64_t kvBlocksPerGiB =
+      static_cast<int64_t>((1024.0 * 1024.0 * 1024.0) / double(rt::kvBlockBytes(kv)));
+
   if (json) {
+    llvm::json::Object kvReport{{"dtype", fb::EnumNameKvDType(kv.dtype())},
+                                {"block_size", kv.block_size()},
+                                {"bytes_per_token", kvPerToken},
+                                {"f16_bytes_per_token", kvF16PerToken},
+                                {"blocks_per_gib", kvBlocksPerGiB}};
     llvm::json::Object report{{"artifact", path},
+                              {"kv_cache", std::move(kvReport)},
                               {"recipe", str(root.recipe())},
                               {"producer", str(root.producer())},
                               {"layers", std::move(layers)},
@@ -93,6 +108,10 @@ int printQuantReport(const std::string &path, bool json, const std::string &plot
   }
   os << path << ": recipe " << str(root.recipe()) << ", " << count
      << " quantized layers\n";
+  os << llvm::format("kv cache: %s in blocks of %d, %.1f bytes per token (%.2fx f16), "
+                     "%lld blocks per GiB\n",
+                     fb::EnumNameKvDType(kv.dtype()), kv.block_size(), kvPerToken,
+                     kvPerToken / kvF16PerToken, static_cast<long long>(kvBlocksPerGiB));
   if (count == 0)
     return 0;
   os << llvm::format("%-44s %-14s %-5s %4s %5s %11s %8s %8s %9s %9s\n", "layer",
