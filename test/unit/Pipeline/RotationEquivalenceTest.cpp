@@ -18,6 +18,7 @@
 #include "qtc/Import/WeightMatrix.h"
 #include "qtc/Import/WeightStore.h"
 #include "qtc/Pipeline/Compile.h"
+#include "qtc/Quant/Rotation.h"
 #include "qtc/Transforms/Passes.h"
 #include "qtc/Transforms/WeightContext.h"
 #include "qtc/rt/Float16.h"
@@ -355,6 +356,69 @@ TEST(RotationEquivalenceTest, RotationMovesEveryWeight) {
       EXPECT_GT(diff, 1e-2) << name.str();
     });
   });
+}
+
+// A writer's bias moves with its rows: b Q, as each column of W does. The
+// reference model has no biases, so the values are checked against Q.
+TEST(RotationEquivalenceTest, WriterBiasesRotateWithTheirColumns) {
+  const LlamaShape s = kCases[3].shape; // hidden 96 = 32 x 3
+  std::string src = llamaSource(s, /*tied=*/false);
+  const std::string o = "  %o0 = tfm.linear %a0, %wo0 : tensor<?x96xf32>, tensor<96x96xf16>";
+  size_t at = src.find(o);
+  ASSERT_NE(at, std::string::npos);
+  src.replace(at, o.size(),
+              "  %bo0 = tfm.weight \"model.layers.0.self_attn.o_proj.bias\" : tensor<96xf16>\n"
+              "  %o0 = tfm.linear %a0, %wo0, %bo0 : tensor<?x96xf32>, tensor<96x96xf16>, "
+              "tensor<96xf16>");
+  mlir::MLIRContext context;
+  loadPipelineDialects(context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(src, &context);
+  ASSERT_TRUE(module);
+  WeightStore store;
+  storeWeights(store, s, rt::test::randomLlamaWeights(s, 3), false);
+  std::vector<float> bias(96);
+  for (int i = 0; i < 96; ++i)
+    bias[i] = 0.01f * (i - 40);
+  addF16(store, "model.layers.0.self_attn.o_proj.bias", {96}, bias.data());
+  WeightContext weights(store);
+  WeightContext::attach(&context, &weights);
+  mlir::PassManager pm(&context);
+  pm.addPass(createFoldNorms());
+  RotateOptions options;
+  options.seed = 4;
+  pm.addPass(createRotate(options));
+  ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+  WeightContext::attach(&context, nullptr);
+
+  tfm::LinearOp oProj;
+  module->walk([&](tfm::LinearOp l) {
+    if (l.getBias())
+      oProj = l;
+  });
+  ASSERT_TRUE(oProj);
+  auto handle = oProj.getBias().getDefiningOp<tfm::WeightOp>();
+  EXPECT_EQ(handle.getName(), "model.layers.0.self_attn.o_proj.bias.rot");
+  quant::HadamardRotation q = llvm::cantFail(quant::HadamardRotation::create(96, 4));
+  std::vector<double> expected(bias.begin(), bias.end());
+  for (double &x : expected) // the bias as stored: f16
+    x = rt::halfToFloat(rt::floatToHalf(static_cast<float>(x)));
+  q.apply(expected);
+  std::vector<float> got = read(store, oProj.getBias());
+  ASSERT_EQ(got.size(), 96u);
+  for (int i = 0; i < 96; ++i)
+    EXPECT_NEAR(got[i], expected[i], 1e-6) << i;
+  // And column 0 of the weight likewise.
+  std::vector<float> w0 = read(store, oProj.getWeight());
+  mlir::FailureOr<WeightMatrix> orig =
+      readWeight(store, "model.layers.0.self_attn.o_proj.weight", handle.getLoc());
+  ASSERT_TRUE(mlir::succeeded(orig));
+  std::vector<double> column(96);
+  for (int r = 0; r < 96; ++r)
+    column[r] = orig->values[r * 96];
+  q.apply(column);
+  for (int r = 0; r < 96; ++r)
+    EXPECT_NEAR(w0[r * 96], column[r], 1e-6) << r;
 }
 
 } // namespace
