@@ -2,6 +2,8 @@
 
 #include "qtc/Quant/Float16.h"
 
+#include "qtc/rt/Float16.h"
+
 #include "llvm/ADT/APFloat.h"
 
 using namespace qtc::quant;
@@ -13,10 +15,6 @@ uint16_t qtc::quant::toHalfBits(double value, llvm::RoundingMode rounding) {
   return static_cast<uint16_t>(half.bitcastToAPInt().getZExtValue());
 }
 
-float qtc::quant::fromHalfBits(uint16_t bits) {
-  llvm::APFloat half(llvm::APFloat::IEEEhalf(), llvm::APInt(16, bits));
-  bool losesInfo = false;
-  half.convert(llvm::APFloat::IEEEsingle(),
-               llvm::RoundingMode::NearestTiesToEven, &losesInfo);
-  return half.convertToFloat();
-}
+// Exact either way; the runtime's bit conversion is the one definition the
+// kernels and backends decode with, and far cheaper than APFloat per group.
+float qtc::quant::fromHalfBits(uint16_t bits) { return rt::halfToFloat(bits); }

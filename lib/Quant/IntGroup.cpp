@@ -4,6 +4,8 @@
 
 #include "qtc/Quant/Float16.h"
 
+#include "TargetClones.h"
+
 #include <algorithm>
 
 using namespace qtc::quant;
@@ -71,7 +73,7 @@ llvm::Error qtc::quant::verifyIntGroup(const IntGroupWeight &weight) {
   return llvm::Error::success();
 }
 
-void qtc::quant::packInt4(llvm::ArrayRef<uint8_t> codes,
+QTC_QUANT_TARGET_CLONES void qtc::quant::packInt4(llvm::ArrayRef<uint8_t> codes,
                           llvm::MutableArrayRef<uint8_t> packed) {
   for (size_t j = 0; j < packed.size(); ++j)
     packed[j] = static_cast<uint8_t>((codes[2 * j] & 0x0F) |
@@ -86,6 +88,16 @@ void qtc::quant::unpackInt4(llvm::ArrayRef<uint8_t> packed,
   }
 }
 
+namespace {
+
+QTC_QUANT_TARGET_CLONES void dequantizeGroup(const uint8_t *codes, int64_t n, float zero,
+                                             float scale, float *out) {
+  for (int64_t k = 0; k < n; ++k)
+    out[k] = (static_cast<float>(codes[k]) - zero) * scale;
+}
+
+} // namespace
+
 llvm::Expected<std::vector<float>>
 qtc::quant::dequantizeIntGroup(const IntGroupWeight &weight) {
   if (llvm::Error error = verifyIntGroup(weight))
@@ -94,11 +106,9 @@ qtc::quant::dequantizeIntGroup(const IntGroupWeight &weight) {
                            weight.inFeatures);
   for (int64_t row = 0; row < weight.outFeatures; ++row) {
     for (int64_t group = 0; group < weight.groupsPerRow(); ++group) {
-      float scale = weight.scale(row, group), zero = weight.zero(row, group);
-      int64_t begin = group * weight.groupSize;
-      for (int64_t col = begin; col < begin + weight.groupSize; ++col)
-        dense[row * weight.inFeatures + col] =
-            (static_cast<float>(weight.code(row, col)) - zero) * scale;
+      size_t at = static_cast<size_t>(row) * weight.inFeatures + group * weight.groupSize;
+      dequantizeGroup(weight.codes.data() + at, weight.groupSize, weight.zero(row, group),
+                      weight.scale(row, group), dense.data() + at);
     }
   }
   return dense;

@@ -2,13 +2,15 @@
 
 #include "qtc/Quant/Numerics.h"
 
+#include "TargetClones.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 using namespace qtc::quant;
 
-llvm::Expected<ErrorStats>
+QTC_QUANT_TARGET_CLONES llvm::Expected<ErrorStats>
 qtc::quant::measureError(llvm::ArrayRef<float> reference,
                          llvm::ArrayRef<float> approximation) {
   if (reference.empty() || reference.size() != approximation.size())

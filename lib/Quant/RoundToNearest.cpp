@@ -4,6 +4,8 @@
 
 #include "qtc/Quant/Float16.h"
 
+#include "TargetClones.h"
+
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -11,16 +13,9 @@
 
 using namespace qtc::quant;
 
-// The per-weight loops below run over every weight of a model (6.7e9 for
-// Llama-2-7B): they are built for AVX2 and for any x86-64 (the loader picks,
-// as for the host backend's loops) and at -O3 (lib/Quant/CMakeLists.txt) so
-// that GCC vectorizes the division and rounding. Their inputs are finite
-// (checked once per weight).
-#if defined(__x86_64__) && defined(__GNUC__)
-#define QTC_QUANT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define QTC_QUANT_CLONES
-#endif
+// The per-weight loops below vectorize in their AVX2 clones (TargetClones.h);
+// their inputs are finite (checked once per weight).
+#define QTC_QUANT_CLONES QTC_QUANT_TARGET_CLONES
 
 namespace {
 
