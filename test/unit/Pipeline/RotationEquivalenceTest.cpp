@@ -2,7 +2,8 @@
 //
 // qtc-fold-norms and qtc-rotate rewrite weights only; the model they leave
 // must compute the logits it computed before. Random Llama checkpoints
-// (MHA and GQA, tied and untied embeddings, hidden sizes 64, 96 and 256) go
+// (MHA and GQA, tied and untied embeddings, hidden sizes 64, 96, 256, 4096
+// and 5120) go
 // through the passes, and the plain reference forward pass of the runtime's
 // tests (f64 arithmetic, f32 K/V) scores random tokens with the weights
 // before and after: the logits' relative L2 error must stay below 1e-4. The
@@ -291,6 +292,10 @@ const Case kCases[] = {
     {"gqa-96-untied", shape(96, 6, 2, 16, 160), false},
     {"gqa-256-untied", shape(256, 4, 2, 64, 704), false},
     {"gqa-256-tied", shape(256, 4, 2, 64, 704), true},
+    // 4096-class residual streams (a narrow attention and MLP keep it
+    // small): 4096 is a pure Hadamard, 5120 = 1024 x 5.
+    {"gqa-4096-tied", shape(4096, 4, 2, 64, 128), true},
+    {"gqa-5120-untied", shape(5120, 4, 2, 64, 128), false},
 };
 
 TEST(RotationEquivalenceTest, FoldNormsKeepsTheLogits) {
