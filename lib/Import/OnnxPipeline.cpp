@@ -81,6 +81,7 @@ struct OnnxSpecializeBatchPass
 void qtc::buildOnnxRaisePipeline(OpPassManager &pm) {
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(createOnnxSpecializeBatch());
+  func.addPass(createOnnxStripKvCache());
   func.addPass(createOnnxConvertNodes());
   func.addPass(createCanonicalizerPass());
   func.addPass(createOnnxRaiseNorms());

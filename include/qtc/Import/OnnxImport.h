@@ -4,6 +4,7 @@
 //
 //   importOnnxNodes             the file, one `onnx.node` per node
 //   qtc-onnx-specialize-batch   a symbolic batch dimension fixed to 1
+//   qtc-onnx-strip-kv-cache     past key/value inputs, present outputs removed
 //   qtc-onnx-convert-nodes      typed onnx ops per operator and opset range
 //   canonicalize                constant and shape subgraphs folded
 //   qtc-onnx-raise-*            decompositions raised to tfm ops

@@ -32,6 +32,37 @@ def OnnxSpecializeBatch : Pass<"qtc-onnx-specialize-batch", "::mlir::func::FuncO
   }];
 }
 
+def OnnxStripKvCache : Pass<"qtc-onnx-strip-kv-cache", "::mlir::func::FuncOp"> {
+  let summary = "Past key/value inputs and present outputs become the runtime's cache";
+  let description = [{
+    Exports made for decoding with a cache (optimum's `past_key_values.N.key`
+    / `.value` inputs, `[batch, kv_heads, past, head_dim]`, and
+    `present.N.*` outputs) concatenate each past tensor with the new keys or
+    values on the sequence axis, attend over the result and return it. qtc's
+    runtime owns a paged KV cache, so the graph is imported as the step
+    without a past: found by data flow (no names), a graph input is a past
+    key/value when it is the rank-4 first operand of a two-operand `Concat`
+    whose result is a graph output (directly or through `Identity`), or the
+    `past_key`/`past_value` operand of a com.microsoft `GroupQueryAttention`
+    or `MultiHeadAttention` whose present output is a graph output. The
+    `Concat` becomes the new keys or values, the fused op's past operand
+    `onnx.absent`, `Shape` of a past (the exporters' past length for masks
+    and positions) the shape with a past of 0 tokens; the input and the
+    present outputs are removed from `@main`. Runs on `onnx.node`s, before
+    conversion.
+
+    A past input read by any other node, or concatenated on another axis,
+    is an error naming that node.
+
+    ```mlir
+    %k = onnx.node "Concat"(%past, %new) {attrs = {axis = -2 : i64}} ...
+    return %logits, %k
+    // becomes: uses of %k read %new; return %logits
+    ```
+  }];
+  let dependentDialects = ["::qtc::onnxir::OnnxDialect"];
+}
+
 def OnnxConvertNodes : Pass<"qtc-onnx-convert-nodes", "::mlir::func::FuncOp"> {
   let summary = "Converts each onnx.node into the typed op of its operator";
   let description = [{

@@ -25,6 +25,13 @@ random weights, for the structural importer's tests:
                          inv_freq scaled as Llama 3's rope_scaling (factor 8,
                          low/high frequency factors 1/8, original context
                          64), tied.
+  optimum-kv-cache.onnx  the TorchScript layout as optimum exports it for
+                         decoding with a cache: past_key_values.N.key/value
+                         inputs [1, kv_heads, past, head_dim] concatenated
+                         with the new keys/values on the sequence axis,
+                         present.N.key/value outputs, attention_mask over
+                         past + new tokens, a causal mask [T, past + T]
+                         offset by the past length (Shape of the cache).
   ort-fused-norms.onnx   the TorchScript layout with the norms as
                          onnxruntime's transformer optimizer leaves them:
                          SimplifiedLayerNormalization for the first, then
@@ -51,7 +58,11 @@ weights. Run with /usr/bin/python3 (Debian's onnx and numpy):
       backend and compares every logit with numpy_logits of the weights
       rounded to fp16: relative L2 error (over all positions and the whole
       vocabulary) at most --tol (default 1e-3; activations are f32 in qtc,
-      float64 in the reference), and equal argmax except at near ties.
+      float64 in the reference), and equal argmax except at near ties. A
+      decoder with past key/value inputs is also run as a graph
+      (onnx_numpy.py, float64): an empty past on the first 2/3 of the
+      tokens, then the rest with those as its past, both against
+      numpy_logits of the whole sequence (at most 1e-6).
 """
 import argparse
 import json
@@ -251,7 +262,8 @@ def repeat_kv(g, x, kv, heads):
 
 def decoder(g, w, style):
     """Builds the decoder body; returns the logits' name."""
-    torchscript = style == "torchscript"
+    torchscript = style in ("torchscript", "optimum")
+    cached = style == "optimum"
     heads, kv = w["heads"], w["kv_heads"]
     ids = "input_ids"
     x = g.op("Gather", [g.const(w["embed"].astype(g.np_dtype), "embed"), ids])
@@ -265,12 +277,24 @@ def decoder(g, w, style):
                                            "position_ids"]), [1])
         sin = unsqueeze(g, g.op("Gather", [g.const(np.sin(emb).astype(np.float32), "sin_cached"),
                                            "position_ids"]), [1])
-        # Causal part: Where(arange < (arange + 1)^T, 0, min).
-        r = g.op("Range", [g.const(np.int64(0)), seq_len, g.const(np.int64(1))])
-        r1 = g.op("Reshape", [g.op("Add", [r, g.const(np.int64(1))]),
-                              g.const(np.array([-1, 1], np.int64))])
         low = np.float32(np.finfo(np.float32).min)
-        causal = g.op("Where", [g.op("Less", [r, r1]), g.const(np.float32(0.0)), g.const(low)])
+        if cached:
+            # [T, past + T]: query i (at past + i) sees keys j <= past + i;
+            # the past length is the cache's sequence dimension.
+            past = g.op("Squeeze", [g.op("Shape", ["past_key_values.0.key"], start=2, end=3),
+                                    g.const(np.array([0], np.int64))])
+            total = g.op("Add", [past, seq_len])
+            rows = g.op("Reshape", [g.op("Range", [past, total, g.const(np.int64(1))]),
+                                    g.const(np.array([-1, 1], np.int64))])
+            cols = g.op("Range", [g.const(np.int64(0)), total, g.const(np.int64(1))])
+            causal = g.op("Where", [g.op("Greater", [cols, rows]), g.const(low),
+                                    g.const(np.float32(0.0))])
+        else:
+            # Causal part: Where(arange < (arange + 1)^T, 0, min).
+            r = g.op("Range", [g.const(np.int64(0)), seq_len, g.const(np.int64(1))])
+            r1 = g.op("Reshape", [g.op("Add", [r, g.const(np.int64(1))]),
+                                  g.const(np.array([-1, 1], np.int64))])
+            causal = g.op("Where", [g.op("Less", [r, r1]), g.const(np.float32(0.0)), g.const(low)])
         causal = unsqueeze(g, causal, [0, 1])
         # Padding part: (1 - mask[:, None, None, :]) filled with min.
         m = g.op("Cast", [unsqueeze(g, "attention_mask", [1, 2])], to=TensorProto.FLOAT)
@@ -323,6 +347,12 @@ def decoder(g, w, style):
             x = g.op("Add", [x, linear(g, g.op("Mul", [silu, linear(g, h, layer["up"])]),
                                        layer["down"])])
             continue
+        if cached:
+            # optimum: the past joins the new keys/values on the sequence
+            # axis and the joined tensors are the present outputs.
+            k = g.op("Concat", [f"past_key_values.{index}.key", k], axis=-2)
+            v = g.op("Concat", [f"past_key_values.{index}.value", v], axis=-2)
+            g.presents += [(f"present.{index}.key", k), (f"present.{index}.value", v)]
         if kv != heads:
             k, v = repeat_kv(g, k, kv, heads), repeat_kv(g, v, kv, heads)
         kt = g.op("Transpose", [k], perm=[0, 1, 3, 2])
@@ -364,6 +394,7 @@ def decoder(g, w, style):
 def build(style, opset, dtype, weights):
     g = Graph(dtype)
     g.opset = opset
+    g.presents = []
     g.np_dtype = np.float16 if dtype == TensorProto.FLOAT16 else np.float32
     logits = decoder(g, weights, style)
     g.nodes.append(helper.make_node("Identity", [logits], ["logits"], name="/logits"))
@@ -371,8 +402,20 @@ def build(style, opset, dtype, weights):
     inputs = [seq("input_ids")]
     if style == "torchscript":
         inputs += [seq("attention_mask"), seq("position_ids")]
-    out = helper.make_tensor_value_info("logits", dtype, [1, "sequence", VOCAB])
-    graph = helper.make_graph(g.nodes, "decoder", inputs, [out], g.inits)
+    outputs = [helper.make_tensor_value_info("logits", dtype, [1, "sequence", VOCAB])]
+    if style == "optimum":
+        inputs += [helper.make_tensor_value_info("attention_mask", TensorProto.INT64,
+                                                 [1, "total_sequence"]),
+                   seq("position_ids")]
+        cache = lambda n, length: helper.make_tensor_value_info(
+            n, dtype, [1, weights["kv_heads"], length, HEAD_DIM])
+        for index in range(LAYERS):
+            inputs += [cache(f"past_key_values.{index}.{kind}", "past_sequence")
+                       for kind in ("key", "value")]
+        for name, value in g.presents:
+            g.nodes.append(helper.make_node("Identity", [value], [name], name="/" + name))
+            outputs.append(cache(name, "total_sequence"))
+    graph = helper.make_graph(g.nodes, "decoder", inputs, outputs, g.inits)
     opsets = [helper.make_opsetid("", opset)]
     if weights.get("fused_norms"):
         opsets.append(helper.make_opsetid("com.microsoft", 1))
@@ -407,6 +450,8 @@ DECODERS = [
     ("ort-fused-norms", dict(seed=6, heads=4, kv_heads=2, tied=False,
                              fused_norms=True),
      ("torchscript", 17, TensorProto.FLOAT)),
+    ("optimum-kv-cache", dict(seed=7, heads=4, kv_heads=2, tied=False),
+     ("optimum", 17, TensorProto.FLOAT)),
 ]
 
 
@@ -417,6 +462,30 @@ def models():
                                  interleaved=w.get("interleaved", False),
                                  fused_norms=w.get("fused_norms", False))
         yield name, weights, build(style, opset, dtype, weights)
+
+
+def past_check(weights, model, ids, split):
+    """Runs a cached decoder's graph itself (onnx_numpy, float64): the
+    prefix ids[:split] with an empty past, then the rest with the prefix's
+    present outputs as the past, position ids from `split` and a mask over
+    both; returns the relative L2 error of (a) the prefix's logits and (b)
+    the rest's against numpy_logits of the whole sequence."""
+    import onnx_numpy
+    ref = numpy_logits(weights, ids)
+    empty = np.zeros((1, weights["kv_heads"], 0, HEAD_DIM), np.float32)
+    names = [i.name for i in model.graph.input if i.name.startswith("past")]
+
+    def step(chunk, start, past):
+        feeds = dict(input_ids=chunk[None], position_ids=np.arange(start, start + len(chunk))[None],
+                     attention_mask=np.ones((1, start + len(chunk)), np.int64))
+        feeds.update(zip(names, past))
+        out = onnx_numpy.run(model, feeds)
+        return out[0][0], out[1:]
+
+    head, present = step(ids[:split], 0, [empty] * len(names))
+    tail, _ = step(ids[split:], split, present)
+    rel = lambda a, b: np.linalg.norm(a - b) / np.linalg.norm(b)
+    return rel(head, ref[:split]), rel(tail, ref[split:])
 
 
 def check(argv):
@@ -456,7 +525,15 @@ def check(argv):
                if got_json["argmax"][t] != order[t, 0] and gap[t] > 10 * args.tol * np.abs(ref).max()]
         print(f"{name}: {len(ids)} positions x {VOCAB} logits, relative L2 error {rel:.2e} "
               f"(bound {args.tol:.0e}), {len(bad)} argmax mismatches beyond near ties")
-        if rel > args.tol or bad:
+        graph_bad = False
+        if any(i.name.startswith("past") for i in model.graph.input):
+            split = len(ids) * 2 // 3
+            head, tail = past_check(weights, model, np.array(ids), split)
+            print(f"{name}: the graph in float64 with an empty past ({split} tokens) and with "
+                  f"those {split} as its past ({len(ids) - split} more): relative L2 error "
+                  f"{head:.1e}, {tail:.1e} (bound 1e-6: the graph keeps cos/sin in f32)")
+            graph_bad = head > 1e-6 or tail > 1e-6
+        if rel > args.tol or bad or graph_bad:
             print(f"FAIL {name}")
             failed = True
         else:

@@ -1,0 +1,95 @@
+"""Runs an ONNX graph with NumPy in float64, for the generated decoders'
+checks where a graph must be run as written (a past key/value cache, fused
+onnxruntime ops): Debian's onnx 1.12 has no reference evaluator and
+onnxruntime is not installed here. Only the ops make_decoders.py writes are
+implemented; any other op is an error."""
+import numpy as np
+from onnx import numpy_helper
+
+
+def _attrs(node):
+    out = {}
+    for a in node.attribute:
+        if a.type == a.INT:
+            out[a.name] = a.i
+        elif a.type == a.FLOAT:
+            out[a.name] = a.f
+        elif a.type == a.INTS:
+            out[a.name] = list(a.ints)
+    return out
+
+
+def _slice(x, starts, ends, axes=None, steps=None):
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    index = [slice(None)] * x.ndim
+    for s, e, a, st in zip(starts, ends, axes, steps):
+        index[int(a)] = slice(int(s), int(min(e, 2**62)), int(st))
+    return x[tuple(index)]
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis, keepdims=True))
+    return e / e.sum(axis, keepdims=True)
+
+
+def _float(x):
+    return x.astype(np.float64) if np.issubdtype(x.dtype, np.floating) else x
+
+
+OPS = {
+    "Identity": lambda a, x: x,
+    "Neg": lambda a, x: -x,
+    "Sqrt": lambda a, x: np.sqrt(x),
+    "Reciprocal": lambda a, x: 1 / x,
+    "Sigmoid": lambda a, x: 1 / (1 + np.exp(-x)),
+    "Cos": lambda a, x: np.cos(x),
+    "Sin": lambda a, x: np.sin(x),
+    "Add": lambda a, x, y: x + y,
+    "Sub": lambda a, x, y: x - y,
+    "Mul": lambda a, x, y: x * y,
+    "Div": lambda a, x, y: x / y if np.issubdtype(x.dtype, np.floating) else x // y,
+    "Pow": lambda a, x, y: x ** y,
+    "MatMul": lambda a, x, y: x @ y,
+    "Less": lambda a, x, y: x < y,
+    "Greater": lambda a, x, y: x > y,
+    "Where": lambda a, c, x, y: np.where(c, x, y),
+    "Shape": lambda a, x: np.array(x.shape[a.get("start", 0):a.get("end", x.ndim)], np.int64),
+    "Squeeze": lambda a, x, axes: np.squeeze(x, tuple(int(i) for i in axes)),
+    "Unsqueeze": lambda a, x, axes: np.expand_dims(x, tuple(int(i) for i in axes)),
+    "Reshape": lambda a, x, s: x.reshape([x.shape[i] if d == 0 else int(d)
+                                          for i, d in enumerate(s)]),
+    "Transpose": lambda a, x: x.transpose(a["perm"]),
+    "Concat": lambda a, *xs: np.concatenate(xs, a["axis"]),
+    "Slice": lambda a, x, *r: _slice(x, *r),
+    "Gather": lambda a, x, i: np.take(x, i, a.get("axis", 0)),
+    "Expand": lambda a, x, s: x * np.ones(s, x.dtype),
+    "Range": lambda a, s, e, d: np.arange(s, e, d, dtype=np.int64),
+    "ReduceMean": lambda a, x, axes=None: x.mean(
+        tuple(a["axes"] if axes is None else axes), keepdims=bool(a.get("keepdims", 1))),
+    "Softmax": lambda a, x: _softmax(x, a.get("axis", -1)),
+    "Cast": lambda a, x: ((x != 0) if a["to"] == 9 else
+                          x.astype(np.int64) if a["to"] in (6, 7) else x.astype(np.float64)),
+}
+
+
+def run(model, feeds, ops=None):
+    """Evaluates `model` on `feeds` (name -> array); returns the graph
+    outputs in order. `ops` adds or overrides op implementations, keyed by
+    op type, each called as f(attributes, *inputs) returning one array or a
+    tuple of the node's outputs."""
+    table = dict(OPS, **(ops or {}))
+    env = {i.name: _float(numpy_helper.to_array(i)) for i in model.graph.initializer}
+    env.update({k: _float(np.asarray(v)) for k, v in feeds.items()})
+    for node in model.graph.node:
+        if node.op_type not in table:
+            raise NotImplementedError(f"{node.name} ({node.op_type})")
+        args = [env[n] if n else None for n in node.input]
+        while args and args[-1] is None:
+            args.pop()
+        out = table[node.op_type](_attrs(node), *args)
+        outs = out if isinstance(out, tuple) else (out,)
+        for name, value in zip(node.output, outs):
+            if name:
+                env[name] = value
+    return [env[o.name] for o in model.graph.output]
