@@ -17,6 +17,9 @@
 
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/Parallel.h"
+
+#include <algorithm>
 
 namespace qtc {
 #define GEN_PASS_DEF_ROTATE
@@ -170,22 +173,28 @@ struct RotatePass : public impl::RotateBase<RotatePass> {
                             << (use.side == Side::Rows ? cols : rows)
                             << (use.side == Side::Rows ? " columns" : " rows")
                             << " where the residual stream has " << n;
-    std::vector<double> v(n);
+    float *values = w->values.data();
     if (use.side == Side::Rows) {
-      for (int64_t r = 0; r < rows; ++r) {
-        float *row = &w->values[r * cols];
-        std::copy(row, row + n, v.begin());
+      llvm::parallelFor(0, rows, [&](size_t r) {
+        std::vector<double> v(values + r * cols, values + (r + 1) * cols);
         q.apply(v);
-        std::copy(v.begin(), v.end(), row);
-      }
+        std::copy(v.begin(), v.end(), values + r * cols);
+      });
     } else {
-      for (int64_t c = 0; c < cols; ++c) {
+      // Columns in blocks of kBlock, so each row's part is one cache line.
+      constexpr int64_t kBlock = 16;
+      llvm::parallelFor(0, (cols + kBlock - 1) / kBlock, [&](size_t block) {
+        const int64_t c0 = block * kBlock, width = std::min(kBlock, cols - c0);
+        std::vector<std::vector<double>> v(width, std::vector<double>(n));
         for (int64_t r = 0; r < n; ++r)
-          v[r] = w->values[r * cols + c];
-        q.apply(v);
+          for (int64_t j = 0; j < width; ++j)
+            v[j][r] = values[r * cols + c0 + j];
+        for (std::vector<double> &column : v)
+          q.apply(column);
         for (int64_t r = 0; r < n; ++r)
-          w->values[r * cols + c] = static_cast<float>(v[r]);
-      }
+          for (int64_t j = 0; j < width; ++j)
+            values[r * cols + c0 + j] = static_cast<float>(v[j][r]);
+      });
     }
     std::string newName;
     return replaceWeight(weights, handle, use.users, w->values, ".rot", newName);
