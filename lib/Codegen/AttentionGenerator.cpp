@@ -15,6 +15,10 @@
 //    reads its slice of the value row, coalesced over the warp.
 //  - Keys past pos (the last chunk) get p = 0 and read the last valid key's
 //    row, so no unwritten cache memory is touched.
+//  - int8 pages (KvPageCodegen.h): a lane reads its key's 8-byte code
+//    pieces and f16 scale (and zero) and dequantizes them in registers; the
+//    value row's page offset, scale and zero come from the key's lane by
+//    shuffle, each lane reading its head_dim/32 codes of the row.
 //
 // Prefill uses the flash-style kernel of AttentionPrefillGenerator.cpp where
 // its schedule applies; for other shapes (GQA group above 8, head_dim above
@@ -25,6 +29,7 @@
 
 #include "Generators.h"
 #include "KernelBuilder.h"
+#include "KvPageCodegen.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -65,11 +70,13 @@ FailureOr<KernelIR> buildAttentionKernel(ImplicitLocOpBuilder &b,
   SmallVector<KernelParam> params(abi::kCount);
   params[abi::kQkv] = {"qkv", kb.buffer(kb.vec(4, kb.f16())), true};
   // fp8 cache: 8-byte key loads, perLane bytes of a value row per lane.
-  const bool fp8 = r.kvFp8;
-  params[abi::kKCache] = {"k_cache", kb.buffer(fp8 ? kb.v2i32() : kb.v4i32()),
+  const bool fp8 = r.kvFp8(), int8 = r.kvInt8();
+  params[abi::kKCache] = {"k_cache",
+                          int8 ? kvPageBuffer(kb) : kb.buffer(fp8 ? kb.v2i32() : kb.v4i32()),
                           true};
   params[abi::kVCache] = {
-      "v_cache", kb.buffer(fp8 ? kb.e4m3Packed(perLane) : laneValues), true};
+      "v_cache", int8 ? kvPageBuffer(kb) : kb.buffer(fp8 ? kb.e4m3Packed(perLane) : laneValues),
+      true};
   params[abi::kPositions] = {"positions", kb.buffer(kb.i32()), true};
   params[abi::kTokenSeq] = {"token_seq", kb.buffer(kb.i32()), true};
   params[abi::kBlockTables] = {"block_tables", kb.buffer(kb.i32()), true};
@@ -135,18 +142,37 @@ FailureOr<KernelIR> buildAttentionKernel(ImplicitLocOpBuilder &b,
     Value clamped = kb.min(key, lastKey);
     Value block = kb.toIndex(kb.load(
         args[abi::kBlockTables], kb.add(tableRow, kb.div(clamped, blockSize))));
-    Value rowOffset = kb.mul(
-        kb.add(kb.mul(kb.add(kb.mul(block, kvHeads), kvHead), blockSize),
-               kb.rem(clamped, blockSize)),
-        headDim);
+    Value pageIndex = kb.add(kb.mul(block, kvHeads), kvHead);
+    Value slot = kb.rem(clamped, blockSize);
+    // The row of (page, slot): the element row of f16/fp8 caches, the page
+    // row of int8 ones (page * block_size + slot).
+    Value pageRow = kb.add(kb.mul(pageIndex, blockSize), slot);
+    Value rowOffset = kb.mul(pageRow, headDim);
+    // int8: this lane's key page, its scale and zero.
+    KvPageRef keyPages{int8KvPage(r, true), args[abi::kKCache]};
+    KvPageRef valuePages{int8KvPage(r, false), args[abi::kVCache]};
+    Value kPage, kScale, kZero;
+    if (int8) {
+      kPage = keyPages.page(kb, pageIndex);
+      kScale = loadHalfAsF32(kb, keyPages.cache, keyPages.scale(kb, kPage, slot));
+      if (!keyPages.symmetric())
+        kZero = loadHalfAsF32(kb, keyPages.cache, keyPages.zero(kb, kPage, slot));
+    }
 
     // Scores of this lane's key for every head.
     SmallVector<Value> dot(group, kb.zeros(f32x8));
     Value kBase = kb.div(rowOffset, 8);
     for (int64_t d8 = 0; d8 < headDim / 8; ++d8) {
       Value kAt = kb.add(kBase, d8);
-      Value k = kb.extF32(fp8 ? kb.loadE4M3x8(args[abi::kKCache], kAt)
-                              : kb.loadHalf8(args[abi::kKCache], kAt));
+      Value k;
+      if (int8)
+        k = decodeInt8(kb,
+                       loadBytes(kb, keyPages.cache,
+                                 kb.add(keyPages.codes(kb, kPage, slot), d8 * 8), 8),
+                       kScale, kZero);
+      else
+        k = kb.extF32(fp8 ? kb.loadE4M3x8(args[abi::kKCache], kAt)
+                          : kb.loadHalf8(args[abi::kKCache], kAt));
       for (int64_t h = 0; h < group; ++h) {
         int64_t q4 = (h * headDim + d8 * 8) / 4;
         Value lo = kb.load(sharedQ, kb.index(q4));
@@ -170,13 +196,31 @@ FailureOr<KernelIR> buildAttentionKernel(ImplicitLocOpBuilder &b,
                                    b, kb.vec(perLane, kb.f32()), alpha));
     }
 
-    // Values: key j's row comes from lane j.
-    Value rowI32 = kb.toI32(kb.div(rowOffset, perLane));
+    // Values: key j's row comes from lane j (int8: its page row, value
+    // scale and zero).
+    Value rowI32 = kb.toI32(int8 ? pageRow : kb.div(rowOffset, perLane));
+    Value vScale, vZero;
+    if (int8) {
+      Value vPage = valuePages.page(kb, pageIndex);
+      vScale = loadHalfAsF32(kb, valuePages.cache, valuePages.scale(kb, vPage, slot));
+      if (!valuePages.symmetric())
+        vZero = loadHalfAsF32(kb, valuePages.cache, valuePages.zero(kb, vPage, slot));
+    }
     for (int64_t j = 0; j < kChunk; ++j) {
       Value src = kb.index(j);
       Value row = kb.toIndex(kb.shuffleIdx(rowI32, src));
-      Value vRaw = kb.load(args[abi::kVCache], kb.add(row, lane));
-      Value v = kb.extF32(fp8 ? kb.e4m3ToF16(vRaw) : vRaw);
+      Value v;
+      if (int8) {
+        Value page = valuePages.page(kb, kb.div(row, blockSize));
+        Value at = kb.add(valuePages.codes(kb, page, kb.rem(row, blockSize)),
+                          kb.mul(lane, perLane));
+        v = decodeInt8(kb, loadBytes(kb, valuePages.cache, at, perLane),
+                       kb.shuffleIdx(vScale, src),
+                       vZero ? kb.shuffleIdx(vZero, src) : Value());
+      } else {
+        Value vRaw = kb.load(args[abi::kVCache], kb.add(row, lane));
+        v = kb.extF32(fp8 ? kb.e4m3ToF16(vRaw) : vRaw);
+      }
       for (int64_t h = 0; h < group; ++h) {
         Value pj = kb.shuffleIdx(p[h], src);
         acc[h] = kb.fma(vector::BroadcastOp::create(

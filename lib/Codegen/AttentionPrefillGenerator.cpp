@@ -62,7 +62,7 @@ public:
                Value sharedK, Value sharedVt)
       : kb(kb), b(kb.b), args(args), sharedK(sharedK), sharedVt(sharedVt),
         kvHeads(r.kvHeads), group(r.heads / r.kvHeads), headDim(r.headDim),
-        blockSize(r.kvBlockSize), kvFp8(r.kvFp8),
+        blockSize(r.kvBlockSize), kvFp8(r.kvFp8()),
         qkvWidth((r.heads + 2 * r.kvHeads) * r.headDim),
         outWidth(r.heads * r.headDim) {}
 
@@ -395,7 +395,9 @@ void FlashEmitter::emit() {
 } // namespace
 
 bool usesFlashPrefillAttention(const KernelRequest &r) {
-  if (r.decode || r.heads <= 0 || r.kvHeads <= 0 || r.heads % r.kvHeads != 0)
+  // int8 pages are read by the per-token kernel only (no flash schedule
+  // dequantizes them yet).
+  if (r.decode || r.kvInt8() || r.heads <= 0 || r.kvHeads <= 0 || r.heads % r.kvHeads != 0)
     return false;
   int64_t group = r.heads / r.kvHeads;
   return group <= kMaxGroup && r.headDim % 16 == 0 && r.headDim <= kMaxHeadDim &&
@@ -419,7 +421,7 @@ FailureOr<KernelIR> buildFlashPrefillAttentionKernel(ImplicitLocOpBuilder &b,
   SmallVector<KernelParam> params(abi::kCount);
   params[abi::kQkv] = {"qkv", kb.buffer(pairType), true};
   // 16 bytes per 8 f16 elements, 8 per 8 e4m3 ones.
-  Type cacheVector = r.kvFp8 ? kb.v2i32() : kb.v4i32();
+  Type cacheVector = r.kvFp8() ? kb.v2i32() : kb.v4i32();
   params[abi::kKCache] = {"k_cache", kb.buffer(cacheVector), true};
   params[abi::kVCache] = {"v_cache", kb.buffer(cacheVector), true};
   params[abi::kPositions] = {"positions", kb.buffer(kb.i32()), true};

@@ -140,6 +140,10 @@ Value KernelBuilder::cvtRniSatS8(Value x) {
   return purePtx(b, i32(), "cvt.rni.sat.s8.f32 $0, $1;", "=r,f", ValueRange{x});
 }
 
+Value KernelBuilder::cvtRniSatU8(Value x) {
+  return purePtx(b, i32(), "cvt.rni.sat.u8.f32 $0, $1;", "=r,f", ValueRange{x});
+}
+
 Value KernelBuilder::mulRn(Value a, Value c) {
   return purePtx(b, f32(), "mul.rn.f32 $0, $1, $2;", "=f,f,f", ValueRange{a, c});
 }

@@ -111,6 +111,8 @@ public:
   // An f32 rounded to the nearest integer, ties to even, saturated to
   // [-128, 127] (cvt.rni.sat.s8.f32), as an i32.
   mlir::Value cvtRniSatS8(mlir::Value x);
+  // The same saturated to [0, 255] (cvt.rni.sat.u8.f32).
+  mlir::Value cvtRniSatU8(mlir::Value x);
   // f32 a * c and a + c rounded to nearest even as written (mul.rn.f32,
   // add.rn.f32): ptxas never contracts these into an fma, as it may plain
   // mul.f32 + add.f32, so a host replica of the arithmetic rounds the same.

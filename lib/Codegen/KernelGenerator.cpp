@@ -128,8 +128,12 @@ std::string kernelEntryName(const KernelRequest &r) {
   case KernelFamily::Attention:
     os << "_h" << r.heads << "_kv" << r.kvHeads << "_d" << r.headDim << "_b"
        << r.kvBlockSize;
-    if (r.kvFp8)
+    // The cache format: _kv8 fp8 e4m3, _kvi8 int8 pages with s(ymmetric) or
+    // a(symmetric) keys, then values.
+    if (r.kvFp8())
       os << "_kv8";
+    if (r.kvInt8())
+      os << "_kvi8" << (r.kvKeySymmetric ? 's' : 'a') << (r.kvValueSymmetric ? 's' : 'a');
     // Attention: the decode kernel (one block per token and kv head) also
     // serves prefill unless the flash-style prefill kernel applies.
     if (r.family == KernelFamily::Attention && usesFlashPrefillAttention(r))

@@ -2,17 +2,23 @@
 //
 // One block per token: rotates the q and k heads of the token's qkv row
 // (rotate-half convention) and writes its rotated k and its v into the
-// layer's cache block for the token's position.
+// layer's cache block for the token's position. An int8 cache is written
+// after a barrier, a warp per kv head's k or v: the rotated k as rounded to
+// f16 in the qkv row, v from the row, each quantized per token into its
+// page (KvPageCodegen.h, qtc/rt/KvPage.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Generators.h"
 #include "KernelBuilder.h"
+#include "KvPageCodegen.h"
 #include "PtxLowering.h"
 
 #include "qtc/rt/RopeFrequencies.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 
@@ -32,8 +38,9 @@ std::vector<float> inverseFrequencies(const KernelRequest &r) {
 
 } // namespace
 
-// Shared with the attention generator: checks heads, head_dim, block size
-// and that the target has the fp8 conversions an fp8 KV cache needs.
+// Shared with the attention generator: checks heads, head_dim, block size,
+// the cache format and that the target has the fp8 conversions an fp8 KV
+// cache needs.
 LogicalResult checkAttentionShape(ImplicitLocOpBuilder &b, StringRef what,
                                   const KernelRequest &r) {
   auto fail = [&](const Twine &msg) {
@@ -47,9 +54,15 @@ LogicalResult checkAttentionShape(ImplicitLocOpBuilder &b, StringRef what,
                 Twine(r.headDim));
   if (r.kvBlockSize <= 0)
     return fail("KV block size must be positive");
+  if (r.kvDType != rt::fb::KvDType::F16 && !r.kvFp8() && !r.kvInt8())
+    return fail(Twine("no kernels for a ") + rt::fb::EnumNameKvDType(r.kvDType) +
+                " KV cache (f16, fp8 e4m3 and int8 per-token pages have them)");
+  // A lane holds head_dim / 32 of a row's values.
+  if (r.kvInt8() && r.headDim > 256)
+    return fail("an int8 KV cache needs head_dim <= 256, got " + Twine(r.headDim));
   // The e4m3 conversions (cvt ... e4m3x2) exist from sm_89 on; ptxas takes
   // them on sm_89 from PTX ISA 8.1, on sm_90 from 7.8.
-  if (!r.kvFp8)
+  if (!r.kvFp8())
     return success();
   int sm = smVersion(r.chip);
   if (sm < 89)
@@ -81,10 +94,12 @@ FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
   params[abi::kQkv] = {"qkv", kb.buffer(kb.f16()), false};
   // fp8: K is stored a byte at a time (the two elements of an item are
   // half a row apart), V two bytes at a time.
-  Type kElem = r.kvFp8 ? kb.e4m3Packed(1) : kb.f16();
-  Type vElem = r.kvFp8 ? kb.e4m3Packed(2) : kb.f16();
-  params[abi::kKCache] = {"k_cache", kb.buffer(kElem), false};
-  params[abi::kVCache] = {"v_cache", kb.buffer(vElem), false};
+  // int8: byte buffers of pages.
+  const bool int8 = r.kvInt8();
+  Type kElem = r.kvFp8() ? kb.e4m3Packed(1) : kb.f16();
+  Type vElem = r.kvFp8() ? kb.e4m3Packed(2) : kb.f16();
+  params[abi::kKCache] = {"k_cache", int8 ? kvPageBuffer(kb) : kb.buffer(kElem), false};
+  params[abi::kVCache] = {"v_cache", int8 ? kvPageBuffer(kb) : kb.buffer(vElem), false};
   params[abi::kPositions] = {"positions", kb.buffer(kb.i32()), true};
   params[abi::kTokenSeq] = {"token_seq", kb.buffer(kb.i32()), true};
   params[abi::kBlockTables] = {"block_tables", kb.buffer(kb.i32()), true};
@@ -141,11 +156,13 @@ FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
     Value y2 = kb.truncF16(y2F32);
     kb.store(y1, args[abi::kQkv], first);
     kb.store(y2, args[abi::kQkv], second);
+    if (int8)
+      return;
     Value isKey = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, head,
                                         kb.index(heads));
     kb.ifThen(isKey, [&] {
       Value at = kb.add(cacheRow(kb.sub(head, kb.index(heads))), i);
-      if (!r.kvFp8) {
+      if (!r.kvFp8()) {
         kb.store(y1, args[abi::kKCache], at);
         kb.store(y2, args[abi::kKCache], kb.add(at, half));
         return;
@@ -160,8 +177,40 @@ FailureOr<KernelIR> buildRopeKvAppendKernel(ImplicitLocOpBuilder &b,
                kb.add(at, half));
     });
   });
+  if (int8) {
+    // The rotated keys are in the qkv row: visible to the block after the
+    // barrier. Group g < kv_heads is k head g, the others v head g -
+    // kv_heads: row head heads + g either way.
+    kb.barrier();
+    const int64_t perLane = headDim / 32;
+    Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
+    KvPageRef keys{int8KvPage(r, true), args[abi::kKCache]};
+    KvPageRef values{int8KvPage(r, false), args[abi::kVCache]};
+    auto loop = scf::ForOp::create(b, warp, kb.index(2 * kvHeads), kb.index(threads / 32));
+    b.setInsertionPointToStart(loop.getBody());
+    Value g = loop.getInductionVar();
+    Value first = kb.add(kb.add(rowBase, kb.mul(kb.add(g, heads), headDim)),
+                         kb.mul(lane, perLane));
+    SmallVector<Value> xs;
+    for (int64_t e = 0; e < perLane; ++e)
+      xs.push_back(kb.extF32(kb.load(args[abi::kQkv], kb.add(first, e))));
+    Value x = vector::FromElementsOp::create(b, kb.vec(perLane, kb.f32()), xs);
+    Value isKey = kb.ult(g, kvHeads);
+    Value notKey = arith::XOrIOp::create(
+        b, isKey, arith::ConstantOp::create(b, b.getBoolAttr(true)));
+    for (auto [cond, ref, headOf] :
+         {std::tuple{isKey, &keys, g}, std::tuple{notKey, &values, Value()}}) {
+      kb.ifThen(cond, [&, ref = ref, headOf = headOf] {
+        Value kvHead = headOf ? headOf : kb.sub(g, kb.index(kvHeads));
+        Value page = ref->page(kb, kb.add(kb.mul(block, kvHeads), kvHead));
+        encodeInt8Token(kb, *ref, page, slot, lane, x);
+      });
+    }
+    b.setInsertionPointAfter(loop);
+    return finishKernelIR(b, shell, threads);
+  }
   Value valueBase = kb.add(rowBase, (heads + kvHeads) * headDim);
-  if (!r.kvFp8) {
+  if (!r.kvFp8()) {
     kb.stridedLoop(tid, kvHeads * headDim, threads, [&](Value item) {
       Value kvHead = kb.div(item, headDim);
       Value d = kb.rem(item, headDim);

@@ -8,7 +8,7 @@
 #include "dialects/chain/ChainOps.h"
 #include "qtc/Chain/Plan.h"
 #include "qtc/Codegen/KernelGenerator.h"
-#include "qtc/rt/KvMemory.h"
+#include "qtc/rt/KvGpuSupport.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -51,9 +51,15 @@ FailureOr<codegen::KernelRequest> requestFor(const artifact::ArtifactContents &c
     r.kvHeads = static_cast<int>(a.getKvHeads());
     r.headDim = static_cast<int>(a.getHeadDim());
     r.kvBlockSize = c.kvBlockSize;
-    r.kvFp8 = a.getKvScheme().has_value();
+    // The cache format the artifact records (the translation's reading of
+    // every layer's #qnt.kv_scheme, one format for all): f16 without one.
+    if (a.getKvScheme()) {
+      r.kvDType = c.kvDType;
+      r.kvKeySymmetric = c.kvKeySymmetric;
+      r.kvValueSymmetric = c.kvValueSymmetric;
+    }
     // sm_89's e4m3 conversions need PTX ISA 8.1 (sm_90's are in 8.0).
-    if (r.kvFp8)
+    if (r.kvFp8())
       r.features = "+ptx81";
     r.rope.theta = cfg.ropeTheta;
     r.rope.scaling = cfg.ropeScaling;
@@ -144,13 +150,16 @@ LogicalResult generateKernels(MLIRContext &context, Location loc,
                               ArrayRef<Operation *> stepOps,
                               llvm::raw_ostream *progress, CompileStats *stats,
                               llvm::StringRef cacheDir) {
-  // Integer and calibrated fp8 caches have host implementations only: no
-  // kernel of the plan would read them, so the artifact gets none.
-  if (!targets.empty() && (rt::kvIsInteger(c.kvDType) || !c.kvKeyScales.empty() ||
-                           !c.kvValueScales.empty())) {
+  // Caches the kernels do not implement (qtc/rt/KvGpuSupport.h: int4/int2
+  // pages, per-channel keys, windows, sinks, calibrated fp8 scales) have
+  // host implementations only: no kernel of the plan would read them, so
+  // the artifact gets none.
+  const std::string kvGap =
+      rt::kvCacheGpuGap(c.kvDType, c.kvKeyGranularity, c.kvResidualWindow, c.kvSinkTokens,
+                        !c.kvKeyScales.empty() || !c.kvValueScales.empty());
+  if (!targets.empty() && !kvGap.empty()) {
     emitWarning(loc) << "no GPU kernels generated for " << llvm::join(targets, ", ")
-                     << ": the KV cache (" << fb::EnumNameKvDType(c.kvDType)
-                     << (rt::kvIsInteger(c.kvDType) ? "" : " with calibrated scales")
+                     << ": the KV cache (" << kvGap
                      << ") has no CUDA kernels yet; the artifact runs on the host backend";
     c.targets.clear();
     c.kernels.clear();

@@ -16,6 +16,7 @@
 
 #include "qtc/rt/Float16.h"
 #include "qtc/rt/Float8.h"
+#include "qtc/rt/KvPage.h"
 #include "qtc/rt/QuantizedRows.h"
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <cstring>
 #include <iterator>
 #include <numeric>
+#include <optional>
 #include <random>
 
 using namespace qtc;
@@ -706,14 +708,20 @@ Status checkArgmax(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
 // RoPE + KV append, attention
 //===----------------------------------------------------------------------===//
 
-// A K or V cache array: f16 elements, or OCP E4M3 bytes when the manifest
-// says kv_fp8=1 (a missing key means f16). Starts out poisoned (NaN in
-// either format, the harness's 0xFF fill).
+// A K or V cache array: f16 elements, OCP E4M3 bytes when the manifest
+// says kv_fp8=1, or int8 per-token pages (qtc/rt/KvPage.h, [block, kv_head]
+// pages of block_size slots) when it says kv_int8=1 (a missing key means
+// f16). Element i is (row i / head_dim, channel i % head_dim), row = (block
+// * kv_heads + kv_head) * block_size + slot. Starts out poisoned (NaN in
+// either element format, the harness's 0xFF fill; a page's 0xFF scale is
+// an f16 NaN, so an unwritten slot decodes to NaN).
 constexpr uint8_t kPoisonE4M3 = 0xFF;
 bool kvFp8(const ManifestEntry &m) { return m.getInt("kv_fp8") != 0; }
+bool kvInt8(const ManifestEntry &m) { return m.getInt("kv_int8") != 0; }
 
 struct KvCache {
   bool fp8;
+  std::optional<rt::KvPageLayout> page; // int8 pages
   std::vector<uint16_t> halves;
   std::vector<uint8_t> bytes;
   KvCache(size_t elems, bool fp8) : fp8(fp8) {
@@ -722,17 +730,43 @@ struct KvCache {
     else
       halves.assign(elems, kPoisonHalf);
   }
-  size_t size() const { return fp8 ? bytes.size() : halves.size(); }
-  size_t byteSize() const { return fp8 ? bytes.size() : 2 * halves.size(); }
-  void *data() { return fp8 ? static_cast<void *>(bytes.data()) : halves.data(); }
-  // Stores `x` rounded to the cache's format.
+  KvCache(size_t elems, const rt::KvPageLayout &l) : fp8(false), page(l) {
+    const size_t rows = elems / l.headDim;
+    bytes.assign(rows / l.blockSize * l.pageBytes, 0xFF);
+  }
+  size_t size() const {
+    return page ? bytes.size() / page->pageBytes * page->blockSize * page->headDim
+           : fp8 ? bytes.size()
+                 : halves.size();
+  }
+  size_t byteSize() const { return fp8 || page ? bytes.size() : 2 * halves.size(); }
+  void *data() { return fp8 || page ? static_cast<void *>(bytes.data()) : halves.data(); }
+  // Stores `x` rounded to the cache's format (f16 and fp8 caches).
   void set(size_t i, double x) {
     if (fp8)
       bytes[i] = rt::floatToE4M3(static_cast<float>(x));
     else
       halves[i] = rt::floatToHalf(static_cast<float>(x));
   }
-  double get(size_t i) const { return fp8 ? rt::e4m3ToFloat(bytes[i]) : h2d(halves[i]); }
+  // Stores row `row`'s head_dim values: an int8 page's slot is quantized
+  // as kvPageEncodeToken does.
+  void setRow(size_t row, const float *x) {
+    if (!page) {
+      for (int c = 0; c < headDim(); ++c)
+        set(row * headDim() + c, x[c]);
+      return;
+    }
+    rt::kvPageEncodeToken(pageAt(row), *page, static_cast<int>(row % page->blockSize), x);
+  }
+  double get(size_t i) const {
+    if (page) {
+      const size_t row = i / page->headDim;
+      return rt::kvPageDecode(const_cast<KvCache *>(this)->pageAt(row), *page,
+                              static_cast<int>(row % page->blockSize),
+                              static_cast<int>(i % page->headDim), 0);
+    }
+    return fp8 ? rt::e4m3ToFloat(bytes[i]) : h2d(halves[i]);
+  }
   bool poisoned(size_t i) const {
     return fp8 ? bytes[i] == kPoisonE4M3 : halves[i] == kPoisonHalf;
   }
@@ -744,15 +778,38 @@ struct KvCache {
     return out;
   }
   StatusOr<CUdeviceptr> upload(DeviceHarness &h) const {
-    return fp8 ? h.uploadVector(bytes) : h.uploadVector(halves);
+    return fp8 || page ? h.uploadVector(bytes) : h.uploadVector(halves);
+  }
+
+  int headDim() const { return headDimOfElements; }
+  int headDimOfElements = 0; // f16/fp8 caches: set by makeKvCache
+  uint8_t *pageAt(size_t row) {
+    return bytes.data() + row / page->blockSize * page->pageBytes;
   }
 };
 
-KvCache randomCache(size_t elems, bool fp8) {
-  KvCache c(elems, fp8);
+// The manifest's cache of `elems` elements, keys (`keys`) or values.
+KvCache makeKvCache(const ManifestEntry &m, size_t elems, bool keys) {
+  if (kvInt8(m)) {
+    const bool symmetric = m.getInt(keys ? "kv_key_symmetric" : "kv_value_symmetric") != 0;
+    return KvCache(elems, rt::KvPageLayout::make(m.getInt("block_size"), m.getInt("head_dim"), 8,
+                                                 false, symmetric, 0));
+  }
+  KvCache c(elems, kvFp8(m));
+  c.headDimOfElements = m.getInt("head_dim");
+  return c;
+}
+
+KvCache randomCache(const ManifestEntry &m, size_t elems, bool keys) {
+  KvCache c = makeKvCache(m, elems, keys);
   std::normal_distribution<double> dist(0.0, 1.0);
-  for (size_t i = 0; i < elems; ++i)
-    c.set(i, dist(rng));
+  const int hd = m.getInt("head_dim");
+  std::vector<float> row(hd);
+  for (size_t r = 0; r < elems / hd; ++r) {
+    for (float &x : row)
+      x = static_cast<float>(dist(rng));
+    c.setRow(r, row.data());
+  }
   return c;
 }
 
@@ -811,6 +868,47 @@ std::vector<float> inverseFrequencies(double theta, int headDim) {
   return inv;
 }
 
+// The int8 pages RoPE + append wrote against a replica: the same tokens
+// encoded by qtc/rt/KvPage.h into a buffer poisoned like the device's, keys
+// from the kernel's rotated f16 k (what it quantizes; the rotation itself is
+// checked against the double reference), values from the qkv rows. Every
+// byte must match (bad = differing bytes: codes, scales, zeros, and the
+// untouched rest of the pages); rel_l2 compares the decoded keys with the
+// replica's (0 when the bytes match) and the decoded values with the f16
+// values (int8 rounding, well below the 2e-2 allowed).
+Status checkInt8Pages(const ManifestEntry &m, const PagedBatch &batch,
+                      const std::vector<uint16_t> &qkv, const std::vector<uint16_t> &outQkv,
+                      const KvCache &k, const KvCache &v) {
+  const int heads = m.getInt("heads"), kvHeads = m.getInt("kv_heads");
+  const int headDim = m.getInt("head_dim"), blockSize = m.getInt("block_size");
+  const size_t qkvWidth = static_cast<size_t>(heads + 2 * kvHeads) * headDim;
+  KvCache rk = makeKvCache(m, k.size(), true), rv = makeKvCache(m, v.size(), false);
+  CaseResult c{"rope_kv_append", m.get("entry"), "int8 pages", {}, 2e-2};
+  std::vector<float> x(headDim);
+  for (size_t t = 0; t < batch.positions.size(); ++t) {
+    const int pos = batch.positions[t], seq = batch.tokenSeq[t];
+    const int block = batch.blockTables[seq * batch.maxBlocksPerSeq + pos / blockSize];
+    for (int kvh = 0; kvh < kvHeads; ++kvh) {
+      const size_t row = (static_cast<size_t>(block) * kvHeads + kvh) * blockSize + pos % blockSize;
+      for (auto [cache, src, head] : {std::tuple{&rk, &outQkv, heads + kvh},
+                                      std::tuple{&rv, &qkv, heads + kvHeads + kvh}}) {
+        for (int d = 0; d < headDim; ++d)
+          x[d] = static_cast<float>(h2d((*src)[t * qkvWidth + head * headDim + d]));
+        cache->setRow(row, x.data());
+      }
+      for (int d = 0; d < headDim; ++d) {
+        c.cmp.add(k.get(row * headDim + d), rk.get(row * headDim + d));
+        c.cmp.add(v.get(row * headDim + d), h2d(qkv[t * qkvWidth + (heads + kvHeads + kvh) * headDim + d]));
+      }
+    }
+  }
+  for (auto [got, want] : {std::pair{&k, &rk}, std::pair{&v, &rv}})
+    for (size_t i = 0; i < got->bytes.size(); ++i)
+      c.cmp.bad += got->bytes[i] != want->bytes[i];
+  report(c);
+  return Status::ok();
+}
+
 Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f) {
   const int heads = m.getInt("heads"), kvHeads = m.getInt("kv_heads");
   const int headDim = m.getInt("head_dim"), blockSize = m.getInt("block_size");
@@ -838,7 +936,8 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
   ASSIGN_OR_RETURN(dTokenSeq, h.uploadVector(batch.tokenSeq));
   ASSIGN_OR_RETURN(dTables, h.uploadVector(batch.blockTables));
   size_t cacheElems = static_cast<size_t>(batch.numBlocks) * kvHeads * blockSize * headDim;
-  KvCache k(cacheElems, fp8), v(cacheElems, fp8);
+  const bool int8 = kvInt8(m);
+  KvCache k = makeKvCache(m, cacheElems, true), v = makeKvCache(m, cacheElems, false);
   ASSIGN_OR_RETURN(dK, h.alloc(k.byteSize()));
   ASSIGN_OR_RETURN(dV, h.alloc(v.byteSize()));
   std::vector<KernelArg> args(abi::rope_kv_append::kCount);
@@ -890,14 +989,14 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
         double y2 = x2 * std::cos(angle) + x1 * std::sin(angle);
         r.cmp.add(h2d(got[hd * headDim + i]), y1);
         r.cmp.add(h2d(got[hd * headDim + i + half]), y2);
-        if (hd >= heads) {
+        if (hd >= heads && !int8) {
           size_t at = cacheAt(hd - heads, i);
           cacheKey(at, y1, x1, x2);
           cacheKey(at + half, y2, x1, x2);
           written[at] = written[at + half] = 1;
         }
       }
-    for (int kvh = 0; kvh < kvHeads; ++kvh)
+    for (int kvh = 0; kvh < kvHeads && !int8; ++kvh)
       for (int d = 0; d < headDim; ++d) {
         size_t at = cacheAt(kvh, d);
         double want = h2d(in[(heads + kvHeads + kvh) * headDim + d]);
@@ -907,6 +1006,10 @@ Status checkRopeKvAppend(DeviceHarness &h, const ManifestEntry &m, CUfunction f)
           r.cmp.add(v.get(at), want);
         written[at] |= 2;
       }
+  }
+  if (int8) {
+    report(r);
+    return checkInt8Pages(m, batch, qkv, outQkv, k, v);
   }
   for (size_t i = 0; i < cacheElems; ++i) {
     r.untouchedViolations += !(written[i] & 1) && !k.poisoned(i);
@@ -957,20 +1060,26 @@ Status checkAttentionCase(DeviceHarness &h, const ManifestEntry &m, CUfunction f
   // Cached positions hold random keys/values (f16, or e4m3 bytes that the
   // reference decodes like the kernel); every other slot stays NaN so that a
   // read past a token's position poisons its output.
-  KvCache k(cacheElems, kvFp8(m)), v(cacheElems, kvFp8(m));
+  // int8: each slot's rows quantized into its pages by qtc/rt/KvPage.h,
+  // the reference reading what the pages decode to.
+  KvCache k = makeKvCache(m, cacheElems, true), v = makeKvCache(m, cacheElems, false);
   std::normal_distribution<double> dist(0.0, 1.0);
   auto at = [&](int seq, int pos, int kvHead, int d) {
     int block = batch.blockTables[seq * batch.maxBlocksPerSeq + pos / blockSize];
     return ((static_cast<size_t>(block) * kvHeads + kvHead) * blockSize + pos % blockSize) * headDim + d;
   };
+  std::vector<float> kRow(headDim), vRow(headDim);
   for (size_t s = 0; s < lens.size(); ++s)
     for (int p = 0; p < lens[s]; ++p)
-      for (int kvh = 0; kvh < kvHeads; ++kvh)
+      for (int kvh = 0; kvh < kvHeads; ++kvh) {
         for (int d = 0; d < headDim; ++d) {
-          size_t i = at(static_cast<int>(s), p, kvh, d);
-          k.set(i, dist(rng));
-          v.set(i, dist(rng));
+          kRow[d] = static_cast<float>(dist(rng));
+          vRow[d] = static_cast<float>(dist(rng));
         }
+        size_t row = at(static_cast<int>(s), p, kvh, 0) / headDim;
+        k.setRow(row, kRow.data());
+        v.setRow(row, vRow.data());
+      }
   // Tokens at the end of their sequence (seqs 0, 1, 3) would read NaN past
   // their position; the others sit inside their sequence (prefill rows).
   std::vector<uint16_t> qkv = randomHalves(static_cast<size_t>(tokens) * qkvWidth, 1.0);
@@ -1034,8 +1143,8 @@ Status timeAttentionPrefill(DeviceHarness &h, const ManifestEntry &m, CUfunction
   ASSIGN_OR_RETURN(dOut, h.alloc(static_cast<size_t>(length) * heads * headDim * 2));
   ASSIGN_OR_RETURN(args, attentionArgs(h, batch,
                                        randomHalves(static_cast<size_t>(length) * qkvWidth, 1.0),
-                                       randomCache(cacheElems, kvFp8(m)),
-                                       randomCache(cacheElems, kvFp8(m)), dOut));
+                                       randomCache(m, cacheElems, true),
+                                       randomCache(m, cacheElems, false), dOut));
   abi::LaunchExtent extent;
   extent.numRows = length;
   extent.numKvHeads = kvHeads;

@@ -216,6 +216,20 @@ check --prefill --kind attention --heads 4 --kv-heads 2 --head-dim 64 --kv-fp8
 check --prefill --kind attention --heads 32 --kv-heads 8 --head-dim 128 --kv-fp8
 check --prefill --kind attention --heads 32 --kv-heads 32 --head-dim 128 --kv-fp8
 check --prefill --kind attention --heads 8 --kv-heads 1 --head-dim 64 --kv-fp8
+# int8 per-token KV pages (qtc/rt/KvPage.h): symmetric keys and values (the
+# fp16-kvint8 preset), asymmetric ones, and mixed; decode at head_dim 32 and
+# 256 (1- and 8-byte value loads per lane). Prefill rows run on the
+# per-token kernel (no flash schedule reads int8 pages).
+for sym in ss aa sa; do
+  check --kind rope-kv-append --heads 4 --kv-heads 2 --head-dim 64 --kv-int8 $sym
+  check --kind rope-kv-append --heads 32 --kv-heads 8 --head-dim 128 --theta 500000 --kv-int8 $sym
+  check --kind attention --heads 4 --kv-heads 2 --head-dim 64 --kv-int8 $sym
+  check --kind attention --heads 32 --kv-heads 8 --head-dim 128 --kv-int8 $sym
+done
+check --kind attention --heads 32 --kv-heads 32 --head-dim 128 --kv-int8 ss
+check --kind attention --heads 8 --kv-heads 2 --head-dim 32 --kv-int8 ss
+check --kind attention --heads 8 --kv-heads 2 --head-dim 256 --kv-int8 aa
+check --prefill --kind attention --heads 32 --kv-heads 8 --head-dim 128 --kv-int8 ss
 
 # Llama-2-7B decode shapes: the default schedule and a sweep of warps per
 # tile (split-K inside the block) and K steps in flight.

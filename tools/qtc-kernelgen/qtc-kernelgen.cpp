@@ -87,6 +87,11 @@ cl::opt<int> blockSize("block-size", cl::desc("KV block size"), cl::init(16));
 cl::opt<double> theta("theta", cl::desc("RoPE theta"), cl::init(10000.0));
 cl::opt<bool> kvFp8("kv-fp8",
                     cl::desc("RoPE + KV append, attention: fp8 (e4m3) KV cache"));
+cl::opt<std::string> kvInt8(
+    "kv-int8",
+    cl::desc("RoPE + KV append, attention: int8 per-token KV pages, keys then values "
+             "s(ymmetric) or a(symmetric, with zeros): ss, sa, as or aa"),
+    cl::init(""));
 cl::opt<float> epsilon("eps", cl::desc("RmsNorm epsilon"), cl::init(1e-5f));
 cl::opt<std::string> target("target", cl::desc("GPU chip"), cl::init("sm_90"));
 cl::opt<std::string> features("features", cl::desc("PTX ISA feature"),
@@ -162,7 +167,13 @@ std::optional<KernelRequest> requestFromFlags() {
   r.headDim = headDim;
   r.kvBlockSize = blockSize;
   r.rope.theta = static_cast<float>(theta);
-  r.kvFp8 = kvFp8;
+  if (kvFp8)
+    r.kvDType = qtc::rt::fb::KvDType::F8E4M3;
+  if (!kvInt8.empty()) {
+    r.kvDType = qtc::rt::fb::KvDType::Int8;
+    r.kvKeySymmetric = kvInt8[0] == 's';
+    r.kvValueSymmetric = kvInt8[1] == 's';
+  }
   r.epsilon = epsilon;
   r.chip = target;
   r.features = features;
@@ -186,8 +197,11 @@ void printManifestLine(raw_ostream &os, const KernelRequest &r,
      << " tile_m=" << k.tile.tileM << " tile_n=" << k.tile.tileN
      << " split_k=" << k.tile.splitK
      << " programmatic=" << (k.tile.programmaticLaunch ? 1 : 0)
-     << " kv_fp8=" << (r.kvFp8 ? 1 : 0)
-     << " activation=" << qtc::rt::fb::EnumNameActivationQuant(r.activation) << "\n";
+     << " kv_fp8=" << (r.kvFp8() ? 1 : 0)
+     << " activation=" << qtc::rt::fb::EnumNameActivationQuant(r.activation)
+     << " kv_int8=" << (r.kvInt8() ? 1 : 0)
+     << " kv_key_symmetric=" << (r.kvKeySymmetric ? 1 : 0)
+     << " kv_value_symmetric=" << (r.kvValueSymmetric ? 1 : 0) << "\n";
 }
 
 } // namespace
@@ -196,6 +210,12 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "qtc kernel generator driver\n");
 
+  if (!kvInt8.empty() && (kvInt8.size() != 2 || kvInt8.find_first_not_of("sa") != std::string::npos ||
+                          kvFp8)) {
+    errs() << "qtc-kernelgen: --kv-int8 must be ss, sa, as or aa (and not with --kv-fp8), got '"
+           << kvInt8 << "'\n";
+    return 1;
+  }
   std::optional<KernelRequest> request = requestFromFlags();
   if (!request) {
     errs() << "qtc-kernelgen: unknown --kind '" << kind << "' or --activation '"

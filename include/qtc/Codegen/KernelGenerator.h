@@ -68,10 +68,18 @@ struct KernelRequest {
   int kvBlockSize = 16;
   // RoPE frequencies (headDim is taken from the request's headDim).
   rt::RopeFrequencySpec rope;
-  // The paged KV cache holds OCP FP8 E4M3 bytes (runtime/include/qtc/rt/
-  // Float8.h) instead of f16: RopeKvAppend stores with round-to-nearest-even
-  // saturation, Attention widens what it reads. Needs sm_89 or newer.
-  bool kvFp8 = false;
+  // The paged KV cache's format, as the artifact's KvCacheSpec records it
+  // (KernelSelection reads it off the compiled artifact). F16: f16
+  // elements. F8E4M3: OCP FP8 E4M3 bytes (runtime/include/qtc/rt/Float8.h)
+  // with scale 1, RopeKvAppend storing with round-to-nearest-even
+  // saturation, Attention widening what it reads; sm_89 or newer. Int8:
+  // per-token pages (runtime/include/qtc/rt/KvPage.h, no sinks, no window),
+  // keys and values each symmetric or with f16 zeros; RopeKvAppend
+  // quantizes each token per kv head, Attention dequantizes in registers.
+  rt::fb::KvDType kvDType = rt::fb::KvDType::F16;
+  bool kvKeySymmetric = true, kvValueSymmetric = true;
+  bool kvFp8() const { return kvDType == rt::fb::KvDType::F8E4M3; }
+  bool kvInt8() const { return kvDType == rt::fb::KvDType::Int8; }
 
   // Target: `chip` is an sm_XX name, `features` the PTX ISA ("+ptx80").
   std::string chip = "sm_90";

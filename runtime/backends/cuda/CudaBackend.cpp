@@ -2,8 +2,9 @@
 //
 // prepare(): picks the artifact's kernels for the device's sm_XX target,
 // JIT-loads them (ModuleCache keeps the SASS on disk), uploads the weights,
-// allocates the f16 activation slots [maxTokensPerCall, width] and the f16
-// KV pool (per layer K and V, [block, kv_head, slot, head_dim]).
+// allocates the f16 activation slots [maxTokensPerCall, width] and the
+// KV pool (per layer K and V, [block, kv_head, slot, head_dim], or int8
+// [block, kv_head] pages).
 //
 // forward(): one stream. The batch arrays go up in one async copy, every
 // step launches its kernel by qtc/rt/KernelAbi.h, the logits rows come back
@@ -31,6 +32,7 @@
 #include "qtc/rt/Float16.h"
 #include "qtc/rt/GreedyArgmax.h"
 #include "qtc/rt/KernelAbi.h"
+#include "qtc/rt/KvMemory.h"
 #include "qtc/rt/QuantizedRows.h"
 
 #include <cstdio>
@@ -107,8 +109,14 @@ private:
   void dropGraphs();
 
   CUdeviceptr slot(int index) const { return slots_.get() + slotOffsets_[index]; }
-  CUdeviceptr kCache(int layer) const { return kv_.get() + 2 * layer * kvLayerBytes_; }
-  CUdeviceptr vCache(int layer) const { return kCache(layer) + kvLayerBytes_; }
+  // Per layer the K blocks, then the V blocks (int8 pages of keys and
+  // values differ in size when only one has zeros).
+  CUdeviceptr kCache(int layer) const {
+    return kv_.get() + layer * (kBlockBytes_ + vBlockBytes_) * options_.numKvBlocks;
+  }
+  CUdeviceptr vCache(int layer) const {
+    return kCache(layer) + kBlockBytes_ * options_.numKvBlocks;
+  }
 
   const DriverApi &api_;
   CUdevice device_ = 0;
@@ -128,8 +136,8 @@ private:
   std::vector<int> slotWidths_;
   std::vector<int> slotRows_;
   DeviceMemory kv_;
-  size_t kvLayerBytes_ = 0;
-  size_t kvBlockBytes_ = 0;
+  // One block of one layer's keys / values, all kv heads.
+  size_t kBlockBytes_ = 0, vBlockBytes_ = 0;
   int numLayers_ = 0, numKvHeads_ = 0;
   cuda::BatchUpload batch_;
   cuda::PinnedMemory logitsHost_;
@@ -314,11 +322,17 @@ Status CudaBackend::allocateBuffers(const Artifact &artifact) {
 
   numLayers_ = kv.num_layers();
   numKvHeads_ = kv.num_kv_heads();
-  kvBlockBytes_ = static_cast<size_t>(kv.num_kv_heads()) * kv.block_size() * kv.head_dim() *
-                 kvElementBytes(kv.dtype());
-  kvLayerBytes_ = kvBlockBytes_ * options_.numKvBlocks;
-  StatusOr<DeviceMemory> pool =
-      DeviceMemory::allocate(api_, 2 * kvLayerBytes_ * numLayers_, "the KV cache");
+  // Elements [block, kv_head, slot, head_dim]; int8: [block, kv_head]
+  // pages (qtc/rt/KvPage.h).
+  if (kvIsInteger(kv.dtype())) {
+    kBlockBytes_ = static_cast<size_t>(kv.num_kv_heads()) * kvPageLayout(kv, true).pageBytes;
+    vBlockBytes_ = static_cast<size_t>(kv.num_kv_heads()) * kvPageLayout(kv, false).pageBytes;
+  } else {
+    kBlockBytes_ = vBlockBytes_ = static_cast<size_t>(kv.num_kv_heads()) * kv.block_size() *
+                                  kv.head_dim() * kvElementBytes(kv.dtype());
+  }
+  StatusOr<DeviceMemory> pool = DeviceMemory::allocate(
+      api_, (kBlockBytes_ + vBlockBytes_) * options_.numKvBlocks * numLayers_, "the KV cache");
   if (!pool.isOk())
     return pool.status();
   kv_ = std::move(*pool);
@@ -626,9 +640,10 @@ Status CudaBackend::copyKvBlock(int srcBlock, int dstBlock) {
     return Status::ok();
   QTC_CU(api_, cuCtxSetCurrent(context_));
   for (int layer = 0; layer < numLayers_; ++layer)
-    for (CUdeviceptr base : {kCache(layer), vCache(layer)})
-      QTC_CU(api_, cuMemcpyDtoDAsync(base + dstBlock * kvBlockBytes_,
-                                     base + srcBlock * kvBlockBytes_, kvBlockBytes_, stream_));
+    for (auto [base, bytes] : {std::pair{kCache(layer), kBlockBytes_},
+                               std::pair{vCache(layer), vBlockBytes_}})
+      QTC_CU(api_, cuMemcpyDtoDAsync(base + dstBlock * bytes, base + srcBlock * bytes, bytes,
+                                     stream_));
   QTC_CU(api_, cuStreamSynchronize(stream_));
   return Status::ok();
 }
