@@ -74,6 +74,8 @@ done
 # The fp8 (e4m3) KV cache, with the lossy-cache tolerances of
 # test/e2e/kjv-kvfp8.test.
 reference_checks kjv-kvfp8 --ppl-tol 0.01 --top5-logit-tol 0.2
+# The int8 per-token KV cache (fp16-kvint8), when carried, likewise.
+reference_checks kjv-kvint8 --ppl-tol 0.01 --top5-logit-tol 0.2
 
 check memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
   $run $src/kjv-w4a16.qtc --backend cuda --prompt "In the beginning" -n 16 --greedy
