@@ -534,8 +534,18 @@ OpFoldResult ShapeOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
-  if (getInput().getType() == getType() && getType().hasStaticShape())
+  // Same type with at most one dynamic dim: the element counts are equal,
+  // so the dynamic dims are too.
+  if (getInput().getType() == getType() && getType().getNumDynamicDims() <= 1)
     return getInput();
+  // Reshape of a Reshape to a target that does not copy the inner shape's
+  // dims (no 0 entries): the outer target alone.
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>())
+    if (std::optional<SmallVector<int64_t>> target = intsOf(adaptor.getShape()))
+      if (getAllowzero() || !llvm::is_contained(*target, 0)) {
+        getInputMutable().assign(inner.getInput());
+        return getResult();
+      }
   std::optional<Lit> x = readLit(adaptor.getInput());
   std::optional<SmallVector<int64_t>> target = intsOf(adaptor.getShape());
   if (!x || !target)

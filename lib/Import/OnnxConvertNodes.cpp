@@ -977,6 +977,108 @@ Result skipSimplifiedLayerNorm(Node &n) {
   return results;
 }
 
+// onnxruntime's fused attentions (com.microsoft, transformer optimizer) as
+// the opset-23 Attention op on [batch, tokens, heads * head_dim] inputs.
+// Their past key/value operands are the runtime's cache: after
+// qtc-onnx-strip-kv-cache they are absent; a present output still used is
+// not converted. Attributes and inputs that change the numbers and are not
+// raised are errors here rather than dropped.
+LogicalResult fusedAttentionChecks(Node &n, ArrayRef<unsigned> pasts,
+                                   ArrayRef<std::pair<unsigned, StringRef>> unsupported) {
+  for (unsigned i : pasts)
+    if (n.input(i))
+      return n.error() << "has a past key/value input that is not a graph "
+                          "input qtc-onnx-strip-kv-cache removes (the runtime "
+                          "owns the cache)",
+             failure();
+  for (unsigned r = 1; r < n.op.getNumResults(); ++r)
+    if (!n.op.getResult(r).use_empty())
+      return n.error() << "its present key/value or QK output is used, which "
+                          "is not converted (the present of a past graph "
+                          "input is the runtime's cache)",
+             failure();
+  for (auto [i, what] : unsupported)
+    if (n.input(i))
+      return n.error() << "has a " << what << " input, which is not converted",
+             failure();
+  return success();
+}
+
+Result fusedAttention(Node &n, Value mask, int64_t causal, int64_t heads,
+                      int64_t kvHeads) {
+  Value q = n.input(0), k = n.input(1), v = n.input(2);
+  if (!k || !v)
+    return n.error() << "packs Q, K and V into one input, which is not "
+                        "converted",
+           failure();
+  std::optional<Dims> dq = dimsOf(q), dk = dimsOf(k), dv = dimsOf(v);
+  if (!dq || !dk || !dv || dq->size() != 3 || dk->size() != 3 || dv->size() != 3)
+    return n.error() << "needs Q, K and V of rank 3 ([batch, tokens, heads * "
+                        "head_dim])",
+           failure();
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads)
+    return n.error() << "needs num_heads a positive multiple of the key/value "
+                        "heads (" << heads << ", " << kvHeads << ")",
+           failure();
+  FloatAttr scale;
+  if (auto a = dyn_cast_or_null<FloatAttr>(n.op.getAttrs().get("scale")))
+    if (a.getValueAsDouble() != 0.0)
+      scale = n.b.getF32FloatAttr(float(a.getValueAsDouble()));
+  Dims out = *dq;
+  out[2] = ShapedType::isDynamic((*dv)[2]) ? kDyn : (*dv)[2] / kvHeads * heads;
+  auto op = AttentionOp::create(
+      n.b, n.loc(), tensor(out, elementOf(q)), q, k, v, mask,
+      n.b.getI64IntegerAttr(causal), n.b.getI64IntegerAttr(heads),
+      n.b.getI64IntegerAttr(kvHeads), scale, n.b.getF32FloatAttr(0.0f));
+  SmallVector<Value> results{op.getResult()};
+  results.resize(n.op.getNumResults());
+  return results;
+}
+
+// GroupQueryAttention(query, key, value, past_key, past_value, seqlens_k,
+// total_sequence_length, cos_cache, sin_cache, position_ids,
+// attention_bias, head_sink): always causal. seqlens_k and
+// total_sequence_length state the lengths of a batch's (left-aligned)
+// sequences; qtc runs one sequence, all of whose tokens are attended.
+Result groupQueryAttention(Node &n) {
+  if (n.intAttr("do_rotary", 0))
+    return n.error() << "rotates Q and K itself (do_rotary = 1), which is not "
+                        "converted; an explicit RotaryEmbedding is",
+           failure();
+  if (n.intAttr("local_window_size", -1) != -1)
+    return n.error() << "has a local window (local_window_size = "
+                     << n.intAttr("local_window_size", -1)
+                     << "), which is not converted",
+           failure();
+  if (n.floatAttr("softcap", 0.0f) != 0.0f || n.intAttr("smooth_softmax", 0))
+    return n.error() << "has a softcap or a smooth softmax, which is not "
+                        "converted",
+           failure();
+  if (failed(fusedAttentionChecks(n, {3, 4},
+                                  {{9, "position_ids"},
+                                   {10, "attention_bias"},
+                                   {11, "head_sink"}})))
+    return failure();
+  return fusedAttention(n, Value(), /*causal=*/1, n.intAttr("num_heads", 0),
+                        n.intAttr("kv_num_heads", 0));
+}
+
+// MultiHeadAttention(query, key, value, bias, key_padding_mask,
+// attention_bias, past_key, past_value, past_sequence_length,
+// cache_indirection): `unidirectional` is causal; attention_bias an
+// additive mask ([1 or batch, 1 or heads, T, T]).
+Result multiHeadAttention(Node &n) {
+  if (failed(fusedAttentionChecks(n, {6, 7},
+                                  {{3, "bias"},
+                                   {4, "key_padding_mask"},
+                                   {8, "past_sequence_length"},
+                                   {9, "cache_indirection"}})))
+    return failure();
+  int64_t heads = n.intAttr("num_heads", 0);
+  return fusedAttention(n, n.input(5), n.intAttr("unidirectional", 0), heads,
+                        heads);
+}
+
 // Dropout at inference passes its input through (its mask output unused).
 Result dropout(Node &n) {
   for (unsigned r = 1; r < n.op.getNumResults(); ++r)
@@ -1075,6 +1177,8 @@ const Conversion kConversions[] = {
     {"", "SimplifiedLayerNormalization", 1, kAny, 2, simplifiedLayerNorm},
     {"com.microsoft", "SimplifiedLayerNormalization", 1, kAny, 2, simplifiedLayerNorm},
     {"com.microsoft", "SkipSimplifiedLayerNormalization", 1, kAny, 3, skipSimplifiedLayerNorm},
+    {"com.microsoft", "GroupQueryAttention", 1, kAny, 1, groupQueryAttention},
+    {"com.microsoft", "MultiHeadAttention", 1, kAny, 1, multiHeadAttention},
 };
 // clang-format on
 

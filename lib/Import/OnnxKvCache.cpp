@@ -74,10 +74,16 @@ struct OnnxStripKvCachePass
     // Graph outputs that are Identity copies (a present named apart from
     // the Concat that makes it): the return reads the copied value, as
     // conversion would leave it.
+    llvm::SetVector<Operation *> copies;
     for (OpOperand &result : ret->getOpOperands())
       while (isNode(result.get().getDefiningOp(), "Identity") &&
-             result.get().getDefiningOp()->getNumOperands() == 1)
-        result.set(result.get().getDefiningOp()->getOperand(0));
+             result.get().getDefiningOp()->getNumOperands() == 1) {
+        copies.insert(result.get().getDefiningOp());
+        result.set(copies.back()->getOperand(0));
+      }
+    for (Operation *copy : copies)
+      if (copy->use_empty())
+        copy->erase();
     llvm::BitVector pastArgs(entry.getNumArguments());
     llvm::SetVector<Value> presents;
     for (BlockArgument arg : entry.getArguments())

@@ -72,3 +72,65 @@ module attributes {onnx.opset = 17 : i64} {
     return %n#2 : !onnx.value
   }
 }
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @gqa_rotary(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): rotates Q and K itself (do_rotary = 1), which is not converted; an explicit RotaryEmbedding is
+    %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64, do_rotary = 1 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("gqa")
+    return %y#0 : !onnx.value
+  }
+}
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @gqa_window(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): has a local window (local_window_size = 4), which is not converted
+    %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64, local_window_size = 4 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("gqa")
+    return %y#0 : !onnx.value
+  }
+}
+
+// -----
+
+// A past that is not a graph input (qtc-onnx-strip-kv-cache leaves it).
+module attributes {onnx.opset = 17 : i64} {
+  func.func @gqa_past(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>, %p: tensor<1x2x3x16xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): has a past key/value input that is not a graph input qtc-onnx-strip-kv-cache removes (the runtime owns the cache)
+    %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv, %p, %p) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>, tensor<1x2x3x16xf32>, tensor<1x2x3x16xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("gqa")
+    return %y#0 : !onnx.value
+  }
+}
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @gqa_packed(%qkv: tensor<1x?x128xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): packs Q, K and V into one input, which is not converted
+    %none = onnx.absent
+    %y:3 = onnx.node "GroupQueryAttention"(%qkv, %none, %none) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64}} : (tensor<1x?x128xf32>, none, none) -> (!onnx.value, !onnx.value, !onnx.value) loc("gqa")
+    return %y#0 : !onnx.value
+  }
+}
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @mha_bias(%x: tensor<1x?x64xf32>, %b: tensor<192xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'mha' (com.microsoft.MultiHeadAttention): has a bias input, which is not converted
+    %y:3 = onnx.node "MultiHeadAttention"(%x, %x, %x, %b) {domain = "com.microsoft", attrs = {num_heads = 4 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<192xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("mha")
+    return %y#0 : !onnx.value
+  }
+}
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @mha_present(%x: tensor<1x?x64xf32>) -> (!onnx.value, !onnx.value) {
+    // CHECK: error: {{.*}}ONNX node 'mha' (com.microsoft.MultiHeadAttention): its present key/value or QK output is used, which is not converted (the present of a past graph input is the runtime's cache)
+    %y:3 = onnx.node "MultiHeadAttention"(%x, %x, %x) {domain = "com.microsoft", attrs = {num_heads = 4 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<1x?x64xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("mha")
+    return %y#0, %y#1 : !onnx.value, !onnx.value
+  }
+}

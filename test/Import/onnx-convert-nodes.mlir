@@ -146,3 +146,59 @@ module attributes {onnx.opset = 17 : i64} {
     return %n#0, %n#3 : !onnx.value, !onnx.value
   }
 }
+
+// -----
+
+// onnxruntime's com.microsoft GroupQueryAttention (no past: the runtime's
+// cache) is the opset-23 Attention, causal, with its heads; seqlens_k and
+// total_sequence_length (one sequence, all of it attended) are not read.
+// scale 0 is onnxruntime's default, 1/sqrt(head_size): left absent.
+// CHECK-LABEL: func.func @gqa
+// CHECK: onnx.Attention %arg0, %arg1, %arg1 {is_causal = 1 : i64, kv_num_heads = 2 : i64, q_num_heads = 4 : i64} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> tensor<1x?x64xf32>
+module attributes {onnx.opset = 17 : i64} {
+  func.func @gqa(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>, %seqlens: tensor<1xi32>, %total: tensor<i32>) -> !onnx.value {
+    %none = onnx.absent
+    %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv, %none, %none, %seqlens, %total) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64, scale = 0.000000e+00 : f32}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>, none, none, tensor<1xi32>, tensor<i32>) -> (!onnx.value, !onnx.value, !onnx.value)
+    return %y#0 : !onnx.value
+  }
+}
+
+// -----
+
+// com.microsoft MultiHeadAttention: unidirectional is causal, attention_bias
+// the additive mask, the scale kept.
+// CHECK-LABEL: func.func @mha
+// CHECK: onnx.Attention %arg0, %arg0, %arg0, %arg1 {kv_num_heads = 4 : i64, q_num_heads = 4 : i64, scale = 2.500000e-01 : f32} : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<1x1x?x?xf32>) -> tensor<1x?x64xf32>
+module attributes {onnx.opset = 17 : i64} {
+  func.func @mha(%x: tensor<1x?x64xf32>, %bias: tensor<1x1x?x?xf32>) -> !onnx.value {
+    %none = onnx.absent
+    %y:3 = onnx.node "MultiHeadAttention"(%x, %x, %x, %none, %none, %bias) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, scale = 2.500000e-01 : f32}} : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<1x?x64xf32>, none, none, tensor<1x1x?x?xf32>) -> (!onnx.value, !onnx.value, !onnx.value)
+    return %y#0 : !onnx.value
+  }
+}
+
+// -----
+
+// Reshape of a Reshape is the outer target alone (a rotated head view merged
+// back to [1, T, H*D]); a Reshape to its input's type with one dynamic dim
+// is its input. A target with a 0 entry (copying the inner shape's dim) is
+// left.
+// CHECK-LABEL: func.func @reshape_chain
+// CHECK-SAME:  (%[[X:.*]]: tensor<1x?x64xf32>)
+// CHECK:       %[[H:.*]] = onnx.Reshape %[[X]], %{{.*}} : tensor<1x?x64xf32>, tensor<4xi64> -> tensor<1x?x4x16xf32>
+// CHECK:       %[[Z:.*]] = onnx.Reshape %[[X]], %{{.*}} : tensor<1x?x64xf32>, tensor<2xi64> -> tensor<?x64xf32>
+// CHECK:       %[[C:.*]] = onnx.Reshape %[[H]], %{{.*}} : tensor<1x?x4x16xf32>, tensor<3xi64> -> tensor<1x?x64xf32>
+// CHECK:       return %[[X]], %[[Z]], %[[C]]
+module attributes {onnx.opset = 17 : i64} {
+  func.func @reshape_chain(%x: tensor<1x?x64xf32>) -> (!onnx.value, !onnx.value, !onnx.value) {
+    %heads = onnx.Constant dense<[1, -1, 4, 16]> : tensor<4xi64>
+    %merged = onnx.Constant dense<[1, -1, 64]> : tensor<3xi64>
+    %flat = onnx.Constant dense<[-1, 64]> : tensor<2xi64>
+    %copy = onnx.Constant dense<[0, -1, 64]> : tensor<3xi64>
+    %h = onnx.node "Reshape"(%x, %heads) {attrs = {}} : (tensor<1x?x64xf32>, tensor<4xi64>) -> !onnx.value
+    %y = onnx.node "Reshape"(%h, %merged) {attrs = {}} : (!onnx.value, tensor<3xi64>) -> !onnx.value
+    %z = onnx.node "Reshape"(%h, %flat) {attrs = {}} : (!onnx.value, tensor<2xi64>) -> !onnx.value
+    %c = onnx.node "Reshape"(%h, %copy) {attrs = {}} : (!onnx.value, tensor<3xi64>) -> !onnx.value
+    return %y, %z, %c : !onnx.value, !onnx.value, !onnx.value
+  }
+}

@@ -32,6 +32,15 @@ random weights, for the structural importer's tests:
                          present.N.key/value outputs, attention_mask over
                          past + new tokens, a causal mask [T, past + T]
                          offset by the past length (Shape of the cache).
+  ort-group-query-attention.onnx, ort-multi-head-attention.onnx
+                         the cached TorchScript layout as onnxruntime's
+                         transformer optimizer fuses its attention: the
+                         rotated head views merged back to [1, T, H*D] into
+                         com.microsoft GroupQueryAttention (GQA, causal,
+                         seqlens_k/total_sequence_length from the mask) or
+                         MultiHeadAttention (MHA, the mask as attention_bias),
+                         each with past_key/past_value inputs and present
+                         outputs.
   ort-fused-norms.onnx   the TorchScript layout with the norms as
                          onnxruntime's transformer optimizer leaves them:
                          SimplifiedLayerNormalization for the first, then
@@ -262,8 +271,9 @@ def repeat_kv(g, x, kv, heads):
 
 def decoder(g, w, style):
     """Builds the decoder body; returns the logits' name."""
-    torchscript = style in ("torchscript", "optimum")
-    cached = style == "optimum"
+    torchscript = style in ("torchscript", "optimum", "ort-attention")
+    cached = style in ("optimum", "ort-attention")
+    fused_attention = w.get("fused_attention")
     heads, kv = w["heads"], w["kv_heads"]
     ids = "input_ids"
     x = g.op("Gather", [g.const(w["embed"].astype(g.np_dtype), "embed"), ids])
@@ -329,7 +339,8 @@ def decoder(g, w, style):
         shape_of = h if torchscript else None
         q = split_heads(g, linear(g, h, layer["q"]), heads, shape_of)
         k = split_heads(g, linear(g, h, layer["k"]), kv, shape_of)
-        v = split_heads(g, linear(g, h, layer["v"]), kv, shape_of)
+        vproj = linear(g, h, layer["v"])
+        v = split_heads(g, vproj, kv, shape_of)
         q = apply_rope(g, q, cos, sin, by_split=not torchscript,
                        interleaved=w["interleaved"], n=heads)
         k = apply_rope(g, k, cos, sin, by_split=not torchscript,
@@ -342,6 +353,39 @@ def decoder(g, w, style):
             a = g.op("Reshape", [a, g.const(np.array([1, -1, heads * HEAD_DIM], np.int64))])
             x = g.op("Add", [x, linear(g, a, layer["o"])])
             h = rms_norm(g, x, layer["mlp_norm"], fp32_casts=not torchscript)
+            gate = linear(g, h, layer["gate"])
+            silu = g.op("Mul", [gate, g.op("Sigmoid", [gate])])
+            x = g.op("Add", [x, linear(g, g.op("Mul", [silu, linear(g, h, layer["up"])]),
+                                       layer["down"])])
+            continue
+        if fused_attention:
+            # onnxruntime's fused attention on [1, T, heads * head_dim]: the
+            # rotated head views merged back, the values as projected, the
+            # cache as the op's past/present.
+            merge = lambda t, n: g.op("Reshape", [g.op("Transpose", [t], perm=[0, 2, 1, 3]),
+                                                  g.const(np.array([1, -1, n * HEAD_DIM], np.int64))])
+            past = [f"past_key_values.{index}.key", f"past_key_values.{index}.value"]
+            if fused_attention == "gqa":
+                # seqlens_k (last key index) and total length from the mask.
+                summed = g.op("ReduceSum", ["attention_mask", g.const(np.array([1], np.int64))],
+                              keepdims=0)
+                seqlens = g.op("Cast", [g.op("Sub", [summed, g.const(np.int64(1))])],
+                               to=TensorProto.INT32)
+                total_len = g.op("Cast", [g.op("Squeeze", [g.op("Shape", ["attention_mask"], start=1,
+                                                                end=2),
+                                                       g.const(np.array([0], np.int64))])],
+                                 to=TensorProto.INT32)
+                a, pk, pv = g.op("GroupQueryAttention",
+                                 [merge(q, heads), merge(k, kv), vproj] + past + [seqlens, total_len],
+                                 outputs=3, domain="com.microsoft", num_heads=heads,
+                                 kv_num_heads=kv, scale=float(HEAD_DIM ** -0.5))
+            else:
+                a, pk, pv = g.op("MultiHeadAttention",
+                                 [merge(q, heads), merge(k, kv), vproj, "", "", mask] + past,
+                                 outputs=3, domain="com.microsoft", num_heads=heads)
+            g.presents += [(f"present.{index}.key", pk), (f"present.{index}.value", pv)]
+            x = g.op("Add", [x, linear(g, a, layer["o"])])
+            h = rms_norm(g, x, layer["mlp_norm"], fp32_casts=False)
             gate = linear(g, h, layer["gate"])
             silu = g.op("Mul", [gate, g.op("Sigmoid", [gate])])
             x = g.op("Add", [x, linear(g, g.op("Mul", [silu, linear(g, h, layer["up"])]),
@@ -403,7 +447,7 @@ def build(style, opset, dtype, weights):
     if style == "torchscript":
         inputs += [seq("attention_mask"), seq("position_ids")]
     outputs = [helper.make_tensor_value_info("logits", dtype, [1, "sequence", VOCAB])]
-    if style == "optimum":
+    if style in ("optimum", "ort-attention"):
         inputs += [helper.make_tensor_value_info("attention_mask", TensorProto.INT64,
                                                  [1, "total_sequence"]),
                    seq("position_ids")]
@@ -415,13 +459,23 @@ def build(style, opset, dtype, weights):
         for name, value in g.presents:
             g.nodes.append(helper.make_node("Identity", [value], [name], name="/" + name))
             outputs.append(cache(name, "total_sequence"))
+    if weights.get("fused_attention") == "gqa":
+        # The additive mask GroupQueryAttention does not read is not written.
+        used = {o.name for o in outputs}
+        kept = []
+        for node in reversed(g.nodes):
+            if any(o in used for o in node.output):
+                kept.append(node)
+                used.update(node.input)
+        g.nodes = kept[::-1]
+        g.inits = [i for i in g.inits if i.name in used]
     graph = helper.make_graph(g.nodes, "decoder", inputs, outputs, g.inits)
     opsets = [helper.make_opsetid("", opset)]
-    if weights.get("fused_norms"):
+    if weights.get("fused_norms") or weights.get("fused_attention"):
         opsets.append(helper.make_opsetid("com.microsoft", 1))
     model = helper.make_model(graph, opset_imports=opsets)
     model.ir_version = 8
-    if opset <= 17 and not weights.get("fused_norms"):
+    if opset <= 17 and not (weights.get("fused_norms") or weights.get("fused_attention")):
         # Debian's onnx 1.12 knows op schemas up to opset 17, none of
         # onnxruntime's com.microsoft ops.
         onnx.checker.check_model(model)
@@ -452,6 +506,12 @@ DECODERS = [
      ("torchscript", 17, TensorProto.FLOAT)),
     ("optimum-kv-cache", dict(seed=7, heads=4, kv_heads=2, tied=False),
      ("optimum", 17, TensorProto.FLOAT)),
+    ("ort-group-query-attention", dict(seed=8, heads=4, kv_heads=2, tied=False,
+                                       fused_attention="gqa"),
+     ("ort-attention", 17, TensorProto.FLOAT)),
+    ("ort-multi-head-attention", dict(seed=9, heads=4, kv_heads=4, tied=False,
+                                      fused_attention="mha"),
+     ("ort-attention", 17, TensorProto.FLOAT)),
 ]
 
 
@@ -461,6 +521,7 @@ def models():
                                  tied=w["tied"], llama3=w.get("llama3"),
                                  interleaved=w.get("interleaved", False),
                                  fused_norms=w.get("fused_norms", False))
+        weights["fused_attention"] = w.get("fused_attention")
         yield name, weights, build(style, opset, dtype, weights)
 
 

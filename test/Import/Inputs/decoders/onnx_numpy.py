@@ -37,6 +37,52 @@ def _float(x):
     return x.astype(np.float64) if np.issubdtype(x.dtype, np.floating) else x
 
 
+def _attend(q, k, v, heads, kv_heads, scale, past_k, past_v, causal, bias=None,
+            last=None):
+    """onnxruntime's fused attention on [batch, tokens, heads * head_dim]
+    inputs and [batch, kv_heads, past, head_dim] pasts: returns the output
+    and the present key/value (the past joined with the new ones)."""
+    b, s, _ = q.shape
+    d = q.shape[2] // heads
+    split = lambda x, n: x.reshape(b, -1, n, d).transpose(0, 2, 1, 3)
+    qh, kh, vh = split(q, heads), split(k, kv_heads), split(v, kv_heads)
+    if past_k is not None:
+        kh, vh = np.concatenate([past_k, kh], 2), np.concatenate([past_v, vh], 2)
+    total = kh.shape[2]
+    rep = heads // kv_heads
+    scores = qh @ np.repeat(kh, rep, 1).transpose(0, 1, 3, 2) * (scale or 1 / np.sqrt(d))
+    if bias is not None:
+        scores = scores + bias
+    keys, queries = np.arange(total), total - s + np.arange(s)
+    hidden = np.zeros((b, 1, s, total), bool)
+    if causal:
+        hidden |= keys[None, None, None, :] > queries[None, None, :, None]
+    if last is not None:  # seqlens_k: the index of each sequence's last key
+        hidden |= keys[None, None, None, :] > np.asarray(last).reshape(b, 1, 1, 1)
+    scores = np.where(hidden, -np.inf, scores)
+    out = _softmax(scores, -1) @ np.repeat(vh, rep, 1)
+    return out.transpose(0, 2, 1, 3).reshape(b, s, heads * d), kh, vh
+
+
+def group_query_attention(a, q, k, v, past_k=None, past_v=None, seqlens_k=None,
+                          total=None, *rest):
+    """com.microsoft GroupQueryAttention, do_rotary 0: causal, GQA."""
+    if a.get("do_rotary", 0) or any(r is not None for r in rest):
+        raise NotImplementedError("GroupQueryAttention with rotary or extra inputs")
+    return _attend(q, k, v, a["num_heads"], a["kv_num_heads"], a.get("scale", 0.0),
+                   past_k, past_v, causal=True, last=seqlens_k)
+
+
+def multi_head_attention(a, q, k, v, bias=None, padding=None, attention_bias=None,
+                         past_k=None, past_v=None):
+    """com.microsoft MultiHeadAttention on 3-D Q/K/V."""
+    if bias is not None or padding is not None:
+        raise NotImplementedError("MultiHeadAttention bias or key_padding_mask")
+    heads = a["num_heads"]
+    return _attend(q, k, v, heads, heads, a.get("scale", 0.0), past_k, past_v,
+                   causal=bool(a.get("unidirectional", 0)), bias=attention_bias)
+
+
 OPS = {
     "Identity": lambda a, x: x,
     "Neg": lambda a, x: -x,
@@ -68,6 +114,10 @@ OPS = {
     "ReduceMean": lambda a, x, axes=None: x.mean(
         tuple(a["axes"] if axes is None else axes), keepdims=bool(a.get("keepdims", 1))),
     "Softmax": lambda a, x: _softmax(x, a.get("axis", -1)),
+    "ReduceSum": lambda a, x, axes: x.sum(tuple(int(i) for i in axes),
+                                          keepdims=bool(a.get("keepdims", 1))),
+    "GroupQueryAttention": group_query_attention,
+    "MultiHeadAttention": multi_head_attention,
     "Cast": lambda a, x: ((x != 0) if a["to"] == 9 else
                           x.astype(np.int64) if a["to"] in (6, 7) else x.astype(np.float64)),
 }
