@@ -1079,6 +1079,104 @@ Result multiHeadAttention(Node &n) {
                         heads);
 }
 
+Value i64s(Node &n, ArrayRef<int64_t> values) {
+  auto type = tensor({int64_t(values.size())}, n.b.getI64Type());
+  return ConstantOp::create(n.b, n.loc(), type,
+                            DenseElementsAttr::get(type, values))
+      .getResult();
+}
+
+// com.microsoft RotaryEmbedding(input, position_ids, cos_cache, sin_cache)
+// as the decomposition qtc-onnx-raise-rope reads: x * cos + rotate_half(x) *
+// sin on a [1, T, N, H] view of a 3-D input (or on the [1, N, T, H] input),
+// cos/sin the cache rows gathered by position_ids, repeated for both halves.
+Result rotaryEmbedding(Node &n) {
+  Value x = n.input(0), pos = n.input(1), cosCache = n.input(2),
+        sinCache = n.input(3);
+  if (!x || !pos || !cosCache || !sinCache)
+    return n.error() << "needs input, position_ids, cos_cache and sin_cache",
+           failure();
+  if (n.intAttr("interleaved", 0))
+    return n.error() << "rotates interleaved pairs (interleaved = 1), which "
+                        "is not converted",
+           failure();
+  if (n.intAttr("is_packed_batching", 0))
+    return n.error() << "has packed batching, which is not converted",
+           failure();
+  if (n.floatAttr("scale", 1.0f) != 1.0f)
+    return n.error() << "has scale " << n.floatAttr("scale", 1.0f)
+                     << ", which is not converted (only 1)",
+           failure();
+  std::optional<Dims> dx = dimsOf(x), dp = dimsOf(pos), dc = dimsOf(cosCache),
+                      ds = dimsOf(sinCache);
+  if (!dx || (dx->size() != 3 && dx->size() != 4) || !dp || dp->size() != 2 ||
+      !dc || dc->size() != 2 || ShapedType::isDynamic((*dc)[1]) || !ds ||
+      *ds != *dc)
+    return n.error() << "needs a 3-D or 4-D input, [batch, tokens] "
+                        "position_ids and cos/sin caches of one static "
+                        "[positions, head_size / 2] shape",
+           failure();
+  Type et = elementOf(x);
+  if (elementOf(cosCache) != et || elementOf(sinCache) != et)
+    return n.error() << "needs cos/sin caches of the input's element type",
+           failure();
+  int64_t half = (*dc)[1], head = 2 * half;
+  int64_t rotary = n.intAttr("rotary_embedding_dim", 0);
+  if (rotary && rotary != head)
+    return n.error() << "rotates " << rotary << " of " << head
+                     << " features (partial rotary), which is not converted",
+           failure();
+  bool flat = dx->size() == 3;
+  int64_t heads = flat ? n.intAttr("num_heads", 0) : (*dx)[1];
+  if (flat && heads == 0 && !ShapedType::isDynamic((*dx)[2]))
+    heads = (*dx)[2] / head;
+  if (flat && (ShapedType::isDynamic((*dx)[2]) || heads <= 0 ||
+               heads * head != (*dx)[2]))
+    return n.error() << "needs a hidden size of num_heads x head_size "
+                        "(cos_cache's width x 2)",
+           failure();
+  Dims viewDims = flat ? Dims{(*dx)[0], (*dx)[1], heads, head} : *dx;
+  // A dynamic batch is copied (0) rather than stated.
+  int64_t lead = ShapedType::isDynamic((*dx)[0]) ? 0 : (*dx)[0];
+  Value view = flat ? build<ReshapeOp>(n, tensor(viewDims, et), x,
+                                       i64s(n, {lead, -1, heads, head}),
+                                       n.b.getI64IntegerAttr(0))
+                    : x;
+  // cos/sin [b, T, H] broadcast over the heads' axis (2 in the view of a
+  // 3-D input, 1 in a [b, N, T, H] input).
+  int64_t headAxis = flat ? 2 : 1;
+  auto table = [&](Value cache) {
+    Value rows = build<GatherOp>(n, tensor({(*dp)[0], (*dp)[1], half}, et),
+                                 cache, pos, n.b.getI64IntegerAttr(0));
+    Value both = build<ConcatOp>(n, tensor({(*dp)[0], (*dp)[1], head}, et),
+                                 ValueRange{rows, rows},
+                                 n.b.getI64IntegerAttr(2));
+    Dims d{(*dp)[0], (*dp)[1], head};
+    d.insert(d.begin() + headAxis, 1);
+    return build<UnsqueezeOp>(n, tensor(d, et), both,
+                              n.b.getDenseI64ArrayAttr({headAxis}));
+  };
+  Value cos = table(cosCache), sin = table(sinCache);
+  Dims halfDims = viewDims;
+  halfDims[3] = half;
+  Value lo = build<SliceOp>(n, tensor(halfDims, et), view, i64s(n, {0}),
+                            i64s(n, {half}), i64s(n, {3}), i64s(n, {1}));
+  Value hi = build<SliceOp>(n, tensor(halfDims, et), view, i64s(n, {half}),
+                            i64s(n, {head}), i64s(n, {3}), i64s(n, {1}));
+  Type viewType = view.getType();
+  Value negated = build<NegOp>(n, hi.getType(), hi);
+  Value rotated = build<ConcatOp>(n, viewType, ValueRange{negated, lo},
+                                  n.b.getI64IntegerAttr(3));
+  Value plain = build<MulOp>(n, viewType, view, cos);
+  Value turned = build<MulOp>(n, viewType, rotated, sin);
+  Value y = build<AddOp>(n, viewType, plain, turned);
+  if (flat)
+    y = build<ReshapeOp>(n, x.getType(), y,
+                         i64s(n, {lead, -1, (*dx)[2]}),
+                         n.b.getI64IntegerAttr(0));
+  return one(y);
+}
+
 // Dropout at inference passes its input through (its mask output unused).
 Result dropout(Node &n) {
   for (unsigned r = 1; r < n.op.getNumResults(); ++r)
@@ -1179,6 +1277,7 @@ const Conversion kConversions[] = {
     {"com.microsoft", "SkipSimplifiedLayerNormalization", 1, kAny, 3, skipSimplifiedLayerNorm},
     {"com.microsoft", "GroupQueryAttention", 1, kAny, 1, groupQueryAttention},
     {"com.microsoft", "MultiHeadAttention", 1, kAny, 1, multiHeadAttention},
+    {"com.microsoft", "RotaryEmbedding", 1, kAny, 4, rotaryEmbedding},
 };
 // clang-format on
 

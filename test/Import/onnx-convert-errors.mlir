@@ -134,3 +134,44 @@ module attributes {onnx.opset = 17 : i64} {
     return %y#0, %y#1 : !onnx.value, !onnx.value
   }
 }
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @rotary_interleaved(%x: tensor<1x?x64xf32>, %pos: tensor<1x?xi64>, %c: tensor<32x8xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'rope' (com.microsoft.RotaryEmbedding): rotates interleaved pairs (interleaved = 1), which is not converted
+    %y = onnx.node "RotaryEmbedding"(%x, %pos, %c, %c) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, interleaved = 1 : i64}} : (tensor<1x?x64xf32>, tensor<1x?xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> !onnx.value loc("rope")
+    return %y : !onnx.value
+  }
+}
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @rotary_partial(%x: tensor<1x?x64xf32>, %pos: tensor<1x?xi64>, %c: tensor<32x8xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'rope' (com.microsoft.RotaryEmbedding): rotates 8 of 16 features (partial rotary), which is not converted
+    %y = onnx.node "RotaryEmbedding"(%x, %pos, %c, %c) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, rotary_embedding_dim = 8 : i64}} : (tensor<1x?x64xf32>, tensor<1x?xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> !onnx.value loc("rope")
+    return %y : !onnx.value
+  }
+}
+
+// -----
+
+// The scalar position offset form of position_ids.
+module attributes {onnx.opset = 17 : i64} {
+  func.func @rotary_offset(%x: tensor<1x?x64xf32>, %pos: tensor<1xi64>, %c: tensor<32x8xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'rope' (com.microsoft.RotaryEmbedding): needs a 3-D or 4-D input, [batch, tokens] position_ids and cos/sin caches of one static [positions, head_size / 2] shape
+    %y = onnx.node "RotaryEmbedding"(%x, %pos, %c, %c) {domain = "com.microsoft", attrs = {num_heads = 4 : i64}} : (tensor<1x?x64xf32>, tensor<1xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> !onnx.value loc("rope")
+    return %y : !onnx.value
+  }
+}
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @rotary_heads_mismatch(%x: tensor<1x?x60xf32>, %pos: tensor<1x?xi64>, %c: tensor<32x8xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'rope' (com.microsoft.RotaryEmbedding): needs a hidden size of num_heads x head_size (cos_cache's width x 2)
+    %y = onnx.node "RotaryEmbedding"(%x, %pos, %c, %c) {domain = "com.microsoft", attrs = {num_heads = 4 : i64}} : (tensor<1x?x60xf32>, tensor<1x?xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> !onnx.value loc("rope")
+    return %y : !onnx.value
+  }
+}

@@ -202,3 +202,45 @@ module attributes {onnx.opset = 17 : i64} {
     return %y, %z, %c : !onnx.value, !onnx.value, !onnx.value
   }
 }
+
+// -----
+
+// com.microsoft RotaryEmbedding on a 3-D input: the decomposition the RoPE
+// raising reads, on a [1, T, heads, head_size] view: the cache rows gathered
+// by position_ids, repeated for both halves and broadcast over the heads;
+// rotate_half by two Slices, Neg and Concat; merged back to [1, T, hidden].
+// CHECK-LABEL: func.func @rotary
+// CHECK-SAME:  (%[[X:.*]]: tensor<1x?x64xf32>, %[[POS:.*]]: tensor<1x?xi64>, %[[COS:.*]]: tensor<32x8xf32>, %[[SIN:.*]]: tensor<32x8xf32>)
+// CHECK:     %[[V:.*]] = onnx.Reshape %[[X]], %{{.*}} : tensor<1x?x64xf32>, tensor<4xi64> -> tensor<1x?x4x16xf32>
+// CHECK:     %[[CR:.*]] = onnx.Gather %[[COS]], %[[POS]] : tensor<32x8xf32>, tensor<1x?xi64> -> tensor<1x?x8xf32>
+// CHECK:     %[[C2:.*]] = onnx.Concat %[[CR]], %[[CR]] {axis = 2 : i64} : (tensor<1x?x8xf32>, tensor<1x?x8xf32>) -> tensor<1x?x16xf32>
+// CHECK:     %[[C:.*]] = onnx.Unsqueeze %[[C2]] {axes = array<i64: 2>} : tensor<1x?x16xf32> -> tensor<1x?x1x16xf32>
+// CHECK:     onnx.Gather %[[SIN]], %[[POS]]
+// CHECK:     %[[LO:.*]] = onnx.Slice %[[V]], {{.*}} -> tensor<1x?x4x8xf32>
+// CHECK:     %[[HI:.*]] = onnx.Slice %[[V]], {{.*}} -> tensor<1x?x4x8xf32>
+// CHECK:     %[[NEG:.*]] = onnx.Neg %[[HI]]
+// CHECK:     %[[ROT:.*]] = onnx.Concat %[[NEG]], %[[LO]] {axis = 3 : i64}
+// CHECK:     %[[A:.*]] = onnx.Mul %[[V]], %[[C]]
+// CHECK:     onnx.Mul %[[ROT]], %{{.*}}
+// CHECK:     %[[Y:.*]] = onnx.Add %[[A]], %{{.*}} : tensor<1x?x4x16xf32>, tensor<1x?x4x16xf32> -> tensor<1x?x4x16xf32>
+// CHECK:     onnx.Reshape %[[Y]], %{{.*}} : tensor<1x?x4x16xf32>, tensor<3xi64> -> tensor<1x?x64xf32>
+module attributes {onnx.opset = 17 : i64} {
+  func.func @rotary(%x: tensor<1x?x64xf32>, %pos: tensor<1x?xi64>, %cos: tensor<32x8xf32>, %sin: tensor<32x8xf32>) -> !onnx.value {
+    %y = onnx.node "RotaryEmbedding"(%x, %pos, %cos, %sin) {domain = "com.microsoft", attrs = {num_heads = 4 : i64}} : (tensor<1x?x64xf32>, tensor<1x?xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> !onnx.value
+    return %y : !onnx.value
+  }
+}
+
+// -----
+
+// A [1, heads, T, head_size] input: no view; cos/sin broadcast over axis 1.
+// CHECK-LABEL: func.func @rotary_heads
+// CHECK:     onnx.Unsqueeze %{{.*}} {axes = array<i64: 1>} : tensor<1x?x16xf32> -> tensor<1x1x?x16xf32>
+// CHECK-NOT: onnx.Reshape
+// CHECK:     onnx.Add {{.*}} -> tensor<1x2x?x16xf32>
+module attributes {onnx.opset = 17 : i64} {
+  func.func @rotary_heads(%x: tensor<1x2x?x16xf32>, %pos: tensor<1x?xi64>, %cos: tensor<32x8xf32>, %sin: tensor<32x8xf32>) -> !onnx.value {
+    %y = onnx.node "RotaryEmbedding"(%x, %pos, %cos, %sin) {domain = "com.microsoft", attrs = {}} : (tensor<1x2x?x16xf32>, tensor<1x?xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> !onnx.value
+    return %y : !onnx.value
+  }
+}

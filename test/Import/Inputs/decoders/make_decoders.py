@@ -41,6 +41,11 @@ random weights, for the structural importer's tests:
                          MultiHeadAttention (MHA, the mask as attention_bias),
                          each with past_key/past_value inputs and present
                          outputs.
+  ort-rotary-gqa.onnx    the same with GroupQueryAttention whose q and k are
+                         com.microsoft RotaryEmbedding nodes on the
+                         projections (cos/sin caches [positions, head_dim/2]
+                         gathered by position_ids), as the optimizer fuses a
+                         Llama graph.
   ort-fused-norms.onnx   the TorchScript layout with the norms as
                          onnxruntime's transformer optimizer leaves them:
                          SimplifiedLayerNormalization for the first, then
@@ -327,6 +332,10 @@ def decoder(g, w, style):
         square = g.op("Expand", [g.const(np.float32(-np.inf)),
                                  g.op("Concat", [g.op("Shape", [ids], start=1, end=2)] * 2, axis=0)])
         mask = g.op("Trilu", [square, g.const(np.int64(1))], upper=1)
+    if w.get("rotary_op"):
+        freqs = np.outer(np.arange(MAX_POS), w["inv_freq"])
+        rope_cos = g.const(np.cos(freqs).astype(np.float32), "cos_cache")
+        rope_sin = g.const(np.sin(freqs).astype(np.float32), "sin_cache")
     fused = w.get("fused_norms", False)
     pending = None  # the norm a fused residual Add already computed
     for index, layer in enumerate(w["layers"]):
@@ -337,8 +346,10 @@ def decoder(g, w, style):
         else:
             h = rms_norm(g, x, layer["attn_norm"], fp32_casts=not torchscript)
         shape_of = h if torchscript else None
-        q = split_heads(g, linear(g, h, layer["q"]), heads, shape_of)
-        k = split_heads(g, linear(g, h, layer["k"]), kv, shape_of)
+        qproj = linear(g, h, layer["q"])
+        q = split_heads(g, qproj, heads, shape_of)
+        kproj = linear(g, h, layer["k"])
+        k = split_heads(g, kproj, kv, shape_of)
         vproj = linear(g, h, layer["v"])
         v = split_heads(g, vproj, kv, shape_of)
         q = apply_rope(g, q, cos, sin, by_split=not torchscript,
@@ -364,6 +375,13 @@ def decoder(g, w, style):
             # cache as the op's past/present.
             merge = lambda t, n: g.op("Reshape", [g.op("Transpose", [t], perm=[0, 2, 1, 3]),
                                                   g.const(np.array([1, -1, n * HEAD_DIM], np.int64))])
+            if w.get("rotary_op"):
+                # com.microsoft RotaryEmbedding on the projections, as the
+                # optimizer fuses RoPE: caches [positions, head_dim / 2].
+                rope_op = lambda t, n: g.op("RotaryEmbedding", [t, "position_ids", rope_cos, rope_sin],
+                                            domain="com.microsoft", num_heads=n)
+                merge = lambda t, n: t
+                q, k = rope_op(qproj, heads), rope_op(kproj, kv)
             past = [f"past_key_values.{index}.key", f"past_key_values.{index}.value"]
             if fused_attention == "gqa":
                 # seqlens_k (last key index) and total length from the mask.
@@ -459,7 +477,7 @@ def build(style, opset, dtype, weights):
         for name, value in g.presents:
             g.nodes.append(helper.make_node("Identity", [value], [name], name="/" + name))
             outputs.append(cache(name, "total_sequence"))
-    if weights.get("fused_attention") == "gqa":
+    if weights.get("fused_attention") == "gqa" or weights.get("rotary_op"):
         # The additive mask GroupQueryAttention does not read is not written.
         used = {o.name for o in outputs}
         kept = []
@@ -512,6 +530,9 @@ DECODERS = [
     ("ort-multi-head-attention", dict(seed=9, heads=4, kv_heads=4, tied=False,
                                       fused_attention="mha"),
      ("ort-attention", 17, TensorProto.FLOAT)),
+    ("ort-rotary-gqa", dict(seed=10, heads=4, kv_heads=2, tied=False,
+                            fused_attention="gqa", rotary_op=True),
+     ("ort-attention", 17, TensorProto.FLOAT)),
 ]
 
 
@@ -522,6 +543,7 @@ def models():
                                  interleaved=w.get("interleaved", False),
                                  fused_norms=w.get("fused_norms", False))
         weights["fused_attention"] = w.get("fused_attention")
+        weights["rotary_op"] = w.get("rotary_op", False)
         yield name, weights, build(style, opset, dtype, weights)
 
 

@@ -83,6 +83,21 @@ def multi_head_attention(a, q, k, v, bias=None, padding=None, attention_bias=Non
                    causal=bool(a.get("unidirectional", 0)), bias=attention_bias)
 
 
+def rotary_embedding(a, x, position_ids, cos_cache, sin_cache):
+    """com.microsoft RotaryEmbedding, not interleaved, on [batch, tokens,
+    heads * head_size] (num_heads) or [batch, heads, tokens, head_size]."""
+    if a.get("interleaved", 0):
+        raise NotImplementedError("interleaved RotaryEmbedding")
+    half = cos_cache.shape[1]
+    flat = x.ndim == 3
+    v = x.reshape(x.shape[0], x.shape[1], -1, 2 * half) if flat else x.transpose(0, 2, 1, 3)
+    cos = cos_cache[position_ids][:, :, None, :]  # [b, T, 1, half]
+    sin = sin_cache[position_ids][:, :, None, :]
+    lo, hi = v[..., :half], v[..., half:]
+    out = np.concatenate([lo * cos - hi * sin, hi * cos + lo * sin], -1)
+    return out.reshape(x.shape) if flat else out.transpose(0, 2, 1, 3)
+
+
 OPS = {
     "Identity": lambda a, x: x,
     "Neg": lambda a, x: -x,
@@ -117,6 +132,7 @@ OPS = {
     "ReduceSum": lambda a, x, axes: x.sum(tuple(int(i) for i in axes),
                                           keepdims=bool(a.get("keepdims", 1))),
     "GroupQueryAttention": group_query_attention,
+    "RotaryEmbedding": rotary_embedding,
     "MultiHeadAttention": multi_head_attention,
     "Cast": lambda a, x: ((x != 0) if a["to"] == 9 else
                           x.astype(np.int64) if a["to"] in (6, 7) else x.astype(np.float64)),
