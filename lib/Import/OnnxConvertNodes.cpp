@@ -977,6 +977,16 @@ Result skipSimplifiedLayerNorm(Node &n) {
   return results;
 }
 
+Value i64s(Node &n, ArrayRef<int64_t> values) {
+  auto type = tensor({int64_t(values.size())}, n.b.getI64Type());
+  return ConstantOp::create(n.b, n.loc(), type,
+                            DenseElementsAttr::get(type, values))
+      .getResult();
+}
+
+FailureOr<Value> rotateHalf(Node &n, Value x, Value pos, Value cosCache,
+                            Value sinCache, int64_t heads);
+
 // onnxruntime's fused attentions (com.microsoft, transformer optimizer) as
 // the opset-23 Attention op on [batch, tokens, heads * head_dim] inputs.
 // Their past key/value operands are the runtime's cache: after
@@ -1004,9 +1014,9 @@ LogicalResult fusedAttentionChecks(Node &n, ArrayRef<unsigned> pasts,
   return success();
 }
 
-Result fusedAttention(Node &n, Value mask, int64_t causal, int64_t heads,
-                      int64_t kvHeads) {
-  Value q = n.input(0), k = n.input(1), v = n.input(2);
+Result fusedAttention(Node &n, Value q, Value k, Value mask, int64_t causal,
+                      int64_t heads, int64_t kvHeads) {
+  Value v = n.input(2);
   if (!k || !v)
     return n.error() << "packs Q, K and V into one input, which is not "
                         "converted",
@@ -1041,9 +1051,10 @@ Result fusedAttention(Node &n, Value mask, int64_t causal, int64_t heads,
 // total_sequence_length state the lengths of a batch's (left-aligned)
 // sequences; qtc runs one sequence, all of whose tokens are attended.
 Result groupQueryAttention(Node &n) {
-  if (n.intAttr("do_rotary", 0))
-    return n.error() << "rotates Q and K itself (do_rotary = 1), which is not "
-                        "converted; an explicit RotaryEmbedding is",
+  bool rotary = n.intAttr("do_rotary", 0);
+  if (rotary && n.intAttr("rotary_interleaved", 0))
+    return n.error() << "rotates interleaved pairs (rotary_interleaved = 1), "
+                        "which is not converted",
            failure();
   if (n.intAttr("local_window_size", -1) != -1)
     return n.error() << "has a local window (local_window_size = "
@@ -1054,13 +1065,56 @@ Result groupQueryAttention(Node &n) {
     return n.error() << "has a softcap or a smooth softmax, which is not "
                         "converted",
            failure();
-  if (failed(fusedAttentionChecks(n, {3, 4},
-                                  {{9, "position_ids"},
-                                   {10, "attention_bias"},
-                                   {11, "head_sink"}})))
+  SmallVector<std::pair<unsigned, StringRef>> unsupported{
+      {10, "attention_bias"}, {11, "head_sink"}};
+  if (!rotary)
+    unsupported.push_back({9, "position_ids (without do_rotary)"});
+  if (failed(fusedAttentionChecks(n, {3, 4}, unsupported)))
     return failure();
-  return fusedAttention(n, Value(), /*causal=*/1, n.intAttr("num_heads", 0),
-                        n.intAttr("kv_num_heads", 0));
+  int64_t heads = n.intAttr("num_heads", 0), kvHeads = n.intAttr("kv_num_heads", 0);
+  Value q = n.input(0), k = n.input(1);
+  if (rotary) {
+    // do_rotary: q and k rotated by the cos_cache/sin_cache rows of their
+    // positions, position_ids or else 0..T-1 (the past being the runtime's).
+    Value cosCache = n.input(7), sinCache = n.input(8), pos = n.input(9);
+    std::optional<Dims> dq = q ? dimsOf(q) : std::nullopt;
+    std::optional<Dims> dc = cosCache ? dimsOf(cosCache) : std::nullopt;
+    std::optional<Dims> ds = sinCache ? dimsOf(sinCache) : std::nullopt;
+    std::optional<Dims> dp = pos ? dimsOf(pos) : std::nullopt;
+    if (!k || !dq || dq->size() != 3 || !dc || dc->size() != 2 ||
+        ShapedType::isDynamic((*dc)[1]) || !ds || *ds != *dc ||
+        (pos && (!dp || dp->size() != 2)))
+      return n.error() << "do_rotary needs 3-D query and key, cos_cache and "
+                          "sin_cache of one static [positions, head_size / "
+                          "2] shape and [batch, tokens] position_ids if any",
+             failure();
+    if (!pos) {
+      Type i64 = n.b.getI64Type();
+      auto scalar = [&](int64_t v) {
+        auto t = tensor({}, i64);
+        return ConstantOp::create(n.b, n.loc(), t, DenseElementsAttr::get(t, v))
+            .getResult();
+      };
+      Value len = build<ShapeOp>(n, tensor({1}, i64), q,
+                                 n.b.getI64IntegerAttr(1),
+                                 n.b.getI64IntegerAttr(2));
+      Value count = build<SqueezeOp>(n, tensor({}, i64), len,
+                                     n.b.getDenseI64ArrayAttr({0}));
+      Value zero = scalar(0), one = scalar(1);
+      Value range = build<RangeOp>(n, tensor({(*dq)[1]}, i64), zero, count, one);
+      pos = build<UnsqueezeOp>(n, tensor({1, (*dq)[1]}, i64), range,
+                               n.b.getDenseI64ArrayAttr({0}));
+    }
+    FailureOr<Value> qr = rotateHalf(n, q, pos, cosCache, sinCache, heads);
+    if (failed(qr))
+      return failure();
+    FailureOr<Value> kr = rotateHalf(n, k, pos, cosCache, sinCache, kvHeads);
+    if (failed(kr))
+      return failure();
+    q = *qr;
+    k = *kr;
+  }
+  return fusedAttention(n, q, k, Value(), /*causal=*/1, heads, kvHeads);
 }
 
 // MultiHeadAttention(query, key, value, bias, key_padding_mask,
@@ -1075,15 +1129,8 @@ Result multiHeadAttention(Node &n) {
                                    {9, "cache_indirection"}})))
     return failure();
   int64_t heads = n.intAttr("num_heads", 0);
-  return fusedAttention(n, n.input(5), n.intAttr("unidirectional", 0), heads,
-                        heads);
-}
-
-Value i64s(Node &n, ArrayRef<int64_t> values) {
-  auto type = tensor({int64_t(values.size())}, n.b.getI64Type());
-  return ConstantOp::create(n.b, n.loc(), type,
-                            DenseElementsAttr::get(type, values))
-      .getResult();
+  return fusedAttention(n, n.input(0), n.input(1), n.input(5),
+                        n.intAttr("unidirectional", 0), heads, heads);
 }
 
 // com.microsoft RotaryEmbedding(input, position_ids, cos_cache, sin_cache)
@@ -1116,18 +1163,32 @@ Result rotaryEmbedding(Node &n) {
                         "position_ids and cos/sin caches of one static "
                         "[positions, head_size / 2] shape",
            failure();
+  int64_t rotary = n.intAttr("rotary_embedding_dim", 0);
+  if (rotary && rotary != 2 * (*dc)[1])
+    return n.error() << "rotates " << rotary << " of " << 2 * (*dc)[1]
+                     << " features (partial rotary), which is not converted",
+           failure();
+  FailureOr<Value> y = rotateHalf(n, x, pos, cosCache, sinCache,
+                                  n.intAttr("num_heads", 0));
+  if (failed(y))
+    return failure();
+  return one(*y);
+}
+
+/// x * cos + rotate_half(x) * sin for `x` [b, T, heads * H] (viewed as
+/// [b, T, heads, H]) or [b, N, T, H], cos/sin the rows of [P, H / 2] caches
+/// gathered by `pos` [b, T] and repeated for both halves.
+FailureOr<Value> rotateHalf(Node &n, Value x, Value pos, Value cosCache,
+                            Value sinCache, int64_t heads) {
+  std::optional<Dims> dx = dimsOf(x), dp = dimsOf(pos), dc = dimsOf(cosCache);
   Type et = elementOf(x);
   if (elementOf(cosCache) != et || elementOf(sinCache) != et)
     return n.error() << "needs cos/sin caches of the input's element type",
            failure();
   int64_t half = (*dc)[1], head = 2 * half;
-  int64_t rotary = n.intAttr("rotary_embedding_dim", 0);
-  if (rotary && rotary != head)
-    return n.error() << "rotates " << rotary << " of " << head
-                     << " features (partial rotary), which is not converted",
-           failure();
   bool flat = dx->size() == 3;
-  int64_t heads = flat ? n.intAttr("num_heads", 0) : (*dx)[1];
+  if (!flat)
+    heads = (*dx)[1];
   if (flat && heads == 0 && !ShapedType::isDynamic((*dx)[2]))
     heads = (*dx)[2] / head;
   if (flat && (ShapedType::isDynamic((*dx)[2]) || heads <= 0 ||
@@ -1174,7 +1235,7 @@ Result rotaryEmbedding(Node &n) {
     y = build<ReshapeOp>(n, x.getType(), y,
                          i64s(n, {lead, -1, (*dx)[2]}),
                          n.b.getI64IntegerAttr(0));
-  return one(y);
+  return y;
 }
 
 // Dropout at inference passes its input through (its mask output unused).

@@ -77,8 +77,18 @@ module attributes {onnx.opset = 17 : i64} {
 
 module attributes {onnx.opset = 17 : i64} {
   func.func @gqa_rotary(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>) -> !onnx.value {
-    // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): rotates Q and K itself (do_rotary = 1), which is not converted; an explicit RotaryEmbedding is
+    // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): do_rotary needs 3-D query and key, cos_cache and sin_cache of one static [positions, head_size / 2] shape and [batch, tokens] position_ids if any
     %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64, do_rotary = 1 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("gqa")
+    return %y#0 : !onnx.value
+  }
+}
+
+// -----
+
+module attributes {onnx.opset = 17 : i64} {
+  func.func @gqa_rotary_interleaved(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>) -> !onnx.value {
+    // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): rotates interleaved pairs (rotary_interleaved = 1), which is not converted
+    %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64, do_rotary = 1 : i64, rotary_interleaved = 1 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("gqa")
     return %y#0 : !onnx.value
   }
 }

@@ -244,3 +244,25 @@ module attributes {onnx.opset = 17 : i64} {
     return %y : !onnx.value
   }
 }
+
+// -----
+
+// GroupQueryAttention with do_rotary: q and k rotated (the RotaryEmbedding
+// decomposition) at positions 0..T-1 from the query's length (the past is
+// the runtime's), then the opset-23 Attention over the rotated pair.
+// CHECK-LABEL: func.func @gqa_do_rotary
+// CHECK:     %[[LEN:.*]] = onnx.Shape %arg0 {end = 2 : i64, start = 1 : i64} : tensor<1x?x64xf32> -> tensor<1xi64>
+// CHECK:     %[[T:.*]] = onnx.Squeeze %[[LEN]]
+// CHECK:     %[[R:.*]] = onnx.Range %{{.*}}, %[[T]], %{{.*}} : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+// CHECK:     %[[POS:.*]] = onnx.Unsqueeze %[[R]] {axes = array<i64: 0>} : tensor<?xi64> -> tensor<1x?xi64>
+// CHECK:     onnx.Gather %arg2, %[[POS]]
+// CHECK:     %[[QR:.*]] = onnx.Reshape %{{.*}} : tensor<1x?x4x16xf32>, tensor<3xi64> -> tensor<1x?x64xf32>
+// CHECK:     %[[KR:.*]] = onnx.Reshape %{{.*}} : tensor<1x?x2x16xf32>, tensor<3xi64> -> tensor<1x?x32xf32>
+// CHECK:     onnx.Attention %[[QR]], %[[KR]], %arg1 {is_causal = 1 : i64, kv_num_heads = 2 : i64, q_num_heads = 4 : i64}
+module attributes {onnx.opset = 17 : i64} {
+  func.func @gqa_do_rotary(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>, %cos: tensor<32x8xf32>, %sin: tensor<32x8xf32>, %seqlens: tensor<1xi32>, %total: tensor<i32>) -> !onnx.value {
+    %none = onnx.absent
+    %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv, %none, %none, %seqlens, %total, %cos, %sin) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64, do_rotary = 1 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>, none, none, tensor<1xi32>, tensor<i32>, tensor<32x8xf32>, tensor<32x8xf32>) -> (!onnx.value, !onnx.value, !onnx.value)
+    return %y#0 : !onnx.value
+  }
+}

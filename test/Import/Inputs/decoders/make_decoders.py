@@ -46,6 +46,9 @@ random weights, for the structural importer's tests:
                          projections (cos/sin caches [positions, head_dim/2]
                          gathered by position_ids), as the optimizer fuses a
                          Llama graph.
+  ort-gqa-do-rotary.onnx the same with GroupQueryAttention rotating q and k
+                         itself (do_rotary, cos_cache/sin_cache inputs), as
+                         onnxruntime-genai's model builder writes it.
   ort-fused-norms.onnx   the TorchScript layout with the norms as
                          onnxruntime's transformer optimizer leaves them:
                          SimplifiedLayerNormalization for the first, then
@@ -375,7 +378,11 @@ def decoder(g, w, style):
             # cache as the op's past/present.
             merge = lambda t, n: g.op("Reshape", [g.op("Transpose", [t], perm=[0, 2, 1, 3]),
                                                   g.const(np.array([1, -1, n * HEAD_DIM], np.int64))])
-            if w.get("rotary_op"):
+            if w.get("rotary_op") == "gqa":
+                # GroupQueryAttention rotates q and k itself (do_rotary).
+                merge = lambda t, n: t
+                q, k = qproj, kproj
+            elif w.get("rotary_op"):
                 # com.microsoft RotaryEmbedding on the projections, as the
                 # optimizer fuses RoPE: caches [positions, head_dim / 2].
                 rope_op = lambda t, n: g.op("RotaryEmbedding", [t, "position_ids", rope_cos, rope_sin],
@@ -393,10 +400,13 @@ def decoder(g, w, style):
                                                                 end=2),
                                                        g.const(np.array([0], np.int64))])],
                                  to=TensorProto.INT32)
+                tables = [rope_cos, rope_sin] if w.get("rotary_op") == "gqa" else []
+                rotary = dict(do_rotary=1) if tables else {}
                 a, pk, pv = g.op("GroupQueryAttention",
-                                 [merge(q, heads), merge(k, kv), vproj] + past + [seqlens, total_len],
+                                 [merge(q, heads), merge(k, kv), vproj] + past +
+                                 [seqlens, total_len] + tables,
                                  outputs=3, domain="com.microsoft", num_heads=heads,
-                                 kv_num_heads=kv, scale=float(HEAD_DIM ** -0.5))
+                                 kv_num_heads=kv, scale=float(HEAD_DIM ** -0.5), **rotary)
             else:
                 a, pk, pv = g.op("MultiHeadAttention",
                                  [merge(q, heads), merge(k, kv), vproj, "", "", mask] + past,
@@ -532,6 +542,9 @@ DECODERS = [
      ("ort-attention", 17, TensorProto.FLOAT)),
     ("ort-rotary-gqa", dict(seed=10, heads=4, kv_heads=2, tied=False,
                             fused_attention="gqa", rotary_op=True),
+     ("ort-attention", 17, TensorProto.FLOAT)),
+    ("ort-gqa-do-rotary", dict(seed=11, heads=4, kv_heads=2, tied=False,
+                               fused_attention="gqa", rotary_op="gqa"),
      ("ort-attention", 17, TensorProto.FLOAT)),
 ]
 

@@ -37,6 +37,21 @@ def _float(x):
     return x.astype(np.float64) if np.issubdtype(x.dtype, np.floating) else x
 
 
+def rotary_embedding(a, x, position_ids, cos_cache, sin_cache):
+    """com.microsoft RotaryEmbedding, not interleaved, on [batch, tokens,
+    heads * head_size] (num_heads) or [batch, heads, tokens, head_size]."""
+    if a.get("interleaved", 0):
+        raise NotImplementedError("interleaved RotaryEmbedding")
+    half = cos_cache.shape[1]
+    flat = x.ndim == 3
+    v = x.reshape(x.shape[0], x.shape[1], -1, 2 * half) if flat else x.transpose(0, 2, 1, 3)
+    cos = cos_cache[position_ids][:, :, None, :]  # [b, T, 1, half]
+    sin = sin_cache[position_ids][:, :, None, :]
+    lo, hi = v[..., :half], v[..., half:]
+    out = np.concatenate([lo * cos - hi * sin, hi * cos + lo * sin], -1)
+    return out.reshape(x.shape) if flat else out.transpose(0, 2, 1, 3)
+
+
 def _attend(q, k, v, heads, kv_heads, scale, past_k, past_v, causal, bias=None,
             last=None):
     """onnxruntime's fused attention on [batch, tokens, heads * head_dim]
@@ -65,10 +80,16 @@ def _attend(q, k, v, heads, kv_heads, scale, past_k, past_v, causal, bias=None,
 
 
 def group_query_attention(a, q, k, v, past_k=None, past_v=None, seqlens_k=None,
-                          total=None, *rest):
-    """com.microsoft GroupQueryAttention, do_rotary 0: causal, GQA."""
-    if a.get("do_rotary", 0) or any(r is not None for r in rest):
-        raise NotImplementedError("GroupQueryAttention with rotary or extra inputs")
+                          total=None, cos_cache=None, sin_cache=None, *rest):
+    """com.microsoft GroupQueryAttention: causal, GQA; do_rotary rotates q
+    and k (rotate-half) at their positions, after the past."""
+    if any(r is not None for r in rest) or a.get("rotary_interleaved", 0):
+        raise NotImplementedError("GroupQueryAttention with extra inputs")
+    if a.get("do_rotary", 0):
+        past = 0 if past_k is None else past_k.shape[2]
+        pos = past + np.arange(q.shape[1])[None]
+        rope = lambda x, n: rotary_embedding({}, x, pos, cos_cache, sin_cache)
+        q, k = rope(q, a["num_heads"]), rope(k, a["kv_num_heads"])
     return _attend(q, k, v, a["num_heads"], a["kv_num_heads"], a.get("scale", 0.0),
                    past_k, past_v, causal=True, last=seqlens_k)
 
@@ -81,21 +102,6 @@ def multi_head_attention(a, q, k, v, bias=None, padding=None, attention_bias=Non
     heads = a["num_heads"]
     return _attend(q, k, v, heads, heads, a.get("scale", 0.0), past_k, past_v,
                    causal=bool(a.get("unidirectional", 0)), bias=attention_bias)
-
-
-def rotary_embedding(a, x, position_ids, cos_cache, sin_cache):
-    """com.microsoft RotaryEmbedding, not interleaved, on [batch, tokens,
-    heads * head_size] (num_heads) or [batch, heads, tokens, head_size]."""
-    if a.get("interleaved", 0):
-        raise NotImplementedError("interleaved RotaryEmbedding")
-    half = cos_cache.shape[1]
-    flat = x.ndim == 3
-    v = x.reshape(x.shape[0], x.shape[1], -1, 2 * half) if flat else x.transpose(0, 2, 1, 3)
-    cos = cos_cache[position_ids][:, :, None, :]  # [b, T, 1, half]
-    sin = sin_cache[position_ids][:, :, None, :]
-    lo, hi = v[..., :half], v[..., half:]
-    out = np.concatenate([lo * cos - hi * sin, hi * cos + lo * sin], -1)
-    return out.reshape(x.shape) if flat else out.transpose(0, 2, 1, 3)
 
 
 OPS = {
