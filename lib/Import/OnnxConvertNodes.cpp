@@ -985,7 +985,7 @@ Value i64s(Node &n, ArrayRef<int64_t> values) {
 }
 
 FailureOr<Value> rotateHalf(Node &n, Value x, Value pos, Value cosCache,
-                            Value sinCache, int64_t heads);
+                            Value sinCache, int64_t heads, bool interleaved);
 
 // onnxruntime's fused attentions (com.microsoft, transformer optimizer) as
 // the opset-23 Attention op on [batch, tokens, heads * head_dim] inputs.
@@ -1052,10 +1052,7 @@ Result fusedAttention(Node &n, Value q, Value k, Value mask, int64_t causal,
 // sequences; qtc runs one sequence, all of whose tokens are attended.
 Result groupQueryAttention(Node &n) {
   bool rotary = n.intAttr("do_rotary", 0);
-  if (rotary && n.intAttr("rotary_interleaved", 0))
-    return n.error() << "rotates interleaved pairs (rotary_interleaved = 1), "
-                        "which is not converted",
-           failure();
+  bool interleaved = n.intAttr("rotary_interleaved", 0) != 0;
   if (n.intAttr("local_window_size", -1) != -1)
     return n.error() << "has a local window (local_window_size = "
                      << n.intAttr("local_window_size", -1)
@@ -1105,10 +1102,12 @@ Result groupQueryAttention(Node &n) {
       pos = build<UnsqueezeOp>(n, tensor({1, (*dq)[1]}, i64), range,
                                n.b.getDenseI64ArrayAttr({0}));
     }
-    FailureOr<Value> qr = rotateHalf(n, q, pos, cosCache, sinCache, heads);
+    FailureOr<Value> qr =
+        rotateHalf(n, q, pos, cosCache, sinCache, heads, interleaved);
     if (failed(qr))
       return failure();
-    FailureOr<Value> kr = rotateHalf(n, k, pos, cosCache, sinCache, kvHeads);
+    FailureOr<Value> kr =
+        rotateHalf(n, k, pos, cosCache, sinCache, kvHeads, interleaved);
     if (failed(kr))
       return failure();
     q = *qr;
@@ -1143,10 +1142,6 @@ Result rotaryEmbedding(Node &n) {
   if (!x || !pos || !cosCache || !sinCache)
     return n.error() << "needs input, position_ids, cos_cache and sin_cache",
            failure();
-  if (n.intAttr("interleaved", 0))
-    return n.error() << "rotates interleaved pairs (interleaved = 1), which "
-                        "is not converted",
-           failure();
   if (n.intAttr("is_packed_batching", 0))
     return n.error() << "has packed batching, which is not converted",
            failure();
@@ -1169,7 +1164,8 @@ Result rotaryEmbedding(Node &n) {
                      << " features (partial rotary), which is not converted",
            failure();
   FailureOr<Value> y = rotateHalf(n, x, pos, cosCache, sinCache,
-                                  n.intAttr("num_heads", 0));
+                                  n.intAttr("num_heads", 0),
+                                  n.intAttr("interleaved", 0) != 0);
   if (failed(y))
     return failure();
   return one(*y);
@@ -1177,9 +1173,11 @@ Result rotaryEmbedding(Node &n) {
 
 /// x * cos + rotate_half(x) * sin for `x` [b, T, heads * H] (viewed as
 /// [b, T, heads, H]) or [b, N, T, H], cos/sin the rows of [P, H / 2] caches
-/// gathered by `pos` [b, T] and repeated for both halves.
+/// gathered by `pos` [b, T] and repeated for both halves; interleaved: GPT-J's
+/// rotate_every_two(x) (step-2 Slices, Neg, Unsqueeze, Concat, Reshape), each
+/// row's entries repeated side by side.
 FailureOr<Value> rotateHalf(Node &n, Value x, Value pos, Value cosCache,
-                            Value sinCache, int64_t heads) {
+                            Value sinCache, int64_t heads, bool interleaved) {
   std::optional<Dims> dx = dimsOf(x), dp = dimsOf(pos), dc = dimsOf(cosCache);
   Type et = elementOf(x);
   if (elementOf(cosCache) != et || elementOf(sinCache) != et)
@@ -1209,9 +1207,20 @@ FailureOr<Value> rotateHalf(Node &n, Value x, Value pos, Value cosCache,
   auto table = [&](Value cache) {
     Value rows = build<GatherOp>(n, tensor({(*dp)[0], (*dp)[1], half}, et),
                                  cache, pos, n.b.getI64IntegerAttr(0));
-    Value both = build<ConcatOp>(n, tensor({(*dp)[0], (*dp)[1], head}, et),
-                                 ValueRange{rows, rows},
-                                 n.b.getI64IntegerAttr(2));
+    Value both;
+    if (interleaved) {
+      Value col = build<UnsqueezeOp>(n, tensor({(*dp)[0], (*dp)[1], half, 1}, et),
+                                     rows, n.b.getDenseI64ArrayAttr({3}));
+      Value pairs = build<ConcatOp>(n, tensor({(*dp)[0], (*dp)[1], half, 2}, et),
+                                    ValueRange{col, col}, n.b.getI64IntegerAttr(3));
+      int64_t posLead = ShapedType::isDynamic((*dp)[0]) ? 0 : (*dp)[0];
+      both = build<ReshapeOp>(n, tensor({(*dp)[0], (*dp)[1], head}, et), pairs,
+                              i64s(n, {posLead, -1, head}),
+                              n.b.getI64IntegerAttr(0));
+    } else {
+      both = build<ConcatOp>(n, tensor({(*dp)[0], (*dp)[1], head}, et),
+                             ValueRange{rows, rows}, n.b.getI64IntegerAttr(2));
+    }
     Dims d{(*dp)[0], (*dp)[1], head};
     d.insert(d.begin() + headAxis, 1);
     return build<UnsqueezeOp>(n, tensor(d, et), both,
@@ -1220,14 +1229,44 @@ FailureOr<Value> rotateHalf(Node &n, Value x, Value pos, Value cosCache,
   Value cos = table(cosCache), sin = table(sinCache);
   Dims halfDims = viewDims;
   halfDims[3] = half;
-  Value lo = build<SliceOp>(n, tensor(halfDims, et), view, i64s(n, {0}),
-                            i64s(n, {half}), i64s(n, {3}), i64s(n, {1}));
-  Value hi = build<SliceOp>(n, tensor(halfDims, et), view, i64s(n, {half}),
-                            i64s(n, {head}), i64s(n, {3}), i64s(n, {1}));
   Type viewType = view.getType();
-  Value negated = build<NegOp>(n, hi.getType(), hi);
-  Value rotated = build<ConcatOp>(n, viewType, ValueRange{negated, lo},
-                                  n.b.getI64IntegerAttr(3));
+  Value rotated;
+  if (interleaved) {
+    // flatten(stack(-x[..., 1::2], x[..., 0::2]), -2).
+    Value even = build<SliceOp>(n, tensor(halfDims, et), view, i64s(n, {0}),
+                                i64s(n, {head}), i64s(n, {3}), i64s(n, {2}));
+    Value odd = build<SliceOp>(n, tensor(halfDims, et), view, i64s(n, {1}),
+                               i64s(n, {head}), i64s(n, {3}), i64s(n, {2}));
+    Dims pairDims = halfDims;
+    pairDims.push_back(1);
+    Value negated = build<NegOp>(n, odd.getType(), odd);
+    Value first = build<UnsqueezeOp>(n, tensor(pairDims, et), negated,
+                                     n.b.getDenseI64ArrayAttr({4}));
+    Value second = build<UnsqueezeOp>(n, tensor(pairDims, et), even,
+                                      n.b.getDenseI64ArrayAttr({4}));
+    pairDims.back() = 2;
+    Value pairs = build<ConcatOp>(n, tensor(pairDims, et),
+                                  ValueRange{first, second},
+                                  n.b.getI64IntegerAttr(4));
+    SmallVector<int64_t> target(viewDims.begin(), viewDims.end());
+    for (auto [i, d] : llvm::enumerate(target))
+      if (ShapedType::isDynamic(d))
+        d = i == 0 ? 0 : -1; // a dynamic batch copied
+    if (llvm::count(target, -1) > 1)
+      return n.error() << "needs at most one dynamic dimension besides the "
+                          "batch for interleaved rotary",
+             failure();
+    rotated = build<ReshapeOp>(n, viewType, pairs, i64s(n, target),
+                               n.b.getI64IntegerAttr(0));
+  } else {
+    Value lo = build<SliceOp>(n, tensor(halfDims, et), view, i64s(n, {0}),
+                              i64s(n, {half}), i64s(n, {3}), i64s(n, {1}));
+    Value hi = build<SliceOp>(n, tensor(halfDims, et), view, i64s(n, {half}),
+                              i64s(n, {head}), i64s(n, {3}), i64s(n, {1}));
+    Value negated = build<NegOp>(n, hi.getType(), hi);
+    rotated = build<ConcatOp>(n, viewType, ValueRange{negated, lo},
+                              n.b.getI64IntegerAttr(3));
+  }
   Value plain = build<MulOp>(n, viewType, view, cos);
   Value turned = build<MulOp>(n, viewType, rotated, sin);
   Value y = build<AddOp>(n, viewType, plain, turned);

@@ -86,16 +86,6 @@ module attributes {onnx.opset = 17 : i64} {
 // -----
 
 module attributes {onnx.opset = 17 : i64} {
-  func.func @gqa_rotary_interleaved(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>) -> !onnx.value {
-    // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): rotates interleaved pairs (rotary_interleaved = 1), which is not converted
-    %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64, do_rotary = 1 : i64, rotary_interleaved = 1 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("gqa")
-    return %y#0 : !onnx.value
-  }
-}
-
-// -----
-
-module attributes {onnx.opset = 17 : i64} {
   func.func @gqa_window(%q: tensor<1x?x64xf32>, %kv: tensor<1x?x32xf32>) -> !onnx.value {
     // CHECK: error: {{.*}}ONNX node 'gqa' (com.microsoft.GroupQueryAttention): has a local window (local_window_size = 4), which is not converted
     %y:3 = onnx.node "GroupQueryAttention"(%q, %kv, %kv) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, kv_num_heads = 2 : i64, local_window_size = 4 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x32xf32>, tensor<1x?x32xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("gqa")
@@ -142,16 +132,6 @@ module attributes {onnx.opset = 17 : i64} {
     // CHECK: error: {{.*}}ONNX node 'mha' (com.microsoft.MultiHeadAttention): its present key/value or QK output is used, which is not converted (the present of a past graph input is the runtime's cache)
     %y:3 = onnx.node "MultiHeadAttention"(%x, %x, %x) {domain = "com.microsoft", attrs = {num_heads = 4 : i64}} : (tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<1x?x64xf32>) -> (!onnx.value, !onnx.value, !onnx.value) loc("mha")
     return %y#0, %y#1 : !onnx.value, !onnx.value
-  }
-}
-
-// -----
-
-module attributes {onnx.opset = 17 : i64} {
-  func.func @rotary_interleaved(%x: tensor<1x?x64xf32>, %pos: tensor<1x?xi64>, %c: tensor<32x8xf32>) -> !onnx.value {
-    // CHECK: error: {{.*}}ONNX node 'rope' (com.microsoft.RotaryEmbedding): rotates interleaved pairs (interleaved = 1), which is not converted
-    %y = onnx.node "RotaryEmbedding"(%x, %pos, %c, %c) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, interleaved = 1 : i64}} : (tensor<1x?x64xf32>, tensor<1x?xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> !onnx.value loc("rope")
-    return %y : !onnx.value
   }
 }
 

@@ -266,3 +266,28 @@ module attributes {onnx.opset = 17 : i64} {
     return %y#0 : !onnx.value
   }
 }
+
+// -----
+
+// Interleaved RotaryEmbedding: GPT-J's rotate_every_two (step-2 Slices, Neg,
+// Unsqueeze on a new last axis, Concat, Reshape back to the view) and each
+// cache row's entries repeated side by side, the form qtc-onnx-raise-rope
+// raises as interleaved.
+// CHECK-LABEL: func.func @rotary_interleaved
+// CHECK:     onnx.Gather %arg2, %arg1 : tensor<32x8xf32>, tensor<1x?xi64> -> tensor<1x?x8xf32>
+// CHECK:     onnx.Unsqueeze %{{.*}} {axes = array<i64: 3>} : tensor<1x?x8xf32> -> tensor<1x?x8x1xf32>
+// CHECK:     onnx.Concat %{{.*}}, %{{.*}} {axis = 3 : i64} : (tensor<1x?x8x1xf32>, tensor<1x?x8x1xf32>) -> tensor<1x?x8x2xf32>
+// CHECK:     onnx.Reshape %{{.*}} : tensor<1x?x8x2xf32>, tensor<3xi64> -> tensor<1x?x16xf32>
+// CHECK:     %[[EVEN:.*]] = onnx.Slice %[[V:[0-9]+]], %{{.*}} -> tensor<1x?x4x8xf32>
+// CHECK:     %[[ODD:.*]] = onnx.Slice %[[V]], %{{.*}} -> tensor<1x?x4x8xf32>
+// CHECK:     %[[NEG:.*]] = onnx.Neg %[[ODD]]
+// CHECK:     %[[A:.*]] = onnx.Unsqueeze %[[NEG]] {axes = array<i64: 4>} : tensor<1x?x4x8xf32> -> tensor<1x?x4x8x1xf32>
+// CHECK:     %[[B:.*]] = onnx.Unsqueeze %[[EVEN]] {axes = array<i64: 4>}
+// CHECK:     %[[P:.*]] = onnx.Concat %[[A]], %[[B]] {axis = 4 : i64} : (tensor<1x?x4x8x1xf32>, tensor<1x?x4x8x1xf32>) -> tensor<1x?x4x8x2xf32>
+// CHECK:     onnx.Reshape %[[P]], %{{.*}} : tensor<1x?x4x8x2xf32>, tensor<4xi64> -> tensor<1x?x4x16xf32>
+module attributes {onnx.opset = 17 : i64} {
+  func.func @rotary_interleaved(%x: tensor<1x?x64xf32>, %pos: tensor<1x?xi64>, %cos: tensor<32x8xf32>, %sin: tensor<32x8xf32>) -> !onnx.value {
+    %y = onnx.node "RotaryEmbedding"(%x, %pos, %cos, %sin) {domain = "com.microsoft", attrs = {num_heads = 4 : i64, interleaved = 1 : i64}} : (tensor<1x?x64xf32>, tensor<1x?xi64>, tensor<32x8xf32>, tensor<32x8xf32>) -> !onnx.value
+    return %y : !onnx.value
+  }
+}

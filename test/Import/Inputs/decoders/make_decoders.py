@@ -49,6 +49,8 @@ random weights, for the structural importer's tests:
   ort-gqa-do-rotary.onnx the same with GroupQueryAttention rotating q and k
                          itself (do_rotary, cos_cache/sin_cache inputs), as
                          onnxruntime-genai's model builder writes it.
+  ort-rotary-interleaved.onnx ort-rotary-gqa with interleaved = 1 on the
+                         RotaryEmbedding nodes (GPT-J's pairs).
   ort-fused-norms.onnx   the TorchScript layout with the norms as
                          onnxruntime's transformer optimizer leaves them:
                          SimplifiedLayerNormalization for the first, then
@@ -385,8 +387,9 @@ def decoder(g, w, style):
             elif w.get("rotary_op"):
                 # com.microsoft RotaryEmbedding on the projections, as the
                 # optimizer fuses RoPE: caches [positions, head_dim / 2].
+                style = dict(interleaved=1) if w["interleaved"] else {}
                 rope_op = lambda t, n: g.op("RotaryEmbedding", [t, "position_ids", rope_cos, rope_sin],
-                                            domain="com.microsoft", num_heads=n)
+                                            domain="com.microsoft", num_heads=n, **style)
                 merge = lambda t, n: t
                 q, k = rope_op(qproj, heads), rope_op(kproj, kv)
             past = [f"past_key_values.{index}.key", f"past_key_values.{index}.value"]
@@ -545,6 +548,10 @@ DECODERS = [
      ("ort-attention", 17, TensorProto.FLOAT)),
     ("ort-gqa-do-rotary", dict(seed=11, heads=4, kv_heads=2, tied=False,
                                fused_attention="gqa", rotary_op="gqa"),
+     ("ort-attention", 17, TensorProto.FLOAT)),
+    ("ort-rotary-interleaved", dict(seed=12, heads=4, kv_heads=2, tied=False,
+                                    fused_attention="gqa", rotary_op=True,
+                                    interleaved=True),
      ("ort-attention", 17, TensorProto.FLOAT)),
 ]
 

@@ -38,17 +38,20 @@ def _float(x):
 
 
 def rotary_embedding(a, x, position_ids, cos_cache, sin_cache):
-    """com.microsoft RotaryEmbedding, not interleaved, on [batch, tokens,
-    heads * head_size] (num_heads) or [batch, heads, tokens, head_size]."""
-    if a.get("interleaved", 0):
-        raise NotImplementedError("interleaved RotaryEmbedding")
+    """com.microsoft RotaryEmbedding on [batch, tokens, heads * head_size]
+    (num_heads) or [batch, heads, tokens, head_size]: the halves rotate by
+    the cache's columns, or with interleaved the pairs (2i, 2i + 1)."""
     half = cos_cache.shape[1]
     flat = x.ndim == 3
     v = x.reshape(x.shape[0], x.shape[1], -1, 2 * half) if flat else x.transpose(0, 2, 1, 3)
     cos = cos_cache[position_ids][:, :, None, :]  # [b, T, 1, half]
     sin = sin_cache[position_ids][:, :, None, :]
-    lo, hi = v[..., :half], v[..., half:]
-    out = np.concatenate([lo * cos - hi * sin, hi * cos + lo * sin], -1)
+    if a.get("interleaved", 0):
+        ev, od = v[..., 0::2], v[..., 1::2]
+        out = np.stack([ev * cos - od * sin, od * cos + ev * sin], -1).reshape(v.shape)
+    else:
+        lo, hi = v[..., :half], v[..., half:]
+        out = np.concatenate([lo * cos - hi * sin, hi * cos + lo * sin], -1)
     return out.reshape(x.shape) if flat else out.transpose(0, 2, 1, 3)
 
 
@@ -83,12 +86,13 @@ def group_query_attention(a, q, k, v, past_k=None, past_v=None, seqlens_k=None,
                           total=None, cos_cache=None, sin_cache=None, *rest):
     """com.microsoft GroupQueryAttention: causal, GQA; do_rotary rotates q
     and k (rotate-half) at their positions, after the past."""
-    if any(r is not None for r in rest) or a.get("rotary_interleaved", 0):
+    if any(r is not None for r in rest):
         raise NotImplementedError("GroupQueryAttention with extra inputs")
     if a.get("do_rotary", 0):
         past = 0 if past_k is None else past_k.shape[2]
         pos = past + np.arange(q.shape[1])[None]
-        rope = lambda x, n: rotary_embedding({}, x, pos, cos_cache, sin_cache)
+        style = {"interleaved": a.get("rotary_interleaved", 0)}
+        rope = lambda x, n: rotary_embedding(style, x, pos, cos_cache, sin_cache)
         q, k = rope(q, a["num_heads"]), rope(k, a["kv_num_heads"])
     return _attend(q, k, v, a["num_heads"], a["kv_num_heads"], a.get("scale", 0.0),
                    past_k, past_v, causal=True, last=seqlens_k)
