@@ -38,13 +38,17 @@ int64_t intAttrOf(NodeOp node, StringRef name, int64_t fallback) {
   return fallback;
 }
 
-/// The present output an onnxruntime fused attention returns for its past
-/// operand `index`, or -1 when `index` is not a past operand.
+/// The present output an attention op (onnxruntime's fused ones, opset 23's
+/// Attention) returns for its past operand `index`, or -1 when `index` is
+/// not a past operand.
 int presentOfPast(NodeOp node, unsigned index) {
   if (isNode(node, "GroupQueryAttention", "com.microsoft"))
     return index == 3 || index == 4 ? int(index) - 2 : -1;
   if (isNode(node, "MultiHeadAttention", "com.microsoft"))
     return index == 6 || index == 7 ? int(index) - 5 : -1;
+  // Opset 23's Attention(Q, K, V, attn_mask, past_key, past_value).
+  if (isNode(node, "Attention"))
+    return index == 4 || index == 5 ? int(index) - 3 : -1;
   return -1;
 }
 

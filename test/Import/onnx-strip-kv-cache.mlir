@@ -50,6 +50,20 @@ func.func @gqa(%q: tensor<1x?x64xf32>, %k: tensor<1x?x32xf32>, %v: tensor<1x?x32
 
 // -----
 
+// Opset 23's Attention with past_key/past_value (operands 4 and 5) and
+// present outputs (results 1 and 2).
+// CHECK-LABEL: func.func @attention23
+// CHECK-SAME:  (%[[Q:.*]]: tensor<1x4x?x16xf32>, %[[K:.*]]: tensor<1x2x?x16xf32>) -> !onnx.value
+// CHECK:       %[[A:.*]]:3 = onnx.node "Attention"(%[[Q]], %[[K]], %[[K]], %{{.*}}, %{{.*}}, %{{.*}}) {{.*}} : (tensor<1x4x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, none, none, none)
+// CHECK:       return %[[A]]#0 : !onnx.value
+func.func @attention23(%q: tensor<1x4x?x16xf32>, %k: tensor<1x2x?x16xf32>, %pk: tensor<1x2x?x16xf32>, %pv: tensor<1x2x?x16xf32>) -> (!onnx.value, !onnx.value, !onnx.value) {
+  %none = onnx.absent
+  %a:3 = onnx.node "Attention"(%q, %k, %k, %none, %pk, %pv) {attrs = {is_causal = 1 : i64}} : (tensor<1x4x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, none, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) -> (!onnx.value, !onnx.value, !onnx.value)
+  return %a#0, %a#1, %a#2 : !onnx.value, !onnx.value, !onnx.value
+}
+
+// -----
+
 // Concats of graph inputs that are not returned (or whose input is the
 // second operand) are not a cache: left as they are.
 // CHECK-LABEL: func.func @no_past

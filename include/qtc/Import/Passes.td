@@ -44,7 +44,8 @@ def OnnxStripKvCache : Pass<"qtc-onnx-strip-kv-cache", "::mlir::func::FuncOp"> {
     key/value when it is the rank-4 first operand of a two-operand `Concat`
     whose result is a graph output (directly or through `Identity`), or the
     `past_key`/`past_value` operand of a com.microsoft `GroupQueryAttention`
-    or `MultiHeadAttention` whose present output is a graph output. The
+    or `MultiHeadAttention` or of opset 23's `Attention` whose present output
+    is a graph output. The
     `Concat` becomes the new keys or values, the fused op's past operand
     `onnx.absent`, `Shape` of a past (the exporters' past length for masks
     and positions) the shape with a past of 0 tokens; the input and the
