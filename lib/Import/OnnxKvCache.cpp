@@ -82,12 +82,21 @@ struct OnnxStripKvCachePass
     for (OpOperand &result : ret->getOpOperands())
       while (isNode(result.get().getDefiningOp(), "Identity") &&
              result.get().getDefiningOp()->getNumOperands() == 1) {
-        copies.insert(result.get().getDefiningOp());
-        result.set(copies.back()->getOperand(0));
+        Operation *copy = result.get().getDefiningOp();
+        copies.insert(copy);
+        result.set(copy->getOperand(0));
       }
-    for (Operation *copy : copies)
-      if (copy->use_empty())
-        copy->erase();
+    // Copies of copies: erased once nothing reads them, in any order.
+    SmallVector<Operation *> unread(copies.begin(), copies.end());
+    for (bool erased = true; erased;) {
+      erased = false;
+      for (Operation *&copy : unread)
+        if (copy && copy->use_empty()) {
+          copy->erase();
+          copy = nullptr;
+          erased = true;
+        }
+    }
     llvm::BitVector pastArgs(entry.getNumArguments());
     llvm::SetVector<Value> presents;
     for (BlockArgument arg : entry.getArguments())

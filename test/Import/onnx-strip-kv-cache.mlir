@@ -23,6 +23,22 @@ func.func @concat(%new: tensor<1x2x?x16xf32>, %past: tensor<?x2x?x16xf32>, %ids:
 
 // -----
 
+// One Identity copy returned twice (and a chain of two): both outputs
+// are the present and go.
+// CHECK-LABEL: func.func @copies
+// CHECK-SAME:  -> !onnx.value
+// CHECK-NOT:   "Identity"
+// CHECK:       return %{{.*}} : !onnx.value
+func.func @copies(%new: tensor<1x2x?x16xf32>, %past: tensor<1x2x?x16xf32>) -> (!onnx.value, !onnx.value, !onnx.value) {
+  %k = onnx.node "Concat"(%past, %new) {attrs = {axis = 2 : i64}} : (tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) -> !onnx.value
+  %y = onnx.node "Sink"(%k) {attrs = {}} : (!onnx.value) -> !onnx.value
+  %c1 = onnx.node "Identity"(%k) {attrs = {}} : (!onnx.value) -> !onnx.value
+  %c2 = onnx.node "Identity"(%c1) {attrs = {}} : (!onnx.value) -> !onnx.value
+  return %y, %c1, %c2 : !onnx.value, !onnx.value, !onnx.value
+}
+
+// -----
+
 // A whole Shape of the past: [1, kv_heads, 0, head_dim].
 // CHECK-LABEL: func.func @whole_shape
 // CHECK:       onnx.Constant dense<[1, 2, 0, 16]> : tensor<4xi64>
