@@ -1,44 +1,12 @@
 //===- RotationRecipeTest.cpp - Recipes that fold norms and rotate --------===//
 
-#include "qtc/Pipeline/Recipe.h"
-
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/raw_ostream.h"
-
-#include <gtest/gtest.h>
+#include "RecipeResolution.h"
 
 using namespace qtc;
 
 namespace {
 
-class RotationRecipeTest : public ::testing::Test {
-protected:
-  mlir::FailureOr<Recipe> resolve(llvm::StringRef nameOrPath) {
-    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-      error = d.str();
-      return mlir::success();
-    });
-    return resolveRecipe(mlir::UnknownLoc::get(&context), nameOrPath);
-  }
-
-  mlir::FailureOr<Recipe> resolveJson(llvm::StringRef json) {
-    llvm::SmallString<128> path;
-    int fd;
-    EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("recipe", "json", fd, path));
-    {
-      llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-      os << json;
-    }
-    mlir::FailureOr<Recipe> r = resolve(path);
-    llvm::sys::fs::remove(path);
-    return r;
-  }
-
-  mlir::MLIRContext context;
-  std::string error;
-};
+class RotationRecipeTest : public RecipeResolution {};
 
 TEST_F(RotationRecipeTest, RotSuffixRotatesAnyNamedRecipe) {
   for (llvm::StringRef name : {"fp16-rot", "w4a16-rtn-rot", "w4a16-rot", "w8a8-rot",
