@@ -15,13 +15,12 @@ using namespace qtc::quant;
 
 // The per-weight loops below vectorize in their AVX2 clones (TargetClones.h);
 // their inputs are finite (checked once per weight).
-#define QTC_QUANT_CLONES QTC_QUANT_TARGET_CLONES
 
 namespace {
 
 constexpr int kLanes = 8;
 
-QTC_QUANT_CLONES float absMaxOf(const float *v, int64_t n) {
+QTC_QUANT_TARGET_CLONES float absMaxOf(const float *v, int64_t n) {
   float lanes[kLanes] = {};
   int64_t k = 0;
   for (; k + kLanes <= n; k += kLanes)
@@ -35,7 +34,7 @@ QTC_QUANT_CLONES float absMaxOf(const float *v, int64_t n) {
   return m;
 }
 
-QTC_QUANT_CLONES void minMaxOf(const float *v, int64_t n, float &lo, float &hi) {
+QTC_QUANT_TARGET_CLONES void minMaxOf(const float *v, int64_t n, float &lo, float &hi) {
   float mins[kLanes], maxs[kLanes];
   for (int j = 0; j < kLanes; ++j)
     mins[j] = maxs[j] = v[0];
@@ -57,7 +56,7 @@ QTC_QUANT_CLONES void minMaxOf(const float *v, int64_t n, float &lo, float &hi) 
 }
 
 // intCode over a group: the same double division and ties-to-even rounding.
-QTC_QUANT_CLONES void encodeGroup(const float *v, int64_t n, double scale, int zero,
+QTC_QUANT_TARGET_CLONES void encodeGroup(const float *v, int64_t n, double scale, int zero,
                                   int maxCode, uint8_t *codes) {
   const double top = maxCode;
   for (int64_t k = 0; k < n; ++k) {
